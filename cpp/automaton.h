@@ -1,0 +1,113 @@
+// The byte-level pushdown automaton a grammar compiles to.
+//
+// Every rule becomes a deterministic automaton whose edges read either one byte
+// (from a range) or a *call* of another rule. A call edge optionally carries a
+// repetition counter (min..max calls of the same rule in a row), which is how
+// `x{1000,2000}` stays a few states instead of thousands. Calls are what makes it
+// a pushdown automaton: the matcher (earley_matcher.h) keeps the return addresses
+// on a graph-structured stack.
+//
+// States of all rules share one numbering; a state id is stable for a given
+// grammar (rules in order, each rule's states in breadth-first order from its
+// start with edges sorted), which is what the token-mask cache keys on.
+//
+// Lookahead assertions `(= ...)` are compiled separately into one plain byte DFA
+// (`lookahead_*`). A rule with a lookahead, when it completes, attaches a *guard*
+// to the continuing thread: the following bytes must run that DFA into a final
+// state; the guard is dropped once they do and the thread dies if the DFA dies.
+#ifndef XGRAM_AUTOMATON_H_
+#define XGRAM_AUTOMATON_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "grammar_ir.h"
+
+namespace xgram {
+
+using StateId = int32_t;
+
+struct ByteEdge {
+  uint8_t lo;
+  uint8_t hi;  // inclusive
+  StateId target;
+};
+
+struct CallEdge {
+  RuleId rule;
+  StateId target;
+  // Repetition counter: the rule is called `min_calls`..`max_calls` times in a
+  // row before `target` (max_calls == kUnbounded: no limit). A plain call is 1..1.
+  int32_t min_calls;
+  int32_t max_calls;
+  bool is_counted() const { return !(min_calls == 1 && max_calls == 1); }
+};
+
+struct AutomatonRule {
+  std::string name;
+  StateId start = kNone;
+  StateId lookahead_start = kNone;  // in the lookahead DFA, or kNone
+  bool nullable = false;
+  bool is_helper = false;  // created for a counted repetition, not in the source grammar
+};
+
+class Automaton {
+ public:
+  // Per state (CSR: edges of state s are [begin[s], begin[s+1])).
+  std::vector<int32_t> byte_edge_begin;
+  std::vector<ByteEdge> byte_edges;
+  std::vector<int32_t> call_edge_begin;
+  std::vector<CallEdge> call_edges;
+  std::vector<uint8_t> is_final;
+  std::vector<RuleId> state_rule;
+
+  std::vector<AutomatonRule> rules;
+  RuleId root = kNone;
+
+  // The lookahead DFA: plain byte transitions, one start per rule that has one.
+  std::vector<int32_t> lookahead_edge_begin;
+  std::vector<ByteEdge> lookahead_edges;
+  std::vector<uint8_t> lookahead_final;
+
+  int32_t num_states() const { return static_cast<int32_t>(is_final.size()); }
+
+  // The state reached from `state` on `byte`, or kNone.
+  StateId NextByte(StateId state, uint8_t byte) const {
+    for (int32_t i = byte_edge_begin[state], end = byte_edge_begin[state + 1]; i < end; ++i) {
+      const ByteEdge& e = byte_edges[i];
+      if (byte < e.lo) return kNone;  // edges are sorted by range
+      if (byte <= e.hi) return e.target;
+    }
+    return kNone;
+  }
+  StateId NextLookaheadByte(StateId state, uint8_t byte) const {
+    for (int32_t i = lookahead_edge_begin[state], end = lookahead_edge_begin[state + 1]; i < end;
+         ++i) {
+      const ByteEdge& e = lookahead_edges[i];
+      if (byte < e.lo) return kNone;
+      if (byte <= e.hi) return e.target;
+    }
+    return kNone;
+  }
+  bool HasByteEdges(StateId s) const { return byte_edge_begin[s] < byte_edge_begin[s + 1]; }
+};
+
+using AutomatonPtr = std::shared_ptr<const Automaton>;
+
+struct CompileLimits {
+  int64_t max_states = 2'000'000;  // DFA states over all rules
+  double max_seconds = 30.0;
+  // Repetitions up to this count are unrolled into states; larger ones use counters.
+  int32_t max_unrolled_repeat = 16;
+};
+
+// Builds the automaton of a (normalised) grammar. Throws GrammarError when the
+// grammar accepts nothing or a lookahead is not regular, CompileBudgetError when
+// a limit is exceeded.
+AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits = {});
+
+}  // namespace xgram
+
+#endif  // XGRAM_AUTOMATON_H_

@@ -1,0 +1,456 @@
+// EBNF front-end (see ebnf_parser.h for the dialect).
+//
+// Recursive descent, one function per syntactic level:
+//   ParseGrammar -> ParseRule -> ParseAlternatives -> ParseSequence
+//   -> ParsePostfix (quantifiers) -> ParseAtom (literal, class, '.', name, group).
+// Rule references are recorded by name while parsing and resolved at the end, so
+// rules may be used before they are defined. The one subtle point is where a rule
+// ends: newlines are ordinary whitespace, so a sequence stops before a name that
+// is followed by `::=` (the start of the next rule).
+#include "ebnf_parser.h"
+
+#include <cctype>
+#include <unordered_map>
+
+#include "errors.h"
+#include "utf8.h"
+
+namespace xgram {
+namespace {
+
+constexpr int32_t kMaxRepeatBound = 1 << 30;
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+}
+
+class EBNFParser {
+ public:
+  EBNFParser(const std::string& text, const std::string& root_rule_name)
+      : text_(text), root_rule_name_(root_rule_name) {}
+
+  Grammar Parse() {
+    SkipSpace();
+    if (AtEnd()) Fail(pos_, "the grammar is empty: expected a rule such as `root ::= \"a\"`");
+    while (!AtEnd()) {
+      ParseRule();
+      SkipSpace();
+    }
+    ResolveReferences();
+    grammar_.root = grammar_.FindRule(root_rule_name_);
+    if (grammar_.root == kNone) {
+      throw GrammarError("the grammar has no rule named '" + root_rule_name_ +
+                         "' (the root rule); define it or pass root_rule_name");
+    }
+    return std::move(grammar_);
+  }
+
+ private:
+  struct PendingRef {
+    ExprId expr;
+    std::string name;
+    size_t offset;
+  };
+
+  [[noreturn]] void Fail(size_t offset, const std::string& message) {
+    throw MakeLocatedError(text_, offset, message);
+  }
+
+  bool AtEnd() const { return pos_ >= text_.size(); }
+  char Peek(size_t ahead = 0) const {
+    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
+  }
+
+  // Whitespace (including newlines) and `#` comments.
+  void SkipSpace() {
+    while (!AtEnd()) {
+      char c = Peek();
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        ++pos_;
+      } else if (c == '#') {
+        while (!AtEnd() && Peek() != '\n') ++pos_;
+      } else {
+        break;
+      }
+    }
+  }
+
+  std::string DescribeHere() const {
+    if (AtEnd()) return "the end of the grammar";
+    uint32_t cp;
+    int len = DecodeUtf8(text_, pos_, &cp);
+    std::string ch = len > 0 ? text_.substr(pos_, len) : std::string(1, text_[pos_]);
+    if (ch == "\n") return "a line break";
+    return "'" + ch + "'";
+  }
+
+  std::string ParseName() {
+    size_t start = pos_;
+    while (!AtEnd() && IsNameChar(Peek())) ++pos_;
+    return text_.substr(start, pos_ - start);
+  }
+
+  // True when the text at `pos_` is `name ::=`, i.e. the next rule starts here.
+  bool AtRuleStart() const {
+    size_t p = pos_;
+    if (p >= text_.size() || !IsNameChar(text_[p])) return false;
+    while (p < text_.size() && IsNameChar(text_[p])) ++p;
+    while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t')) ++p;
+    return text_.compare(p, 3, "::=") == 0;
+  }
+
+  void ParseRule() {
+    size_t name_offset = pos_;
+    if (!IsNameChar(Peek())) {
+      Fail(pos_, "expected a rule name at the start of a rule, found " + DescribeHere());
+    }
+    std::string name = ParseName();
+    while (Peek() == ' ' || Peek() == '\t') ++pos_;
+    if (text_.compare(pos_, 3, "::=") != 0) {
+      Fail(pos_, "expected '::=' after the rule name '" + name + "', found " + DescribeHere());
+    }
+    pos_ += 3;
+    auto it = rule_offsets_.find(name);
+    if (it != rule_offsets_.end()) {
+      Fail(name_offset, "rule '" + name + "' is defined twice (first definition at " +
+                            LineColumn(it->second) + ")");
+    }
+    rule_offsets_[name] = name_offset;
+    SkipSpace();
+    ExprId body = ParseAlternatives(/*nested=*/false);
+    if (Peek() == ')') Fail(pos_, "unmatched ')' (no '(' is open here)");
+    ExprId lookahead = kNone;
+    if (Peek() == '(' && PeekAfterSpace(1) == '=') {
+      size_t la_offset = pos_;
+      ++pos_;
+      SkipSpace();
+      ++pos_;  // '='
+      SkipSpace();
+      lookahead = ParseAlternatives(/*nested=*/true);
+      ExpectClose(la_offset, "lookahead assertion '(='");
+      SkipSpace();
+      if (!AtEnd() && !AtRuleStart()) {
+        Fail(pos_, "a lookahead assertion '(= ...)' must end its rule; found " + DescribeHere() +
+                       " after it");
+      }
+    }
+    RuleId id = grammar_.AddRule(name, body, lookahead);
+    grammar_.rules[id].source_offset = static_cast<int32_t>(name_offset);
+  }
+
+  char PeekAfterSpace(size_t ahead) const {
+    size_t p = pos_ + ahead;
+    while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t')) ++p;
+    return p < text_.size() ? text_[p] : '\0';
+  }
+
+  void ExpectClose(size_t open_offset, const std::string& what) {
+    if (Peek() != ')') {
+      Fail(pos_, "expected ')' to close the " + what + " opened at " + LineColumn(open_offset) +
+                     ", found " + DescribeHere());
+    }
+    ++pos_;
+  }
+
+  std::string LineColumn(size_t offset) const {
+    int line = 1, column = 1;
+    for (size_t i = 0; i < offset && i < text_.size(); ++i) {
+      if (text_[i] == '\n') {
+        ++line;
+        column = 1;
+      } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
+        ++column;
+      }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+  }
+
+  ExprId ParseAlternatives(bool nested) {
+    size_t offset = pos_;
+    std::vector<ExprId> alternatives{ParseSequence(nested)};
+    while (Peek() == '|') {
+      ++pos_;
+      SkipSpace();
+      alternatives.push_back(ParseSequence(nested));
+    }
+    if (alternatives.size() == 1) return alternatives[0];
+    ExprId id = grammar_.AddChoice(std::move(alternatives));
+    grammar_.exprs[id].source_offset = static_cast<int32_t>(offset);
+    return id;
+  }
+
+  ExprId ParseSequence(bool nested) {
+    size_t offset = pos_;
+    std::vector<ExprId> elements;
+    while (true) {
+      SkipSpace();
+      if (AtEnd() || Peek() == '|' || Peek() == ')') break;
+      if (Peek() == '(' && PeekAfterSpace(1) == '=') break;  // lookahead ends the body
+      if (!nested && AtRuleStart()) break;
+      if (nested && AtRuleStart()) {
+        Fail(pos_, "expected ')' before the next rule definition");
+      }
+      elements.push_back(ParsePostfix());
+    }
+    SkipSpace();
+    if (elements.size() == 1) return elements[0];
+    if (elements.empty()) return grammar_.AddEmpty();
+    ExprId id = grammar_.AddSequence(std::move(elements));
+    grammar_.exprs[id].source_offset = static_cast<int32_t>(offset);
+    return id;
+  }
+
+  ExprId ParsePostfix() {
+    size_t offset = pos_;
+    ExprId expr = ParseAtom();
+    while (true) {
+      char c = Peek();
+      int32_t min, max;
+      if (c == '*') {
+        min = 0, max = kUnbounded, ++pos_;
+      } else if (c == '+') {
+        min = 1, max = kUnbounded, ++pos_;
+      } else if (c == '?') {
+        min = 0, max = 1, ++pos_;
+      } else if (c == '{') {
+        ParseBraces(&min, &max);
+      } else {
+        break;
+      }
+      expr = grammar_.AddRepeat(expr, min, max);
+      grammar_.exprs[expr].source_offset = static_cast<int32_t>(offset);
+    }
+    return expr;
+  }
+
+  int32_t ParseNumber(const char* what) {
+    SkipInlineSpace();
+    if (!std::isdigit(static_cast<unsigned char>(Peek()))) {
+      Fail(pos_, std::string("expected ") + what + " in the repetition braces, found " +
+                     DescribeHere());
+    }
+    size_t start = pos_;
+    int64_t value = 0;
+    while (std::isdigit(static_cast<unsigned char>(Peek()))) {
+      value = value * 10 + (Peek() - '0');
+      if (value > kMaxRepeatBound) {
+        Fail(start, "repetition bound is too large (at most " + std::to_string(kMaxRepeatBound) +
+                        ")");
+      }
+      ++pos_;
+    }
+    SkipInlineSpace();
+    return static_cast<int32_t>(value);
+  }
+
+  void SkipInlineSpace() {
+    while (Peek() == ' ' || Peek() == '\t') ++pos_;
+  }
+
+  void ParseBraces(int32_t* min, int32_t* max) {
+    size_t open = pos_;
+    ++pos_;
+    *min = ParseNumber("a lower bound (a number)");
+    if (Peek() == '}') {
+      *max = *min;
+    } else if (Peek() == ',') {
+      ++pos_;
+      SkipInlineSpace();
+      if (Peek() == '}') {
+        *max = kUnbounded;
+      } else {
+        size_t max_offset = pos_;
+        *max = ParseNumber("an upper bound (a number) or '}'");
+        if (*max < *min) {
+          Fail(max_offset, "the upper bound " + std::to_string(*max) +
+                               " is smaller than the lower bound " + std::to_string(*min));
+        }
+      }
+    } else {
+      Fail(pos_, "expected ',' or '}' in the repetition braces, found " + DescribeHere());
+    }
+    if (Peek() != '}') {
+      Fail(pos_, "expected '}' to close the repetition opened at " + LineColumn(open) +
+                     ", found " + DescribeHere());
+    }
+    ++pos_;
+  }
+
+  ExprId ParseAtom() {
+    size_t offset = pos_;
+    char c = Peek();
+    ExprId id;
+    if (c == '"') {
+      id = ParseString();
+    } else if (c == '[') {
+      id = ParseCharClass();
+    } else if (c == '.') {
+      ++pos_;
+      id = grammar_.AddCharClass({{0, kMaxCodepoint}});
+    } else if (c == '(') {
+      ++pos_;
+      SkipSpace();
+      id = ParseAlternatives(/*nested=*/true);
+      ExpectClose(offset, "group '('");
+      return id;
+    } else if (IsNameChar(c)) {
+      std::string name = ParseName();
+      id = grammar_.AddRuleRef(kNone);
+      pending_refs_.push_back({id, name, offset});
+    } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+      Fail(pos_, std::string("quantifier '") + c + "' has nothing to repeat");
+    } else if (c == '\'') {
+      Fail(pos_, "string literals use double quotes: expected '\"', found \"'\"");
+    } else if (text_.compare(pos_, 3, "::=") == 0) {
+      Fail(pos_, "unexpected '::=': a rule definition needs a name before it");
+    } else {
+      Fail(pos_, "expected an element (a string, a character class, '.', a rule name or '('), "
+                 "found " + DescribeHere());
+    }
+    grammar_.exprs[id].source_offset = static_cast<int32_t>(offset);
+    return id;
+  }
+
+  uint32_t ParseHex(int digits, size_t escape_offset) {
+    uint32_t value = 0;
+    for (int i = 0; i < digits; ++i) {
+      char h = Peek();
+      int v;
+      if (h >= '0' && h <= '9') {
+        v = h - '0';
+      } else if (h >= 'a' && h <= 'f') {
+        v = h - 'a' + 10;
+      } else if (h >= 'A' && h <= 'F') {
+        v = h - 'A' + 10;
+      } else {
+        Fail(pos_, "expected " + std::to_string(digits) + " hex digits in the escape, found " +
+                       DescribeHere());
+      }
+      value = value * 16 + static_cast<uint32_t>(v);
+      ++pos_;
+    }
+    if (value > kMaxCodepoint || (value >= 0xD800 && value <= 0xDFFF)) {
+      Fail(escape_offset, "escape denotes an invalid code point (a surrogate or above U+10FFFF)");
+    }
+    return value;
+  }
+
+  // One code point of a string or class: raw UTF-8 or an escape. `in_class`
+  // allows the regex metacharacter escapes of character classes.
+  uint32_t ParseCodepoint(bool in_class) {
+    size_t offset = pos_;
+    if (Peek() == '\\') {
+      ++pos_;
+      char e = Peek();
+      if (AtEnd()) Fail(offset, "unfinished escape at the end of the grammar");
+      ++pos_;
+      switch (e) {
+        case 'n': return '\n';
+        case 'r': return '\r';
+        case 't': return '\t';
+        case 'b': return '\b';
+        case 'f': return '\f';
+        case 'v': return '\v';
+        case 'a': return '\a';
+        case 'e': return 0x1B;
+        case '0': return 0;
+        case 'x': return ParseHex(2, offset);
+        case 'u': return ParseHex(4, offset);
+        case 'U': return ParseHex(8, offset);
+        case '\\': case '"': case '\'': case '[': case ']': case '/': case '?':
+        case '-': case '^': case '.': case '*': case '+': case '(': case ')':
+        case '{': case '}': case '|': case '$': case ' ':
+          return static_cast<unsigned char>(e);
+        default:
+          (void)in_class;
+          Fail(offset, std::string("unknown escape '\\") + e +
+                           "' (known: \\n \\r \\t \\\\ \\\" \\' \\[ \\] \\xHH \\uHHHH "
+                           "\\UHHHHHHHH and escaped punctuation)");
+      }
+    }
+    uint32_t cp;
+    int len = DecodeUtf8(text_, pos_, &cp);
+    if (len == 0) Fail(pos_, "the grammar text is not valid UTF-8 here");
+    pos_ += len;
+    return cp;
+  }
+
+  ExprId ParseString() {
+    size_t open = pos_;
+    ++pos_;
+    std::string bytes;
+    while (true) {
+      if (AtEnd() || Peek() == '\n' || Peek() == '\r') {
+        Fail(open, "unterminated string literal (a string ends with '\"' on the same line)");
+      }
+      if (Peek() == '"') break;
+      AppendUtf8(ParseCodepoint(/*in_class=*/false), &bytes);
+    }
+    ++pos_;
+    return grammar_.AddBytes(std::move(bytes));
+  }
+
+  ExprId ParseCharClass() {
+    size_t open = pos_;
+    ++pos_;
+    bool negated = false;
+    if (Peek() == '^') {
+      negated = true;
+      ++pos_;
+    }
+    std::vector<CodepointRange> ranges;
+    while (true) {
+      if (AtEnd() || Peek() == '\n' || Peek() == '\r') {
+        Fail(open, "unterminated character class (expected ']' on the same line)");
+      }
+      if (Peek() == ']') break;
+      size_t item_offset = pos_;
+      uint32_t lo = ParseCodepoint(/*in_class=*/true);
+      uint32_t hi = lo;
+      if (Peek() == '-' && Peek(1) != ']' && pos_ + 1 < text_.size()) {
+        ++pos_;
+        if (AtEnd() || Peek() == '\n') {
+          Fail(open, "unterminated character class (expected ']' on the same line)");
+        }
+        hi = ParseCodepoint(/*in_class=*/true);
+        if (hi < lo) Fail(item_offset, "character range is out of order (its end is before its start)");
+      }
+      ranges.push_back({lo, hi});
+    }
+    ++pos_;
+    if (ranges.empty() && !negated) {
+      Fail(open, "empty character class '[]' matches nothing (use '[^]' for any character)");
+    }
+    ranges = NormalizeRanges(std::move(ranges));
+    if (negated) ranges = ComplementRanges(ranges);
+    if (ranges.empty()) Fail(open, "character class matches no character");
+    return grammar_.AddCharClass(std::move(ranges));
+  }
+
+  void ResolveReferences() {
+    std::unordered_map<std::string, RuleId> ids;
+    for (size_t i = 0; i < grammar_.rules.size(); ++i) {
+      ids[grammar_.rules[i].name] = static_cast<RuleId>(i);
+    }
+    for (const PendingRef& ref : pending_refs_) {
+      auto it = ids.find(ref.name);
+      if (it == ids.end()) Fail(ref.offset, "rule '" + ref.name + "' is not defined");
+      grammar_.exprs[ref.expr].rule = it->second;
+    }
+  }
+
+  const std::string& text_;
+  std::string root_rule_name_;
+  size_t pos_ = 0;
+  Grammar grammar_;
+  std::vector<PendingRef> pending_refs_;
+  std::unordered_map<std::string, size_t> rule_offsets_;
+};
+
+}  // namespace
+
+Grammar ParseEBNF(const std::string& text, const std::string& root_rule_name) {
+  return EBNFParser(text, root_rule_name).Parse();
+}
+
+}  // namespace xgram

@@ -1,0 +1,113 @@
+// Grammar IR construction helpers and code-point range algebra.
+#include "grammar_ir.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace xgram {
+
+ExprId Grammar::AddEmpty() { return AddExpr(Expr{}); }
+
+ExprId Grammar::AddBytes(std::string bytes) {
+  if (bytes.empty()) return AddEmpty();
+  Expr e;
+  e.kind = ExprKind::kBytes;
+  e.bytes = std::move(bytes);
+  return AddExpr(std::move(e));
+}
+
+ExprId Grammar::AddCharClass(std::vector<CodepointRange> ranges) {
+  Expr e;
+  e.kind = ExprKind::kCharClass;
+  e.ranges = NormalizeRanges(std::move(ranges));
+  return AddExpr(std::move(e));
+}
+
+ExprId Grammar::AddSequence(std::vector<ExprId> children) {
+  Expr e;
+  e.kind = ExprKind::kSequence;
+  e.children = std::move(children);
+  return AddExpr(std::move(e));
+}
+
+ExprId Grammar::AddChoice(std::vector<ExprId> children) {
+  Expr e;
+  e.kind = ExprKind::kChoice;
+  e.children = std::move(children);
+  return AddExpr(std::move(e));
+}
+
+ExprId Grammar::AddRepeat(ExprId child, int32_t min, int32_t max) {
+  Expr e;
+  e.kind = ExprKind::kRepeat;
+  e.children = {child};
+  e.min = min;
+  e.max = max;
+  return AddExpr(std::move(e));
+}
+
+ExprId Grammar::AddRuleRef(RuleId rule) {
+  Expr e;
+  e.kind = ExprKind::kRuleRef;
+  e.rule = rule;
+  return AddExpr(std::move(e));
+}
+
+RuleId Grammar::AddRule(std::string name, ExprId body, ExprId lookahead) {
+  Rule r;
+  r.name = std::move(name);
+  r.body = body;
+  r.lookahead = lookahead;
+  rules.push_back(std::move(r));
+  return static_cast<RuleId>(rules.size() - 1);
+}
+
+RuleId Grammar::FindRule(const std::string& name) const {
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (rules[i].name == name) return static_cast<RuleId>(i);
+  }
+  return kNone;
+}
+
+std::string Grammar::FreshRuleName(const std::string& base) const {
+  std::unordered_set<std::string> used;
+  for (const Rule& r : rules) used.insert(r.name);
+  if (!used.count(base)) return base;
+  for (int i = 1;; ++i) {
+    std::string candidate = base + "_" + std::to_string(i);
+    if (!used.count(candidate)) return candidate;
+  }
+}
+
+std::vector<CodepointRange> NormalizeRanges(std::vector<CodepointRange> ranges) {
+  std::vector<CodepointRange> out;
+  for (CodepointRange& r : ranges) {
+    if (r.hi > kMaxCodepoint) r.hi = kMaxCodepoint;
+  }
+  ranges.erase(std::remove_if(ranges.begin(), ranges.end(),
+                              [](const CodepointRange& r) { return r.lo > r.hi; }),
+               ranges.end());
+  std::sort(ranges.begin(), ranges.end(),
+            [](const CodepointRange& a, const CodepointRange& b) { return a.lo < b.lo; });
+  for (const CodepointRange& r : ranges) {
+    if (!out.empty() && r.lo <= out.back().hi + 1) {
+      out.back().hi = std::max(out.back().hi, r.hi);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+std::vector<CodepointRange> ComplementRanges(const std::vector<CodepointRange>& ranges) {
+  std::vector<CodepointRange> out;
+  uint32_t next = 0;
+  for (const CodepointRange& r : ranges) {
+    if (r.lo > next) out.push_back({next, r.lo - 1});
+    next = r.hi + 1;
+  }
+  if (next <= kMaxCodepoint) out.push_back({next, kMaxCodepoint});
+  return out;
+}
+
+}  // namespace xgram

@@ -1,0 +1,96 @@
+// Grammar IR: the one representation every front-end lowers to.
+//
+// A grammar is a list of rules; each rule has a body expression and an optional
+// lookahead expression. Expressions live in one arena (`Grammar::exprs`) and refer
+// to each other by index, so passes can share sub-trees and copy grammars cheaply.
+//
+// The IR is deliberately close to EBNF: literals are byte strings (already UTF-8
+// encoded), character classes are sorted code-point ranges, and repetition keeps
+// its bounds ({m,n}) instead of being desugared. Lowering to automata happens in
+// automaton_builder.cc; the IR stays printable (grammar_printer.cc) and therefore
+// round-trips through EBNF text.
+#ifndef XGRAM_GRAMMAR_IR_H_
+#define XGRAM_GRAMMAR_IR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xgram {
+
+using ExprId = int32_t;
+using RuleId = int32_t;
+constexpr int32_t kNone = -1;
+constexpr int32_t kUnbounded = -1;  // upper bound of `x*`, `x+`, `x{m,}`
+constexpr uint32_t kMaxCodepoint = 0x10FFFF;
+
+struct CodepointRange {
+  uint32_t lo;
+  uint32_t hi;  // inclusive
+  bool operator==(const CodepointRange& o) const { return lo == o.lo && hi == o.hi; }
+};
+
+enum class ExprKind : uint8_t {
+  kEmpty,      // matches ""
+  kBytes,      // a literal: `bytes` (UTF-8 of the source string)
+  kCharClass,  // one code point in `ranges` (already complemented if written [^...])
+  kSequence,   // children in order
+  kChoice,     // one of children
+  kRepeat,     // children[0] repeated min..max times (max == kUnbounded for no limit)
+  kRuleRef,    // rule `rule`
+};
+
+struct Expr {
+  ExprKind kind = ExprKind::kEmpty;
+  std::string bytes;
+  std::vector<CodepointRange> ranges;  // sorted, disjoint, non-adjacent
+  std::vector<ExprId> children;
+  int32_t min = 0;
+  int32_t max = 0;
+  RuleId rule = kNone;
+  // Where the expression came from in the source text (byte offset), for errors.
+  int32_t source_offset = -1;
+};
+
+struct Rule {
+  std::string name;
+  ExprId body = kNone;
+  ExprId lookahead = kNone;  // `(= ...)` after the body, or kNone
+  int32_t source_offset = -1;
+};
+
+class Grammar {
+ public:
+  std::vector<Rule> rules;
+  std::vector<Expr> exprs;
+  RuleId root = kNone;
+
+  ExprId AddExpr(Expr expr) {
+    exprs.push_back(std::move(expr));
+    return static_cast<ExprId>(exprs.size() - 1);
+  }
+  ExprId AddEmpty();
+  ExprId AddBytes(std::string bytes);
+  ExprId AddCharClass(std::vector<CodepointRange> ranges);
+  ExprId AddSequence(std::vector<ExprId> children);
+  ExprId AddChoice(std::vector<ExprId> children);
+  ExprId AddRepeat(ExprId child, int32_t min, int32_t max);
+  ExprId AddRuleRef(RuleId rule);
+  RuleId AddRule(std::string name, ExprId body, ExprId lookahead = kNone);
+
+  RuleId FindRule(const std::string& name) const;
+  // A name not used by any rule, derived from `base`.
+  std::string FreshRuleName(const std::string& base) const;
+};
+
+using GrammarPtr = std::shared_ptr<const Grammar>;
+
+// Sorts, merges and bounds a list of code-point ranges.
+std::vector<CodepointRange> NormalizeRanges(std::vector<CodepointRange> ranges);
+// The complement of normalized ranges within [0, kMaxCodepoint].
+std::vector<CodepointRange> ComplementRanges(const std::vector<CodepointRange>& ranges);
+
+}  // namespace xgram
+
+#endif  // XGRAM_GRAMMAR_IR_H_

@@ -1,0 +1,281 @@
+// Pushdown matcher over a graph-structured stack (see pushdown_matcher.h).
+#include "pushdown_matcher.h"
+
+#include <algorithm>
+
+#include "errors.h"
+
+namespace xgram {
+
+namespace {
+constexpr NodeId kRootNode = 0;
+constexpr GuardId kDeadGuard = -1;
+}  // namespace
+
+PushdownMatcher::PushdownMatcher(AutomatonPtr automaton, int64_t max_rollback_steps)
+    : automaton_(std::move(automaton)), a_(automaton_.get()), max_rollback_steps_(max_rollback_steps) {
+  guard_sets_.emplace_back();  // guard 0: nothing pending
+  guard_ids_[std::string()] = 0;
+  Reset();
+}
+
+void PushdownMatcher::Reset() {
+  nodes_.clear();
+  free_nodes_.clear();
+  items_.clear();
+  steps_.clear();
+  total_steps_ = 0;
+  // The root node stands for "called from outside": completing it accepts.
+  BeginStep();
+  NodeId root = NewNode(a_->root, 0);
+  Ref(root);  // the root node outlives every step, even when no item keeps it
+  AddItem(a_->rules[a_->root].start, root, 0);
+  FinishStep();
+}
+
+NodeId PushdownMatcher::NewNode(RuleId rule, GuardId guard) {
+  NodeId id;
+  if (!free_nodes_.empty()) {
+    id = free_nodes_.back();
+    free_nodes_.pop_back();
+  } else {
+    id = static_cast<NodeId>(nodes_.size());
+    nodes_.emplace_back();
+  }
+  Node& n = nodes_[id];
+  n.rule = rule;
+  n.guard = guard;
+  n.step = step_counter_;
+  n.refs = 0;
+  n.parents.clear();  // keeps capacity: recycled nodes do not allocate
+  n.completions.clear();
+  created_nodes_.push_back(id);
+  return id;
+}
+
+void PushdownMatcher::Unref(NodeId node) {
+  // Iterative: a released chain can be as deep as the input is nested.
+  std::vector<NodeId>& pending = unref_stack_;
+  pending.push_back(node);
+  while (!pending.empty()) {
+    NodeId id = pending.back();
+    pending.pop_back();
+    if (--nodes_[id].refs > 0) continue;
+    for (const ParentEdge& e : nodes_[id].parents) pending.push_back(e.parent);
+    free_nodes_.push_back(id);
+  }
+}
+
+void PushdownMatcher::BeginStep() {
+  ++step_counter_;
+  work_.clear();
+  created_nodes_.clear();
+  seen_items_.Clear();
+  step_nodes_.Clear();
+  seen_edges_.Clear();
+  accepting_ = false;
+}
+
+void PushdownMatcher::AddItem(StateId state, NodeId node, GuardId guard) {
+  if (!seen_items_.Insert(Item{state, node, guard})) return;
+  work_.push_back({state, node, guard});
+}
+
+bool PushdownMatcher::FinishStep() {
+  const Automaton& a = *a_;
+  for (size_t i = 0; i < work_.size(); ++i) {
+    Item item = work_[i];
+    if (a.is_final[item.state]) Complete(item.node, item.guard, a.state_rule[item.state]);
+    for (int32_t e = a.call_edge_begin[item.state]; e < a.call_edge_begin[item.state + 1]; ++e) {
+      const CallEdge& call = a.call_edges[e];
+      Call(call.rule, item.guard,
+           ParentEdge{call.target, item.node, call.is_counted() ? e : -1, 0});
+    }
+  }
+  size_t begin = items_.size();
+  for (const Item& item : work_) {
+    if (a.HasByteEdges(item.state)) {
+      items_.push_back(item);
+      Ref(item.node);
+    }
+  }
+  size_t end = items_.size();
+  // Nodes made in this closure that nothing kept are released now.
+  for (NodeId id : created_nodes_) {
+    if (nodes_[id].refs == 0) {
+      ++nodes_[id].refs;
+      Unref(id);
+    }
+  }
+  if (begin == end && !accepting_ && !steps_.empty()) return false;
+  steps_.push_back({begin, end, accepting_});
+  return true;
+}
+
+void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
+  StateId lookahead = a_->rules[rule].lookahead_start;
+  if (lookahead != kNone) guard = AddLookahead(guard, lookahead);
+  if (node_id == kRootNode) {
+    if (guard == 0) accepting_ = true;
+    return;
+  }
+  Node& node = nodes_[node_id];
+  bool empty = node.step == step_counter_;
+  if (empty) {
+    if (std::find(node.completions.begin(), node.completions.end(), guard) !=
+        node.completions.end()) {
+      return;
+    }
+    node.completions.push_back(guard);
+  }
+  // Parents added after this point see the completion through `completions`.
+  size_t num_parents = node.parents.size();
+  for (size_t i = 0; i < num_parents; ++i) {
+    ParentEdge edge = nodes_[node_id].parents[i];  // copy: nodes_ may grow
+    ReturnTo(edge, guard, empty);
+  }
+}
+
+void PushdownMatcher::ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration) {
+  if (edge.call_edge < 0) {
+    AddItem(edge.return_state, edge.parent, guard);
+    return;
+  }
+  const CallEdge& call = a_->call_edges[edge.call_edge];
+  int32_t count = edge.count + 1;
+  if (count >= call.min_calls) AddItem(call.target, edge.parent, guard);
+  // An empty iteration makes no progress; the builder lowered min to 1 for
+  // nullable rules, so it is never needed to reach the minimum either.
+  if (empty_iteration) return;
+  if (call.max_calls != kUnbounded && count >= call.max_calls) return;
+  // Past the minimum of an unbounded repetition all counts behave alike.
+  if (call.max_calls == kUnbounded) count = std::min(count, call.min_calls);
+  Call(call.rule, guard, ParentEdge{edge.return_state, edge.parent, edge.call_edge, count});
+}
+
+void PushdownMatcher::Call(RuleId rule, GuardId guard, const ParentEdge& edge) {
+  bool created;
+  NodeId& slot = step_nodes_.FindOrInsert(NodeKey{rule, guard}, kNone, &created);
+  NodeId node_id;
+  if (created) {
+    node_id = NewNode(rule, guard);
+    slot = node_id;
+    AddItem(a_->rules[rule].start, node_id, guard);
+  } else {
+    node_id = slot;
+  }
+  if (!seen_edges_.Insert(EdgeKey{node_id, edge})) return;
+  nodes_[node_id].parents.push_back(edge);
+  Ref(edge.parent);
+  // A nullable callee may already have completed in this closure.
+  size_t num_completions = nodes_[node_id].completions.size();
+  for (size_t i = 0; i < num_completions; ++i) {
+    ReturnTo(edge, nodes_[node_id].completions[i], /*empty_iteration=*/true);
+  }
+}
+
+bool PushdownMatcher::AdvanceByte(uint8_t byte) {
+  const Automaton& a = *a_;
+  const StepRecord current = steps_.back();
+  BeginStep();
+  bool has_guards = guard_sets_.size() > 1;
+  for (size_t i = current.begin; i < current.end; ++i) {
+    const Item item = items_[i];
+    StateId next = a.NextByte(item.state, byte);
+    if (next == kNone) continue;
+    GuardId guard = item.guard;
+    if (has_guards && guard != 0) {
+      guard = AdvanceGuard(guard, byte);
+      if (guard == kDeadGuard) continue;
+    }
+    AddItem(next, item.node, guard);
+  }
+  if (work_.empty() || !FinishStep()) return false;
+  ++total_steps_;
+  if (max_rollback_steps_ >= 0) {
+    while (static_cast<int64_t>(steps_.size()) - 1 > max_rollback_steps_) DropOldestStep();
+  }
+  return true;
+}
+
+bool PushdownMatcher::AdvanceBytes(const uint8_t* data, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    if (!AdvanceByte(data[i])) {
+      Rollback(static_cast<int64_t>(i));
+      return false;
+    }
+  }
+  return true;
+}
+
+void PushdownMatcher::PopStep() {
+  StepRecord last = steps_.back();
+  steps_.pop_back();
+  for (size_t i = last.begin; i < last.end; ++i) Unref(items_[i].node);
+  items_.resize(last.begin);
+}
+
+void PushdownMatcher::DropOldestStep() {
+  StepRecord first = steps_.front();
+  steps_.pop_front();
+  for (size_t i = first.begin; i < first.end; ++i) Unref(items_[i].node);
+  // Compact the item arena once the released prefix dominates it.
+  size_t dead = steps_.front().begin;
+  if (dead > 4096 && dead * 2 > items_.size()) {
+    items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(dead));
+    for (StepRecord& s : steps_) s.begin -= dead, s.end -= dead;
+  }
+}
+
+void PushdownMatcher::Rollback(int64_t steps) {
+  if (steps < 0 || steps > NumRollbackableSteps()) {
+    throw UsageError("cannot roll back " + std::to_string(steps) + " steps: only " +
+                     std::to_string(NumRollbackableSteps()) + " are kept");
+  }
+  for (int64_t i = 0; i < steps; ++i) PopStep();
+  total_steps_ -= steps;
+}
+
+GuardId PushdownMatcher::InternGuard(std::vector<StateId> states) {
+  std::sort(states.begin(), states.end());
+  states.erase(std::unique(states.begin(), states.end()), states.end());
+  std::string key(reinterpret_cast<const char*>(states.data()), states.size() * sizeof(StateId));
+  auto it = guard_ids_.find(key);
+  if (it != guard_ids_.end()) return it->second;
+  GuardId id = static_cast<GuardId>(guard_sets_.size());
+  guard_sets_.push_back(std::move(states));
+  guard_ids_.emplace(std::move(key), id);
+  return id;
+}
+
+GuardId PushdownMatcher::AdvanceGuard(GuardId guard, uint8_t byte) {
+  uint64_t key = (uint64_t(uint32_t(guard)) << 8) | byte;
+  auto it = guard_transitions_.find(key);
+  if (it != guard_transitions_.end()) return it->second;
+  std::vector<StateId> next;
+  GuardId result = 0;
+  for (StateId s : guard_sets_[guard]) {
+    StateId t = a_->NextLookaheadByte(s, byte);
+    if (t == kNone) {
+      result = kDeadGuard;
+      break;
+    }
+    if (!a_->lookahead_final[t]) next.push_back(t);  // satisfied assertions drop out
+  }
+  if (result != kDeadGuard) result = InternGuard(std::move(next));
+  guard_transitions_[key] = result;
+  return result;
+}
+
+GuardId PushdownMatcher::AddLookahead(GuardId guard, StateId lookahead_start) {
+  uint64_t key = (uint64_t(uint32_t(guard)) << 32) | uint32_t(lookahead_start) | (1ULL << 63);
+  auto it = guard_transitions_.find(key);
+  if (it != guard_transitions_.end()) return it->second;
+  std::vector<StateId> states = guard_sets_[guard];
+  states.push_back(lookahead_start);
+  GuardId result = InternGuard(std::move(states));
+  guard_transitions_[key] = result;
+  return result;
+}
+
+}  // namespace xgram

@@ -1,0 +1,177 @@
+// Runs an Automaton over bytes with a graph-structured stack (GSS).
+//
+// A *thread* of the parse is an item (state, node, guard): `state` is a position
+// inside some rule's automaton, `node` is the top of its call stack and `guard`
+// the set of lookahead assertions its future bytes must still satisfy.
+//
+// Stack nodes are shared. Calling rule R at step i with guard g always yields the
+// same node (R, i, g), whoever the caller is; the node records every caller as a
+// parent edge (return state, caller's node, repetition count). This is the
+// classic GSS, and it is what makes the matcher an Earley recogniser in disguise:
+// the number of items per step is bounded by (states x live nodes), so ambiguity
+// costs polynomial time instead of exponential, and left recursion terminates
+// because the second call of R at step i finds the node made by the first.
+//
+// One step per input byte:
+//   scan     every item whose state has an edge for the byte moves along it;
+//   closure  worklist over the new items: a final state *completes* its rule
+//            (each parent edge of the node continues), a call edge *predicts*
+//            (find or make the callee's node, add a parent edge). A node that
+//            completes in the step that created it (a nullable rule) remembers the
+//            guards it completed with, so callers that arrive later in the same
+//            closure are continued too (the Aycock-Horspool fix).
+//   store    items that can read a further byte are kept as the step's record.
+//
+// Counted calls (x{m,n} over a helper rule) keep the count on the parent edge;
+// completing iteration c continues the caller when c >= m and calls the rule
+// again with c+1 when c < n, so a bound of 100000 costs no extra states.
+//
+// Nodes are reference counted (by stored items and by parent edges of other
+// nodes) and recycled through a free list. The matcher keeps the records of the
+// last `max_rollback_steps` steps for rollback and releases older ones, so memory
+// is bounded by that window plus the live stack, however long the input.
+#ifndef XGRAM_PUSHDOWN_MATCHER_H_
+#define XGRAM_PUSHDOWN_MATCHER_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "automaton.h"
+#include "flat_set.h"
+
+namespace xgram {
+
+using NodeId = int32_t;
+using GuardId = int32_t;  // 0: no pending lookahead
+
+struct Item {
+  StateId state;
+  NodeId node;
+  GuardId guard;
+  bool operator==(const Item& o) const {
+    return state == o.state && node == o.node && guard == o.guard;
+  }
+  uint64_t Hash() const {
+    return MixHash((uint64_t(uint32_t(state)) << 32) ^ uint32_t(node) ^ (uint64_t(guard) << 50));
+  }
+};
+
+class PushdownMatcher {
+ public:
+  // `max_rollback_steps`: how many byte steps can be undone (-1: all).
+  explicit PushdownMatcher(AutomatonPtr automaton, int64_t max_rollback_steps = -1);
+  PushdownMatcher(const PushdownMatcher&) = default;
+  PushdownMatcher& operator=(const PushdownMatcher&) = default;
+
+  // Consumes one byte; returns false and changes nothing when it cannot follow.
+  bool AdvanceByte(uint8_t byte);
+  // Consumes all bytes or none.
+  bool AdvanceBytes(const uint8_t* data, size_t size);
+  // The input so far is a complete sentence (the root rule can end here).
+  bool CanEnd() const { return steps_.back().accepting; }
+  // Some continuation of the input is a sentence (always true after a successful
+  // step: dead threads are pruned at compile time).
+  bool IsAlive() const { return !StepItemsEmpty() || CanEnd(); }
+
+  void Rollback(int64_t steps);
+  void Reset();
+  int64_t NumSteps() const { return total_steps_; }
+  int64_t NumRollbackableSteps() const { return static_cast<int64_t>(steps_.size()) - 1; }
+
+  // Items of the current step (threads that can read another byte).
+  const Item* CurrentItemsBegin() const { return items_.data() + steps_.back().begin; }
+  const Item* CurrentItemsEnd() const { return items_.data() + steps_.back().end; }
+  size_t NumCurrentItems() const { return steps_.back().end - steps_.back().begin; }
+  size_t NumLiveNodes() const { return nodes_.size() - free_nodes_.size(); }
+  const Automaton& automaton() const { return *automaton_; }
+
+ private:
+  struct ParentEdge {
+    StateId return_state;
+    NodeId parent;
+    int32_t call_edge;  // index in automaton.call_edges for counted calls, else -1
+    int32_t count;      // completed iterations of a counted call
+    bool operator==(const ParentEdge& o) const {
+      return return_state == o.return_state && parent == o.parent && call_edge == o.call_edge &&
+             count == o.count;
+    }
+  };
+  struct Node {
+    RuleId rule = kNone;
+    GuardId guard = 0;
+    int64_t step = -1;  // the step whose closure created it
+    uint32_t refs = 0;
+    std::vector<ParentEdge> parents;
+    std::vector<GuardId> completions;  // guards it completed with during its own step
+  };
+  struct StepRecord {
+    size_t begin;
+    size_t end;
+    bool accepting;
+  };
+  struct NodeKey {
+    RuleId rule;
+    GuardId guard;
+    bool operator==(const NodeKey& o) const { return rule == o.rule && guard == o.guard; }
+    uint64_t Hash() const { return MixHash((uint64_t(uint32_t(rule)) << 32) | uint32_t(guard)); }
+  };
+  struct EdgeKey {
+    NodeId node;
+    ParentEdge edge;
+    bool operator==(const EdgeKey& o) const { return node == o.node && edge == o.edge; }
+    uint64_t Hash() const {
+      return MixHash((uint64_t(uint32_t(node)) << 32) ^ uint32_t(edge.return_state) ^
+                     (uint64_t(uint32_t(edge.parent)) << 17) ^ (uint64_t(edge.count) << 40) ^
+                     uint64_t(uint32_t(edge.call_edge)) * 0x9E3779B97F4A7C15ULL);
+    }
+  };
+
+  bool StepItemsEmpty() const { return steps_.back().begin == steps_.back().end; }
+  void BeginStep();
+  bool FinishStep();  // closure + store; false if the step is dead (then undone)
+  void AddItem(StateId state, NodeId node, GuardId guard);
+  void Complete(NodeId node, GuardId guard, RuleId rule);
+  void ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration);
+  void Call(RuleId rule, GuardId guard, const ParentEdge& edge);
+  NodeId NewNode(RuleId rule, GuardId guard);
+  void Ref(NodeId node) { ++nodes_[node].refs; }
+  void Unref(NodeId node);
+  void DropOldestStep();
+  void PopStep();
+
+  // Lookahead guards: interned sets of lookahead-DFA states.
+  GuardId AdvanceGuard(GuardId guard, uint8_t byte);
+  GuardId AddLookahead(GuardId guard, StateId lookahead_start);
+  GuardId InternGuard(std::vector<StateId> states);
+
+  AutomatonPtr automaton_;
+  const Automaton* a_;  // == automaton_.get(), for the hot path
+  int64_t max_rollback_steps_;
+
+  std::vector<Node> nodes_;
+  std::vector<NodeId> free_nodes_;
+  std::vector<Item> items_;  // records of all kept steps, back to back
+  std::deque<StepRecord> steps_;
+  int64_t step_counter_ = 0;  // never reused, so node.step identifies a closure
+  int64_t total_steps_ = 0;
+
+  // Per-step scratch.
+  std::vector<Item> work_;
+  std::vector<NodeId> created_nodes_;
+  std::vector<NodeId> unref_stack_;
+  FlatMap<Item, int32_t> seen_items_;
+  FlatMap<NodeKey, NodeId> step_nodes_;
+  FlatMap<EdgeKey, int32_t> seen_edges_;
+  bool accepting_ = false;
+
+  std::vector<std::vector<StateId>> guard_sets_;
+  std::unordered_map<std::string, GuardId> guard_ids_;
+  std::unordered_map<uint64_t, GuardId> guard_transitions_;
+};
+
+}  // namespace xgram
+
+#endif  // XGRAM_PUSHDOWN_MATCHER_H_

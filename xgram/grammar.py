@@ -1,0 +1,153 @@
+"""The :class:`Grammar` class: grammars from EBNF text and string-level checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Literal, Union
+
+from . import _core
+
+TextLike = Union[str, bytes]
+
+_STATUS = {0: "accepted", 1: "prefix", 2: "rejected"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of :meth:`Grammar.check` on one input.
+
+    Attributes
+    ----------
+    status : {"accepted", "prefix", "rejected"}
+        ``accepted``: the whole input is in the language; ``prefix``: it is not,
+        but some continuation is; ``rejected``: no continuation is.
+    offset : int
+        For ``rejected``, the byte offset of the first byte that cannot follow;
+        otherwise the input length in bytes.
+    line, column : int
+        1-based position of ``offset`` in the input (column counts code points).
+    """
+
+    status: Literal["accepted", "prefix", "rejected"]
+    offset: int
+    line: int
+    column: int
+
+
+def _position(data: bytes, offset: int) -> "tuple[int, int]":
+    line = data.count(b"\n", 0, offset) + 1
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    # Columns count code points: skip UTF-8 continuation bytes.
+    column = 1 + sum(1 for b in data[line_start:offset] if (b & 0xC0) != 0x80)
+    return line, column
+
+
+def _as_bytes(text: TextLike) -> bytes:
+    if isinstance(text, str):
+        return text.encode("utf-8")
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text)
+    raise TypeError(f"expected str or bytes, got {type(text).__name__}")
+
+
+class Grammar:
+    """A context-free grammar, normalised and ready to compile.
+
+    Build one with :meth:`from_ebnf`, :meth:`builtin_json_grammar`,
+    :meth:`union` or :meth:`concat`. ``str(grammar)`` prints EBNF that parses
+    back to an equivalent grammar.
+    """
+
+    __slots__ = ("_handle",)
+
+    def __init__(self, handle: "_core.Grammar") -> None:
+        if not isinstance(handle, _core.Grammar):
+            raise TypeError(
+                "use Grammar.from_ebnf(...) or Grammar.builtin_json_grammar() to make a Grammar"
+            )
+        self._handle = handle
+
+    # Construction -----------------------------------------------------------
+    @staticmethod
+    def from_ebnf(ebnf_string: str, *, root_rule_name: str = "root") -> "Grammar":
+        """Parse a grammar in xgram's EBNF dialect (a superset of GBNF).
+
+        Parameters
+        ----------
+        ebnf_string : str
+            The grammar text; see the README for the dialect.
+        root_rule_name : str, default "root"
+            The rule the whole input must match.
+
+        Raises
+        ------
+        GrammarError
+            With line, column and a caret under the problem.
+        """
+        if not isinstance(ebnf_string, str):
+            raise TypeError(f"ebnf_string must be str, got {type(ebnf_string).__name__}")
+        return Grammar(_core.Grammar.from_ebnf(ebnf_string, root_rule_name))
+
+    @staticmethod
+    def builtin_json_grammar() -> "Grammar":
+        """The JSON grammar of ECMA-404: any JSON value, surrounded by whitespace."""
+        return Grammar(_core.Grammar.builtin_json())
+
+    @staticmethod
+    def union(*grammars: "Grammar") -> "Grammar":
+        """A grammar accepting what any of ``grammars`` accepts."""
+        return Grammar(_core.Grammar.union([_check_grammar(g)._handle for g in grammars]))
+
+    @staticmethod
+    def concat(*grammars: "Grammar") -> "Grammar":
+        """A grammar accepting the concatenation of ``grammars``, in order."""
+        return Grammar(_core.Grammar.concat([_check_grammar(g)._handle for g in grammars]))
+
+    # Inspection --------------------------------------------------------------
+    def __str__(self) -> str:
+        return self._handle.to_string()
+
+    def __repr__(self) -> str:
+        return f"<xgram.Grammar root={self.root_rule_name!r} rules={len(self.rule_names)}>"
+
+    @property
+    def root_rule_name(self) -> str:
+        """Name of the root rule."""
+        return self._handle.root_rule_name()
+
+    @property
+    def rule_names(self) -> List[str]:
+        """Names of the rules after normalisation, in order."""
+        return self._handle.rule_names()
+
+    def automaton_stats(self) -> Dict[str, int]:
+        """Size of the compiled automaton: states, edges, rules (builds it once)."""
+        return dict(self._handle.automaton_stats())
+
+    # Matching ------------------------------------------------------------------
+    def check(self, text: TextLike) -> CheckResult:
+        """Run ``text`` through the grammar and report where it stands.
+
+        Parameters
+        ----------
+        text : str or bytes
+            ``str`` is encoded as UTF-8.
+        """
+        data = _as_bytes(text)
+        status, offset = self._handle.match(data)
+        line, column = _position(data, offset)
+        return CheckResult(_STATUS[status], offset, line, column)
+
+    def accepts(self, text: TextLike) -> bool:
+        """True when the whole of ``text`` is in the grammar's language."""
+        return self._handle.match(_as_bytes(text))[0] == 0
+
+    def accepts_prefix(self, text: TextLike) -> bool:
+        """True when some continuation of ``text`` is in the language."""
+        return self._handle.match(_as_bytes(text))[0] != 2
+
+
+def _check_grammar(g: object) -> Grammar:
+    if not isinstance(g, Grammar):
+        raise TypeError(f"expected xgram.Grammar, got {type(g).__name__}")
+    return g
