@@ -177,8 +177,24 @@ void PushdownMatcher::Call(RuleId rule, GuardId guard, const ParentEdge& edge) {
 bool PushdownMatcher::AdvanceByte(uint8_t byte) {
   const Automaton& a = *a_;
   const StepRecord current = steps_.back();
-  BeginStep();
   bool has_guards = guard_sets_.size() > 1;
+  if (current.end - current.begin == 1 && !has_guards) {
+    // Fast path for the common case of one thread moving inside a rule: when the
+    // target neither completes nor calls, the closure would be just that item.
+    Item item = items_[current.begin];
+    StateId next = a.NextByte(item.state, byte);
+    if (next == kNone) return false;
+    if (!a.is_final[next] && a.call_edge_begin[next] == a.call_edge_begin[next + 1]) {
+      ++step_counter_;
+      size_t begin = items_.size();
+      items_.push_back({next, item.node, item.guard});
+      Ref(item.node);
+      steps_.push_back({begin, begin + 1, false});
+      FinishAdvance();
+      return true;
+    }
+  }
+  BeginStep();
   for (size_t i = current.begin; i < current.end; ++i) {
     const Item item = items_[i];
     StateId next = a.NextByte(item.state, byte);
@@ -191,11 +207,15 @@ bool PushdownMatcher::AdvanceByte(uint8_t byte) {
     AddItem(next, item.node, guard);
   }
   if (work_.empty() || !FinishStep()) return false;
+  FinishAdvance();
+  return true;
+}
+
+void PushdownMatcher::FinishAdvance() {
   ++total_steps_;
   if (max_rollback_steps_ >= 0) {
     while (static_cast<int64_t>(steps_.size()) - 1 > max_rollback_steps_) DropOldestStep();
   }
-  return true;
 }
 
 bool PushdownMatcher::AdvanceBytes(const uint8_t* data, size_t size) {

@@ -139,6 +139,7 @@ class PushdownMatcher {
   NodeId NewNode(RuleId rule, GuardId guard);
   void Ref(NodeId node) { ++nodes_[node].refs; }
   void Unref(NodeId node);
+  void FinishAdvance();  // bookkeeping after a successful step
   void DropOldestStep();
   void PopStep();
 
