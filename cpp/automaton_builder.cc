@@ -233,6 +233,11 @@ class NfaBuilder {
                          "' refers to the recursive rule '" + ctx_->grammar.rules[rule].name +
                          "'; lookahead assertions must be regular (no recursion)");
     }
+    if (ctx_->grammar.rules[rule].lookahead != kNone) {
+      throw GrammarError("the lookahead of rule '" + ctx_->rules[owner_].name +
+                         "' refers to rule '" + ctx_->grammar.rules[rule].name +
+                         "', which has a lookahead of its own; a lookahead cannot nest another");
+    }
     inline_stack_.push_back(rule);
     int32_t end = Build(ctx_->grammar.rules[rule].body, start);
     inline_stack_.pop_back();
@@ -618,6 +623,22 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       a.call_edge_begin.push_back(static_cast<int32_t>(a.call_edges.size()));
       a.is_final.push_back(dfas[r].final[s]);
       a.state_rule.push_back(static_cast<RuleId>(r));
+    }
+  }
+
+  // Call sites, for matchers that must continue a rule in every possible context.
+  a.call_edge_source.resize(a.call_edges.size());
+  for (StateId s = 0; s < a.num_states(); ++s) {
+    for (int32_t e = a.call_edge_begin[s]; e < a.call_edge_begin[s + 1]; ++e) a.call_edge_source[e] = s;
+  }
+  a.call_site_begin.assign(num_rules + 1, 0);
+  for (const CallEdge& e : a.call_edges) ++a.call_site_begin[e.rule + 1];
+  for (size_t r = 0; r < num_rules; ++r) a.call_site_begin[r + 1] += a.call_site_begin[r];
+  a.call_site_edges.resize(a.call_edges.size());
+  {
+    std::vector<int32_t> fill(a.call_site_begin.begin(), a.call_site_begin.end() - 1);
+    for (size_t e = 0; e < a.call_edges.size(); ++e) {
+      a.call_site_edges[fill[a.call_edges[e].rule]++] = static_cast<int32_t>(e);
     }
   }
 

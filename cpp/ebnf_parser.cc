@@ -10,6 +10,7 @@
 #include "ebnf_parser.h"
 
 #include <cctype>
+#include <cstdio>
 #include <unordered_map>
 
 #include "errors.h"
@@ -81,6 +82,11 @@ class EBNFParser {
     int len = DecodeUtf8(text_, pos_, &cp);
     std::string ch = len > 0 ? text_.substr(pos_, len) : std::string(1, text_[pos_]);
     if (ch == "\n") return "a line break";
+    if (ch.size() == 1 && (static_cast<unsigned char>(ch[0]) < 0x20 || ch[0] == 0x7F)) {
+      char buf[16];
+      std::snprintf(buf, sizeof(buf), "'\\x%02X'", static_cast<unsigned char>(ch[0]));
+      return buf;
+    }
     return "'" + ch + "'";
   }
 
@@ -204,7 +210,14 @@ class EBNFParser {
     size_t offset = pos_;
     ExprId expr = ParseAtom();
     while (true) {
+      // GBNF allows space between an element and its quantifier: `"a" *`.
+      size_t before_space = pos_;
+      SkipSpace();
       char c = Peek();
+      if (c != '*' && c != '+' && c != '?' && c != '{') {
+        pos_ = before_space;
+        break;
+      }
       int32_t min, max;
       if (c == '*') {
         min = 0, max = kUnbounded, ++pos_;

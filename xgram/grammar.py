@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Literal, Union
 
 from . import _core
+from .errors import GrammarError, UsageError
 
 TextLike = Union[str, bytes]
 
@@ -37,8 +38,11 @@ class CheckResult:
 def _position(data: bytes, offset: int) -> "tuple[int, int]":
     line = data.count(b"\n", 0, offset) + 1
     line_start = data.rfind(b"\n", 0, offset) + 1
-    # Columns count code points: skip UTF-8 continuation bytes.
+    # Columns count code points: skip UTF-8 continuation bytes. A byte inside a
+    # character belongs to the column of the character's first byte.
     column = 1 + sum(1 for b in data[line_start:offset] if (b & 0xC0) != 0x80)
+    if offset < len(data) and (data[offset] & 0xC0) == 0x80 and offset > line_start:
+        column -= 1
     return line, column
 
 
@@ -86,6 +90,18 @@ class Grammar:
         """
         if not isinstance(ebnf_string, str):
             raise TypeError(f"ebnf_string must be str, got {type(ebnf_string).__name__}")
+        try:
+            ebnf_string.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            line = ebnf_string.count("\n", 0, exc.start) + 1
+            column = exc.start - (ebnf_string.rfind("\n", 0, exc.start) + 1) + 1
+            raise GrammarError(
+                f"line {line}, column {column}: the grammar text contains a lone surrogate "
+                f"{ebnf_string[exc.start]!r}, which is not a character (use a \\u escape of "
+                "a real code point)",
+                line,
+                column,
+            ) from None
         return Grammar(_core.Grammar.from_ebnf(ebnf_string, root_rule_name))
 
     @staticmethod
@@ -95,7 +111,9 @@ class Grammar:
 
     @staticmethod
     def union(*grammars: "Grammar") -> "Grammar":
-        """A grammar accepting what any of ``grammars`` accepts."""
+        """A grammar accepting what any of ``grammars`` accepts (at least one)."""
+        if not grammars:
+            raise UsageError("Grammar.union needs at least one grammar")
         return Grammar(_core.Grammar.union([_check_grammar(g)._handle for g in grammars]))
 
     @staticmethod
