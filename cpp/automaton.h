@@ -66,6 +66,12 @@ class Automaton {
   std::vector<AutomatonRule> rules;
   RuleId root = kNone;
 
+  // Call sites of each rule: call_edges indices [call_site_begin[r], call_site_begin[r+1])
+  // of call_site_edges, and the state each call edge leaves from.
+  std::vector<int32_t> call_site_begin;
+  std::vector<int32_t> call_site_edges;
+  std::vector<StateId> call_edge_source;
+
   // The lookahead DFA: plain byte transitions, one start per rule that has one.
   std::vector<int32_t> lookahead_edge_begin;
   std::vector<ByteEdge> lookahead_edges;

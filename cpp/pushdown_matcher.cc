@@ -8,8 +8,10 @@
 namespace xgram {
 
 namespace {
-constexpr NodeId kRootNode = 0;
 constexpr GuardId kDeadGuard = -1;
+// Count of a counted call reached through a wildcard node: any count is possible,
+// so the caller may both exit and call again.
+constexpr int32_t kUnknownCount = -1;
 }  // namespace
 
 PushdownMatcher::PushdownMatcher(AutomatonPtr automaton, int64_t max_rollback_steps)
@@ -19,18 +21,66 @@ PushdownMatcher::PushdownMatcher(AutomatonPtr automaton, int64_t max_rollback_st
   Reset();
 }
 
-void PushdownMatcher::Reset() {
+void PushdownMatcher::ResetCommon() {
   nodes_.clear();
   free_nodes_.clear();
   items_.clear();
   steps_.clear();
+  wildcard_nodes_.clear();
   total_steps_ = 0;
-  // The root node stands for "called from outside": completing it accepts.
   BeginStep();
+}
+
+void PushdownMatcher::Reset() {
+  ResetCommon();
+  // The root node stands for "called from outside": completing it accepts.
   NodeId root = NewNode(a_->root, 0);
+  nodes_[root].kind = NodeKind::kRoot;
   Ref(root);  // the root node outlives every step, even when no item keeps it
   AddItem(a_->rules[a_->root].start, root, 0);
   FinishStep();
+}
+
+void PushdownMatcher::ResetForClassification(StateId state) {
+  ResetCommon();
+  wildcard_nodes_.assign(a_->rules.size(), kNone);
+  NodeId origin = NewNode(a_->state_rule[state], 0);
+  nodes_[origin].kind = NodeKind::kOrigin;
+  Ref(origin);
+  AddItem(state, origin, 0);
+  FinishStep();
+}
+
+NodeId PushdownMatcher::WildcardNode(RuleId rule) {
+  if (wildcard_nodes_[rule] == kNone) {
+    NodeId id = NewNode(rule, 0);
+    nodes_[id].kind = NodeKind::kWildcard;
+    nodes_[id].step = -2;  // never "created in this step": it stands for old callers
+    Ref(id);               // lives as long as the classification
+    wildcard_nodes_[rule] = id;
+  }
+  return wildcard_nodes_[rule];
+}
+
+void PushdownMatcher::Escape(RuleId rule, GuardId guard) {
+  guard |= kEscapedBit;
+  for (int32_t i = a_->call_site_begin[rule]; i < a_->call_site_begin[rule + 1]; ++i) {
+    int32_t e = a_->call_site_edges[i];
+    const CallEdge& call = a_->call_edges[e];
+    NodeId caller = WildcardNode(a_->state_rule[a_->call_edge_source[e]]);
+    if (call.is_counted()) {
+      ReturnTo(ParentEdge{call.target, caller, e, kUnknownCount}, guard, /*empty_iteration=*/false);
+    } else {
+      AddItem(call.target, caller, guard);
+    }
+  }
+}
+
+bool PushdownMatcher::HasGuardedItems() const {
+  for (const Item* it = CurrentItemsBegin(); it != CurrentItemsEnd(); ++it) {
+    if (it->guard & kGuardMask) return true;
+  }
+  return false;
 }
 
 NodeId PushdownMatcher::NewNode(RuleId rule, GuardId guard) {
@@ -93,10 +143,12 @@ bool PushdownMatcher::FinishStep() {
     }
   }
   size_t begin = items_.size();
+  uint32_t num_inside = 0;
   for (const Item& item : work_) {
     if (a.HasByteEdges(item.state)) {
       items_.push_back(item);
       Ref(item.node);
+      num_inside += (item.guard & kEscapedBit) == 0;
     }
   }
   size_t end = items_.size();
@@ -108,16 +160,28 @@ bool PushdownMatcher::FinishStep() {
     }
   }
   if (begin == end && !accepting_ && !steps_.empty()) return false;
-  steps_.push_back({begin, end, accepting_});
+  steps_.push_back({begin, end, accepting_, num_inside});
   return true;
 }
 
 void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
   StateId lookahead = a_->rules[rule].lookahead_start;
   if (lookahead != kNone) guard = AddLookahead(guard, lookahead);
-  if (node_id == kRootNode) {
-    if (guard == 0) accepting_ = true;
-    return;
+  switch (nodes_[node_id].kind) {
+    case NodeKind::kRoot:
+      if (guard == 0) accepting_ = true;
+      return;
+    case NodeKind::kOrigin:
+      // A token may end right here whatever the pending lookahead: the bytes so
+      // far are valid in every context, which is all a mask entry claims.
+      if ((guard & kEscapedBit) == 0) accepting_ = true;
+      Escape(rule, guard);
+      return;
+    case NodeKind::kWildcard:
+      Escape(rule, guard);
+      return;
+    case NodeKind::kCall:
+      break;
   }
   Node& node = nodes_[node_id];
   bool empty = node.step == step_counter_;
@@ -142,6 +206,11 @@ void PushdownMatcher::ReturnTo(const ParentEdge& edge, GuardId guard, bool empty
     return;
   }
   const CallEdge& call = a_->call_edges[edge.call_edge];
+  if (edge.count == kUnknownCount) {
+    AddItem(call.target, edge.parent, guard);
+    if (!empty_iteration) Call(call.rule, guard, edge);
+    return;
+  }
   int32_t count = edge.count + 1;
   if (count >= call.min_calls) AddItem(call.target, edge.parent, guard);
   // An empty iteration makes no progress; the builder lowered min to 1 for
@@ -177,8 +246,7 @@ void PushdownMatcher::Call(RuleId rule, GuardId guard, const ParentEdge& edge) {
 bool PushdownMatcher::AdvanceByte(uint8_t byte) {
   const Automaton& a = *a_;
   const StepRecord current = steps_.back();
-  bool has_guards = guard_sets_.size() > 1;
-  if (current.end - current.begin == 1 && !has_guards) {
+  if (current.end - current.begin == 1 && (items_[current.begin].guard & kGuardMask) == 0) {
     // Fast path for the common case of one thread moving inside a rule: when the
     // target neither completes nor calls, the closure would be just that item.
     Item item = items_[current.begin];
@@ -189,7 +257,7 @@ bool PushdownMatcher::AdvanceByte(uint8_t byte) {
       size_t begin = items_.size();
       items_.push_back({next, item.node, item.guard});
       Ref(item.node);
-      steps_.push_back({begin, begin + 1, false});
+      steps_.push_back({begin, begin + 1, false, (item.guard & kEscapedBit) ? 0u : 1u});
       FinishAdvance();
       return true;
     }
@@ -200,9 +268,10 @@ bool PushdownMatcher::AdvanceByte(uint8_t byte) {
     StateId next = a.NextByte(item.state, byte);
     if (next == kNone) continue;
     GuardId guard = item.guard;
-    if (has_guards && guard != 0) {
-      guard = AdvanceGuard(guard, byte);
-      if (guard == kDeadGuard) continue;
+    if (guard & kGuardMask) {
+      GuardId advanced = AdvanceGuard(guard & kGuardMask, byte);
+      if (advanced == kDeadGuard) continue;
+      guard = advanced | (guard & kEscapedBit);
     }
     AddItem(next, item.node, guard);
   }
@@ -247,8 +316,13 @@ void PushdownMatcher::DropOldestStep() {
   }
 }
 
+void PushdownMatcher::ForgetOldestSteps(int64_t steps) {
+  for (int64_t i = 0; i < steps && steps_.size() > 1; ++i) DropOldestStep();
+}
+
 void PushdownMatcher::Rollback(int64_t steps) {
-  if (steps < 0 || steps > NumRollbackableSteps()) {
+  if (steps < 0) throw UsageError("the number of steps to roll back must be >= 0, got " + std::to_string(steps));
+  if (steps > NumRollbackableSteps()) {
     throw UsageError("cannot roll back " + std::to_string(steps) + " steps: only " +
                      std::to_string(NumRollbackableSteps()) + " are kept");
   }
@@ -287,15 +361,17 @@ GuardId PushdownMatcher::AdvanceGuard(GuardId guard, uint8_t byte) {
   return result;
 }
 
-GuardId PushdownMatcher::AddLookahead(GuardId guard, StateId lookahead_start) {
+GuardId PushdownMatcher::AddLookahead(GuardId guard_with_flags, StateId lookahead_start) {
+  GuardId flags = guard_with_flags & kEscapedBit;
+  GuardId guard = guard_with_flags & kGuardMask;
   uint64_t key = (uint64_t(uint32_t(guard)) << 32) | uint32_t(lookahead_start) | (1ULL << 63);
   auto it = guard_transitions_.find(key);
-  if (it != guard_transitions_.end()) return it->second;
+  if (it != guard_transitions_.end()) return it->second | flags;
   std::vector<StateId> states = guard_sets_[guard];
   states.push_back(lookahead_start);
   GuardId result = InternGuard(std::move(states));
   guard_transitions_[key] = result;
-  return result;
+  return result | flags;
 }
 
 }  // namespace xgram

@@ -26,6 +26,15 @@
 // completing iteration c continues the caller when c >= m and calls the rule
 // again with c+1 when c < n, so a bound of 100000 costs no extra states.
 //
+// Classification mode (ResetForClassification) serves the token-mask cache: it
+// starts one thread at a state s of rule R on an *origin* node standing for an
+// unknown caller. Completing the origin means the bytes so far can end R here;
+// the thread then *escapes*: it continues at every call site of R in the grammar,
+// on wildcard nodes that stand for any caller of their rule, and carries
+// kEscapedBit in its guard. That over-approximates every real context, so a token
+// that dies on all escaped threads is rejected in any context, and one that only
+// escaped threads survive is context-dependent ("uncertain").
+//
 // Nodes are reference counted (by stored items and by parent edges of other
 // nodes) and recycled through a free list. The matcher keeps the records of the
 // last `max_rollback_steps` steps for rollback and releases older ones, so memory
@@ -46,6 +55,9 @@ namespace xgram {
 
 using NodeId = int32_t;
 using GuardId = int32_t;  // 0: no pending lookahead
+// Set in the guard of threads that escaped the origin rule (classification mode).
+constexpr GuardId kEscapedBit = 1 << 30;
+constexpr GuardId kGuardMask = kEscapedBit - 1;
 
 struct Item {
   StateId state;
@@ -78,6 +90,14 @@ class PushdownMatcher {
 
   void Rollback(int64_t steps);
   void Reset();
+  // Classification mode: one thread at `state` over an origin node (see above).
+  void ResetForClassification(StateId state);
+  // Some thread that has not escaped the origin rule is alive.
+  bool HasInsideThreads() const { return steps_.back().num_inside > 0; }
+  // Releases the records of the oldest `steps` steps (they can no longer be rolled back).
+  void ForgetOldestSteps(int64_t steps);
+  // True when the current step has threads carrying unresolved lookahead guards.
+  bool HasGuardedItems() const;
   int64_t NumSteps() const { return total_steps_; }
   int64_t NumRollbackableSteps() const { return static_cast<int64_t>(steps_.size()) - 1; }
 
@@ -99,7 +119,9 @@ class PushdownMatcher {
              count == o.count;
     }
   };
+  enum class NodeKind : uint8_t { kCall, kRoot, kOrigin, kWildcard };
   struct Node {
+    NodeKind kind = NodeKind::kCall;
     RuleId rule = kNone;
     GuardId guard = 0;
     int64_t step = -1;  // the step whose closure created it
@@ -110,7 +132,8 @@ class PushdownMatcher {
   struct StepRecord {
     size_t begin;
     size_t end;
-    bool accepting;
+    bool accepting;       // the root (origin in classification mode) can end here
+    uint32_t num_inside;  // items without kEscapedBit
   };
   struct NodeKey {
     RuleId rule;
@@ -136,6 +159,9 @@ class PushdownMatcher {
   void Complete(NodeId node, GuardId guard, RuleId rule);
   void ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration);
   void Call(RuleId rule, GuardId guard, const ParentEdge& edge);
+  void Escape(RuleId rule, GuardId guard);
+  NodeId WildcardNode(RuleId rule);
+  void ResetCommon();
   NodeId NewNode(RuleId rule, GuardId guard);
   void Ref(NodeId node) { ++nodes_[node].refs; }
   void Unref(NodeId node);
@@ -167,6 +193,8 @@ class PushdownMatcher {
   FlatMap<NodeKey, NodeId> step_nodes_;
   FlatMap<EdgeKey, int32_t> seen_edges_;
   bool accepting_ = false;
+
+  std::vector<NodeId> wildcard_nodes_;  // per rule, classification mode only
 
   std::vector<std::vector<StateId>> guard_sets_;
   std::unordered_map<std::string, GuardId> guard_ids_;

@@ -6,9 +6,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <pybind11/numpy.h>
+
 #include "automaton.h"
 #include "errors.h"
 #include "grammar_handle.h"
+#include "grammar_matcher.h"
+#include "tokenizer_info.h"
 #include "grammar_passes.h"
 #include "pushdown_matcher.h"
 
@@ -133,4 +137,110 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("num_rollbackable_steps", &PushdownMatcher::NumRollbackableSteps)
       .def_property_readonly("num_live_nodes", &PushdownMatcher::NumLiveNodes)
       .def_property_readonly("num_items", &PushdownMatcher::NumCurrentItems);
+
+  py::class_<TokenizerInfo, std::shared_ptr<TokenizerInfo>>(m, "TokenizerInfo")
+      .def(py::init([](const std::vector<py::object>& encoded_vocab, int vocab_type, int32_t vocab_size,
+                       std::vector<int32_t> stop_token_ids, std::vector<int32_t> special_token_ids,
+                       bool add_prefix_space) {
+             std::vector<std::string> vocab;
+             vocab.reserve(encoded_vocab.size());
+             for (const py::object& t : encoded_vocab) vocab.push_back(AsBytes(t));
+             if (vocab_type < 0 || vocab_type > 2) throw UsageError("vocab_type must be 0, 1 or 2");
+             py::gil_scoped_release release;
+             return std::make_shared<TokenizerInfo>(vocab, static_cast<VocabType>(vocab_type), vocab_size,
+                                                    std::move(stop_token_ids),
+                                                    std::move(special_token_ids), add_prefix_space);
+           }),
+           py::arg("encoded_vocab"), py::arg("vocab_type"), py::arg("vocab_size"),
+           py::arg("stop_token_ids"), py::arg("special_token_ids"), py::arg("add_prefix_space"))
+      .def_property_readonly("vocab_size", &TokenizerInfo::vocab_size)
+      .def_property_readonly("vocab_type", [](const TokenizerInfo& t) { return static_cast<int>(t.vocab_type()); })
+      .def_property_readonly("add_prefix_space", &TokenizerInfo::add_prefix_space)
+      .def_property_readonly("stop_token_ids", &TokenizerInfo::stop_token_ids)
+      .def_property_readonly("special_token_ids", &TokenizerInfo::special_token_ids)
+      .def_property_readonly("fingerprint", &TokenizerInfo::Fingerprint)
+      .def_property_readonly("num_trie_nodes", [](const TokenizerInfo& t) { return t.trie().size(); })
+      .def("decoded_vocab", [](const TokenizerInfo& t) {
+        py::list out;
+        for (const std::string& s : t.decoded_vocab()) out.append(py::bytes(s));
+        return out;
+      })
+      .def("decoded_token", [](const TokenizerInfo& t, int32_t id) {
+        if (id < 0 || id >= t.vocab_size()) throw UsageError("token id out of range");
+        return py::bytes(t.decoded_vocab()[id]);
+      })
+      .def("memory_size_bytes", &TokenizerInfo::MemoryBytes);
+
+  py::class_<CompiledGrammar, std::shared_ptr<CompiledGrammar>>(m, "CompiledGrammar")
+      .def(py::init([](GrammarHandlePtr g, std::shared_ptr<TokenizerInfo> t) {
+             py::gil_scoped_release release;
+             return std::make_shared<CompiledGrammar>(std::move(g), std::move(t));
+           }),
+           py::arg("grammar"), py::arg("tokenizer_info"))
+      .def("precompute",
+           [](CompiledGrammar& c, int threads) {
+             py::gil_scoped_release release;
+             c.cache().ComputeAll(threads);
+           },
+           py::arg("num_threads") = 1)
+      .def_property_readonly("grammar", &CompiledGrammar::grammar)
+      .def_property_readonly("tokenizer_info", [](const CompiledGrammar& c) {
+        return std::const_pointer_cast<TokenizerInfo>(c.tokenizer());
+      })
+      .def_property_readonly("memory_size_bytes", &CompiledGrammar::MemoryBytes)
+      .def_property_readonly("num_cached_states", [](const CompiledGrammar& c) { return c.cache().NumComputed(); })
+      .def_property_readonly("num_states", [](const CompiledGrammar& c) { return c.automaton()->num_states(); });
+
+  py::class_<GrammarMatcher>(m, "GrammarMatcher")
+      .def(py::init([](std::shared_ptr<CompiledGrammar> c, py::object override_stop_tokens,
+                       bool terminate_without_stop_token, int32_t max_rollback_tokens) {
+             std::vector<int32_t> stops;
+             bool use_override = !override_stop_tokens.is_none();
+             if (use_override) stops = override_stop_tokens.cast<std::vector<int32_t>>();
+             py::gil_scoped_release release;
+             return new GrammarMatcher(std::move(c), std::move(stops), use_override,
+                                       terminate_without_stop_token, max_rollback_tokens);
+           }),
+           py::arg("compiled_grammar"), py::arg("override_stop_tokens") = py::none(),
+           py::arg("terminate_without_stop_token") = false, py::arg("max_rollback_tokens") = -1)
+      .def("accept_token", &GrammarMatcher::AcceptToken, py::arg("token_id"),
+           py::call_guard<py::gil_scoped_release>())
+      .def("accept_string", [](GrammarMatcher& m, const py::object& text) {
+             std::string bytes = AsBytes(text);
+             py::gil_scoped_release release;
+             return m.AcceptString(bytes);
+           })
+      .def("fill_next_token_bitmask_ptr",
+           [](GrammarMatcher& m, uintptr_t data, int64_t num_words) {
+             py::gil_scoped_release release;
+             return m.FillNextTokenBitmask(reinterpret_cast<uint32_t*>(data), num_words);
+           })
+      .def("find_jump_forward_string", [](GrammarMatcher& m) {
+             std::string s;
+             {
+               py::gil_scoped_release release;
+               s = m.FindJumpForwardString();
+             }
+             return py::bytes(s);
+           })
+      .def("rollback", &GrammarMatcher::Rollback, py::arg("num_tokens") = 1,
+           py::call_guard<py::gil_scoped_release>())
+      .def("reset", &GrammarMatcher::Reset, py::call_guard<py::gil_scoped_release>())
+      .def("fork", [](const GrammarMatcher& m) { return GrammarMatcher(m); })
+      .def("is_terminated", &GrammarMatcher::IsTerminated)
+      .def("is_completed", &GrammarMatcher::IsCompleted)
+      .def_property_readonly("stop_token_ids", &GrammarMatcher::stop_token_ids)
+      .def_property_readonly("num_rollbackable_tokens", &GrammarMatcher::NumRollbackableTokens);
+
+  m.def("apply_token_bitmask_ptr",
+        [](uintptr_t logits, int dtype, int64_t num_rows, int64_t row_stride, int64_t num_columns,
+           uintptr_t bitmask, int64_t bitmask_row_stride, py::object indices) {
+          std::vector<int32_t> idx;
+          bool has_indices = !indices.is_none();
+          if (has_indices) idx = indices.cast<std::vector<int32_t>>();
+          py::gil_scoped_release release;
+          ApplyTokenBitmask(reinterpret_cast<void*>(logits), dtype, num_rows, row_stride, num_columns,
+                            reinterpret_cast<const int32_t*>(bitmask), bitmask_row_stride,
+                            has_indices ? idx.data() : nullptr, static_cast<int64_t>(idx.size()));
+        });
 }

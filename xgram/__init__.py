@@ -6,16 +6,34 @@ matcher runs it with a graph-structured stack.
 
 from __future__ import annotations
 
+from .compiler import CompiledGrammar, GrammarCompiler
 from .errors import CompileBudgetError, GrammarError, UsageError, XgramError
 from .grammar import CheckResult, Grammar
+from .matcher import (
+    GrammarMatcher,
+    allocate_token_bitmask,
+    apply_token_bitmask_inplace,
+    get_bitmask_shape,
+    reset_token_bitmask,
+)
+from .tokenizer_info import TokenizerInfo, VocabType
 
 __all__ = [
     "CheckResult",
     "CompileBudgetError",
+    "CompiledGrammar",
     "Grammar",
+    "GrammarCompiler",
     "GrammarError",
+    "GrammarMatcher",
+    "TokenizerInfo",
     "UsageError",
+    "VocabType",
     "XgramError",
+    "allocate_token_bitmask",
+    "apply_token_bitmask_inplace",
+    "get_bitmask_shape",
+    "reset_token_bitmask",
 ]
 
 __version__ = "0.1.0"

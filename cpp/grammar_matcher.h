@@ -1,0 +1,97 @@
+// Token-level matching: a compiled grammar (automaton + token-mask cache) and the
+// GrammarMatcher that accepts tokens and fills next-token bitmasks.
+//
+// FillNextTokenBitmask, the per-token hot path:
+//   1. For each distinct automaton state among the matcher's live threads, take
+//      its cache entry and OR its accepted tokens into the mask.
+//   2. Collect the entries' uncertain tokens not already accepted, and check each
+//      against the live matcher, in trie order: consecutive candidates share a
+//      prefix, so the walk rolls back only to the common prefix.
+//   3. Threads with a pending lookahead guard are checked token by token instead
+//      (the cache assumes none); stop tokens are allowed iff the root can end.
+// All scratch buffers live in the matcher and are reused, so steady-state calls
+// do not allocate.
+#ifndef XGRAM_GRAMMAR_MATCHER_H_
+#define XGRAM_GRAMMAR_MATCHER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "grammar_handle.h"
+#include "pushdown_matcher.h"
+#include "token_mask_cache.h"
+#include "tokenizer_info.h"
+
+namespace xgram {
+
+class CompiledGrammar {
+ public:
+  CompiledGrammar(GrammarHandlePtr grammar, TokenizerInfoPtr tokenizer);
+  const GrammarHandlePtr& grammar() const { return grammar_; }
+  const TokenizerInfoPtr& tokenizer() const { return tokenizer_; }
+  const AutomatonPtr& automaton() const { return automaton_; }
+  TokenMaskCache& cache() const { return *cache_; }
+  size_t MemoryBytes() const;
+
+ private:
+  GrammarHandlePtr grammar_;
+  TokenizerInfoPtr tokenizer_;
+  AutomatonPtr automaton_;
+  std::unique_ptr<TokenMaskCache> cache_;
+};
+
+using CompiledGrammarPtr = std::shared_ptr<const CompiledGrammar>;
+
+class GrammarMatcher {
+ public:
+  GrammarMatcher(CompiledGrammarPtr compiled, std::vector<int32_t> override_stop_tokens,
+                 bool use_override, bool terminate_without_stop_token, int32_t max_rollback_tokens);
+
+  bool AcceptToken(int32_t token_id);
+  bool AcceptString(const std::string& bytes);
+  // Writes the mask of allowed next tokens into `words` (int32 words, token i is bit
+  // i%32 of word i/32). Returns false when every token is allowed.
+  bool FillNextTokenBitmask(uint32_t* words, int64_t num_words);
+  std::string FindJumpForwardString();
+  void Rollback(int32_t num_tokens);
+  void Reset();
+  bool IsTerminated() const;
+  bool IsCompleted() const { return matcher_.CanEnd(); }
+  const std::vector<int32_t>& stop_token_ids() const { return stop_token_ids_; }
+  int32_t NumRollbackableTokens() const { return static_cast<int32_t>(token_bytes_.size()); }
+  const CompiledGrammarPtr& compiled() const { return compiled_; }
+
+ private:
+  void CheckUsable(const char* what) const;
+  void RecordToken(int64_t num_bytes);
+  void CheckCandidates(uint32_t* words);
+
+  CompiledGrammarPtr compiled_;
+  const TokenizerInfo* tokenizer_;
+  PushdownMatcher matcher_;
+  std::vector<int32_t> stop_token_ids_;
+  std::vector<uint8_t> is_stop_;
+  bool terminate_without_stop_token_;
+  int32_t max_rollback_tokens_;
+  bool terminated_ = false;
+  std::deque<int64_t> token_bytes_;  // bytes each kept token consumed (0 for a stop token)
+
+  // Scratch for FillNextTokenBitmask.
+  std::vector<StateId> states_;
+  std::vector<int32_t> candidates_;
+  std::vector<uint32_t> candidate_seen_;
+  std::vector<uint32_t> scratch_words_;
+};
+
+// Sets logits of disallowed tokens to -inf. `dtype`: 0 float32, 1 float16,
+// 2 bfloat16. Rows `indices[i]` (or i) of logits use bitmask row `indices[i]`.
+void ApplyTokenBitmask(void* logits, int dtype, int64_t num_rows, int64_t logits_row_stride,
+                       int64_t num_columns, const int32_t* bitmask, int64_t bitmask_row_stride,
+                       const int32_t* indices, int64_t num_indices);
+
+}  // namespace xgram
+
+#endif  // XGRAM_GRAMMAR_MATCHER_H_

@@ -1,0 +1,72 @@
+// Adaptive token-mask cache: for each automaton position, the vocabulary split
+// into tokens valid in every context (accepted), in no context (rejected) and
+// context-dependent ones (uncertain), decided once per grammar and tokenizer.
+//
+// Classification of position s walks the tokenizer's prefix trie with a matcher
+// in classification mode (pushdown_matcher.h): one byte per trie edge, a rollback
+// when the walk climbs back up, and a whole subtree skipped as soon as a prefix
+// dies. A token is
+//   accepted   when a thread that stayed inside s's rule survives it, or the rule
+//              can end exactly at its last byte;
+//   uncertain  when only threads that escaped the rule (into every call site of
+//              it, transitively) survive: that automatic "context expansion"
+//              rejects most tokens that cross a rule's end;
+//   rejected   otherwise.
+// An entry stores the smallest of: the accepted ids, the rejected ids, or an
+// accepted bitset; uncertain ids are kept in trie order, so the run-time check
+// walks shared prefixes once.
+//
+// Entries are computed lazily on first use (lock-free publication through an
+// atomic pointer) or eagerly by ComputeAll on several threads.
+#ifndef XGRAM_TOKEN_MASK_CACHE_H_
+#define XGRAM_TOKEN_MASK_CACHE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "automaton.h"
+#include "tokenizer_info.h"
+
+namespace xgram {
+
+struct TokenMaskEntry {
+  enum class Storage : uint8_t { kAcceptedList, kRejectedList, kAcceptedBitset };
+  Storage storage = Storage::kAcceptedList;
+  std::vector<int32_t> tokens;     // sorted ids: accepted or rejected, by `storage`
+  std::vector<uint32_t> bitset;    // accepted ids, for kAcceptedBitset
+  std::vector<int32_t> uncertain;  // ids in trie order
+  int32_t num_accepted = 0;
+  size_t MemoryBytes() const {
+    return sizeof(*this) + tokens.capacity() * 4 + bitset.capacity() * 4 + uncertain.capacity() * 4;
+  }
+};
+
+class TokenMaskCache {
+ public:
+  TokenMaskCache(AutomatonPtr automaton, TokenizerInfoPtr tokenizer);
+  ~TokenMaskCache();
+  TokenMaskCache(const TokenMaskCache&) = delete;
+  TokenMaskCache& operator=(const TokenMaskCache&) = delete;
+
+  // The entry of a state with byte edges, computed on first use.
+  const TokenMaskEntry& Get(StateId state);
+  // Computes every entry, on up to `num_threads` threads.
+  void ComputeAll(int num_threads);
+  size_t MemoryBytes() const;
+  int64_t NumComputed() const;
+  const Automaton& automaton() const { return *automaton_; }
+  const TokenizerInfo& tokenizer() const { return *tokenizer_; }
+
+ private:
+  TokenMaskEntry Compute(StateId state) const;
+
+  AutomatonPtr automaton_;
+  TokenizerInfoPtr tokenizer_;
+  std::unique_ptr<std::atomic<const TokenMaskEntry*>[]> entries_;
+};
+
+}  // namespace xgram
+
+#endif  // XGRAM_TOKEN_MASK_CACHE_H_

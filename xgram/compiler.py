@@ -1,0 +1,152 @@
+"""Compiling grammars against a tokenizer: :class:`GrammarCompiler`, :class:`CompiledGrammar`."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Optional, Tuple, Union
+
+from . import _core
+from .grammar import Grammar
+from .tokenizer_info import TokenizerInfo
+
+
+class CompiledGrammar:
+    """A grammar compiled for one tokenizer: its automaton and token-mask cache.
+
+    Cache entries are computed lazily on first use by a matcher, or all at once
+    by :meth:`GrammarCompiler.compile_grammar` with ``precompute=True``.
+    """
+
+    __slots__ = ("_handle", "_grammar", "_tokenizer_info")
+
+    def __init__(self, handle: "_core.CompiledGrammar", grammar: Grammar, tokenizer_info: TokenizerInfo):
+        self._handle = handle
+        self._grammar = grammar
+        self._tokenizer_info = tokenizer_info
+
+    @property
+    def grammar(self) -> Grammar:
+        """The source grammar."""
+        return self._grammar
+
+    @property
+    def tokenizer_info(self) -> TokenizerInfo:
+        """The tokenizer it was compiled for."""
+        return self._tokenizer_info
+
+    @property
+    def memory_size_bytes(self) -> int:
+        """Bytes held by the automaton and the computed cache entries."""
+        return int(self._handle.memory_size_bytes)
+
+    @property
+    def num_cached_states(self) -> int:
+        """Number of automaton states whose token masks are computed."""
+        return int(self._handle.num_cached_states)
+
+    def precompute(self, num_threads: int = 1) -> None:
+        """Compute every token-mask cache entry now, on ``num_threads`` threads."""
+        self._handle.precompute(int(num_threads))
+
+    def __repr__(self) -> str:
+        return (
+            f"<xgram.CompiledGrammar states={self._handle.num_states} "
+            f"cached={self.num_cached_states} bytes={self.memory_size_bytes}>"
+        )
+
+
+class GrammarCompiler:
+    """Compiles grammars for one tokenizer, with an LRU cache bounded in bytes.
+
+    Parameters
+    ----------
+    tokenizer_info : TokenizerInfo
+    max_threads : int, default 8
+        Threads used to precompute token-mask caches.
+    cache_enabled : bool, default True
+        Reuse compiled grammars for identical inputs.
+    cache_limit_bytes : int, default -1
+        Upper bound of the cache's memory (-1: unbounded).
+    precompute : bool, default False
+        Compute all token-mask entries at compile time instead of on first use.
+    """
+
+    def __init__(
+        self,
+        tokenizer_info: TokenizerInfo,
+        *,
+        max_threads: int = 8,
+        cache_enabled: bool = True,
+        cache_limit_bytes: int = -1,
+        precompute: bool = False,
+    ) -> None:
+        if not isinstance(tokenizer_info, TokenizerInfo):
+            raise TypeError("tokenizer_info must be an xgram.TokenizerInfo")
+        self.tokenizer_info = tokenizer_info
+        self.max_threads = max(1, int(max_threads))
+        self.cache_enabled = cache_enabled
+        self.cache_limit_bytes = int(cache_limit_bytes)
+        self.precompute = precompute
+        self._cache: "OrderedDict[Tuple[str, str], CompiledGrammar]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def compile_grammar(
+        self, grammar: Union[Grammar, str], *, root_rule_name: str = "root"
+    ) -> CompiledGrammar:
+        """Compile a :class:`Grammar` or EBNF text.
+
+        Raises
+        ------
+        GrammarError
+            For a malformed grammar.
+        CompileBudgetError
+            When the automaton exceeds its budgets.
+        """
+        if isinstance(grammar, str):
+            key = ("ebnf:" + root_rule_name, grammar)
+            grammar_obj: Optional[Grammar] = None
+        elif isinstance(grammar, Grammar):
+            key = ("grammar", str(grammar))
+            grammar_obj = grammar
+        else:
+            raise TypeError(f"expected xgram.Grammar or EBNF str, got {type(grammar).__name__}")
+        if self.cache_enabled:
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit
+        if grammar_obj is None:
+            grammar_obj = Grammar.from_ebnf(grammar, root_rule_name=root_rule_name)  # type: ignore[arg-type]
+        handle = _core.CompiledGrammar(grammar_obj._handle, self.tokenizer_info._handle)
+        if self.precompute:
+            handle.precompute(self.max_threads)
+        compiled = CompiledGrammar(handle, grammar_obj, self.tokenizer_info)
+        if self.cache_enabled:
+            with self._lock:
+                self._cache[key] = compiled
+                self._evict()
+        return compiled
+
+    def compile_builtin_json_grammar(self) -> CompiledGrammar:
+        """Compile the builtin ECMA-404 JSON grammar."""
+        return self.compile_grammar(Grammar.builtin_json_grammar())
+
+    def clear_cache(self) -> None:
+        """Drop every cached compiled grammar."""
+        with self._lock:
+            self._cache.clear()
+
+    def get_cache_size_bytes(self) -> int:
+        """Memory held by cached compiled grammars."""
+        with self._lock:
+            return sum(c.memory_size_bytes for c in self._cache.values())
+
+    def _evict(self) -> None:
+        if self.cache_limit_bytes < 0:
+            return
+        total = sum(c.memory_size_bytes for c in self._cache.values())
+        while self._cache and total > self.cache_limit_bytes:
+            _, old = self._cache.popitem(last=False)
+            total -= old.memory_size_bytes

@@ -1,0 +1,238 @@
+"""Tokenizer vocabularies as bytes: :class:`TokenizerInfo` and :class:`VocabType`."""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from . import _core
+
+# Names of end-of-turn / end-of-text tokens across model families.
+_STOP_TOKEN_NAMES = (
+    "</s>",
+    "<|endoftext|>",
+    "<|end_of_text|>",
+    "<|eot_id|>",
+    "<|eom_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|return|>",
+    "<｜end▁of▁sentence｜>",
+)
+
+
+class VocabType(IntEnum):
+    """How a tokenizer spells the bytes of its tokens.
+
+    ``RAW``: the token text is its bytes (tiktoken-style). ``BYTE_FALLBACK``:
+    SentencePiece, ``▁`` is a space and ``<0xNN>`` a raw byte. ``BYTE_LEVEL``:
+    GPT-2 byte-level BPE, each byte mapped to a printable character.
+    """
+
+    RAW = 0
+    BYTE_FALLBACK = 1
+    BYTE_LEVEL = 2
+
+
+class TokenizerInfo:
+    """A tokenizer's vocabulary decoded to bytes, with its stop and special tokens.
+
+    Parameters
+    ----------
+    encoded_vocab : sequence of str or bytes
+        Token ``i`` as the tokenizer spells it.
+    vocab_type : VocabType, default RAW
+        How to decode the spelling into bytes.
+    vocab_size : int, optional
+        Size of the model's output layer; may exceed ``len(encoded_vocab)``
+        (padded heads). Padding ids are always masked.
+    stop_token_ids : sequence of int, optional
+        Tokens that end generation; allowed exactly when the grammar can end.
+    add_prefix_space : bool, default False
+        Whether the tokenizer prepends a space to the text (metadata).
+    special_token_ids : sequence of int, optional
+        Tokens never produced by text (control and added tokens).
+    """
+
+    def __init__(
+        self,
+        encoded_vocab: Sequence[Union[str, bytes]],
+        vocab_type: VocabType = VocabType.RAW,
+        *,
+        vocab_size: Optional[int] = None,
+        stop_token_ids: Optional[Sequence[int]] = None,
+        add_prefix_space: bool = False,
+        special_token_ids: Optional[Sequence[int]] = None,
+    ) -> None:
+        size = len(encoded_vocab) if vocab_size is None else int(vocab_size)
+        self._encoded_vocab = list(encoded_vocab)
+        self._handle = _core.TokenizerInfo(
+            self._encoded_vocab,
+            int(VocabType(vocab_type)),
+            size,
+            [int(i) for i in (stop_token_ids or [])],
+            [int(i) for i in (special_token_ids or [])],
+            bool(add_prefix_space),
+        )
+
+    # Properties -------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids, padding included."""
+        return self._handle.vocab_size
+
+    @property
+    def vocab_type(self) -> VocabType:
+        """The vocabulary encoding."""
+        return VocabType(self._handle.vocab_type)
+
+    @property
+    def add_prefix_space(self) -> bool:
+        """Whether the tokenizer prepends a space."""
+        return self._handle.add_prefix_space
+
+    @property
+    def decoded_vocab(self) -> List[bytes]:
+        """Bytes of every token id (special and padding ids decode to what they spell or b"")."""
+        return self._handle.decoded_vocab()
+
+    @property
+    def stop_token_ids(self) -> List[int]:
+        """Stop tokens, sorted."""
+        return list(self._handle.stop_token_ids)
+
+    @property
+    def special_token_ids(self) -> List[int]:
+        """Ids never produced by text: special, added, empty, stop and padding ids."""
+        return list(self._handle.special_token_ids)
+
+    # Serialisation ----------------------------------------------------------
+    def dump_metadata(self) -> str:
+        """Everything but the vocabulary, as JSON (see :meth:`from_vocab_and_metadata`)."""
+        stop = set(self.stop_token_ids)
+        return json.dumps(
+            {
+                "vocab_type": int(self.vocab_type),
+                "vocab_size": self.vocab_size,
+                "add_prefix_space": self.add_prefix_space,
+                "stop_token_ids": sorted(stop),
+                "special_token_ids": [
+                    i
+                    for i in self.special_token_ids
+                    if i < len(self._encoded_vocab) and i not in stop
+                ],
+            }
+        )
+
+    @staticmethod
+    def from_vocab_and_metadata(
+        encoded_vocab: Sequence[Union[str, bytes]], metadata: str
+    ) -> "TokenizerInfo":
+        """Rebuild from a vocabulary and the JSON of :meth:`dump_metadata`."""
+        meta = json.loads(metadata)
+        return TokenizerInfo(
+            encoded_vocab,
+            VocabType(meta["vocab_type"]),
+            vocab_size=meta["vocab_size"],
+            stop_token_ids=meta["stop_token_ids"],
+            add_prefix_space=meta["add_prefix_space"],
+            special_token_ids=meta.get("special_token_ids", []),
+        )
+
+    # Construction from tokenizers -------------------------------------------
+    @staticmethod
+    def from_huggingface(
+        tokenizer: Any,
+        *,
+        vocab_size: Optional[int] = None,
+        stop_token_ids: Optional[Sequence[int]] = None,
+    ) -> "TokenizerInfo":
+        """Build from a ``transformers`` tokenizer or a ``tokenizers.Tokenizer``.
+
+        Detects the vocabulary type from the tokenizer's decoder, the stop
+        tokens from its end-of-sequence token and well-known end-of-turn names,
+        and treats every added or special token as special.
+
+        Parameters
+        ----------
+        tokenizer : PreTrainedTokenizerBase or tokenizers.Tokenizer
+        vocab_size : int, optional
+            The model's output size, when larger than the tokenizer.
+        stop_token_ids : sequence of int, optional
+            Overrides the detected stop tokens.
+        """
+        backend = getattr(tokenizer, "backend_tokenizer", None) or tokenizer
+        if not hasattr(backend, "get_vocab"):
+            raise TypeError(
+                "from_huggingface needs a transformers tokenizer or a tokenizers.Tokenizer, got "
+                f"{type(tokenizer).__name__}"
+            )
+        vocab: Dict[str, int] = backend.get_vocab(with_added_tokens=True)
+        size = max(vocab.values()) + 1 if vocab else 0
+        encoded: List[str] = [""] * size
+        for text, idx in vocab.items():
+            encoded[idx] = text
+        config = json.loads(backend.to_str()) if hasattr(backend, "to_str") else {}
+        vocab_type, add_prefix_space = _detect_vocab_type(config)
+        special = set()
+        added = config.get("added_tokens", []) or []
+        for tok in added:
+            special.add(int(tok["id"]))
+        for attr in ("all_special_ids",):
+            special.update(int(i) for i in getattr(tokenizer, attr, []) or [])
+        if stop_token_ids is None:
+            stops = set()
+            eos = getattr(tokenizer, "eos_token_id", None)
+            if isinstance(eos, int):
+                stops.add(eos)
+            elif isinstance(eos, (list, tuple)):
+                stops.update(int(i) for i in eos)
+            for name in _STOP_TOKEN_NAMES:
+                if name in vocab and vocab[name] in special | stops:
+                    stops.add(vocab[name])
+            stop_token_ids = sorted(stops)
+        return TokenizerInfo(
+            encoded,
+            vocab_type,
+            vocab_size=max(vocab_size or 0, size),
+            stop_token_ids=stop_token_ids,
+            add_prefix_space=add_prefix_space,
+            special_token_ids=sorted(special),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<xgram.TokenizerInfo vocab_size={self.vocab_size} type={self.vocab_type.name} "
+            f"stop={self.stop_token_ids}>"
+        )
+
+
+def _detect_vocab_type(config: Dict[str, Any]) -> "tuple[VocabType, bool]":
+    """Vocabulary type and add_prefix_space from a tokenizer.json dict."""
+
+    def types(node: Any) -> List[str]:
+        if not isinstance(node, dict):
+            return []
+        found = [str(node.get("type", ""))]
+        for key in ("decoders", "pretokenizers", "normalizers"):
+            for child in node.get(key, []) or []:
+                found.extend(types(child))
+        return found
+
+    decoder = types(config.get("decoder"))
+    pre = types(config.get("pre_tokenizer"))
+    model = config.get("model", {}) or {}
+    normalizer = config.get("normalizer")
+    add_prefix_space = False
+    if isinstance(normalizer, dict):
+        text = json.dumps(normalizer)
+        add_prefix_space = '"Prepend"' in text and "\u2581" in json.loads(json.dumps(text))
+    if "ByteLevel" in decoder or "ByteLevel" in pre:
+        return VocabType.BYTE_LEVEL, False
+    if "ByteFallback" in decoder or model.get("byte_fallback") or "Metaspace" in decoder:
+        if "Metaspace" in pre:
+            add_prefix_space = True
+        return VocabType.BYTE_FALLBACK, add_prefix_space
+    return VocabType.RAW, add_prefix_space
