@@ -418,7 +418,7 @@ def test_non_ascii_input(tmp_path):
     assert proc.returncode == 1
     lines = out(proc).splitlines()
     assert lines[0] == (
-        "<stdin>: rejected at byte 5 (line 1, column 4): unexpected b'\\xa8' (byte 2 of 'è')"
+        "<stdin>: rejected at byte 5 (line 1, column 3): unexpected b'\\xa8' (byte 2 of 'è')"
     )
     assert lines[1] == "  ééè!"
     assert lines[2] == "    ^"
