@@ -184,8 +184,9 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
     }
     for (int32_t id : entry.uncertain) add_candidate(id);
   }
-  CheckCandidates(words);
+  // The dedup bits must be clear for the next call before the list is filtered.
   for (int32_t id : candidates_) candidate_seen_[id >> 5] &= ~(1u << (id & 31));
+  CheckCandidates(words);
 
   if (matcher_.CanEnd()) {
     for (int32_t id : stop_token_ids_) words[id >> 5] |= 1u << (id & 31);

@@ -124,6 +124,7 @@ void PushdownMatcher::BeginStep() {
   step_nodes_.Clear();
   seen_edges_.Clear();
   accepting_ = false;
+  escaped_end_ = false;
 }
 
 void PushdownMatcher::AddItem(StateId state, NodeId node, GuardId guard) {
@@ -159,7 +160,7 @@ bool PushdownMatcher::FinishStep() {
       Unref(id);
     }
   }
-  if (begin == end && !accepting_ && !steps_.empty()) return false;
+  if (begin == end && !accepting_ && !escaped_end_ && !steps_.empty()) return false;
   steps_.push_back({begin, end, accepting_, num_inside});
   return true;
 }
@@ -178,6 +179,9 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
       Escape(rule, guard);
       return;
     case NodeKind::kWildcard:
+      // Some context may call this rule as the grammar's root: the escaped thread
+      // can then end here, so the bytes so far stay possible.
+      if (rule == a_->root && (guard & kGuardMask) == 0) escaped_end_ = true;
       Escape(rule, guard);
       return;
     case NodeKind::kCall:

@@ -193,6 +193,7 @@ class PushdownMatcher {
   FlatMap<NodeKey, NodeId> step_nodes_;
   FlatMap<EdgeKey, int32_t> seen_edges_;
   bool accepting_ = false;
+  bool escaped_end_ = false;  // classification: an escaped thread ended the grammar
 
   std::vector<NodeId> wildcard_nodes_;  // per rule, classification mode only
 
