@@ -1,0 +1,192 @@
+"""Hugging Face ``transformers`` integration: a logits processor for ``generate``.
+
+Examples
+--------
+>>> import xgram
+>>> from xgram.contrib.hf import LogitsProcessor
+>>> info = xgram.TokenizerInfo.from_huggingface(tokenizer, vocab_size=model.config.vocab_size)
+>>> compiled = xgram.GrammarCompiler(info).compile_builtin_json_grammar()
+>>> proc = LogitsProcessor(compiled)
+>>> out = model.generate(**inputs, logits_processor=[proc], max_new_tokens=64)
+
+``torch`` and ``transformers`` are imported when this module is imported, not
+by ``import xgram``.
+
+"""
+
+from __future__ import annotations
+
+import time
+from typing import List, Optional, Sequence, Union
+
+from ..compiler import CompiledGrammar
+from ..matcher import GrammarMatcher, allocate_token_bitmask, apply_token_bitmask_inplace
+
+try:
+    import torch
+    import transformers
+except ImportError as _exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "xgram.contrib.hf needs torch and transformers: "
+        "pip install torch transformers (or pip install 'xgram[demo]')"
+    ) from _exc
+
+__all__ = ["LogitsProcessor"]
+
+
+class LogitsProcessor(transformers.LogitsProcessor):
+    """Constrain ``model.generate`` to a grammar, one matcher per batch row.
+
+    On the first call the processor remembers the prompt length and creates a
+    :class:`~xgram.GrammarMatcher` for each row; on each later call it feeds
+    every row's last generated token to that row's matcher, then masks the
+    scores so only tokens the grammar allows next keep a finite score.  A row
+    whose matcher has terminated (it produced a stop token) is restricted to
+    the stop tokens; ``generate`` pads finished rows anyway.
+
+    The processor follows one ``generate`` call at a time.  It resets itself
+    when it sees a batch that does not continue the one it is following (a
+    new prompt), or call :meth:`reset` explicitly.  Greedy search and
+    sampling are supported; beam search is not (beams reorder rows).
+
+    Parameters
+    ----------
+    compiled_grammars : CompiledGrammar or sequence of CompiledGrammar
+        One grammar for every row, or one per row of the batch.
+
+    Attributes
+    ----------
+    matchers : list of GrammarMatcher
+        The matchers of the current generation, one per row (empty before the
+        first call).
+    prompt_length : int or None
+        Length of the prompt (``input_ids.shape[1]`` at the first call).
+    mask_seconds : list of float
+        Wall time of each call spent accepting tokens, filling the bitmask
+        and applying it, in seconds.
+
+    """
+
+    def __init__(
+        self, compiled_grammars: Union[CompiledGrammar, Sequence[CompiledGrammar]]
+    ) -> None:
+        if isinstance(compiled_grammars, CompiledGrammar):
+            grammars: List[CompiledGrammar] = [compiled_grammars]
+            self._broadcast = True
+        else:
+            grammars = list(compiled_grammars)
+            self._broadcast = False
+            if not grammars:
+                raise ValueError("compiled_grammars is empty")
+        for g in grammars:
+            if not isinstance(g, CompiledGrammar):
+                raise TypeError(
+                    f"compiled_grammars must hold xgram.CompiledGrammar, got {type(g).__name__}"
+                )
+        self.compiled_grammars: List[CompiledGrammar] = grammars
+        self.matchers: List[GrammarMatcher] = []
+        self.prompt_length: Optional[int] = None
+        self.mask_seconds: List[float] = []
+        self._bitmask: Optional[torch.Tensor] = None
+        self._vocab_size = 0
+        self._generated = 0
+
+    # ------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget the current generation; the next call starts a new one."""
+        self.matchers = []
+        self.prompt_length = None
+        self._bitmask = None
+        self._generated = 0
+
+    def _start(self, input_ids: torch.Tensor, width: int) -> None:
+        batch = int(input_ids.shape[0])
+        if self._broadcast:
+            grammars = self.compiled_grammars * batch
+        elif len(self.compiled_grammars) != batch:
+            raise ValueError(
+                f"{len(self.compiled_grammars)} compiled grammars for a batch of {batch} rows"
+            )
+        else:
+            grammars = self.compiled_grammars
+        self.matchers = [GrammarMatcher(g) for g in grammars]
+        self.prompt_length = int(input_ids.shape[1])
+        self._generated = 0
+        # The tokenizer info's vocab_size is the width the matcher fills; the
+        # scores may be wider (a padded head) or, exceptionally, narrower.
+        self._vocab_size = max(g.tokenizer_info.vocab_size for g in grammars)
+        self._bitmask = allocate_token_bitmask(batch, max(self._vocab_size, width))
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        """Mask ``scores`` in place to the tokens each row's grammar allows.
+
+        Parameters
+        ----------
+        input_ids : torch.LongTensor, shape (batch, sequence length)
+            The prompt followed by the tokens generated so far.
+        scores : torch.FloatTensor, shape (batch, vocab)
+            Next-token scores of the model.
+
+        Returns
+        -------
+        torch.FloatTensor
+            ``scores``, with disallowed tokens set to ``-inf``.
+
+        Raises
+        ------
+        RuntimeError
+            If a generated token is rejected by its row's grammar (the scores
+            were not masked by this processor, e.g. another processor ran
+            after it and changed them).
+
+        """
+        start = time.perf_counter()
+        batch, width = int(scores.shape[0]), int(scores.shape[-1])
+        expected = None if self.prompt_length is None else self.prompt_length + self._generated + 1
+        if (
+            self.prompt_length is None
+            or len(self.matchers) != batch
+            or int(input_ids.shape[1]) != expected
+        ):
+            self._start(input_ids, width)
+        else:
+            last = input_ids[:, -1].tolist()
+            for i, matcher in enumerate(self.matchers):
+                if matcher.is_terminated():
+                    continue  # finished rows receive padding or stop tokens
+                token = int(last[i])
+                if not matcher.accept_token(token):
+                    raise RuntimeError(
+                        f"row {i}: generated token {token} is not allowed by the grammar; "
+                        "was the xgram LogitsProcessor the last processor to touch the scores?"
+                    )
+            self._generated += 1
+        bitmask = self._bitmask
+        assert bitmask is not None
+        for i, matcher in enumerate(self.matchers):
+            if matcher.is_terminated():
+                self._allow_only(bitmask, i, matcher.stop_token_ids)
+            else:
+                matcher.fill_next_token_bitmask(bitmask, i)
+        columns = min(width, self._vocab_size)
+        on_cpu = scores.device.type == "cpu"
+        target = bitmask if on_cpu else bitmask.to(scores.device, non_blocking=True)
+        apply_token_bitmask_inplace(scores, target, vocab_size=columns)
+        if width > self._vocab_size:
+            # Columns the tokenizer info does not know: never allowed.
+            scores[:, self._vocab_size :] = float("-inf")
+        self.mask_seconds.append(time.perf_counter() - start)
+        return scores
+
+    @staticmethod
+    def _allow_only(bitmask: torch.Tensor, row: int, token_ids: Sequence[int]) -> None:
+        """Set row ``row`` of ``bitmask`` to allow exactly ``token_ids``."""
+        bitmask[row].zero_()
+        words = bitmask.shape[1]
+        for t in token_ids:
+            if 0 <= t < words * 32:
+                word, bit = divmod(int(t), 32)
+                value = int(bitmask[row, word]) | (1 << bit)
+                if value >= 1 << 31:
+                    value -= 1 << 32  # as a signed int32
+                bitmask[row, word] = value
