@@ -30,9 +30,11 @@ def test_shape_and_allocation(vocab: int) -> None:
 def test_numpy_kernel_matches_reference(vocab: int, use_indices: bool) -> None:
     rng = np.random.default_rng(vocab)
     logits = rng.standard_normal((4, vocab)).astype(np.float32)
-    bitmask = rng.integers(-(2**31), 2**31 - 1, size=xgram.get_bitmask_shape(4, vocab), dtype=np.int32)
+    bitmask = rng.integers(
+        -(2**31), 2**31 - 1, size=xgram.get_bitmask_shape(4, vocab), dtype=np.int32
+    )
     bitmask[1, :] = -1  # an all-allowed row stays untouched
-    bitmask[2, :] = 0   # an all-blocked row becomes -inf
+    bitmask[2, :] = 0  # an all-blocked row becomes -inf
     indices = [0, 2] if use_indices else None
     got = logits.copy()
     xgram.apply_token_bitmask_inplace(got, bitmask, indices=indices)

@@ -28,7 +28,7 @@ import base64
 import json
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set
 
@@ -93,7 +93,7 @@ FILE_GRAMMARS = ["json", "arithmetic", "chess", "minilang", "list"]
 ALL_GRAMMARS = ["builtin_json"] + [f"file:{n}" for n in FILE_GRAMMARS] + sorted(INLINE_GRAMMARS)
 
 
-@lru_cache(maxsize=None)
+@cache
 def grammar_source(name: str):
     if name == "builtin_json":
         return xgram.Grammar.builtin_json_grammar()
@@ -163,7 +163,7 @@ def synthetic_vocab_tokens() -> List[bytes]:
     return toks
 
 
-@lru_cache(maxsize=None)
+@cache
 def synthetic_vocab(padding: int = 0) -> Vocab:
     toks = synthetic_vocab_tokens()
     special_id = len(toks)
@@ -192,13 +192,13 @@ def _shared_file(*parts: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def hf_tokenizer(name: str):
     tokenizers = pytest.importorskip("tokenizers")
     return tokenizers.Tokenizer.from_file(str(_shared_file(name, "tokenizer.json")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def real_vocab(name: str) -> Vocab:
     if name == "llama3":
         tok = hf_tokenizer("llama3")

@@ -81,7 +81,7 @@ def test_metadata_round_trip_and_padding() -> None:
     assert again.vocab_size == 40 and again.stop_token_ids == [3]
     assert again.special_token_ids == info.special_token_ids
     assert set(range(4, 40)) <= set(info.special_token_ids)  # padding ids
-    compiled = xgram.GrammarCompiler(info).compile_grammar('root ::= [ab]+')
+    compiled = xgram.GrammarCompiler(info).compile_grammar("root ::= [ab]+")
     matcher = xgram.GrammarMatcher(compiled)
     bm = np.zeros(xgram.get_bitmask_shape(1, 40), np.int32)
     matcher.fill_next_token_bitmask(bm)

@@ -20,7 +20,9 @@ class CompiledGrammar:
 
     __slots__ = ("_handle", "_grammar", "_tokenizer_info")
 
-    def __init__(self, handle: "_core.CompiledGrammar", grammar: Grammar, tokenizer_info: TokenizerInfo):
+    def __init__(
+        self, handle: _core.CompiledGrammar, grammar: Grammar, tokenizer_info: TokenizerInfo
+    ):
         self._handle = handle
         self._grammar = grammar
         self._tokenizer_info = tokenizer_info
@@ -70,6 +72,7 @@ class GrammarCompiler:
         Upper bound of the cache's memory (-1: unbounded).
     precompute : bool, default False
         Compute all token-mask entries at compile time instead of on first use.
+
     """
 
     def __init__(
@@ -88,7 +91,7 @@ class GrammarCompiler:
         self.cache_enabled = cache_enabled
         self.cache_limit_bytes = int(cache_limit_bytes)
         self.precompute = precompute
-        self._cache: "OrderedDict[Tuple[str, str], CompiledGrammar]" = OrderedDict()
+        self._cache: OrderedDict[Tuple[str, str], CompiledGrammar] = OrderedDict()
         self._lock = threading.Lock()
 
     def compile_grammar(
@@ -102,6 +105,7 @@ class GrammarCompiler:
             For a malformed grammar.
         CompileBudgetError
             When the automaton exceeds its budgets.
+
         """
         if isinstance(grammar, str):
             key = ("ebnf:" + root_rule_name, grammar)

@@ -19,6 +19,7 @@ class GrammarError(XgramError, ValueError):
     line, column : int
         1-based location of the error in the grammar text, or 0 when the error
         has no single location (e.g. a missing root rule).
+
     """
 
     def __init__(self, message: str, line: int = 0, column: int = 0) -> None:

@@ -27,6 +27,7 @@ class CheckResult:
         otherwise the input length in bytes.
     line, column : int
         1-based position of ``offset`` in the input (column counts code points).
+
     """
 
     status: Literal["accepted", "prefix", "rejected"]
@@ -35,7 +36,7 @@ class CheckResult:
     column: int
 
 
-def _position(data: bytes, offset: int) -> "tuple[int, int]":
+def _position(data: bytes, offset: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, offset) + 1
     line_start = data.rfind(b"\n", 0, offset) + 1
     # Columns count code points: skip UTF-8 continuation bytes. A byte inside a
@@ -64,7 +65,7 @@ class Grammar:
 
     __slots__ = ("_handle",)
 
-    def __init__(self, handle: "_core.Grammar") -> None:
+    def __init__(self, handle: _core.Grammar) -> None:
         if not isinstance(handle, _core.Grammar):
             raise TypeError(
                 "use Grammar.from_ebnf(...) or Grammar.builtin_json_grammar() to make a Grammar"
@@ -73,7 +74,7 @@ class Grammar:
 
     # Construction -----------------------------------------------------------
     @staticmethod
-    def from_ebnf(ebnf_string: str, *, root_rule_name: str = "root") -> "Grammar":
+    def from_ebnf(ebnf_string: str, *, root_rule_name: str = "root") -> Grammar:
         """Parse a grammar in xgram's EBNF dialect (a superset of GBNF).
 
         Parameters
@@ -87,6 +88,7 @@ class Grammar:
         ------
         GrammarError
             With line, column and a caret under the problem.
+
         """
         if not isinstance(ebnf_string, str):
             raise TypeError(f"ebnf_string must be str, got {type(ebnf_string).__name__}")
@@ -105,19 +107,19 @@ class Grammar:
         return Grammar(_core.Grammar.from_ebnf(ebnf_string, root_rule_name))
 
     @staticmethod
-    def builtin_json_grammar() -> "Grammar":
+    def builtin_json_grammar() -> Grammar:
         """The JSON grammar of ECMA-404: any JSON value, surrounded by whitespace."""
         return Grammar(_core.Grammar.builtin_json())
 
     @staticmethod
-    def union(*grammars: "Grammar") -> "Grammar":
+    def union(*grammars: Grammar) -> Grammar:
         """A grammar accepting what any of ``grammars`` accepts (at least one)."""
         if not grammars:
             raise UsageError("Grammar.union needs at least one grammar")
         return Grammar(_core.Grammar.union([_check_grammar(g)._handle for g in grammars]))
 
     @staticmethod
-    def concat(*grammars: "Grammar") -> "Grammar":
+    def concat(*grammars: Grammar) -> Grammar:
         """A grammar accepting the concatenation of ``grammars``, in order."""
         return Grammar(_core.Grammar.concat([_check_grammar(g)._handle for g in grammars]))
 
@@ -150,6 +152,7 @@ class Grammar:
         ----------
         text : str or bytes
             ``str`` is encoded as UTF-8.
+
         """
         data = _as_bytes(text)
         status, offset = self._handle.match(data)

@@ -71,6 +71,7 @@ class GrammarMatcher:
     max_rollback_tokens : int, default -1
         How many tokens can be rolled back (-1: all); older history is released,
         so memory stays bounded over arbitrarily long outputs.
+
     """
 
     __slots__ = ("_handle", "_compiled")
@@ -102,6 +103,7 @@ class GrammarMatcher:
         ------
         UsageError
             If ``token_id`` is out of range or the matcher has terminated.
+
         """
         return self._handle.accept_token(int(token_id))
 
@@ -116,6 +118,7 @@ class GrammarMatcher:
         -------
         bool
             True when the mask must be applied (some token is disallowed).
+
         """
         address, words = _row_pointer(bitmask, int(index))
         return self._handle.fill_next_token_bitmask_ptr(address, words)
@@ -132,7 +135,7 @@ class GrammarMatcher:
         """Back to the start of the grammar."""
         self._handle.reset()
 
-    def fork(self) -> "GrammarMatcher":
+    def fork(self) -> GrammarMatcher:
         """An independent copy in the same state."""
         clone = GrammarMatcher.__new__(GrammarMatcher)
         clone._compiled = self._compiled
@@ -179,6 +182,7 @@ def apply_token_bitmask_inplace(
         Columns to mask (default: the smaller of the logits' and the bitmask's width).
     indices : sequence of int, optional
         Rows to mask (row i of logits with row i of bitmask); default all.
+
     """
     if not isinstance(logits, np.ndarray):
         try:
@@ -186,7 +190,9 @@ def apply_token_bitmask_inplace(
         except ImportError as exc:  # pragma: no cover - only without torch
             raise TypeError("logits must be a numpy array or a torch tensor") from exc
         if not isinstance(logits, torch.Tensor):
-            raise TypeError(f"logits must be a numpy array or a torch tensor, got {type(logits).__name__}")
+            raise TypeError(
+                f"logits must be a numpy array or a torch tensor, got {type(logits).__name__}"
+            )
         if logits.device.type != "cpu":
             from .kernels import apply_token_bitmask_inplace_gpu
 
@@ -195,7 +201,9 @@ def apply_token_bitmask_inplace(
     _apply_cpu(logits, bitmask, vocab_size, indices)
 
 
-def _apply_cpu(logits: Any, bitmask: Any, vocab_size: Optional[int], indices: Optional[Sequence[int]]) -> None:
+def _apply_cpu(
+    logits: Any, bitmask: Any, vocab_size: Optional[int], indices: Optional[Sequence[int]]
+) -> None:
     two_d = logits if logits.ndim == 2 else logits.reshape(1, -1)
     mask = bitmask if bitmask.ndim == 2 else bitmask.reshape(1, -1)
     if isinstance(logits, np.ndarray):
@@ -215,7 +223,11 @@ def _apply_cpu(logits: Any, bitmask: Any, vocab_size: Optional[int], indices: Op
             raise UsageError("bitmask must be a C-contiguous int32 array")
         mask_address, mask_stride = mask.ctypes.data, mask.shape[1]
     else:
-        if str(mask.dtype) != "torch.int32" or not mask.is_contiguous() or mask.device.type != "cpu":
+        if (
+            str(mask.dtype) != "torch.int32"
+            or not mask.is_contiguous()
+            or mask.device.type != "cpu"
+        ):
             raise UsageError("bitmask must be a contiguous int32 CPU tensor")
         mask_address, mask_stride = mask.data_ptr(), mask.shape[1]
     rows = two_d.shape[0]
@@ -227,4 +239,6 @@ def _apply_cpu(logits: Any, bitmask: Any, vocab_size: Optional[int], indices: Op
     idx = None if indices is None else [int(i) for i in indices]
     if idx is not None and any(i >= mask.shape[0] for i in idx):
         raise UsageError("an index is out of range for the bitmask")
-    _core.apply_token_bitmask_ptr(address, _DTYPE_CODES[dtype], rows, row_stride, columns, mask_address, mask_stride, idx)
+    _core.apply_token_bitmask_ptr(
+        address, _DTYPE_CODES[dtype], rows, row_stride, columns, mask_address, mask_stride, idx
+    )

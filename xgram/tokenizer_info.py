@@ -54,6 +54,7 @@ class TokenizerInfo:
         Whether the tokenizer prepends a space to the text (metadata).
     special_token_ids : sequence of int, optional
         Tokens never produced by text (control and added tokens).
+
     """
 
     def __init__(
@@ -129,7 +130,7 @@ class TokenizerInfo:
     @staticmethod
     def from_vocab_and_metadata(
         encoded_vocab: Sequence[Union[str, bytes]], metadata: str
-    ) -> "TokenizerInfo":
+    ) -> TokenizerInfo:
         """Rebuild from a vocabulary and the JSON of :meth:`dump_metadata`."""
         meta = json.loads(metadata)
         return TokenizerInfo(
@@ -148,7 +149,7 @@ class TokenizerInfo:
         *,
         vocab_size: Optional[int] = None,
         stop_token_ids: Optional[Sequence[int]] = None,
-    ) -> "TokenizerInfo":
+    ) -> TokenizerInfo:
         """Build from a ``transformers`` tokenizer or a ``tokenizers.Tokenizer``.
 
         Detects the vocabulary type from the tokenizer's decoder, the stop
@@ -162,6 +163,7 @@ class TokenizerInfo:
             The model's output size, when larger than the tokenizer.
         stop_token_ids : sequence of int, optional
             Overrides the detected stop tokens.
+
         """
         backend = getattr(tokenizer, "backend_tokenizer", None) or tokenizer
         if not hasattr(backend, "get_vocab"):
@@ -228,7 +230,7 @@ def _pipeline_config(backend: Any) -> Dict[str, Any]:
     return config
 
 
-def _detect_vocab_type(config: Dict[str, Any]) -> "tuple[VocabType, bool]":
+def _detect_vocab_type(config: Dict[str, Any]) -> tuple[VocabType, bool]:
     """Vocabulary type and add_prefix_space from a tokenizer.json dict."""
 
     def types(node: Any) -> List[str]:

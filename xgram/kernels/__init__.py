@@ -46,7 +46,9 @@ def _get_triton_kernel() -> Any:
             row = tl.load(indices_ptr + pid_row)
         offsets = pid_block * BLOCK + tl.arange(0, BLOCK)
         in_range = offsets < num_columns
-        words = tl.load(bitmask_ptr + row * bitmask_row_stride + offsets // 32, mask=in_range, other=-1)
+        words = tl.load(
+            bitmask_ptr + row * bitmask_row_stride + offsets // 32, mask=in_range, other=-1
+        )
         allowed = ((words >> (offsets % 32)) & 1) != 0
         tl.store(
             logits_ptr + row * logits_row_stride + offsets,
@@ -89,8 +91,14 @@ def apply_token_bitmask_inplace_gpu(
         idx = torch.tensor(rows, dtype=torch.int32, device=two_d.device)
         grid = (len(rows), triton.cdiv(columns, block))
         kernel[grid](
-            two_d, mask, idx, columns, two_d.stride(0), mask.stride(0),
-            HAS_INDICES=indices is not None, BLOCK=block,
+            two_d,
+            mask,
+            idx,
+            columns,
+            two_d.stride(0),
+            mask.stride(0),
+            HAS_INDICES=indices is not None,
+            BLOCK=block,
         )
         return
     row_index = torch.tensor(rows, dtype=torch.long, device=two_d.device)
