@@ -139,6 +139,16 @@ bool PushdownMatcher::FinishStep() {
     if (a.is_final[item.state]) Complete(item.node, item.guard, a.state_rule[item.state]);
     for (int32_t e = a.call_edge_begin[item.state]; e < a.call_edge_begin[item.state + 1]; ++e) {
       const CallEdge& call = a.call_edges[e];
+      if (!call.is_counted() && IsTailCall(call.target, item.node)) {
+        // Tail call (Leo's optimisation): the caller ends as soon as the callee
+        // does, so the callee returns straight to the caller's callers. Without
+        // this, right recursion would climb a chain as long as the input.
+        for (size_t p = 0; p < nodes_[item.node].parents.size(); ++p) {
+          ParentEdge edge = nodes_[item.node].parents[p];  // copy: nodes_ may grow
+          Call(call.rule, item.guard, edge);
+        }
+        continue;
+      }
       Call(call.rule, item.guard,
            ParentEdge{call.target, item.node, call.is_counted() ? e : -1, 0});
     }
@@ -202,6 +212,25 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
     ParentEdge edge = nodes_[node_id].parents[i];  // copy: nodes_ may grow
     ReturnTo(edge, guard, empty);
   }
+}
+
+bool PushdownMatcher::IsTailCall(StateId return_state, NodeId caller) const {
+  const Automaton& a = *a_;
+  if (!a.is_final[return_state] || a.HasByteEdges(return_state) ||
+      a.call_edge_begin[return_state] != a.call_edge_begin[return_state + 1]) {
+    return false;
+  }
+  // The caller's completion must be a plain return: no lookahead to add, a frozen
+  // parent list (made in an earlier step), no counted edge whose "empty
+  // iteration" test would see the callee instead of the caller, and an ordinary
+  // node (root, origin and wildcard nodes complete specially).
+  const Node& node = nodes_[caller];
+  if (node.kind != NodeKind::kCall || node.step == step_counter_) return false;
+  if (a.rules[a.state_rule[return_state]].lookahead_start != kNone) return false;
+  for (const ParentEdge& e : node.parents) {
+    if (e.call_edge >= 0) return false;
+  }
+  return true;
 }
 
 void PushdownMatcher::ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration) {

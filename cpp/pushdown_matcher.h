@@ -160,6 +160,7 @@ class PushdownMatcher {
   void ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration);
   void Call(RuleId rule, GuardId guard, const ParentEdge& edge);
   void Escape(RuleId rule, GuardId guard);
+  bool IsTailCall(StateId return_state, NodeId caller) const;
   NodeId WildcardNode(RuleId rule);
   void ResetCommon();
   NodeId NewNode(RuleId rule, GuardId guard);

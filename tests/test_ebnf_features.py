@@ -1094,3 +1094,23 @@ def test_matcher_on_grammar_that_accepts_nothing() -> None:
     g = G('root ::= "a" root')
     with pytest.raises(xgram.GrammarError):
         matcher(g)
+
+
+@pytest.mark.parametrize(
+    "grammar, unit",
+    [
+        ('root ::= "a" root | "a"', b"a"),
+        ('root ::= e\ne ::= t "+" e | t\nt ::= [0-9]+', b"12+"),
+        ('root ::= item ("," root)?\nitem ::= [a-z]+', b"ab,"),
+    ],
+)
+def test_right_recursion_keeps_a_constant_stack(grammar: str, unit: bytes) -> None:
+    # Tail calls return straight to the caller's callers, so right recursion
+    # neither grows the graph-structured stack nor climbs it on every byte.
+    m = _core.PushdownMatcher(G(grammar)._handle, 0)
+    sizes = []
+    for i in range(3000):
+        assert m.advance(unit)
+        if i in (100, 2999):
+            sizes.append(m.num_live_nodes)
+    assert sizes[0] == sizes[1] and sizes[1] < 10
