@@ -78,6 +78,8 @@ class Automaton {
   std::vector<uint8_t> lookahead_final;
 
   int32_t num_states() const { return static_cast<int32_t>(is_final.size()); }
+  // A hash of the whole structure: equal automata have equal fingerprints.
+  uint64_t Fingerprint() const;
 
   // The state reached from `state` on `byte`, or kNone.
   StateId NextByte(StateId state, uint8_t byte) const {

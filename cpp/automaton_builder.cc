@@ -672,4 +672,27 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   return automaton;
 }
 
+uint64_t Automaton::Fingerprint() const {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  for (int32_t s = 0; s < num_states(); ++s) {
+    mix(is_final[s]);
+    mix(state_rule[s]);
+    for (int32_t e = byte_edge_begin[s]; e < byte_edge_begin[s + 1]; ++e) {
+      mix((uint64_t{byte_edges[e].lo} << 40) | (uint64_t{byte_edges[e].hi} << 32) |
+          static_cast<uint32_t>(byte_edges[e].target));
+    }
+    for (int32_t e = call_edge_begin[s]; e < call_edge_begin[s + 1]; ++e) {
+      const CallEdge& c = call_edges[e];
+      mix((uint64_t(uint32_t(c.rule)) << 32) | uint32_t(c.target));
+      mix((uint64_t(uint32_t(c.min_calls)) << 32) | uint32_t(c.max_calls));
+    }
+  }
+  for (const AutomatonRule& r : rules) mix((uint64_t(uint32_t(r.start)) << 32) | uint32_t(r.lookahead_start));
+  for (const ByteEdge& e : lookahead_edges) mix((uint64_t{e.lo} << 40) | (uint64_t{e.hi} << 32) | uint32_t(e.target));
+  for (uint8_t f : lookahead_final) mix(f);
+  mix(static_cast<uint64_t>(root));
+  return h;
+}
+
 }  // namespace xgram

@@ -9,10 +9,11 @@
 namespace xgram {
 
 std::shared_ptr<GrammarHandle> GrammarHandle::FromEBNF(const std::string& text,
-                                                       const std::string& root_rule_name) {
+                                                       const std::string& root_rule_name,
+                                                       bool normalize) {
   Grammar parsed = ParseEBNF(text, root_rule_name);
-  auto handle = std::make_shared<GrammarHandle>(NormalizeGrammar(parsed));
-  return handle;
+  return std::make_shared<GrammarHandle>(normalize ? NormalizeGrammar(parsed)
+                                                   : SimplifyGrammar(parsed));
 }
 
 std::shared_ptr<GrammarHandle> GrammarHandle::BuiltinJSON() {

@@ -25,8 +25,11 @@ class GrammarHandle {
  public:
   explicit GrammarHandle(Grammar grammar) : grammar_(std::move(grammar)) {}
 
+  // `normalize`: run all passes; otherwise only the structural simplification,
+  // for text printed from an already normalised grammar (keeps its shape).
   static std::shared_ptr<GrammarHandle> FromEBNF(const std::string& text,
-                                                 const std::string& root_rule_name);
+                                                 const std::string& root_rule_name,
+                                                 bool normalize = true);
   static std::shared_ptr<GrammarHandle> BuiltinJSON();
 
   const Grammar& grammar() const { return grammar_; }

@@ -320,6 +320,14 @@ void PushdownMatcher::FinishAdvance() {
   }
 }
 
+bool PushdownMatcher::PushThread(const Item& item) {
+  BeginStep();
+  AddItem(item.state, item.node, item.guard);
+  if (!FinishStep()) return false;
+  FinishAdvance();
+  return true;
+}
+
 bool PushdownMatcher::AdvanceBytes(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < size; ++i) {
     if (!AdvanceByte(data[i])) {

@@ -94,6 +94,18 @@ class PushdownMatcher {
   void ResetForClassification(StateId state);
   // Some thread that has not escaped the origin rule is alive.
   bool HasInsideThreads() const { return steps_.back().num_inside > 0; }
+  // The single thread of the current step, when there is exactly one and it has
+  // no pending lookahead (its moves are then plain DFA transitions until it
+  // reaches a state that calls or completes).
+  bool SingleThread(Item* item) const {
+    const StepRecord& step = steps_.back();
+    if (step.end - step.begin != 1) return false;
+    *item = items_[step.begin];
+    return (item->guard & kGuardMask) == 0;
+  }
+  // Pushes a step made of `item` and its closure, as if the bytes that led the
+  // thread there had been advanced one by one. False (nothing pushed) if dead.
+  bool PushThread(const Item& item);
   // Releases the records of the oldest `steps` steps (they can no longer be rolled back).
   void ForgetOldestSteps(int64_t steps);
   // True when the current step has threads carrying unresolved lookahead guards.

@@ -8,6 +8,8 @@
 
 #include <pybind11/numpy.h>
 
+#include <cstring>
+
 #include "automaton.h"
 #include "errors.h"
 #include "grammar_handle.h"
@@ -60,11 +62,11 @@ PYBIND11_MODULE(_core, m) {
   py::class_<GrammarHandle, GrammarHandlePtr>(m, "Grammar")
       .def_static(
           "from_ebnf",
-          [](const std::string& text, const std::string& root) {
+          [](const std::string& text, const std::string& root, bool normalize) {
             py::gil_scoped_release release;
-            return GrammarHandle::FromEBNF(text, root);
+            return GrammarHandle::FromEBNF(text, root, normalize);
           },
-          py::arg("text"), py::arg("root_rule_name") = "root")
+          py::arg("text"), py::arg("root_rule_name") = "root", py::arg("normalize") = true)
       .def_static("builtin_json", [] {
         py::gil_scoped_release release;
         return GrammarHandle::BuiltinJSON();
@@ -189,7 +191,20 @@ PYBIND11_MODULE(_core, m) {
       })
       .def_property_readonly("memory_size_bytes", &CompiledGrammar::MemoryBytes)
       .def_property_readonly("num_cached_states", [](const CompiledGrammar& c) { return c.cache().NumComputed(); })
-      .def_property_readonly("num_states", [](const CompiledGrammar& c) { return c.automaton()->num_states(); });
+      .def_property_readonly("num_states", [](const CompiledGrammar& c) { return c.automaton()->num_states(); })
+      .def_property_readonly("automaton_fingerprint", [](const CompiledGrammar& c) { return c.automaton()->Fingerprint(); })
+      .def("export_entries", [](const CompiledGrammar& c) {
+        std::vector<int32_t> blob = c.cache().ExportEntries();
+        return py::bytes(reinterpret_cast<const char*>(blob.data()), blob.size() * sizeof(int32_t));
+      })
+      .def("import_entries", [](CompiledGrammar& c, const py::bytes& data) {
+        std::string raw = data;
+        if (raw.size() % sizeof(int32_t)) throw UsageError("serialized mask cache has a partial word");
+        std::vector<int32_t> blob(raw.size() / sizeof(int32_t));
+        std::memcpy(blob.data(), raw.data(), raw.size());
+        py::gil_scoped_release release;
+        c.cache().ImportEntries(blob);
+      });
 
   py::class_<GrammarMatcher>(m, "GrammarMatcher")
       .def(py::init([](std::shared_ptr<CompiledGrammar> c, py::object override_stop_tokens,

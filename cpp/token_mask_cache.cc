@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "errors.h"
 #include "pushdown_matcher.h"
 
 namespace xgram {
@@ -64,24 +65,71 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   const std::vector<TrieNode>& trie = tok.trie();
   const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
 
+  // The walk keeps, per trie depth, either a plain DFA state (while the parse is
+  // one thread moving through states that neither call nor complete, the common
+  // case inside strings, names and numbers) or kNone, meaning the matcher holds
+  // the parse at that depth. The matcher is only advanced where calls or
+  // completions happen; `matcher_depth` records the trie depth of each of its
+  // steps so climbing up the trie pops exactly the steps below the new depth.
+  const Automaton& a = *automaton_;
+  auto is_simple = [&a](StateId s) {
+    return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
+  };
   PushdownMatcher matcher(automaton_, /*max_rollback_steps=*/-1);
   matcher.ResetForClassification(state);
+  std::vector<int32_t> matcher_depth{0};
+  // DFA mode at depth d: dfa_thread[d] is the thread (its state, node, guard).
+  std::vector<Item> dfa_thread(1, Item{kNone, kNone, 0});
+  auto enter_dfa_mode = [&](int32_t depth) {
+    Item single;
+    if (matcher.SingleThread(&single) && is_simple(single.state)) {
+      dfa_thread[depth] = single;
+    } else {
+      dfa_thread[depth].state = kNone;
+    }
+  };
+  enter_dfa_mode(0);
   std::vector<int32_t> accepted;
-  int32_t depth = 0;
   for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
     const TrieNode& node = trie[i];
-    int32_t parent_depth = node.depth - 1;
-    if (depth > parent_depth) {
-      matcher.Rollback(depth - parent_depth);
-      depth = parent_depth;
+    int32_t depth = node.depth;  // this node's depth; its parent is at depth - 1
+    while (matcher_depth.back() > depth - 1) {
+      matcher.Rollback(1);
+      matcher_depth.pop_back();
     }
-    if (!matcher.AdvanceByte(node.byte)) {
-      i = node.subtree_end;  // every token extending this prefix is rejected
-      continue;
+    if (static_cast<int32_t>(dfa_thread.size()) <= depth) {
+      dfa_thread.resize(depth + 1, Item{kNone, kNone, 0});
     }
-    ++depth;
+    bool valid_everywhere;
+    const Item parent = dfa_thread[depth - 1];
+    if (parent.state != kNone) {
+      StateId next = a.NextByte(parent.state, node.byte);
+      if (next == kNone) {
+        i = node.subtree_end;
+        continue;
+      }
+      if (is_simple(next)) {
+        dfa_thread[depth] = Item{next, parent.node, parent.guard};
+        valid_everywhere = (parent.guard & kEscapedBit) == 0;
+      } else {
+        if (!matcher.PushThread(Item{next, parent.node, parent.guard})) {
+          i = node.subtree_end;
+          continue;
+        }
+        matcher_depth.push_back(depth);
+        valid_everywhere = matcher.CanEnd() || matcher.HasInsideThreads();
+        enter_dfa_mode(depth);
+      }
+    } else {
+      if (!matcher.AdvanceByte(node.byte)) {
+        i = node.subtree_end;  // every token extending this prefix is rejected
+        continue;
+      }
+      matcher_depth.push_back(depth);
+      valid_everywhere = matcher.CanEnd() || matcher.HasInsideThreads();
+      enter_dfa_mode(depth);
+    }
     if (node.token_begin < node.token_end) {
-      bool valid_everywhere = matcher.CanEnd() || matcher.HasInsideThreads();
       std::vector<int32_t>& out = valid_everywhere ? accepted : entry.uncertain;
       out.insert(out.end(), trie_tokens.begin() + node.token_begin, trie_tokens.begin() + node.token_end);
     }
@@ -129,6 +177,66 @@ int64_t TokenMaskCache::NumComputed() const {
   int64_t count = 0;
   for (int32_t i = 0; i < automaton_->num_states(); ++i) count += entries_[i].load() != nullptr;
   return count;
+}
+
+// Blob layout, per computed state: state, storage, num_accepted, then three
+// length-prefixed arrays (tokens, bitset words, uncertain ids).
+std::vector<int32_t> TokenMaskCache::ExportEntries() const {
+  std::vector<int32_t> blob;
+  for (int32_t s = 0; s < automaton_->num_states(); ++s) {
+    const TokenMaskEntry* e = entries_[s].load(std::memory_order_acquire);
+    if (!e) continue;
+    blob.push_back(s);
+    blob.push_back(static_cast<int32_t>(e->storage));
+    blob.push_back(e->num_accepted);
+    blob.push_back(static_cast<int32_t>(e->tokens.size()));
+    blob.insert(blob.end(), e->tokens.begin(), e->tokens.end());
+    blob.push_back(static_cast<int32_t>(e->bitset.size()));
+    for (uint32_t w : e->bitset) blob.push_back(static_cast<int32_t>(w));
+    blob.push_back(static_cast<int32_t>(e->uncertain.size()));
+    blob.insert(blob.end(), e->uncertain.begin(), e->uncertain.end());
+  }
+  return blob;
+}
+
+void TokenMaskCache::ImportEntries(const std::vector<int32_t>& blob) {
+  int32_t vocab = tokenizer_->vocab_size();
+  size_t pos = 0;
+  auto take = [&](const char* what) -> int32_t {
+    if (pos >= blob.size()) throw UsageError(std::string("serialized mask cache is truncated (") + what + ")");
+    return blob[pos++];
+  };
+  auto take_ids = [&](std::vector<int32_t>* out, int32_t bound) {
+    int32_t n = take("length");
+    if (n < 0 || static_cast<size_t>(n) > blob.size() - pos) throw UsageError("serialized mask cache is corrupt");
+    out->assign(blob.begin() + pos, blob.begin() + pos + n);
+    pos += n;
+    for (int32_t id : *out) {
+      if (bound >= 0 && (id < 0 || id >= bound)) throw UsageError("serialized mask cache has an id out of range");
+    }
+  };
+  while (pos < blob.size()) {
+    int32_t state = take("state");
+    if (state < 0 || state >= automaton_->num_states() || !automaton_->HasByteEdges(state)) {
+      throw UsageError("serialized mask cache names state " + std::to_string(state) +
+                       ", which this automaton does not have");
+    }
+    auto entry = std::make_unique<TokenMaskEntry>();
+    int32_t storage = take("storage");
+    if (storage < 0 || storage > 2) throw UsageError("serialized mask cache is corrupt");
+    entry->storage = static_cast<TokenMaskEntry::Storage>(storage);
+    entry->num_accepted = take("count");
+    take_ids(&entry->tokens, vocab);
+    std::vector<int32_t> words;
+    take_ids(&words, -1);
+    if (!words.empty() && static_cast<int64_t>(words.size()) != (vocab + 31) / 32) {
+      throw UsageError("serialized mask cache has a bitset of the wrong size");
+    }
+    entry->bitset.assign(words.begin(), words.end());
+    take_ids(&entry->uncertain, vocab);
+    const TokenMaskEntry* expected = nullptr;
+    if (entries_[state].compare_exchange_strong(expected, entry.get())) entry.release();
+  }
 }
 
 }  // namespace xgram

@@ -56,6 +56,10 @@ class TokenMaskCache {
   void ComputeAll(int num_threads);
   size_t MemoryBytes() const;
   int64_t NumComputed() const;
+  // Computed entries as a flat int32 blob, and back. Import checks the blob's
+  // shape and ignores states already computed.
+  std::vector<int32_t> ExportEntries() const;
+  void ImportEntries(const std::vector<int32_t>& blob);
   const Automaton& automaton() const { return *automaton_; }
   const TokenizerInfo& tokenizer() const { return *tokenizer_; }
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import sys
 import threading
 from collections import OrderedDict
 from typing import Optional, Tuple, Union
 
 from . import _core
+from .errors import UsageError
 from .grammar import Grammar
 from .tokenizer_info import TokenizerInfo
+
+_SERIAL_VERSION = "xgram-compiled-grammar/1"
 
 
 class CompiledGrammar:
@@ -50,6 +56,65 @@ class CompiledGrammar:
     def precompute(self, num_threads: int = 1) -> None:
         """Compute every token-mask cache entry now, on ``num_threads`` threads."""
         self._handle.precompute(int(num_threads))
+
+    def serialize_json(self) -> str:
+        """The compiled grammar and its computed mask entries, as versioned JSON.
+
+        Load it with :meth:`deserialize_json` and the same tokenizer.
+        """
+        return json.dumps(
+            {
+                "__VERSION__": _SERIAL_VERSION,
+                "grammar": str(self._grammar),
+                "root_rule_name": self._grammar.root_rule_name,
+                "tokenizer_fingerprint": f"{self._tokenizer_info._handle.fingerprint:016x}",
+                "vocab_size": self._tokenizer_info.vocab_size,
+                "automaton_fingerprint": f"{self._handle.automaton_fingerprint:016x}",
+                "byteorder": sys.byteorder,
+                "entries": base64.b64encode(self._handle.export_entries()).decode("ascii"),
+            }
+        )
+
+    @staticmethod
+    def deserialize_json(data: str, tokenizer_info: TokenizerInfo) -> CompiledGrammar:
+        """Rebuild a compiled grammar serialised by :meth:`serialize_json`.
+
+        Raises
+        ------
+        UsageError
+            If the data is from another xgram version, another tokenizer or corrupt.
+
+        """
+        try:
+            obj = json.loads(data)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"serialized compiled grammar is not valid JSON: {exc}") from None
+        version = obj.get("__VERSION__") if isinstance(obj, dict) else None
+        if version != _SERIAL_VERSION:
+            raise UsageError(
+                f"serialized compiled grammar has version {version!r}; "
+                f"this xgram reads {_SERIAL_VERSION!r}"
+            )
+        fingerprint = f"{tokenizer_info._handle.fingerprint:016x}"
+        if (
+            obj.get("tokenizer_fingerprint") != fingerprint
+            or obj.get("vocab_size") != tokenizer_info.vocab_size
+        ):
+            raise UsageError("the compiled grammar was serialized for a different tokenizer")
+        try:
+            grammar = Grammar(
+                _core.Grammar.from_ebnf(obj["grammar"], obj.get("root_rule_name", "root"), False)
+            )
+            handle = _core.CompiledGrammar(grammar._handle, tokenizer_info._handle)
+            same_automaton = (
+                obj.get("automaton_fingerprint") == f"{handle.automaton_fingerprint:016x}"
+            )
+            if same_automaton and obj.get("byteorder") == sys.byteorder:
+                handle.import_entries(base64.b64decode(obj["entries"]))
+        except KeyError as exc:
+            raise UsageError(f"serialized compiled grammar lacks the field {exc}") from None
+        # Otherwise the entries are recomputed on first use: slower, still exact.
+        return CompiledGrammar(handle, grammar, tokenizer_info)
 
     def __repr__(self) -> str:
         return (

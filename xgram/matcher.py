@@ -178,6 +178,7 @@ def apply_token_bitmask_inplace(
     logits : numpy array or torch tensor, shape (batch, vocab) or (vocab,)
         float32, float16 or bfloat16 (torch); CPU or CUDA.
     bitmask : int32 array or tensor, shape (batch, ceil(vocab / 32))
+        Allowed tokens, one bit each.
     vocab_size : int, optional
         Columns to mask (default: the smaller of the logits' and the bitmask's width).
     indices : sequence of int, optional

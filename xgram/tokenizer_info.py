@@ -159,6 +159,7 @@ class TokenizerInfo:
         Parameters
         ----------
         tokenizer : PreTrainedTokenizerBase or tokenizers.Tokenizer
+            The tokenizer whose vocabulary to decode.
         vocab_size : int, optional
             The model's output size, when larger than the tokenizer.
         stop_token_ids : sequence of int, optional
