@@ -125,6 +125,20 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
                      std::to_string(needed) + " are needed for a vocabulary of " +
                      std::to_string(vocab));
   }
+  // The mask is a function of the live threads (state, stack content, guard)
+  // and of whether the root can end: reuse the last one when they are the same.
+  current_key_.clear();
+  current_key_.push_back(matcher_.CanEnd());
+  for (const Item* it = matcher_.CurrentItemsBegin(); it != matcher_.CurrentItemsEnd(); ++it) {
+    current_key_.push_back((uint64_t(uint32_t(it->state)) << 32) | uint32_t(it->guard));
+    current_key_.push_back(matcher_.NodeSerial(it->node));
+  }
+  if (current_key_ == memo_key_) {
+    std::memcpy(words, memo_words_.data(), sizeof(uint32_t) * needed);
+    if (num_words > needed) std::memset(words + needed, 0, sizeof(uint32_t) * (num_words - needed));
+    fill_stats_ = FillStats{static_cast<int64_t>(matcher_.NumCurrentItems()), 0, 0};
+    return memo_need_apply_;
+  }
   std::memset(words, 0, sizeof(uint32_t) * num_words);
   TokenMaskCache& cache = compiled_->cache();
   const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
@@ -187,16 +201,23 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
   // The dedup bits must be clear for the next call before the list is filtered.
   for (int32_t id : candidates_) candidate_seen_[id >> 5] &= ~(1u << (id & 31));
   CheckCandidates(words);
+  fill_stats_.threads = static_cast<int64_t>(matcher_.NumCurrentItems());
+  fill_stats_.states = static_cast<int64_t>(states_.size());
+  fill_stats_.candidates = static_cast<int64_t>(candidates_.size());
 
   if (matcher_.CanEnd()) {
     for (int32_t id : stop_token_ids_) words[id >> 5] |= 1u << (id & 31);
   }
   // The mask needs applying unless every id of the vocabulary is allowed.
-  for (int32_t id = 0; id < vocab; id += 32) {
+  bool need_apply = false;
+  for (int32_t id = 0; id < vocab && !need_apply; id += 32) {
     uint32_t full = (vocab - id >= 32) ? 0xFFFFFFFFu : ((1u << (vocab - id)) - 1);
-    if ((words[id >> 5] & full) != full) return true;
+    need_apply = (words[id >> 5] & full) != full;
   }
-  return false;
+  memo_key_.swap(current_key_);
+  memo_words_.assign(words, words + needed);
+  memo_need_apply_ = need_apply;
+  return need_apply;
 }
 
 void GrammarMatcher::CheckCandidates(uint32_t* words) {

@@ -63,6 +63,14 @@ class GrammarMatcher {
   const std::vector<int32_t>& stop_token_ids() const { return stop_token_ids_; }
   int32_t NumRollbackableTokens() const { return static_cast<int32_t>(token_bytes_.size()); }
   const CompiledGrammarPtr& compiled() const { return compiled_; }
+  // Work done by the last FillNextTokenBitmask: threads, distinct states, tokens
+  // checked at run time (for benchmarks and tuning).
+  struct FillStats {
+    int64_t threads = 0;
+    int64_t states = 0;
+    int64_t candidates = 0;
+  };
+  const FillStats& last_fill_stats() const { return fill_stats_; }
 
  private:
   void CheckUsable(const char* what) const;
@@ -84,6 +92,13 @@ class GrammarMatcher {
   std::vector<int32_t> candidates_;
   std::vector<uint32_t> candidate_seen_;
   std::vector<uint32_t> scratch_words_;
+  FillStats fill_stats_;
+  // The last mask and the threads it was computed for: inside a string or a
+  // number the threads often do not change from one token to the next.
+  std::vector<uint64_t> memo_key_;
+  std::vector<uint64_t> current_key_;
+  std::vector<uint32_t> memo_words_;
+  bool memo_need_apply_ = true;
 };
 
 // Sets logits of disallowed tokens to -inf. `dtype`: 0 float32, 1 float16,

@@ -93,6 +93,7 @@ NodeId PushdownMatcher::NewNode(RuleId rule, GuardId guard) {
     nodes_.emplace_back();
   }
   Node& n = nodes_[id];
+  n.serial = ++node_serial_counter_;
   n.rule = rule;
   n.guard = guard;
   n.step = step_counter_;

@@ -118,6 +118,9 @@ class PushdownMatcher {
   const Item* CurrentItemsEnd() const { return items_.data() + steps_.back().end; }
   size_t NumCurrentItems() const { return steps_.back().end - steps_.back().begin; }
   size_t NumLiveNodes() const { return nodes_.size() - free_nodes_.size(); }
+  // Identifies a node's content for as long as the matcher lives: two items with
+  // equal (state, serial, guard) continue identically.
+  uint64_t NodeSerial(NodeId node) const { return nodes_[node].serial; }
   const Automaton& automaton() const { return *automaton_; }
 
  private:
@@ -133,6 +136,7 @@ class PushdownMatcher {
   };
   enum class NodeKind : uint8_t { kCall, kRoot, kOrigin, kWildcard };
   struct Node {
+    uint64_t serial = 0;  // unique over the matcher's life, unlike recycled ids
     NodeKind kind = NodeKind::kCall;
     RuleId rule = kNone;
     GuardId guard = 0;
@@ -196,6 +200,7 @@ class PushdownMatcher {
   std::vector<Item> items_;  // records of all kept steps, back to back
   std::deque<StepRecord> steps_;
   int64_t step_counter_ = 0;  // never reused, so node.step identifies a closure
+  uint64_t node_serial_counter_ = 0;
   int64_t total_steps_ = 0;
 
   // Per-step scratch.

@@ -245,7 +245,11 @@ PYBIND11_MODULE(_core, m) {
       .def("is_terminated", &GrammarMatcher::IsTerminated)
       .def("is_completed", &GrammarMatcher::IsCompleted)
       .def_property_readonly("stop_token_ids", &GrammarMatcher::stop_token_ids)
-      .def_property_readonly("num_rollbackable_tokens", &GrammarMatcher::NumRollbackableTokens);
+      .def_property_readonly("num_rollbackable_tokens", &GrammarMatcher::NumRollbackableTokens)
+      .def("last_fill_stats", [](const GrammarMatcher& m) {
+        const auto& s = m.last_fill_stats();
+        return py::make_tuple(s.threads, s.states, s.candidates);
+      });
 
   m.def("apply_token_bitmask_ptr",
         [](uintptr_t logits, int dtype, int64_t num_rows, int64_t row_stride, int64_t num_columns,
