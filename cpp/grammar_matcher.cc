@@ -152,16 +152,43 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
       candidates_.push_back(id);
     }
   };
+  remaining_.clear();
   for (const Item* it = matcher_.CurrentItemsBegin(); it != matcher_.CurrentItemsEnd(); ++it) {
     bool guarded = (it->guard & kGuardMask) != 0;
     StateId state = it->state;
     // Guarded threads are rare; mark them by negating the state.
     StateId key = guarded ? -1 - state : state;
-    if (std::find(states_.begin(), states_.end(), key) == states_.end()) states_.push_back(key);
+    auto found = std::find(states_.begin(), states_.end(), key);
+    // Iterations left in the counted repetition this thread is in, if any: a
+    // token fits if it fits for any thread.
+    int32_t remaining = compiled_->automaton()->rules[compiled_->automaton()->state_rule[state]].is_helper
+                            ? matcher_.RemainingIterations(it->node)
+                            : 0;
+    if (found == states_.end()) {
+      states_.push_back(key);
+      remaining_.push_back(remaining);
+    } else {
+      int32_t& r = remaining_[found - states_.begin()];
+      r = std::max(r, remaining);
+    }
   }
-  for (StateId key : states_) {
+  for (size_t si = 0; si < states_.size(); ++si) {
+    StateId key = states_[si];
     bool guarded = key < 0;
     const TokenMaskEntry& entry = cache.Get(guarded ? -1 - key : key);
+    int32_t remaining = guarded ? 0 : remaining_[si];
+    // Counted tokens: allowed when the repetition has room, checked otherwise.
+    size_t cut = std::upper_bound(entry.counted_needed.begin(), entry.counted_needed.end(), remaining) -
+                 entry.counted_needed.begin();
+    if (cut > 0 && !entry.counted_prefix_bitsets.empty()) {
+      const std::vector<uint32_t>& fits =
+          entry.counted_prefix_bitsets[std::min<size_t>(entry.counted_needed[cut - 1],
+                                                        entry.counted_prefix_bitsets.size()) - 1];
+      for (int64_t w = 0; w < needed; ++w) words[w] |= fits[w];
+    } else {
+      for (size_t i = 0; i < cut; ++i) words[entry.counted[i] >> 5] |= 1u << (entry.counted[i] & 31);
+    }
+    for (size_t i = cut; i < entry.counted.size(); ++i) add_candidate(entry.counted[i]);
     if (guarded) {
       // The entry assumed no pending lookahead: every token it did not reject
       // must be checked against the live matcher.
@@ -187,11 +214,12 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
         for (int64_t w = 0; w < needed; ++w) words[w] |= entry.bitset[w];
         break;
       case TokenMaskEntry::Storage::kRejectedList: {
-        // Accepted = text tokens - rejected - uncertain.
+        // Accepted = text tokens - rejected - uncertain - counted.
         scratch_words_.assign(needed, 0);
         for (int32_t id : trie_tokens) scratch_words_[id >> 5] |= 1u << (id & 31);
         for (int32_t id : entry.tokens) scratch_words_[id >> 5] &= ~(1u << (id & 31));
         for (int32_t id : entry.uncertain) scratch_words_[id >> 5] &= ~(1u << (id & 31));
+        for (int32_t id : entry.counted) scratch_words_[id >> 5] &= ~(1u << (id & 31));
         for (int64_t w = 0; w < needed; ++w) words[w] |= scratch_words_[w];
         break;
       }

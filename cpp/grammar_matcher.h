@@ -89,6 +89,7 @@ class GrammarMatcher {
 
   // Scratch for FillNextTokenBitmask.
   std::vector<StateId> states_;
+  std::vector<int32_t> remaining_;
   std::vector<int32_t> candidates_;
   std::vector<uint32_t> candidate_seen_;
   std::vector<uint32_t> scratch_words_;

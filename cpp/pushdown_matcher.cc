@@ -11,7 +11,11 @@ namespace {
 constexpr GuardId kDeadGuard = -1;
 // Count of a counted call reached through a wildcard node: any count is possible,
 // so the caller may both exit and call again.
-constexpr int32_t kUnknownCount = -1;
+constexpr int32_t kUnknownCount = INT32_MIN;
+// Counts -1, -2, ... on edges made by the origin's escape: k = -1 - count
+// iterations after the origin's own (see RepetitionNeeded).
+bool IsRelativeCount(int32_t count) { return count < 0 && count != kUnknownCount; }
+int32_t RelativeIterations(int32_t count) { return -1 - count; }
 }  // namespace
 
 PushdownMatcher::PushdownMatcher(AutomatonPtr automaton, int64_t max_rollback_steps)
@@ -62,18 +66,53 @@ NodeId PushdownMatcher::WildcardNode(RuleId rule) {
   return wildcard_nodes_[rule];
 }
 
-void PushdownMatcher::Escape(RuleId rule, GuardId guard) {
+void PushdownMatcher::Escape(RuleId rule, GuardId guard, bool from_origin) {
   guard |= kEscapedBit;
   for (int32_t i = a_->call_site_begin[rule]; i < a_->call_site_begin[rule + 1]; ++i) {
     int32_t e = a_->call_site_edges[i];
     const CallEdge& call = a_->call_edges[e];
     NodeId caller = WildcardNode(a_->state_rule[a_->call_edge_source[e]]);
     if (call.is_counted()) {
-      ReturnTo(ParentEdge{call.target, caller, e, kUnknownCount}, guard, /*empty_iteration=*/false);
+      // From the origin, count the iterations that follow it (relative count 0).
+      int32_t count = from_origin ? -1 : kUnknownCount;
+      ReturnTo(ParentEdge{call.target, caller, e, count}, guard, /*empty_iteration=*/false);
     } else {
       AddItem(call.target, caller, guard);
     }
   }
+}
+
+int32_t PushdownMatcher::RepetitionNeeded(bool include_completed) const {
+  int32_t best = include_completed ? steps_.back().repetition_completed : kNoRepetition;
+  for (const Item* it = CurrentItemsBegin(); it != CurrentItemsEnd(); ++it) {
+    const Node& node = nodes_[it->node];
+    if (node.kind != NodeKind::kCall || node.parents.empty()) continue;
+    // A thread inside a re-call of the origin's repetition (its node's callers
+    // are all relative-count edges of that repetition).
+    int32_t k = INT32_MAX;
+    for (const ParentEdge& e : node.parents) {
+      if (!IsRelativeCount(e.count)) {
+        k = INT32_MAX;
+        break;
+      }
+      k = std::min(k, RelativeIterations(e.count));
+    }
+    if (k != INT32_MAX) best = std::min(best, k + 1);
+  }
+  return best;
+}
+
+int32_t PushdownMatcher::RemainingIterations(NodeId node_id) const {
+  int32_t best = 0;
+  for (const ParentEdge& e : nodes_[node_id].parents) {
+    if (e.call_edge < 0 || e.count < 0) continue;
+    const CallEdge& call = a_->call_edges[e.call_edge];
+    // This iteration is number count+1; after it, max - count - 1 remain, so
+    // a token needing j iterations (this one included) fits when j <= max - count.
+    int32_t remaining = call.max_calls == kUnbounded ? INT32_MAX : call.max_calls - e.count;
+    best = std::max(best, remaining);
+  }
+  return best;
 }
 
 bool PushdownMatcher::HasGuardedItems() const {
@@ -125,6 +164,7 @@ void PushdownMatcher::BeginStep() {
   step_nodes_.Clear();
   seen_edges_.Clear();
   accepting_ = false;
+  repetition_completed_ = kNoRepetition;
   escaped_end_ = false;
 }
 
@@ -172,7 +212,7 @@ bool PushdownMatcher::FinishStep() {
     }
   }
   if (begin == end && !accepting_ && !escaped_end_ && !steps_.empty()) return false;
-  steps_.push_back({begin, end, accepting_, num_inside});
+  steps_.push_back({begin, end, accepting_, num_inside, repetition_completed_});
   return true;
 }
 
@@ -187,13 +227,13 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
       // A token may end right here whatever the pending lookahead: the bytes so
       // far are valid in every context, which is all a mask entry claims.
       if ((guard & kEscapedBit) == 0) accepting_ = true;
-      Escape(rule, guard);
+      Escape(rule, guard, /*from_origin=*/true);
       return;
     case NodeKind::kWildcard:
       // Some context may call this rule as the grammar's root: the escaped thread
       // can then end here, so the bytes so far stay possible.
       if (rule == a_->root && (guard & kGuardMask) == 0) escaped_end_ = true;
-      Escape(rule, guard);
+      Escape(rule, guard, /*from_origin=*/false);
       return;
     case NodeKind::kCall:
       break;
@@ -245,6 +285,16 @@ void PushdownMatcher::ReturnTo(const ParentEdge& edge, GuardId guard, bool empty
     if (!empty_iteration) Call(call.rule, guard, edge);
     return;
   }
+  if (IsRelativeCount(edge.count)) {
+    // Iteration k after the origin's just ended: the bytes fit in k+1 iterations.
+    int32_t k = RelativeIterations(edge.count);
+    repetition_completed_ = std::min(repetition_completed_, k + 1);
+    AddItem(call.target, edge.parent, guard);
+    if (!empty_iteration && k < (1 << 29)) {
+      Call(call.rule, guard, ParentEdge{edge.return_state, edge.parent, edge.call_edge, -1 - (k + 1)});
+    }
+    return;
+  }
   int32_t count = edge.count + 1;
   if (count >= call.min_calls) AddItem(call.target, edge.parent, guard);
   // An empty iteration makes no progress; the builder lowered min to 1 for
@@ -291,7 +341,7 @@ bool PushdownMatcher::AdvanceByte(uint8_t byte) {
       size_t begin = items_.size();
       items_.push_back({next, item.node, item.guard});
       Ref(item.node);
-      steps_.push_back({begin, begin + 1, false, (item.guard & kEscapedBit) ? 0u : 1u});
+      steps_.push_back({begin, begin + 1, false, (item.guard & kEscapedBit) ? 0u : 1u, kNoRepetition});
       FinishAdvance();
       return true;
     }

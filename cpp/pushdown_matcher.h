@@ -35,6 +35,16 @@
 // that dies on all escaped threads is rejected in any context, and one that only
 // escaped threads survive is context-dependent ("uncertain").
 //
+// Counted repetitions get one refinement in classification mode. When the origin
+// rule R is the body of a counted call (x{m,n}), the escape through that call
+// site re-calls R with a *relative* count k (iterations after the origin's). A
+// thread inside such a re-call, or one whose re-call just completed, shows the
+// bytes fit in k+1 iterations; RepetitionNeeded() reports the least such k+1.
+// The mask cache stores those tokens with that number, and the token matcher
+// allows them when the live repetition has that many iterations left, instead
+// of checking each one (a string with maxLength would otherwise make nearly
+// every token context-dependent).
+//
 // Nodes are reference counted (by stored items and by parent edges of other
 // nodes) and recycled through a free list. The matcher keeps the records of the
 // last `max_rollback_steps` steps for rollback and releases older ones, so memory
@@ -55,6 +65,7 @@ namespace xgram {
 
 using NodeId = int32_t;
 using GuardId = int32_t;  // 0: no pending lookahead
+constexpr int32_t kNoRepetition = INT32_MAX;
 // Set in the guard of threads that escaped the origin rule (classification mode).
 constexpr GuardId kEscapedBit = 1 << 30;
 constexpr GuardId kGuardMask = kEscapedBit - 1;
@@ -106,6 +117,15 @@ class PushdownMatcher {
   // Pushes a step made of `item` and its closure, as if the bytes that led the
   // thread there had been advanced one by one. False (nothing pushed) if dead.
   bool PushThread(const Item& item);
+  // Classification mode: the fewest iterations of the origin's counted repetition
+  // that the bytes so far fit in, along a path that stays in that repetition
+  // (kNoRepetition if none).
+  // `include_completed`: also count re-calls that completed in this step (valid
+  // only for input ending here, not for longer input).
+  int32_t RepetitionNeeded(bool include_completed = true) const;
+  // Real mode: how many more iterations the counted repetition that called
+  // `node` allows after the current one ends, over its callers (0 if none).
+  int32_t RemainingIterations(NodeId node) const;
   // Releases the records of the oldest `steps` steps (they can no longer be rolled back).
   void ForgetOldestSteps(int64_t steps);
   // True when the current step has threads carrying unresolved lookahead guards.
@@ -150,6 +170,7 @@ class PushdownMatcher {
     size_t end;
     bool accepting;       // the root (origin in classification mode) can end here
     uint32_t num_inside;  // items without kEscapedBit
+    int32_t repetition_completed = kNoRepetition;  // see RepetitionNeeded()
   };
   struct NodeKey {
     RuleId rule;
@@ -175,7 +196,7 @@ class PushdownMatcher {
   void Complete(NodeId node, GuardId guard, RuleId rule);
   void ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration);
   void Call(RuleId rule, GuardId guard, const ParentEdge& edge);
-  void Escape(RuleId rule, GuardId guard);
+  void Escape(RuleId rule, GuardId guard, bool from_origin);
   bool IsTailCall(StateId return_state, NodeId caller) const;
   NodeId WildcardNode(RuleId rule);
   void ResetCommon();
@@ -211,6 +232,7 @@ class PushdownMatcher {
   FlatMap<NodeKey, NodeId> step_nodes_;
   FlatMap<EdgeKey, int32_t> seen_edges_;
   bool accepting_ = false;
+  int32_t repetition_completed_ = kNoRepetition;
   bool escaped_end_ = false;  // classification: an escaped thread ended the grammar
 
   std::vector<NodeId> wildcard_nodes_;  // per rule, classification mode only

@@ -78,16 +78,20 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   PushdownMatcher matcher(automaton_, /*max_rollback_steps=*/-1);
   matcher.ResetForClassification(state);
   std::vector<int32_t> matcher_depth{0};
-  // DFA mode at depth d: dfa_thread[d] is the thread (its state, node, guard).
+  // DFA mode at depth d: dfa_thread[d] is the thread (its state, node, guard)
+  // and dfa_needed[d] the iterations its repetition needs (kNoRepetition if none).
   std::vector<Item> dfa_thread(1, Item{kNone, kNone, 0});
+  std::vector<int32_t> dfa_needed(1, kNoRepetition);
   auto enter_dfa_mode = [&](int32_t depth) {
     Item single;
     if (matcher.SingleThread(&single) && is_simple(single.state)) {
       dfa_thread[depth] = single;
+      dfa_needed[depth] = matcher.RepetitionNeeded(/*include_completed=*/false);
     } else {
       dfa_thread[depth].state = kNone;
     }
   };
+  std::vector<std::pair<int32_t, int32_t>> counted;  // (needed, id)
   enter_dfa_mode(0);
   std::vector<int32_t> accepted;
   for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
@@ -99,8 +103,10 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     }
     if (static_cast<int32_t>(dfa_thread.size()) <= depth) {
       dfa_thread.resize(depth + 1, Item{kNone, kNone, 0});
+      dfa_needed.resize(depth + 1, kNoRepetition);
     }
     bool valid_everywhere;
+    int32_t needed = kNoRepetition;
     const Item parent = dfa_thread[depth - 1];
     if (parent.state != kNone) {
       StateId next = a.NextByte(parent.state, node.byte);
@@ -110,7 +116,9 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       }
       if (is_simple(next)) {
         dfa_thread[depth] = Item{next, parent.node, parent.guard};
+        dfa_needed[depth] = dfa_needed[depth - 1];
         valid_everywhere = (parent.guard & kEscapedBit) == 0;
+        needed = dfa_needed[depth];
       } else {
         if (!matcher.PushThread(Item{next, parent.node, parent.guard})) {
           i = node.subtree_end;
@@ -118,6 +126,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
         }
         matcher_depth.push_back(depth);
         valid_everywhere = matcher.CanEnd() || matcher.HasInsideThreads();
+        if (!valid_everywhere) needed = matcher.RepetitionNeeded();
         enter_dfa_mode(depth);
       }
     } else {
@@ -127,21 +136,36 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       }
       matcher_depth.push_back(depth);
       valid_everywhere = matcher.CanEnd() || matcher.HasInsideThreads();
+      if (!valid_everywhere) needed = matcher.RepetitionNeeded();
       enter_dfa_mode(depth);
     }
     if (node.token_begin < node.token_end) {
-      std::vector<int32_t>& out = valid_everywhere ? accepted : entry.uncertain;
-      out.insert(out.end(), trie_tokens.begin() + node.token_begin, trie_tokens.begin() + node.token_end);
+      if (!valid_everywhere && needed <= kMaxCountedIterations) {
+        for (int32_t t = node.token_begin; t < node.token_end; ++t) {
+          counted.push_back({needed, trie_tokens[t]});
+        }
+      } else {
+        std::vector<int32_t>& out = valid_everywhere ? accepted : entry.uncertain;
+        out.insert(out.end(), trie_tokens.begin() + node.token_begin,
+                   trie_tokens.begin() + node.token_end);
+      }
     }
     ++i;
   }
 
+  std::sort(counted.begin(), counted.end());
+  for (const auto& [needed, id] : counted) {
+    entry.counted_needed.push_back(needed);
+    entry.counted.push_back(id);
+  }
+  entry.BuildCountedBitsets(tok.vocab_size());
   std::sort(accepted.begin(), accepted.end());
   entry.num_accepted = static_cast<int32_t>(accepted.size());
   int32_t vocab = tok.vocab_size();
   int64_t num_text_tokens = static_cast<int64_t>(trie_tokens.size());
   int64_t num_rejected = num_text_tokens - static_cast<int64_t>(accepted.size()) -
-                         static_cast<int64_t>(entry.uncertain.size());
+                         static_cast<int64_t>(entry.uncertain.size()) -
+                         static_cast<int64_t>(entry.counted.size());
   int64_t bitset_words = (vocab + 31) / 32;
   if (static_cast<int64_t>(accepted.size()) <= bitset_words) {
     entry.storage = TokenMaskEntry::Storage::kAcceptedList;
@@ -151,6 +175,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     std::vector<uint8_t> keep(vocab, 0);
     for (int32_t id : accepted) keep[id] = 1;
     for (int32_t id : entry.uncertain) keep[id] = 1;
+    for (int32_t id : entry.counted) keep[id] = 1;
     for (int32_t id : trie_tokens) {
       if (!keep[id]) entry.tokens.push_back(id);
     }
@@ -179,8 +204,23 @@ int64_t TokenMaskCache::NumComputed() const {
   return count;
 }
 
-// Blob layout, per computed state: state, storage, num_accepted, then three
-// length-prefixed arrays (tokens, bitset words, uncertain ids).
+void TokenMaskEntry::BuildCountedBitsets(int32_t vocab_size) {
+  counted_prefix_bitsets.clear();
+  if (counted.size() < 1024) return;  // a short list is cheaper to walk
+  int32_t words = (vocab_size + 31) / 32;
+  std::vector<uint32_t> current(words, 0);
+  size_t i = 0;
+  for (int32_t j = 1; j <= counted_needed.back(); ++j) {
+    for (; i < counted.size() && counted_needed[i] <= j; ++i) {
+      current[counted[i] >> 5] |= 1u << (counted[i] & 31);
+    }
+    counted_prefix_bitsets.push_back(current);
+  }
+}
+
+// Blob layout, per computed state: state, storage, num_accepted, then five
+// length-prefixed arrays (tokens, bitset words, uncertain ids, counted ids and
+// the iterations each needs).
 std::vector<int32_t> TokenMaskCache::ExportEntries() const {
   std::vector<int32_t> blob;
   for (int32_t s = 0; s < automaton_->num_states(); ++s) {
@@ -195,6 +235,10 @@ std::vector<int32_t> TokenMaskCache::ExportEntries() const {
     for (uint32_t w : e->bitset) blob.push_back(static_cast<int32_t>(w));
     blob.push_back(static_cast<int32_t>(e->uncertain.size()));
     blob.insert(blob.end(), e->uncertain.begin(), e->uncertain.end());
+    blob.push_back(static_cast<int32_t>(e->counted.size()));
+    blob.insert(blob.end(), e->counted.begin(), e->counted.end());
+    blob.push_back(static_cast<int32_t>(e->counted_needed.size()));
+    blob.insert(blob.end(), e->counted_needed.begin(), e->counted_needed.end());
   }
   return blob;
 }
@@ -234,6 +278,14 @@ void TokenMaskCache::ImportEntries(const std::vector<int32_t>& blob) {
     }
     entry->bitset.assign(words.begin(), words.end());
     take_ids(&entry->uncertain, vocab);
+    take_ids(&entry->counted, vocab);
+    take_ids(&entry->counted_needed, kMaxCountedIterations + 1);
+    if (entry->counted.size() != entry->counted_needed.size() ||
+        !std::is_sorted(entry->counted_needed.begin(), entry->counted_needed.end()) ||
+        (!entry->counted_needed.empty() && entry->counted_needed.front() < 1)) {
+      throw UsageError("serialized mask cache has inconsistent counted tokens");
+    }
+    entry->BuildCountedBitsets(vocab);
     const TokenMaskEntry* expected = nullptr;
     if (entries_[state].compare_exchange_strong(expected, entry.get())) entry.release();
   }

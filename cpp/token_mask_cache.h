@@ -37,11 +37,27 @@ struct TokenMaskEntry {
   std::vector<int32_t> tokens;     // sorted ids: accepted or rejected, by `storage`
   std::vector<uint32_t> bitset;    // accepted ids, for kAcceptedBitset
   std::vector<int32_t> uncertain;  // ids in trie order
+  // Tokens valid when the live counted repetition has at least counted_needed[i]
+  // iterations left (this one included); sorted by that number. Otherwise they
+  // are checked like uncertain ones.
+  std::vector<int32_t> counted;
+  std::vector<int32_t> counted_needed;
+  // counted_prefix_bitsets[j]: the counted tokens needing at most j+1 iterations,
+  // kept when there are many counted tokens, so a fill ORs one bitset.
+  std::vector<std::vector<uint32_t>> counted_prefix_bitsets;
   int32_t num_accepted = 0;
   size_t MemoryBytes() const {
-    return sizeof(*this) + tokens.capacity() * 4 + bitset.capacity() * 4 + uncertain.capacity() * 4;
+    size_t total = sizeof(*this) + tokens.capacity() * 4 + bitset.capacity() * 4 +
+                   uncertain.capacity() * 4 + counted.capacity() * 8;
+    for (const auto& b : counted_prefix_bitsets) total += b.capacity() * 4;
+    return total;
   }
+  // Derives counted_prefix_bitsets from counted/counted_needed.
+  void BuildCountedBitsets(int32_t vocab_size);
 };
+
+// Counted tokens needing more iterations than this are treated as uncertain.
+constexpr int32_t kMaxCountedIterations = 64;
 
 class TokenMaskCache {
  public:
