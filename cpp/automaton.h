@@ -81,6 +81,12 @@ class Automaton {
   // A hash of the whole structure: equal automata have equal fingerprints.
   uint64_t Fingerprint() const;
 
+  // Canonical structural hash of each state: equal for states of any grammars
+  // whose rules reachable downwards (the state's rule, its callees, their
+  // lookaheads) are isomorphic, whatever the rule names and ids. The part of a
+  // token-mask entry that does not depend on callers is shared under this key.
+  std::vector<uint64_t> state_hash;
+
   // The state reached from `state` on `byte`, or kNone.
   StateId NextByte(StateId state, uint8_t byte) const {
     for (int32_t i = byte_edge_begin[state], end = byte_edge_begin[state + 1]; i < end; ++i) {

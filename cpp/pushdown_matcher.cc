@@ -15,6 +15,9 @@ constexpr int32_t kUnknownCount = INT32_MIN;
 // Counts -1, -2, ... on edges made by the origin's escape: k = -1 - count
 // iterations after the origin's own (see RepetitionNeeded).
 bool IsRelativeCount(int32_t count) { return count < 0 && count != kUnknownCount; }
+// call_edge of a parent edge that re-calls the origin's own rule (self_repeat);
+// its return_state field holds that rule.
+constexpr int32_t kSelfRepeatEdge = -2;
 int32_t RelativeIterations(int32_t count) { return -1 - count; }
 }  // namespace
 
@@ -45,8 +48,10 @@ void PushdownMatcher::Reset() {
   FinishStep();
 }
 
-void PushdownMatcher::ResetForClassification(StateId state) {
+void PushdownMatcher::ResetForClassification(StateId state, bool escape, bool self_repeat) {
   ResetCommon();
+  escape_ = escape;
+  self_repeat_ = self_repeat && !escape;
   wildcard_nodes_.assign(a_->rules.size(), kNone);
   NodeId origin = NewNode(a_->state_rule[state], 0);
   nodes_[origin].kind = NodeKind::kOrigin;
@@ -227,7 +232,12 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
       // A token may end right here whatever the pending lookahead: the bytes so
       // far are valid in every context, which is all a mask entry claims.
       if ((guard & kEscapedBit) == 0) accepting_ = true;
-      Escape(rule, guard, /*from_origin=*/true);
+      if (escape_) {
+        Escape(rule, guard, /*from_origin=*/true);
+      } else if (self_repeat_) {
+        ReturnTo(ParentEdge{rule, node_id, kSelfRepeatEdge, -1}, guard | kEscapedBit,
+                 /*empty_iteration=*/false);
+      }
       return;
     case NodeKind::kWildcard:
       // Some context may call this rule as the grammar's root: the escaped thread
@@ -269,12 +279,20 @@ bool PushdownMatcher::IsTailCall(StateId return_state, NodeId caller) const {
   if (node.kind != NodeKind::kCall || node.step == step_counter_) return false;
   if (a.rules[a.state_rule[return_state]].lookahead_start != kNone) return false;
   for (const ParentEdge& e : node.parents) {
-    if (e.call_edge >= 0) return false;
+    if (e.call_edge != -1) return false;  // counted or self-repeat
   }
   return true;
 }
 
 void PushdownMatcher::ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration) {
+  if (edge.call_edge == kSelfRepeatEdge) {
+    int32_t k = RelativeIterations(edge.count);
+    repetition_completed_ = std::min(repetition_completed_, k + 1);
+    if (!empty_iteration && k < (1 << 29)) {
+      Call(edge.return_state, guard, ParentEdge{edge.return_state, edge.parent, kSelfRepeatEdge, -1 - (k + 1)});
+    }
+    return;
+  }
   if (edge.call_edge < 0) {
     AddItem(edge.return_state, edge.parent, guard);
     return;

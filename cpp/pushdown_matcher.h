@@ -102,7 +102,14 @@ class PushdownMatcher {
   void Rollback(int64_t steps);
   void Reset();
   // Classification mode: one thread at `state` over an origin node (see above).
-  void ResetForClassification(StateId state);
+  // `escape` false: completing the origin only marks the end (CanEnd) and its
+  // threads stop there, which decides the caller-independent part of an entry.
+  // `self_repeat` (with escape false): completing the origin also starts another
+  // iteration of its rule, as a counted repetition would, with relative counts.
+  void ResetForClassification(StateId state, bool escape = true, bool self_repeat = false);
+  // Classification mode: a re-called iteration of the origin's repetition ended
+  // in the current step (so input could leave the repetition here).
+  bool RepetitionCompletedHere() const { return steps_.back().repetition_completed != kNoRepetition; }
   // Some thread that has not escaped the origin rule is alive.
   bool HasInsideThreads() const { return steps_.back().num_inside > 0; }
   // The single thread of the current step, when there is exactly one and it has
@@ -236,6 +243,8 @@ class PushdownMatcher {
   bool escaped_end_ = false;  // classification: an escaped thread ended the grammar
 
   std::vector<NodeId> wildcard_nodes_;  // per rule, classification mode only
+  bool escape_ = true;
+  bool self_repeat_ = false;
 
   std::vector<std::vector<StateId>> guard_sets_;
   std::unordered_map<std::string, GuardId> guard_ids_;

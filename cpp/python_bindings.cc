@@ -108,6 +108,15 @@ PYBIND11_MODULE(_core, m) {
              stats["lookahead_states"] = a->lookahead_final.size();
              return stats;
            })
+      .def("state_hashes",
+           [](const GrammarHandle& h) {
+             AutomatonPtr a = h.automaton();
+             py::list out;
+             for (StateId s = 0; s < a->num_states(); ++s) {
+               out.append(py::make_tuple(a->rules[a->state_rule[s]].name, a->state_hash[s]));
+             }
+             return out;
+           })
       .def("match", [](const GrammarHandle& h, const py::object& text) {
         std::string bytes = AsBytes(text);
         MatchResult r;
@@ -250,6 +259,11 @@ PYBIND11_MODULE(_core, m) {
         const auto& s = m.last_fill_stats();
         return py::make_tuple(s.threads, s.states, s.candidates);
       });
+
+  m.def("clear_shared_mask_cache", [] { ClearSharedMaskCache(); });
+  m.def("shared_mask_cache_stats", [] {
+    return py::make_tuple(SharedMaskCacheSize(), SharedMaskCacheBytes());
+  });
 
   m.def("apply_token_bitmask_ptr",
         [](uintptr_t logits, int dtype, int64_t num_rows, int64_t row_stride, int64_t num_columns,

@@ -2,7 +2,9 @@
 #include "token_mask_cache.h"
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "errors.h"
 #include "pushdown_matcher.h"
@@ -58,28 +60,88 @@ void TokenMaskCache::ComputeAll(int num_threads) {
   if (error) std::rethrow_exception(error);
 }
 
-TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
-  TokenMaskEntry entry;
-  if (!automaton_->HasByteEdges(state)) return entry;
-  const TokenizerInfo& tok = *tokenizer_;
-  const std::vector<TrieNode>& trie = tok.trie();
-  const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
+namespace {
 
-  // The walk keeps, per trie depth, either a plain DFA state (while the parse is
-  // one thread moving through states that neither call nor complete, the common
-  // case inside strings, names and numbers) or kNone, meaning the matcher holds
-  // the parse at that depth. The matcher is only advanced where calls or
-  // completions happen; `matcher_depth` records the trie depth of each of its
-  // steps so climbing up the trie pops exactly the steps below the new depth.
-  const Automaton& a = *automaton_;
+// The caller-independent part of an entry (layer A): tokens valid inside the
+// state's rule whatever the caller, and tokens that get past the rule's end
+// ("crossing"), both in trie order. Shared by every grammar compiled for the
+// same tokenizer, under the state's structural hash.
+struct InsideMask {
+  std::vector<int32_t> accepted;
+  std::vector<std::pair<int32_t, int32_t>> counted;  // (needed, id): fits in a repetition
+  std::vector<int32_t> crossing_nodes;  // trie nodes holding crossing tokens, ascending
+  size_t Bytes() const {
+    return sizeof(*this) + (accepted.capacity() + crossing_nodes.capacity() + 2 * counted.capacity()) * 4;
+  }
+};
+
+class SharedInsideMasks {
+ public:
+  std::shared_ptr<const InsideMask> Find(uint64_t tokenizer, uint64_t state_hash) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = masks_.find({tokenizer, state_hash});
+    return it == masks_.end() ? nullptr : it->second;
+  }
+  void Insert(uint64_t tokenizer, uint64_t state_hash, std::shared_ptr<const InsideMask> mask) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (bytes_ + mask->Bytes() > limit_bytes_) {
+      masks_.clear();  // a crude bound; entries are recomputed on demand
+      bytes_ = 0;
+    }
+    bytes_ += mask->Bytes();
+    masks_[{tokenizer, state_hash}] = std::move(mask);
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    masks_.clear();
+    bytes_ = 0;
+  }
+  size_t Bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
+  }
+  size_t Size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return masks_.size();
+  }
+
+ private:
+  struct KeyHash {
+    size_t operator()(const std::pair<uint64_t, uint64_t>& k) const { return MixHash(k.first ^ (k.second * 31)); }
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::pair<uint64_t, uint64_t>, std::shared_ptr<const InsideMask>, KeyHash> masks_;
+  size_t bytes_ = 0;
+  size_t limit_bytes_ = size_t{1} << 30;
+};
+
+SharedInsideMasks& SharedMasks() {
+  static SharedInsideMasks* masks = new SharedInsideMasks();  // never destroyed: used at exit
+  return *masks;
+}
+
+// Walks the trie from automaton state `state` with a classification matcher,
+// calling `on_tokens(node, depth info)` for every reached trie node that holds
+// tokens and `on_dead(node)` for every subtree that dies. `visit(i)` may prune
+// subtrees up front. While the parse is one thread moving through states that
+// neither call nor complete (inside strings, names, numbers) the walk follows
+// plain DFA transitions; the matcher runs only where calls and completions are.
+struct WalkResult {
+  bool valid_everywhere;  // an inside thread survives, or the rule ends right here
+  int32_t needed;         // see PushdownMatcher::RepetitionNeeded
+};
+
+template <typename Visit, typename OnTokens, typename OnDead>
+void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state, bool escape,
+              bool self_repeat, Visit visit, OnTokens on_tokens, OnDead on_dead) {
+  const Automaton& a = *automaton;
+  const std::vector<TrieNode>& trie = tok.trie();
   auto is_simple = [&a](StateId s) {
     return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
   };
-  PushdownMatcher matcher(automaton_, /*max_rollback_steps=*/-1);
-  matcher.ResetForClassification(state);
-  std::vector<int32_t> matcher_depth{0};
-  // DFA mode at depth d: dfa_thread[d] is the thread (its state, node, guard)
-  // and dfa_needed[d] the iterations its repetition needs (kNoRepetition if none).
+  PushdownMatcher matcher(automaton, /*max_rollback_steps=*/-1);
+  matcher.ResetForClassification(state, escape, self_repeat);
+  std::vector<int32_t> matcher_depth{0};  // trie depth of each matcher step
   std::vector<Item> dfa_thread(1, Item{kNone, kNone, 0});
   std::vector<int32_t> dfa_needed(1, kNoRepetition);
   auto enter_dfa_mode = [&](int32_t depth) {
@@ -91,12 +153,19 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       dfa_thread[depth].state = kNone;
     }
   };
-  std::vector<std::pair<int32_t, int32_t>> counted;  // (needed, id)
   enter_dfa_mode(0);
-  std::vector<int32_t> accepted;
+  // The rule (or an iteration of its repetition) could end at a depth <= d.
+  std::vector<uint8_t> ends_on_path(1, matcher.CanEnd() || matcher.RepetitionCompletedHere());
   for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
     const TrieNode& node = trie[i];
-    int32_t depth = node.depth;  // this node's depth; its parent is at depth - 1
+    // Tokens whose first byte only a callee can read are left to the callee's
+    // own entry: the callee's predicted thread is live whenever this one is, and
+    // a mask is the union over live threads.
+    if (!visit(i) || (node.depth == 1 && a.NextByte(state, node.byte) == kNone)) {
+      i = node.subtree_end;
+      continue;
+    }
+    int32_t depth = node.depth;
     while (matcher_depth.back() > depth - 1) {
       matcher.Rollback(1);
       matcher_depth.pop_back();
@@ -104,54 +173,130 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     if (static_cast<int32_t>(dfa_thread.size()) <= depth) {
       dfa_thread.resize(depth + 1, Item{kNone, kNone, 0});
       dfa_needed.resize(depth + 1, kNoRepetition);
+      ends_on_path.resize(depth + 1, 0);
     }
-    bool valid_everywhere;
-    int32_t needed = kNoRepetition;
+    WalkResult result{false, kNoRepetition};
     const Item parent = dfa_thread[depth - 1];
+    bool alive;
     if (parent.state != kNone) {
       StateId next = a.NextByte(parent.state, node.byte);
-      if (next == kNone) {
-        i = node.subtree_end;
-        continue;
-      }
-      if (is_simple(next)) {
+      alive = next != kNone;
+      if (alive && is_simple(next)) {
         dfa_thread[depth] = Item{next, parent.node, parent.guard};
         dfa_needed[depth] = dfa_needed[depth - 1];
-        valid_everywhere = (parent.guard & kEscapedBit) == 0;
-        needed = dfa_needed[depth];
-      } else {
-        if (!matcher.PushThread(Item{next, parent.node, parent.guard})) {
-          i = node.subtree_end;
-          continue;
-        }
+        result = {(parent.guard & kEscapedBit) == 0, dfa_needed[depth]};
+        ends_on_path[depth] = ends_on_path[depth - 1];
+      } else if (alive) {
+        alive = matcher.PushThread(Item{next, parent.node, parent.guard});
+      }
+      if (alive && !is_simple(next)) {
         matcher_depth.push_back(depth);
-        valid_everywhere = matcher.CanEnd() || matcher.HasInsideThreads();
-        if (!valid_everywhere) needed = matcher.RepetitionNeeded();
+        result = {matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
+        if (!result.valid_everywhere) result.needed = matcher.RepetitionNeeded();
+        ends_on_path[depth] =
+            ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
         enter_dfa_mode(depth);
       }
     } else {
-      if (!matcher.AdvanceByte(node.byte)) {
-        i = node.subtree_end;  // every token extending this prefix is rejected
-        continue;
-      }
-      matcher_depth.push_back(depth);
-      valid_everywhere = matcher.CanEnd() || matcher.HasInsideThreads();
-      if (!valid_everywhere) needed = matcher.RepetitionNeeded();
-      enter_dfa_mode(depth);
-    }
-    if (node.token_begin < node.token_end) {
-      if (!valid_everywhere && needed <= kMaxCountedIterations) {
-        for (int32_t t = node.token_begin; t < node.token_end; ++t) {
-          counted.push_back({needed, trie_tokens[t]});
-        }
-      } else {
-        std::vector<int32_t>& out = valid_everywhere ? accepted : entry.uncertain;
-        out.insert(out.end(), trie_tokens.begin() + node.token_begin,
-                   trie_tokens.begin() + node.token_end);
+      alive = matcher.AdvanceByte(node.byte);
+      if (alive) {
+        matcher_depth.push_back(depth);
+        result = {matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
+        if (!result.valid_everywhere) result.needed = matcher.RepetitionNeeded();
+        ends_on_path[depth] =
+            ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
+        enter_dfa_mode(depth);
       }
     }
+    if (!alive) {
+      on_dead(i, ends_on_path[depth - 1] != 0);
+      i = node.subtree_end;
+      continue;
+    }
+    if (node.token_begin < node.token_end) on_tokens(i, result);
     ++i;
   }
+}
+
+}  // namespace
+
+void ClearSharedMaskCache() { SharedMasks().Clear(); }
+size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
+size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
+
+TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
+  TokenMaskEntry entry;
+  if (!automaton_->HasByteEdges(state)) return entry;
+  const TokenizerInfo& tok = *tokenizer_;
+  const std::vector<TrieNode>& trie = tok.trie();
+  const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
+
+  // Layer A, shared: walk without escaping the rule, except into further
+  // iterations of it when this grammar repeats it with a counter.
+  const Automaton& a = *automaton_;
+  RuleId rule = a.state_rule[state];
+  bool self_repeat = false;
+  for (int32_t i = a.call_site_begin[rule]; i < a.call_site_begin[rule + 1]; ++i) {
+    self_repeat |= a.call_edges[a.call_site_edges[i]].is_counted();
+  }
+  uint64_t key = MixHash(automaton_->state_hash[state] + (self_repeat ? 0x5E1F : 0));
+  std::shared_ptr<const InsideMask> inside = SharedMasks().Find(tok.Fingerprint(), key);
+  if (!inside) {
+    auto computed = std::make_shared<InsideMask>();
+    auto add_crossing_subtree = [&](int32_t i) {
+      for (int32_t j = i; j < trie[i].subtree_end; ++j) {
+        if (trie[j].token_begin < trie[j].token_end) computed->crossing_nodes.push_back(j);
+      }
+    };
+    WalkTrie(
+        automaton_, tok, state, /*escape=*/false, self_repeat, [](int32_t) { return true; },
+        [&](int32_t i, const WalkResult& r) {
+          const TrieNode& node = trie[i];
+          if (r.valid_everywhere) {
+            computed->accepted.insert(computed->accepted.end(), trie_tokens.begin() + node.token_begin,
+                                      trie_tokens.begin() + node.token_end);
+          } else if (r.needed <= kMaxCountedIterations) {
+            for (int32_t t = node.token_begin; t < node.token_end; ++t) {
+              computed->counted.push_back({r.needed, trie_tokens[t]});
+            }
+          } else {
+            computed->crossing_nodes.push_back(i);
+          }
+        },
+        [&](int32_t i, bool ended_before) {
+          if (ended_before) add_crossing_subtree(i);  // else dead everywhere: rejected
+        });
+    std::sort(computed->accepted.begin(), computed->accepted.end());
+    std::sort(computed->crossing_nodes.begin(), computed->crossing_nodes.end());
+    SharedMasks().Insert(tok.Fingerprint(), key, computed);
+    inside = computed;
+  }
+
+  // Layer B, per grammar: follow the crossing tokens into every context.
+  std::vector<std::pair<int32_t, int32_t>> counted = inside->counted;  // (needed, id)
+  if (!inside->crossing_nodes.empty()) {
+    const std::vector<int32_t>& crossing = inside->crossing_nodes;
+    WalkTrie(
+        automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false,
+        [&](int32_t i) {
+          // Only subtrees holding a crossing token.
+          auto it = std::lower_bound(crossing.begin(), crossing.end(), i);
+          return it != crossing.end() && *it < trie[i].subtree_end;
+        },
+        [&](int32_t i, const WalkResult& r) {
+          if (!std::binary_search(crossing.begin(), crossing.end(), i)) return;
+          const TrieNode& node = trie[i];
+          for (int32_t t = node.token_begin; t < node.token_end; ++t) {
+            if (r.needed <= kMaxCountedIterations) {
+              counted.push_back({r.needed, trie_tokens[t]});
+            } else {
+              entry.uncertain.push_back(trie_tokens[t]);
+            }
+          }
+        },
+        [](int32_t, bool) {});
+  }
+  std::vector<int32_t> accepted = inside->accepted;
 
   std::sort(counted.begin(), counted.end());
   for (const auto& [needed, id] : counted) {

@@ -59,6 +59,12 @@ struct TokenMaskEntry {
 // Counted tokens needing more iterations than this are treated as uncertain.
 constexpr int32_t kMaxCountedIterations = 64;
 
+// The process-wide store of caller-independent mask parts, shared by grammars
+// compiled for the same tokenizer (bounded to 1 GiB).
+void ClearSharedMaskCache();
+size_t SharedMaskCacheBytes();
+size_t SharedMaskCacheSize();
+
 class TokenMaskCache {
  public:
   TokenMaskCache(AutomatonPtr automaton, TokenizerInfoPtr tokenizer);

@@ -52,3 +52,20 @@ def test_unchanged_threads_reuse_the_previous_mask(llama3) -> None:
     stats = walk(info, tok, xgram.Grammar.builtin_json_grammar(), text)
     reused = sum(1 for _, states, _ in stats if states == 0)  # a memo hit looks at no state
     assert reused > len(stats) // 2
+
+
+def test_grammars_share_the_caller_independent_work() -> None:
+    from xgram import _core
+
+    vocab = [bytes([c]) for c in range(32, 127)] + [b"ab", b'a"', b'"}', b"12", b'", "', b"xyz"]
+    info = xgram.TokenizerInfo(vocab)
+    first = 'root ::= "{\\"k\\": \\"" [^"\\\\]{0,50} "\\"}"'
+    second = 'root ::= "[" ("\\"" [^"\\\\]{0,50} "\\"" | [0-9]{1,9}) ("," "\\"" [^"\\\\]{0,50} "\\"")* "]"'
+    _core.clear_shared_mask_cache()
+    a = xgram.GrammarCompiler(info, precompute=True, cache_enabled=False).compile_grammar(first)
+    after_first = _core.shared_mask_cache_stats()[0]
+    b = xgram.GrammarCompiler(info, precompute=True, cache_enabled=False).compile_grammar(second)
+    added = _core.shared_mask_cache_stats()[0] - after_first
+    # The repetition helper `[^"\\]` is the same structure in both: its entries are reused.
+    assert added < b.num_cached_states
+    assert a.num_cached_states > 0
