@@ -53,6 +53,17 @@ struct AutomatonRule {
   bool is_helper = false;  // created for a counted repetition, not in the source grammar
 };
 
+// Target of the edge of `state` whose byte range holds `byte`, or kNone.
+inline StateId FindEdge(const std::vector<int32_t>& begin, const std::vector<ByteEdge>& edges,
+                        StateId state, uint8_t byte) {
+  for (int32_t i = begin[state], end = begin[state + 1]; i < end; ++i) {
+    const ByteEdge& e = edges[i];
+    if (byte < e.lo) return kNone;  // edges are sorted by range
+    if (byte <= e.hi) return e.target;
+  }
+  return kNone;
+}
+
 class Automaton {
  public:
   // Per state (CSR: edges of state s are [begin[s], begin[s+1])).
@@ -89,21 +100,10 @@ class Automaton {
 
   // The state reached from `state` on `byte`, or kNone.
   StateId NextByte(StateId state, uint8_t byte) const {
-    for (int32_t i = byte_edge_begin[state], end = byte_edge_begin[state + 1]; i < end; ++i) {
-      const ByteEdge& e = byte_edges[i];
-      if (byte < e.lo) return kNone;  // edges are sorted by range
-      if (byte <= e.hi) return e.target;
-    }
-    return kNone;
+    return FindEdge(byte_edge_begin, byte_edges, state, byte);
   }
   StateId NextLookaheadByte(StateId state, uint8_t byte) const {
-    for (int32_t i = lookahead_edge_begin[state], end = lookahead_edge_begin[state + 1]; i < end;
-         ++i) {
-      const ByteEdge& e = lookahead_edges[i];
-      if (byte < e.lo) return kNone;
-      if (byte <= e.hi) return e.target;
-    }
-    return kNone;
+    return FindEdge(lookahead_edge_begin, lookahead_edges, state, byte);
   }
   bool HasByteEdges(StateId s) const { return byte_edge_begin[s] < byte_edge_begin[s + 1]; }
 };

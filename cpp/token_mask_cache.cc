@@ -156,6 +156,16 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   enter_dfa_mode(0);
   // The rule (or an iteration of its repetition) could end at a depth <= d.
   std::vector<uint8_t> ends_on_path(1, matcher.CanEnd() || matcher.RepetitionCompletedHere());
+  // Bookkeeping once the matcher has taken the step for trie depth `depth`.
+  auto after_matcher_step = [&](int32_t depth) {
+    matcher_depth.push_back(depth);
+    WalkResult r{matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
+    if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
+    ends_on_path[depth] =
+        ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
+    enter_dfa_mode(depth);
+    return r;
+  };
   for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
     const TrieNode& node = trie[i];
     // Tokens whose first byte only a callee can read are left to the callee's
@@ -189,24 +199,10 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
       } else if (alive) {
         alive = matcher.PushThread(Item{next, parent.node, parent.guard});
       }
-      if (alive && !is_simple(next)) {
-        matcher_depth.push_back(depth);
-        result = {matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
-        if (!result.valid_everywhere) result.needed = matcher.RepetitionNeeded();
-        ends_on_path[depth] =
-            ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
-        enter_dfa_mode(depth);
-      }
+      if (alive && !is_simple(next)) result = after_matcher_step(depth);
     } else {
       alive = matcher.AdvanceByte(node.byte);
-      if (alive) {
-        matcher_depth.push_back(depth);
-        result = {matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
-        if (!result.valid_everywhere) result.needed = matcher.RepetitionNeeded();
-        ends_on_path[depth] =
-            ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
-        enter_dfa_mode(depth);
-      }
+      if (alive) result = after_matcher_step(depth);
     }
     if (!alive) {
       on_dead(i, ends_on_path[depth - 1] != 0);
