@@ -17,6 +17,7 @@
 #include "tokenizer_info.h"
 #include "grammar_passes.h"
 #include "pushdown_matcher.h"
+#include "regex_parser.h"
 
 namespace py = pybind11;
 using namespace xgram;
@@ -67,6 +68,13 @@ PYBIND11_MODULE(_core, m) {
             return GrammarHandle::FromEBNF(text, root, normalize);
           },
           py::arg("text"), py::arg("root_rule_name") = "root", py::arg("normalize") = true)
+      .def_static(
+          "from_regex",
+          [](const std::string& pattern) {
+            py::gil_scoped_release release;
+            return std::make_shared<GrammarHandle>(NormalizeGrammar(GrammarFromRegex(pattern)));
+          },
+          py::arg("pattern"))
       .def_static("builtin_json", [] {
         py::gil_scoped_release release;
         return GrammarHandle::BuiltinJSON();

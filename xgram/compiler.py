@@ -198,6 +198,10 @@ class GrammarCompiler:
                 self._evict()
         return compiled
 
+    def compile_regex(self, pattern: str) -> CompiledGrammar:
+        """Compile a regular expression (see :meth:`Grammar.from_regex`)."""
+        return self.compile_grammar(Grammar.from_regex(pattern))
+
     def compile_builtin_json_grammar(self) -> CompiledGrammar:
         """Compile the builtin ECMA-404 JSON grammar."""
         return self.compile_grammar(Grammar.builtin_json_grammar())

@@ -92,19 +92,29 @@ class Grammar:
         """
         if not isinstance(ebnf_string, str):
             raise TypeError(f"ebnf_string must be str, got {type(ebnf_string).__name__}")
-        try:
-            ebnf_string.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            line = ebnf_string.count("\n", 0, exc.start) + 1
-            column = exc.start - (ebnf_string.rfind("\n", 0, exc.start) + 1) + 1
-            raise GrammarError(
-                f"line {line}, column {column}: the grammar text contains a lone surrogate "
-                f"{ebnf_string[exc.start]!r}, which is not a character (use a \\u escape of "
-                "a real code point)",
-                line,
-                column,
-            ) from None
+        _check_encodable(ebnf_string, "grammar")
         return Grammar(_core.Grammar.from_ebnf(ebnf_string, root_rule_name))
+
+    @staticmethod
+    def from_regex(pattern: str) -> Grammar:
+        r"""A grammar matching exactly the strings that ``pattern`` matches in full.
+
+        ECMA-262 / Python syntax: classes, ``\d \w \s`` and negations, escapes incl.
+        ``\uXXXX``, quantifiers incl. ``{m,n}`` and lazy forms, groups (capturing,
+        non-capturing, named), alternation, ``^``/``$`` at the ends. ``.`` matches any
+        character but a line terminator (ECMA-262).
+
+        Raises
+        ------
+        GrammarError
+            For syntax errors and unsupported constructs (lookaround,
+            backreferences, word boundaries, inline flags), with their column.
+
+        """
+        if not isinstance(pattern, str):
+            raise TypeError(f"pattern must be str, got {type(pattern).__name__}")
+        _check_encodable(pattern, "regex")
+        return Grammar(_core.Grammar.from_regex(pattern))
 
     @staticmethod
     def builtin_json_grammar() -> Grammar:
@@ -166,6 +176,22 @@ class Grammar:
     def accepts_prefix(self, text: TextLike) -> bool:
         """True when some continuation of ``text`` is in the language."""
         return self._handle.match(_as_bytes(text))[0] != 2
+
+
+def _check_encodable(text: str, what: str) -> None:
+    """Raise GrammarError for a lone surrogate, which UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        raise GrammarError(
+            f"line {line}, column {column}: the {what} text contains a lone surrogate "
+            f"{text[exc.start]!r}, which is not a character (use a \\u escape of a real "
+            "code point)",
+            line,
+            column,
+        ) from None
 
 
 def _check_grammar(g: object) -> Grammar:
