@@ -117,6 +117,11 @@ struct CompileLimits {
   int32_t max_unrolled_repeat = 16;
 };
 
+// The limits used when a grammar builds its automaton; process-wide, settable
+// from Python (xgram.set_compile_limits).
+CompileLimits DefaultCompileLimits();
+void SetDefaultCompileLimits(const CompileLimits& limits);
+
 // Builds the automaton of a (normalised) grammar. Throws GrammarError when the
 // grammar accepts nothing or a lookahead is not regular, CompileBudgetError when
 // a limit is exceeded.

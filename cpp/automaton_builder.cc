@@ -23,6 +23,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <unordered_map>
 
 #include "automaton.h"
@@ -77,6 +78,18 @@ class Budget {
     }
     if ((++ticks_ & 1023) == 0) CheckTime();
   }
+  // NFA states count against a budget of their own (unrolled repetitions can
+  // multiply them before determinisation ever runs).
+  void AddNfaStates(int64_t n) {
+    nfa_states_ += n;
+    if (nfa_states_ > limits_.max_states * 4) {
+      throw CompileBudgetError("grammar compilation exceeded the state budget (" +
+                               std::to_string(limits_.max_states * 4) +
+                               " NFA states); nested repetitions multiply states, "
+                               "simplify the grammar or raise max_states");
+    }
+    if ((++ticks_ & 4095) == 0) CheckTime();
+  }
   void CheckTime() const {
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -90,6 +103,7 @@ class Budget {
   const CompileLimits& limits_;
   std::chrono::steady_clock::time_point start_;
   int64_t states_ = 0;
+  int64_t nfa_states_ = 0;
   int64_t ticks_ = 0;
 };
 
@@ -139,13 +153,25 @@ struct BuildContext {
     return id;
   }
 
-  int64_t TreeSize(ExprId id) {
+  // Size of the expression once its own small repetitions are unrolled.
+  int64_t UnrolledSize(ExprId id) {
     auto it = tree_size.find(id);
     if (it != tree_size.end()) return it->second;
+    const Expr& e = grammar.exprs[id];
     int64_t size = 1;
-    for (ExprId c : grammar.exprs[id].children) size = std::min<int64_t>(1 << 30, size + TreeSize(c));
+    if (e.kind == ExprKind::kRepeat) {
+      int64_t child = UnrolledSize(e.children[0]);
+      size += ShouldUnroll(e, child) ? RepeatCount(e) * child : child;
+    } else {
+      for (ExprId c : e.children) size += UnrolledSize(c);
+    }
+    size = std::min<int64_t>(size, int64_t{1} << 40);
     tree_size[id] = size;
     return size;
+  }
+  static int64_t RepeatCount(const Expr& e) { return e.max == kUnbounded ? std::max(e.min, 1) : e.max; }
+  bool ShouldUnroll(const Expr& e, int64_t child_size) const {
+    return RepeatCount(e) <= limits.max_unrolled_repeat && RepeatCount(e) * child_size <= 4096;
   }
 };
 
@@ -158,6 +184,7 @@ class NfaBuilder {
 
   int32_t NewState() {
     edges_.emplace_back();
+    ctx_->budget.AddNfaStates(1);
     if (inline_calls_ && edges_.size() > 200000) {
       throw CompileBudgetError("the lookahead of rule '" + ctx_->rules[owner_].name +
                                "' is too large to compile (over 200000 automaton states)");
@@ -250,9 +277,7 @@ class NfaBuilder {
     const Expr& e = ctx_->grammar.exprs[id];
     ExprId child = e.children[0];
     int32_t min = e.min, max = e.max;
-    int64_t count = (max == kUnbounded) ? min : max;
-    bool unroll = inline_calls_ || (count <= ctx_->limits.max_unrolled_repeat &&
-                                    count * ctx_->TreeSize(child) <= 4096);
+    bool unroll = inline_calls_ || ctx_->ShouldUnroll(e, ctx_->UnrolledSize(child));
     if (!unroll) {
       RuleId helper = ctx_->HelperRule(child, ctx_->rules[owner_].name);
       int32_t end = NewState();
@@ -399,7 +424,7 @@ RuleDfa Restrict(const RuleDfa& dfa, const std::vector<uint8_t>& keep) {
 }
 
 // Moore partition refinement, then breadth-first renumbering from the start.
-RuleDfa Minimize(const RuleDfa& dfa) {
+RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
   int32_t n = dfa.size();
   std::vector<int32_t> cls(n);
   for (int32_t s = 0; s < n; ++s) cls[s] = dfa.final[s];
@@ -431,6 +456,7 @@ RuleDfa Minimize(const RuleDfa& dfa) {
       next[s] = it.first->second;
     }
     int32_t count = static_cast<int32_t>(signature_ids.size());
+    budget.CheckTime();
     cls.swap(next);
     if (count == num_classes) break;
     num_classes = count;
@@ -672,7 +698,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     std::vector<uint8_t> live = CanReachFinal(pruned);
     for (size_t s = 0; s < keep.size(); ++s) keep[s] = keep[s] && live[s];
     // 4. Minimise.
-    dfas[r] = Minimize(Restrict(pruned, keep));
+    dfas[r] = Minimize(Restrict(pruned, keep), ctx.budget);
   }
 
   // Nullable rules: a path from start to final through calls of nullable rules only.
@@ -775,6 +801,27 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   ComputeStateHashes(&a);
   ctx.budget.CheckTime();
   return automaton;
+}
+
+namespace {
+std::mutex& LimitsMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+CompileLimits& Limits() {
+  static CompileLimits limits;
+  return limits;
+}
+}  // namespace
+
+CompileLimits DefaultCompileLimits() {
+  std::lock_guard<std::mutex> lock(LimitsMutex());
+  return Limits();
+}
+
+void SetDefaultCompileLimits(const CompileLimits& limits) {
+  std::lock_guard<std::mutex> lock(LimitsMutex());
+  Limits() = limits;
 }
 
 uint64_t Automaton::Fingerprint() const {

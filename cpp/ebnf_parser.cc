@@ -20,6 +20,9 @@ namespace xgram {
 namespace {
 
 constexpr int32_t kMaxRepeatBound = 1 << 30;
+// Nesting of groups and stacked quantifiers: deeper grammars are refused rather
+// than risking the stack of the recursive passes.
+constexpr int kMaxNesting = 500;
 
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -209,6 +212,7 @@ class EBNFParser {
   ExprId ParsePostfix() {
     size_t offset = pos_;
     ExprId expr = ParseAtom();
+    int stacked = 0;
     while (true) {
       // GBNF allows space between an element and its quantifier: `"a" *`.
       size_t before_space = pos_;
@@ -230,6 +234,7 @@ class EBNFParser {
       } else {
         break;
       }
+      if (++stacked > kMaxNesting) Fail(before_space, "too many stacked quantifiers");
       expr = grammar_.AddRepeat(expr, min, max);
       grammar_.exprs[expr].source_offset = static_cast<int32_t>(offset);
     }
@@ -301,10 +306,14 @@ class EBNFParser {
       ++pos_;
       id = grammar_.AddCharClass({{0, kMaxCodepoint}});
     } else if (c == '(') {
+      if (++depth_ > kMaxNesting) {
+        Fail(pos_, "groups are nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
+      }
       ++pos_;
       SkipSpace();
       id = ParseAlternatives(/*nested=*/true);
       ExpectClose(offset, "group '('");
+      --depth_;
       return id;
     } else if (IsNameChar(c)) {
       std::string name = ParseName();
@@ -455,6 +464,7 @@ class EBNFParser {
   const std::string& text_;
   std::string root_rule_name_;
   size_t pos_ = 0;
+  int depth_ = 0;
   Grammar grammar_;
   std::vector<PendingRef> pending_refs_;
   std::unordered_map<std::string, size_t> rule_offsets_;

@@ -24,7 +24,8 @@ std::shared_ptr<GrammarHandle> GrammarHandle::BuiltinJSON() {
 std::string GrammarHandle::ToString() const { return PrintGrammar(grammar_); }
 
 AutomatonPtr GrammarHandle::automaton() const {
-  std::call_once(automaton_once_, [this] { automaton_ = BuildAutomaton(grammar_); });
+  std::call_once(automaton_once_,
+                 [this] { automaton_ = BuildAutomaton(grammar_, DefaultCompileLimits()); });
   return automaton_;
 }
 

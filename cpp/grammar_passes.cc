@@ -319,6 +319,18 @@ int64_t TreeSize(const Grammar& g, ExprId id, std::unordered_map<ExprId, int64_t
   return size;
 }
 
+// Expression depth of the tree (longest path to a leaf), saturating at `cap`.
+int64_t TreeDepth(const Grammar& g, ExprId id, std::unordered_map<ExprId, int64_t>* memo, int64_t cap) {
+  auto it = memo->find(id);
+  if (it != memo->end()) return it->second;
+  int64_t depth = 1;
+  for (ExprId c : g.exprs[id].children) depth = std::min(cap, std::max(depth, 1 + TreeDepth(g, c, memo, cap)));
+  (*memo)[id] = depth;
+  return depth;
+}
+
+// Inlining never builds expressions deeper than this (the passes recurse on depth).
+constexpr int64_t kInlineMaxDepth = 200;
 constexpr int64_t kInlineSmallRuleSize = 16;
 constexpr int64_t kInlineMaxExpandedSize = 4000;
 
@@ -383,6 +395,7 @@ Grammar InlineRules(const Grammar& g) {
   std::vector<bool> inlinable(g.rules.size(), false);
   std::vector<ExprId> new_body(g.rules.size(), kNone);
   std::unordered_map<ExprId, int64_t> size_memo;
+  std::unordered_map<ExprId, int64_t> depth_memo;
   auto rule_ref = [&](RuleId r) -> ExprId {
     if (inlinable[r] && new_body[r] != kNone) return new_body[r];
     Expr e;
@@ -396,8 +409,9 @@ Grammar InlineRules(const Grammar& g) {
     for (RuleId r : component) {
       new_body[r] = simplifier.Copy(g.rules[r].body);
       int64_t size = TreeSize(out, new_body[r], &size_memo, kInlineMaxExpandedSize + 1);
+      int64_t depth = TreeDepth(out, new_body[r], &depth_memo, kInlineMaxDepth + 1);
       inlinable[r] = !recursive[r] && r != g.root && g.rules[r].lookahead == kNone &&
-                     size <= kInlineMaxExpandedSize &&
+                     size <= kInlineMaxExpandedSize && depth <= kInlineMaxDepth &&
                      (size <= kInlineSmallRuleSize || uses[r] <= 1);
     }
   }

@@ -268,6 +268,18 @@ PYBIND11_MODULE(_core, m) {
         return py::make_tuple(s.threads, s.states, s.candidates);
       });
 
+  m.def("get_compile_limits", [] {
+    CompileLimits l = DefaultCompileLimits();
+    return py::make_tuple(l.max_states, l.max_seconds);
+  });
+  m.def("set_compile_limits", [](int64_t max_states, double max_seconds) {
+    if (max_states < 1 || !(max_seconds > 0)) throw UsageError("compile limits must be positive");
+    CompileLimits l = DefaultCompileLimits();
+    l.max_states = max_states;
+    l.max_seconds = max_seconds;
+    SetDefaultCompileLimits(l);
+  });
+
   m.def("clear_shared_mask_cache", [] { ClearSharedMaskCache(); });
   m.def("shared_mask_cache_stats", [] {
     return py::make_tuple(SharedMaskCacheSize(), SharedMaskCacheBytes());

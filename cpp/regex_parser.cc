@@ -184,6 +184,7 @@ class RegexParser {
 
   ExprId ParseGroup() {
     size_t open = pos_;
+    if (++depth_ > 500) Fail(open, "groups are nested too deeply (more than 500 levels)");
     ++pos_;
     if (Peek() == '?') {
       char kind = Peek(1);
@@ -208,6 +209,7 @@ class RegexParser {
     ExprId inner = ParseAlternation();
     if (Peek() != ')') Fail(open, "missing ')' for this group");
     ++pos_;
+    --depth_;
     return inner;
   }
 
@@ -386,6 +388,7 @@ class RegexParser {
   const std::string& text_;
   Grammar* g_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

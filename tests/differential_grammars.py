@@ -97,6 +97,41 @@ CYCLIC_UNITS = S(
     max_depth=6,
 )
 
+# Tail calls (right recursion) mixed with non-tail calls of the same rule, inside
+# counted repetitions, before nullable suffixes and through mutual recursion.
+TAIL_AND_NON_TAIL = S(
+    "tail_and_non_tail",
+    {"root": ref("r"), "r": alt(seq("a", ref("r")), seq("a", ref("r"), "b"), "c")},
+    max_depth=10,
+)
+
+TAIL_IN_COUNTED = S(
+    "tail_in_counted",
+    {"root": rep(ref("r"), 2, 3), "r": alt(seq("x", ref("r")), "y", seq("(", ref("r"), ")"))},
+    max_depth=8,
+)
+
+TAIL_NULLABLE_SUFFIX = S(
+    "tail_nullable_suffix",
+    {
+        "root": seq(ref("r"), opt("!")),
+        "r": alt(seq("a", ref("r"), ref("s")), seq("a", ref("t")), "b"),
+        "s": alt(EMPTY, "c"),
+        "t": alt(ref("r"), EMPTY),
+    },
+    max_depth=10,
+)
+
+TAIL_MUTUAL = S(
+    "tail_mutual",
+    {
+        "root": ref("a"),
+        "a": alt(seq("x", ref("b")), EMPTY),
+        "b": alt(seq("y", ref("a")), seq("y", ref("a"), "z")),
+    },
+    max_depth=12,
+)
+
 DEEP_NESTING = S(
     "deep_nesting",
     {"root": alt(seq("[", ref("root"), "]"), seq("{", ref("root"), "}"), "x")},
@@ -419,8 +454,85 @@ LOOKAHEAD_ANY = S(
     lookaheads={"word": ";"},
 )
 
+LOOKAHEAD_NULLABLE = S(
+    "lookahead_nullable",
+    {
+        # A nullable rule with an assertion, repeated by `*`.
+        "root": seq(star(alt(ref("a"), ref("b"))), "z"),
+        "a": opt("y"),
+        "b": alt("x", "yy"),
+    },
+    lookaheads={"a": alt("x", "yx")},
+)
+
+LOOKAHEAD_COUNTED = S(
+    "lookahead_counted",
+    {"root": seq(rep(ref("a"), 2, 4), "."), "a": cls("a-c")},
+    lookaheads={"a": cls("b-c.")},
+)
+
+# Lookaheads in recursive grammars: checked against the brute-force EndsOracle
+# (membership only; it has no prefix oracle), on short inputs.
+LOOKAHEAD_RIGHT_RECURSION = S(
+    "lookahead_right_recursion",
+    {
+        # Items after a comma must start with "a".
+        "root": seq(ref("list"), "."),
+        "list": alt(ref("item"), seq(ref("item"), ",", ref("list"))),
+        "item": plus(cls("a-c")),
+    },
+    lookaheads={"item": alt(",a", ".")},
+    max_depth=8, max_len=40,
+)
+
+LOOKAHEAD_TAIL_CALL = S(
+    "lookahead_tail_call",
+    {
+        # r ::= "a" r | "b" is a chain of tail calls; every level of the chain
+        # carries r's assertion.
+        "root": seq(ref("r"), star(cls("a-c")), "."),
+        "r": alt(seq("a", ref("r")), "b"),
+    },
+    lookaheads={"r": alt("c", "ab")},
+    max_depth=12, max_len=40,
+)
+
+LOOKAHEAD_BALANCED = S(
+    "lookahead_balanced",
+    {
+        "root": seq(ref("p"), "!"),
+        "p": star(seq("(", ref("p"), ref("close"))),
+        "close": lit(")"),
+    },
+    lookaheads={"close": alt(")", "!", "((")},
+    max_depth=6, max_len=40, unbounded_extra=2,
+)
+
+LOOKAHEAD_LEFT_RECURSION = S(
+    "lookahead_left_recursion",
+    {
+        "root": seq(ref("e"), "=", star(cls("0-9"))),
+        "e": alt(seq(ref("e"), "+", ref("t")), ref("t")),
+        "t": plus(cls("0-9")),
+    },
+    lookaheads={"t": alt("+1", "+2", "=")},
+    max_depth=8, max_len=40, unbounded_extra=2,
+)
+
+LOOKAHEAD_NULLABLE_TAIL = S(
+    "lookahead_nullable_tail",
+    {
+        "root": seq(ref("r"), "b", ref("r"), "c"),
+        "r": alt(seq("a", ref("r")), EMPTY),
+    },
+    lookaheads={"r": alt("ab", "ac", "b", "c")},
+    max_depth=8, max_len=40,
+)
+
 LOOKAHEAD_SPECS = [LOOKAHEAD_UNIT, LOOKAHEAD_REPEATED, LOOKAHEAD_NESTED, LOOKAHEAD_REFS,
-                   LOOKAHEAD_CONFLICT, LOOKAHEAD_ANY]
+                   LOOKAHEAD_CONFLICT, LOOKAHEAD_ANY, LOOKAHEAD_NULLABLE, LOOKAHEAD_COUNTED,
+                   LOOKAHEAD_RIGHT_RECURSION, LOOKAHEAD_TAIL_CALL, LOOKAHEAD_BALANCED,
+                   LOOKAHEAD_LEFT_RECURSION, LOOKAHEAD_NULLABLE_TAIL]
 
 # ---------------------------------------------------------------------------
 # Hand-written EBNF in the llama.cpp GBNF style
@@ -572,7 +684,8 @@ HAND_WRITTEN = [GBNF_ARITHMETIC, GBNF_LIST, GBNF_JAPANESE, GBNF_JSON, GBNF_ESCAP
 
 DSL_SPECS = [
     LEFT_RECURSION, RIGHT_RECURSION, MUTUAL_RECURSION, HIDDEN_LEFT_RECURSION,
-    NULLABLE_LEFT_RECURSION, CYCLIC_UNITS, DEEP_NESTING, NULLABLE_RULES, NULLABLE_COUNTED,
+    NULLABLE_LEFT_RECURSION, CYCLIC_UNITS, TAIL_AND_NON_TAIL, TAIL_IN_COUNTED,
+    TAIL_NULLABLE_SUFFIX, TAIL_MUTUAL, DEEP_NESTING, NULLABLE_RULES, NULLABLE_COUNTED,
     AMBIGUOUS_SS, AMBIGUOUS_STAR, AMBIGUOUS_EXPR, OVERLAPPING_KEYWORDS, BOUNDED_SMALL,
     BOUNDED_LARGE, BOUNDED_NESTED, STRING_LITERAL, UNICODE_CLASSES, UNICODE_CLASSES_ESCAPED,
     NEGATED_UNICODE, ANY_CHAR, LITERAL_ESCAPES, LITERAL_ESCAPES_RAW, BALANCED, PALINDROMES, ANBN,

@@ -711,3 +711,73 @@ class RegexOracle:
     def accepts_prefix(self, s: str) -> bool:
         """Partial matching; with lookaheads it over-approximates (see the tests)."""
         return self.compiled.fullmatch(s, partial=True) is not None
+
+
+class EndsOracle:
+    """Membership by brute force, for any grammar, lookaheads included.
+
+    For every rule R and position i it computes the set of positions j such that
+    R derives s[i:j] (and, if R has a lookahead, s[j:] begins with a match of
+    it), by iterating to a fixpoint (so left recursion is fine). Cubic-ish: for
+    short inputs only. Independent of lark, regex and xgram.
+    """
+
+    def __init__(self, spec: GrammarSpec) -> None:
+        self.spec = spec
+
+    def accepts(self, s: str) -> bool:
+        n = len(s)
+        rules = self.spec.rules
+        table: Dict[Tuple[str, int], frozenset] = {(r, i): frozenset() for r in rules
+                                                   for i in range(n + 1)}
+
+        def ends(node: Node, i: int) -> frozenset:
+            if isinstance(node, Lit):
+                return frozenset([i + len(node.text)]) if s.startswith(node.text, i) else frozenset()
+            if isinstance(node, Cls):
+                return frozenset([i + 1]) if i < n and node.contains(s[i]) else frozenset()
+            if isinstance(node, AnyChar):
+                return frozenset([i + 1]) if i < n else frozenset()
+            if isinstance(node, Seq):
+                cur = frozenset([i])
+                for x in node.items:
+                    cur = frozenset(j for p in cur for j in ends(x, p))
+                    if not cur:
+                        break
+                return cur
+            if isinstance(node, Alt):
+                return frozenset(j for x in node.alts for j in ends(x, i))
+            if isinstance(node, Rep):
+                out = set()
+                cur = frozenset([i])
+                seen_levels = set()
+                k = 0
+                while True:
+                    if k >= node.lo:
+                        out |= cur
+                    if (node.hi is not None and k >= node.hi) or not cur:
+                        break
+                    if k >= node.lo and cur in seen_levels:
+                        break  # the sets repeat from here on
+                    if k >= node.lo:
+                        seen_levels.add(cur)
+                    cur = frozenset(j for p in cur for j in ends(node.item, p))
+                    k += 1
+                return frozenset(out)
+            if isinstance(node, Ref):
+                return table[(node.name, i)]
+            raise TypeError(node)
+
+        changed = True
+        while changed:
+            changed = False
+            for r, body in rules.items():
+                la = self.spec.lookaheads.get(r)
+                for i in range(n + 1):
+                    new = ends(body, i)
+                    if la is not None:
+                        new = frozenset(j for j in new if ends(la, j))
+                    if new != table[(r, i)]:
+                        table[(r, i)] = new | table[(r, i)]
+                        changed = True
+        return n in table[(self.spec.root, 0)]

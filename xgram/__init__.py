@@ -7,6 +7,7 @@ matcher runs it with a graph-structured stack.
 from __future__ import annotations
 
 from .compiler import CompiledGrammar, GrammarCompiler
+from .config import get_compile_limits, set_compile_limits
 from .errors import CompileBudgetError, GrammarError, UsageError, XgramError
 from .grammar import CheckResult, Grammar
 from .matcher import (
@@ -33,7 +34,9 @@ __all__ = [
     "allocate_token_bitmask",
     "apply_token_bitmask_inplace",
     "get_bitmask_shape",
+    "get_compile_limits",
     "reset_token_bitmask",
+    "set_compile_limits",
 ]
 
 __version__ = "0.1.0"
