@@ -117,6 +117,9 @@ struct CompileLimits {
   int32_t max_unrolled_repeat = 16;
 };
 
+// Fills `automaton->state_hash` (automaton_hash.cc); called by BuildAutomaton.
+void ComputeStateHashes(Automaton* automaton);
+
 // The limits used when a grammar builds its automaton; process-wide, settable
 // from Python (xgram.set_compile_limits).
 CompileLimits DefaultCompileLimits();

@@ -120,13 +120,6 @@ int32_t PushdownMatcher::RemainingIterations(NodeId node_id) const {
   return best;
 }
 
-bool PushdownMatcher::HasGuardedItems() const {
-  for (const Item* it = CurrentItemsBegin(); it != CurrentItemsEnd(); ++it) {
-    if (it->guard & kGuardMask) return true;
-  }
-  return false;
-}
-
 NodeId PushdownMatcher::NewNode(RuleId rule, GuardId guard) {
   NodeId id;
   if (!free_nodes_.empty()) {

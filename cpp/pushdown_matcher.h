@@ -135,8 +135,6 @@ class PushdownMatcher {
   int32_t RemainingIterations(NodeId node) const;
   // Releases the records of the oldest `steps` steps (they can no longer be rolled back).
   void ForgetOldestSteps(int64_t steps);
-  // True when the current step has threads carrying unresolved lookahead guards.
-  bool HasGuardedItems() const;
   int64_t NumSteps() const { return total_steps_; }
   int64_t NumRollbackableSteps() const { return static_cast<int64_t>(steps_.size()) - 1; }
 
