@@ -31,6 +31,8 @@ PATTERNS = [
 ]
 assert len(PATTERNS) >= 50
 
+NESTED_QUANTIFIER = re.compile(r"\)[*+?{]")
+
 SAFE_EXTRA = "aAbcdxyz019 -_.,:;\"'\\/{}[]()*+?|é日\n\t"
 
 
@@ -75,6 +77,9 @@ def test_regex_agrees_with_re(pattern: str) -> None:
         base, mutated = pair
         for text in (base, mutated):
             assume(safe(text))
+            # Python's backtracking `re` (the oracle, not xgram) is exponential on
+            # nested quantifiers such as (a*)*b; keep its inputs short.
+            assume(len(text) <= (12 if NESTED_QUANTIFIER.search(pattern) else 40))
             want = oracle(pattern, text)
             got = grammar.accepts(text)
             assert got == want, f"pattern {pattern!r} on {text!r}: xgram {got}, re {want}"
