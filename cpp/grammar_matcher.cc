@@ -215,8 +215,7 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
         break;
       case TokenMaskEntry::Storage::kRejectedList: {
         // Accepted = text tokens - rejected - uncertain - counted.
-        scratch_words_.assign(needed, 0);
-        for (int32_t id : trie_tokens) scratch_words_[id >> 5] |= 1u << (id & 31);
+        scratch_words_ = tok.text_token_bits();  // same size: no allocation after the first
         for (int32_t id : entry.tokens) scratch_words_[id >> 5] &= ~(1u << (id & 31));
         for (int32_t id : entry.uncertain) scratch_words_[id >> 5] &= ~(1u << (id & 31));
         for (int32_t id : entry.counted) scratch_words_[id >> 5] &= ~(1u << (id & 31));

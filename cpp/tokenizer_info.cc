@@ -145,6 +145,8 @@ void TokenizerInfo::BuildTrie() {
     return decoded_vocab_[a] < decoded_vocab_[b];
   });
   token_node_.assign(vocab_size_, -1);
+  text_token_bits_.assign((vocab_size_ + 31) / 32, 0);
+  for (int32_t id : order) text_token_bits_[id >> 5] |= 1u << (id & 31);
   trie_.clear();
   trie_token_ids_.clear();
   trie_.push_back({0, 0, 0, 0, 0});
@@ -189,7 +191,7 @@ void TokenizerInfo::BuildTrie() {
 
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
-                 token_node_.size() * 4 + is_special_.size();
+                 token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4;
   for (const std::string& s : decoded_vocab_) total += s.capacity() + sizeof(std::string);
   return total;
 }

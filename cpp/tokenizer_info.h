@@ -52,6 +52,8 @@ class TokenizerInfo {
 
   const std::vector<TrieNode>& trie() const { return trie_; }
   const std::vector<int32_t>& trie_token_ids() const { return trie_token_ids_; }
+  // Bit i of word i/32 set for every token that text can produce (not special).
+  const std::vector<uint32_t>& text_token_bits() const { return text_token_bits_; }
   // Trie node of each token id, or -1 for special and padding ids.
   const std::vector<int32_t>& token_node() const { return token_node_; }
   // A fingerprint of everything masks depend on (for cache keys and serialisation).
@@ -73,6 +75,7 @@ class TokenizerInfo {
   std::vector<TrieNode> trie_;
   std::vector<int32_t> trie_token_ids_;
   std::vector<int32_t> token_node_;
+  std::vector<uint32_t> text_token_bits_;
   uint64_t fingerprint_ = 0;
 };
 
