@@ -30,7 +30,7 @@ std::string EscapeCodepoint(uint32_t cp, bool in_class) {
     std::snprintf(buf, sizeof(buf), "\\x%02X", cp);
     return buf;
   }
-  if (cp >= 0x80 && (cp < 0xA0 || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
+  if (cp >= 0x80 && (cp < 0xA0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
                      (cp >= 0xE000 && cp <= 0xF8FF) || cp >= 0xF0000)) {
     // Invisible or private-use code points are spelled out.
     if (cp <= 0xFFFF) {
@@ -124,12 +124,29 @@ class Printer {
   }
 
   static std::string PrintClass(const std::vector<CodepointRange>& ranges) {
-    if (ranges.size() == 1 && ranges[0].lo == 0 && ranges[0].hi == kMaxCodepoint) return "[^]";
-    std::vector<CodepointRange> complement = ComplementRanges(ranges);
-    bool negate = complement.size() < ranges.size() ||
-                  (complement.size() == ranges.size() && !ranges.empty() &&
-                   ranges.back().hi == kMaxCodepoint);
-    const std::vector<CodepointRange>& shown = negate ? complement : ranges;
+    // Surrogates never occur in UTF-8 text and cannot be written, so the class is
+    // printed with them added (for the complement) or cut out (for the ranges).
+    std::vector<CodepointRange> with_surrogates = ranges;
+    with_surrogates.push_back({0xD800, 0xDFFF});
+    with_surrogates = NormalizeRanges(std::move(with_surrogates));
+    if (with_surrogates.size() == 1 && with_surrogates[0].lo == 0 &&
+        with_surrogates[0].hi == kMaxCodepoint) {
+      return "[^]";
+    }
+    std::vector<CodepointRange> positive;
+    for (const CodepointRange& r : ranges) {
+      if (r.hi < 0xD800 || r.lo > 0xDFFF) {
+        positive.push_back(r);
+        continue;
+      }
+      if (r.lo < 0xD800) positive.push_back({r.lo, 0xD7FF});
+      if (r.hi > 0xDFFF) positive.push_back({0xE000, r.hi});
+    }
+    std::vector<CodepointRange> complement = ComplementRanges(with_surrogates);
+    bool negate = complement.size() < positive.size() ||
+                  (complement.size() == positive.size() && !positive.empty() &&
+                   positive.back().hi == kMaxCodepoint);
+    const std::vector<CodepointRange>& shown = negate ? complement : positive;
     std::string out = negate ? "[^" : "[";
     for (const CodepointRange& r : shown) {
       out += EscapeCodepoint(r.lo, true);

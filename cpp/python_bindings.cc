@@ -18,6 +18,7 @@
 #include "grammar_passes.h"
 #include "pushdown_matcher.h"
 #include "regex_parser.h"
+#include "json_string_encoding.h"
 
 namespace py = pybind11;
 using namespace xgram;
@@ -59,6 +60,22 @@ PYBIND11_MODULE(_core, m) {
       RaisePython("UsageError", py::make_tuple(e.what()));
     }
   });
+
+  m.def(
+      "regex_to_json_string",
+      [](const std::string& pattern, bool search, bool general_escapes, int64_t min_length,
+         int64_t max_length) {
+        JsonStringPattern p;
+        {
+          py::gil_scoped_release release;
+          p = RegexToJsonString(pattern, search, general_escapes, min_length, max_length);
+        }
+        return py::make_tuple(p.ebnf, p.min_length, p.max_length, p.length_applied);
+      },
+      py::arg("pattern"), py::arg("search"), py::arg("general_escapes") = false,
+      py::arg("min_length") = 0, py::arg("max_length") = -1,
+      "A regex as an EBNF expression over JSON string content: (ebnf, min_length, max_length, "
+      "length_applied); max_length -1 = unbounded, -2 = the length bounds leave no string.");
 
   py::class_<GrammarHandle, GrammarHandlePtr>(m, "Grammar")
       .def_static(

@@ -31,11 +31,30 @@ class RegexParser {
   ExprId Parse() {
     if (Peek() == '^') ++pos_;  // the match is always anchored
     ExprId expr = ParseAlternation();
-    if (pos_ < text_.size()) {
-      if (Peek() == ')') Fail(pos_, "unmatched ')'");
-      Fail(pos_, "unexpected character");
-    }
+    CheckFinished();
     return expr;
+  }
+
+  // Search semantics (JSON Schema `pattern`): each top-level alternative may start
+  // with '^' and end with '$'; a side without its anchor is padded with `any*`.
+  ExprId ParseSearch(const std::vector<CodepointRange>& any_char) {
+    search_ = true;
+    std::vector<ExprId> alternatives;
+    while (true) {
+      bool start_anchored = Peek() == '^';
+      if (start_anchored) ++pos_;
+      end_anchored_ = false;
+      ExprId body = ParseSequence();
+      std::vector<ExprId> parts;
+      if (!start_anchored) parts.push_back(g_->AddRepeat(g_->AddCharClass(any_char), 0, kUnbounded));
+      parts.push_back(body);
+      if (!end_anchored_) parts.push_back(g_->AddRepeat(g_->AddCharClass(any_char), 0, kUnbounded));
+      alternatives.push_back(g_->AddSequence(std::move(parts)));
+      if (Peek() != '|') break;
+      ++pos_;
+    }
+    CheckFinished();
+    return alternatives.size() == 1 ? alternatives[0] : g_->AddChoice(std::move(alternatives));
   }
 
  private:
@@ -61,10 +80,16 @@ class RegexParser {
     while (!AtEnd() && Peek() != '|' && Peek() != ')') {
       if (Peek() == '$') {
         size_t at = pos_++;
-        // `$` may only end the whole pattern (possibly inside closing groups).
+        // `$` may only end the whole pattern (possibly inside closing groups), or in
+        // search mode a top-level alternative. Inside groups it anchors the whole
+        // pattern's end, which can only narrow the language (never widen it).
         size_t p = pos_;
         while (p < text_.size() && text_[p] == ')') ++p;
-        if (p != text_.size()) Fail(at, "'$' is only supported at the end of the pattern");
+        bool ends_alternative = search_ && depth_ == 0 && (p == text_.size() || text_[p] == '|');
+        if (p != text_.size() && !ends_alternative) {
+          Fail(at, "'$' is only supported at the end of the pattern");
+        }
+        end_anchored_ = true;
         continue;
       }
       if (Peek() == '^') Fail(pos_, "'^' is only supported at the start of the pattern");
@@ -385,16 +410,30 @@ class RegexParser {
     return true;
   }
 
+  void CheckFinished() {
+    if (pos_ < text_.size()) {
+      if (Peek() == ')') Fail(pos_, "unmatched ')'");
+      Fail(pos_, "unexpected character");
+    }
+  }
+
   const std::string& text_;
   Grammar* g_;
   size_t pos_ = 0;
   int depth_ = 0;
+  bool search_ = false;
+  bool end_anchored_ = false;
 };
 
 }  // namespace
 
 ExprId ParseRegexInto(const std::string& pattern, Grammar* grammar) {
   return RegexParser(pattern, grammar).Parse();
+}
+
+ExprId ParseRegexSearchInto(const std::string& pattern, const std::vector<CodepointRange>& any_char,
+                            Grammar* grammar) {
+  return RegexParser(pattern, grammar).ParseSearch(any_char);
 }
 
 Grammar GrammarFromRegex(const std::string& pattern) {

@@ -14,6 +14,7 @@
 #define XGRAM_REGEX_PARSER_H_
 
 #include <string>
+#include <vector>
 
 #include "grammar_ir.h"
 
@@ -21,6 +22,12 @@ namespace xgram {
 
 // Adds the regex's expression to `grammar` and returns its id.
 ExprId ParseRegexInto(const std::string& pattern, Grammar* grammar);
+
+// Search semantics (ECMA-262 RegExp.test, as JSON Schema's `pattern` uses): the
+// expression matches every text that contains a match. '^' / '$' may anchor each
+// top-level alternative; unanchored sides are padded with `any_char*`.
+ExprId ParseRegexSearchInto(const std::string& pattern, const std::vector<CodepointRange>& any_char,
+                            Grammar* grammar);
 
 // A grammar whose root rule matches exactly the strings the regex matches in full.
 Grammar GrammarFromRegex(const std::string& pattern);

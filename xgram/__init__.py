@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from .compiler import CompiledGrammar, GrammarCompiler
 from .config import get_compile_limits, set_compile_limits
-from .errors import CompileBudgetError, GrammarError, UsageError, XgramError
+from .errors import (
+    CompileBudgetError,
+    GrammarError,
+    SchemaError,
+    SchemaRelaxedWarning,
+    UsageError,
+    XgramError,
+)
 from .grammar import CheckResult, Grammar
 from .matcher import (
     GrammarMatcher,
@@ -27,6 +34,8 @@ __all__ = [
     "GrammarCompiler",
     "GrammarError",
     "GrammarMatcher",
+    "SchemaError",
+    "SchemaRelaxedWarning",
     "TokenizerInfo",
     "UsageError",
     "VocabType",

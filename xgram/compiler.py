@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 from collections import OrderedDict
-from typing import Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 from . import _core
 from .errors import UsageError
@@ -188,19 +188,68 @@ class GrammarCompiler:
                     return hit
         if grammar_obj is None:
             grammar_obj = Grammar.from_ebnf(grammar, root_rule_name=root_rule_name)  # type: ignore[arg-type]
-        handle = _core.CompiledGrammar(grammar_obj._handle, self.tokenizer_info._handle)
-        if self.precompute:
-            handle.precompute(self.max_threads)
-        compiled = CompiledGrammar(handle, grammar_obj, self.tokenizer_info)
+        compiled = self._build(grammar_obj)
         if self.cache_enabled:
             with self._lock:
                 self._cache[key] = compiled
                 self._evict()
         return compiled
 
+    def _build(self, grammar: Grammar) -> CompiledGrammar:
+        handle = _core.CompiledGrammar(grammar._handle, self.tokenizer_info._handle)
+        if self.precompute:
+            handle.precompute(self.max_threads)
+        return CompiledGrammar(handle, grammar, self.tokenizer_info)
+
     def compile_regex(self, pattern: str) -> CompiledGrammar:
         """Compile a regular expression (see :meth:`Grammar.from_regex`)."""
         return self.compile_grammar(Grammar.from_regex(pattern))
+
+    def compile_json_schema(
+        self,
+        schema: Any,
+        *,
+        any_whitespace: bool = True,
+        indent: Optional[int] = None,
+        separators: Optional[Tuple[str, str]] = None,
+        strict_mode: bool = True,
+        max_whitespace_cnt: Optional[int] = None,
+        lenient: bool = False,
+        general_unicode_escapes: bool = False,
+    ) -> CompiledGrammar:
+        """Compile a JSON schema (options as :meth:`Grammar.from_json_schema`).
+
+        Raises
+        ------
+        SchemaError
+            When the schema cannot be turned into an exact grammar.
+
+        """
+        options = dict(
+            any_whitespace=any_whitespace,
+            indent=indent,
+            separators=separators,
+            strict_mode=strict_mode,
+            max_whitespace_cnt=max_whitespace_cnt,
+            lenient=lenient,
+            general_unicode_escapes=general_unicode_escapes,
+        )
+        text = schema if isinstance(schema, str) else None
+        if text is None and isinstance(schema, (dict, bool)):
+            text = json.dumps(schema)
+        key = ("json_schema:" + repr(sorted(options.items())), text) if text is not None else None
+        if key is not None and self.cache_enabled:
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit
+        compiled = self._build(Grammar.from_json_schema(schema, **options))  # type: ignore[arg-type]
+        if key is not None and self.cache_enabled:
+            with self._lock:
+                self._cache[key] = compiled
+                self._evict()
+        return compiled
 
     def compile_builtin_json_grammar(self) -> CompiledGrammar:
         """Compile the builtin ECMA-404 JSON grammar."""

@@ -34,3 +34,32 @@ class CompileBudgetError(XgramError, RuntimeError):
 
 class UsageError(XgramError, ValueError):
     """The API was misused (bad argument or a call in the wrong state)."""
+
+
+class SchemaError(XgramError, ValueError):
+    """A JSON schema that xgram cannot turn into an exact grammar.
+
+    Raised for malformed schemas, schemas no instance satisfies, and keywords
+    (or combinations) that a grammar cannot express exactly. ``lenient=True``
+    turns the last kind into documented approximations instead.
+
+    Attributes
+    ----------
+    keyword : str
+        The schema keyword at fault (e.g. ``"uniqueItems"``), or ``""``.
+    pointer : str
+        JSON pointer (RFC 6901) to the schema object holding the keyword,
+        ``""`` for the root.
+
+    """
+
+    def __init__(self, message: str, keyword: str = "", pointer: str = "") -> None:
+        where = f" at {pointer or '#'}" if keyword or pointer else ""
+        what = f"{keyword!r}{where}: " if keyword else (f"{where.strip()}: " if where else "")
+        super().__init__(what + message)
+        self.keyword = keyword
+        self.pointer = pointer
+
+
+class SchemaRelaxedWarning(UserWarning):
+    """A JSON schema constraint was dropped because ``lenient=True`` was asked for."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Literal, Union
+from typing import Any, Dict, List, Literal, Optional, Tuple, Union
 
 from . import _core
 from .errors import GrammarError, UsageError
@@ -115,6 +115,66 @@ class Grammar:
             raise TypeError(f"pattern must be str, got {type(pattern).__name__}")
         _check_encodable(pattern, "regex")
         return Grammar(_core.Grammar.from_regex(pattern))
+
+    @staticmethod
+    def from_json_schema(
+        schema: Any,
+        *,
+        any_whitespace: bool = True,
+        indent: Optional[int] = None,
+        separators: Optional[Tuple[str, str]] = None,
+        strict_mode: bool = True,
+        max_whitespace_cnt: Optional[int] = None,
+        lenient: bool = False,
+        general_unicode_escapes: bool = False,
+    ) -> Grammar:
+        """A grammar for the JSON texts valid under a JSON Schema (draft 2020-12 / draft-07).
+
+        Parameters
+        ----------
+        schema : str, dict, bool or pydantic model class
+            The schema, as JSON text or parsed.
+        any_whitespace : bool, default True
+            Allow insignificant whitespace between tokens (at most
+            ``max_whitespace_cnt`` characters in a row). When False, the layout is
+            fixed by ``indent`` and ``separators``, as ``json.dumps`` writes it.
+        indent : int, optional
+            With ``any_whitespace=False``: newline and this many spaces per level.
+        separators : (str, str), optional
+            With ``any_whitespace=False``: the item and key separators; default
+            ``(", ", ": ")``, or ``(",", ": ")`` with ``indent``.
+        strict_mode : bool, default True
+            As in XGrammar: objects without ``additionalProperties`` and arrays with
+            ``prefixItems`` but no ``items`` admit nothing undeclared. False gives
+            the schema's exact semantics.
+        max_whitespace_cnt : int, optional
+            Longest whitespace run with ``any_whitespace`` (default 64).
+        lenient : bool, default False
+            Drop constraints that cannot be enforced exactly instead of raising;
+            each one is reported with a :class:`xgram.SchemaRelaxedWarning`.
+        general_unicode_escapes : bool, default False
+            Also accept ``\\uXXXX`` spellings of ordinary characters in patterns,
+            formats, constants and keys (they are always accepted in free text).
+
+        Raises
+        ------
+        SchemaError
+            Naming the keyword and its JSON pointer, for malformed schemas,
+            schemas no value satisfies, and constraints no exact grammar expresses.
+
+        """
+        from .json_schema import convert_to_grammar  # noqa: PLC0415 (import cycle)
+
+        return convert_to_grammar(
+            schema,
+            any_whitespace=any_whitespace,
+            indent=indent,
+            separators=separators,
+            strict_mode=strict_mode,
+            max_whitespace_cnt=max_whitespace_cnt,
+            lenient=lenient,
+            general_unicode_escapes=general_unicode_escapes,
+        )
 
     @staticmethod
     def builtin_json_grammar() -> Grammar:

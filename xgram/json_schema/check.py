@@ -1,0 +1,96 @@
+"""Checking a concrete JSON value against a normalised record.
+
+Used where the converter reasons about known values: which ``enum`` members
+survive the sibling keywords, whether a declared property name satisfies
+``propertyNames``, whether ``uniqueItems`` ranges over a finite domain. Patterns
+and formats are checked with the same regex engine the grammar uses.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .normalize import Conj, Normalizer, Sub
+from .values import canonical, is_number, json_type, to_decimal
+
+
+def sub_accepts(norm: Normalizer, sub: Sub, value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` satisfies the conjunction of schema locations ``sub``."""
+    if depth > 64:
+        raise RecursionError("value nests too deeply")
+    return any(conj_accepts(norm, c, value, depth + 1) for c in norm.normalize_sub(sub))
+
+
+def _is_multiple(value: Decimal, m: Decimal) -> bool:
+    q = value / m
+    return q == q.to_integral_value()
+
+
+def conj_accepts(norm: Normalizer, c: Conj, value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` satisfies record ``c``."""
+    t = json_type(value)
+    if t in ("integer", "number"):
+        if c.number is None or (c.number == "integer" and t != "integer"):
+            return False
+    elif t not in c.types:
+        return False
+    key = canonical(value)
+    if c.consts is not None and key not in {canonical(v) for v in c.consts}:
+        return False
+    if key in {canonical(v) for v in c.excluded}:
+        return False
+    if t == "string":
+        n = len(value)
+        if n < c.min_length or (c.max_length is not None and n > c.max_length):
+            return False
+        if any(not norm.pattern_matches(p, value) for p, _ in c.patterns):
+            return False
+        return all(norm.format_matches(f, value) for f, _ in c.formats)
+    if is_number(value):
+        d = to_decimal(value)
+        if c.not_integer and t == "integer":
+            return False
+        if c.lower is not None and (d < c.lower[0] or (c.lower[1] and d == c.lower[0])):
+            return False
+        if c.upper is not None and (d > c.upper[0] or (c.upper[1] and d == c.upper[0])):
+            return False
+        return all(_is_multiple(d, m) for m in c.multiple_of)
+    if t == "array":
+        n = len(value)
+        if n < c.min_items or (c.max_items is not None and n > c.max_items):
+            return False
+        for i, item in enumerate(value):
+            s = c.prefix[i] if i < len(c.prefix) else c.items
+            if not sub_accepts(norm, s, item, depth):
+                return False
+        for s, low, high, _ in c.contains:
+            k = sum(1 for item in value if sub_accepts(norm, s, item, depth))
+            if k < low or (high is not None and k > high):
+                return False
+        if c.unique_items and len({canonical(v) for v in value}) != n:
+            return False
+        return True
+    if t == "object":
+        n = len(value)
+        if n < c.min_properties or (c.max_properties is not None and n > c.max_properties):
+            return False
+        if any(r not in value for r in c.required):
+            return False
+        for k, v in value.items():
+            if not sub_accepts(norm, c.property_names, k, depth):
+                return False
+            matched = False
+            if k in c.properties:
+                matched = True
+                if not sub_accepts(norm, c.properties[k], v, depth):
+                    return False
+            for p, s in c.pattern_properties:
+                if norm.pattern_matches(p, k):
+                    matched = True
+                    if not sub_accepts(norm, s, v, depth):
+                        return False
+            if not matched and not sub_accepts(norm, c.additional, v, depth):
+                return False
+        return True
+    return True

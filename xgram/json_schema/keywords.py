@@ -1,0 +1,226 @@
+"""The local (non-combining) keywords of one schema object, as a :class:`Conj`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Dict, List
+
+from ..errors import SchemaError
+from .normalize import ANNOTATIONS, TRUE_SUB, Conj, Normalizer, number_bound
+from .resolver import escape_pointer_token
+from .values import NON_NUMBER_TYPES
+
+ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+
+COMBINATORS = {
+    "$ref",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "dependentRequired",
+    "dependentSchemas",
+    "dependencies",
+    "$dynamicRef",
+}
+
+HANDLED = {
+    "type",
+    "enum",
+    "const",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "items",
+    "prefixItems",
+    "additionalItems",
+    "minItems",
+    "maxItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "uniqueItems",
+    "properties",
+    "required",
+    "additionalProperties",
+    "patternProperties",
+    "propertyNames",
+    "minProperties",
+    "maxProperties",
+}
+
+# Keywords a validator would enforce but no grammar here can: an error, or with
+# lenient=True ignored (and reported).
+UNSUPPORTED = {"unevaluatedProperties", "unevaluatedItems", "$recursiveRef", "contentSchema!"}
+
+
+def _count(schema: Dict[str, Any], keyword: str, pointer: str) -> int:
+    value = schema[keyword]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != int(value):
+        raise SchemaError(f"must be a non-negative integer, got {value!r}", keyword, pointer)
+    return int(value)
+
+
+def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
+    """Collect ``schema``'s own keywords into one record."""
+
+    def at(*tokens: Any) -> str:
+        return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+    def sub(value: Any, *tokens: Any) -> Any:
+        if value is True:
+            return TRUE_SUB
+        if not isinstance(value, (dict, bool)):
+            raise SchemaError(f"must be a schema (an object or a boolean), got {value!r}", tokens[0] if tokens else "", pointer)
+        return ((value, base, at(*tokens)),)
+
+    c = Conj()
+    for keyword in schema:
+        if keyword in UNSUPPORTED:
+            if schema[keyword] is True or schema[keyword] == {}:
+                continue
+            norm.relax(keyword, pointer, f"{keyword} is not supported")
+    if "type" in schema:
+        t = schema["type"]
+        names: List[str] = [t] if isinstance(t, str) else t
+        if not isinstance(names, list) or not names or any(n not in ALL_TYPES for n in names):
+            raise SchemaError(f"must be a type name or a non-empty list of them, got {t!r}", "type", pointer)
+        c.types = {n for n in names if n in NON_NUMBER_TYPES}
+        c.number = "number" if "number" in names else ("integer" if "integer" in names else None)
+    if "const" in schema:
+        c.consts = [schema["const"]]
+    if "enum" in schema:
+        values = schema["enum"]
+        if not isinstance(values, list):
+            raise SchemaError("must be an array", "enum", pointer)
+        if c.consts is not None:
+            from .values import canonical  # noqa: PLC0415
+
+            keys = {canonical(v) for v in values}
+            c.consts = [v for v in c.consts if canonical(v) in keys]
+        else:
+            c.consts = list(values)
+    # strings
+    if "minLength" in schema:
+        c.min_length = _count(schema, "minLength", pointer)
+    if "maxLength" in schema:
+        c.max_length = _count(schema, "maxLength", pointer)
+    if "pattern" in schema:
+        if not isinstance(schema["pattern"], str):
+            raise SchemaError("must be a string", "pattern", pointer)
+        c.patterns.append((schema["pattern"], pointer))
+    if "format" in schema:
+        if not isinstance(schema["format"], str):
+            raise SchemaError("must be a string", "format", pointer)
+        from .formats import KNOWN_UNSUPPORTED, format_regex  # noqa: PLC0415
+
+        name = schema["format"]
+        if format_regex(name) is not None:
+            c.formats.append((name, pointer))
+        elif name in KNOWN_UNSUPPORTED:
+            norm.relax("format", pointer, f"format {name!r} is not supported")
+        else:
+            norm.note(f"unknown format {name!r} at {pointer or '#'} is ignored, as the specification says")
+    # numbers
+    for keyword, is_lower, exclusive in (
+        ("minimum", True, False),
+        ("maximum", False, False),
+        ("exclusiveMinimum", True, True),
+        ("exclusiveMaximum", False, True),
+    ):
+        if keyword not in schema:
+            continue
+        value = schema[keyword]
+        if isinstance(value, bool):
+            # draft-04 style boolean exclusivity modifies minimum/maximum
+            if value:
+                plain = "minimum" if is_lower else "maximum"
+                if plain in schema:
+                    bound = (number_bound(schema[plain], plain, pointer), True)
+                    c.lower = bound if is_lower else c.lower
+                    c.upper = bound if not is_lower else c.upper
+            continue
+        bound = (number_bound(value, keyword, pointer), exclusive)
+        from .normalize import _bound_tighter  # noqa: PLC0415
+
+        if is_lower:
+            c.lower = bound if c.lower is None else _bound_tighter(c.lower, bound, True)
+        else:
+            c.upper = bound if c.upper is None else _bound_tighter(c.upper, bound, False)
+        c.origin[keyword] = pointer
+    if "multipleOf" in schema:
+        m = number_bound(schema["multipleOf"], "multipleOf", pointer)
+        if m <= 0:
+            raise SchemaError("must be greater than 0", "multipleOf", pointer)
+        c.multiple_of.append(m)
+        c.origin["multipleOf"] = pointer
+    # arrays
+    items = schema.get("items")
+    if isinstance(items, list):  # draft-07 tuple form
+        c.prefix = [sub(s, "items", i) for i, s in enumerate(items)]
+        if "additionalItems" in schema:
+            c.items = sub(schema["additionalItems"], "additionalItems")
+    else:
+        if "prefixItems" in schema:
+            if not isinstance(schema["prefixItems"], list):
+                raise SchemaError("must be an array of schemas", "prefixItems", pointer)
+            c.prefix = [sub(s, "prefixItems", i) for i, s in enumerate(schema["prefixItems"])]
+        if "items" in schema:
+            c.items = sub(items, "items")
+    if "minItems" in schema:
+        c.min_items = _count(schema, "minItems", pointer)
+    if "maxItems" in schema:
+        c.max_items = _count(schema, "maxItems", pointer)
+    if "contains" in schema:
+        low = _count(schema, "minContains", pointer) if "minContains" in schema else 1
+        high = _count(schema, "maxContains", pointer) if "maxContains" in schema else None
+        c.contains.append((sub(schema["contains"], "contains"), low, high, pointer))
+    if schema.get("uniqueItems") is True:
+        c.unique_items = True
+        c.origin["uniqueItems"] = pointer
+    # objects
+    if "properties" in schema:
+        props = schema["properties"]
+        if not isinstance(props, dict):
+            raise SchemaError("must be an object", "properties", pointer)
+        c.properties = {name: sub(s, "properties", name) for name, s in props.items()}
+    if "required" in schema:
+        req = schema["required"]
+        if not isinstance(req, list) or any(not isinstance(r, str) for r in req):
+            raise SchemaError("must be an array of strings", "required", pointer)
+        c.required = list(dict.fromkeys(req))
+    if "patternProperties" in schema:
+        pp = schema["patternProperties"]
+        if not isinstance(pp, dict):
+            raise SchemaError("must be an object", "patternProperties", pointer)
+        c.pattern_properties = [(p, sub(s, "patternProperties", p)) for p, s in pp.items()]
+        c.origin["patternProperties"] = pointer
+    if "additionalProperties" in schema:
+        c.additional = sub(schema["additionalProperties"], "additionalProperties")
+        c.origin["additionalProperties"] = pointer
+    if "propertyNames" in schema:
+        c.property_names = sub(schema["propertyNames"], "propertyNames")
+        c.origin["propertyNames"] = pointer
+    if "minProperties" in schema:
+        c.min_properties = _count(schema, "minProperties", pointer)
+        c.origin["minProperties"] = pointer
+    if "maxProperties" in schema:
+        c.max_properties = _count(schema, "maxProperties", pointer)
+        c.origin["maxProperties"] = pointer
+    if schema.get("x-xgram-not-integer") is True:
+        c.not_integer = True
+    if "x-xgram-not-in" in schema:
+        c.excluded = list(schema["x-xgram-not-in"])
+    return c
+
+
+__all__ = ["ALL_TYPES", "ANNOTATIONS", "COMBINATORS", "HANDLED", "Decimal", "local_constraints"]

@@ -1,0 +1,43 @@
+"""Deciding ``pattern`` and ``format`` on known strings with the grammar's own regex engine.
+
+The converter sometimes has to know whether a concrete string (a property name,
+an ``enum`` member) matches a pattern. It asks the same compiled regex the
+grammar uses, so a name routed by ``patternProperties`` here is routed the same
+way when the model writes it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from .. import _core
+from ..errors import GrammarError, SchemaError
+from ..grammar import Grammar
+
+
+@lru_cache(maxsize=4096)
+def _string_grammar(regex: str, search: bool) -> Grammar:
+    ebnf, _, max_len, _ = _core.regex_to_json_string(regex, search, True, 0, -1)
+    if max_len == -2:
+        return Grammar.from_ebnf('root ::= "\\"" [^\\x00-\\U0010FFFF]')  # never used: empty
+    return Grammar.from_ebnf('root ::= "\\"" (' + ebnf + ') "\\""')
+
+
+def pattern_matches(pattern: str, text: str) -> bool:
+    """Whether ``text`` contains a match of ECMA-262 ``pattern`` (JSON Schema semantics)."""
+    try:
+        grammar = _string_grammar(pattern, True)
+    except GrammarError as e:
+        raise SchemaError(str(e), "pattern") from None
+    return grammar.accepts(json.dumps(text, ensure_ascii=False))
+
+
+def format_matches(name: str, text: str) -> bool:
+    """Whether ``text`` is valid for format ``name`` (True for formats not implemented)."""
+    from .formats import format_regex  # noqa: PLC0415
+
+    regex = format_regex(name)
+    if regex is None:
+        return True
+    return _string_grammar(regex, False).accepts(json.dumps(text, ensure_ascii=False))

@@ -1,0 +1,187 @@
+"""``not``, ``if``/``then``/``else`` and the dependency keywords, as unions.
+
+``not S`` is rewritten by De Morgan: a schema is the conjunction of its keywords,
+so its negation is the union of the negations of single keywords, and each single
+keyword is negated exactly over *all* JSON values (``not {"minLength": 3}`` is
+"not a string, or a string shorter than 3"). Keywords whose negation is not a
+finite union of what the grammar can express (``pattern``, ``items``...) make
+the negation fail with a SchemaError naming them.
+
+``if I then T else E`` is ``(I and T) or (not I and E)``; ``dependentRequired``
+``{a: [b]}`` is ``(a absent) or (b present)``; ``dependentSchemas {a: S}`` is
+``(a absent) or S``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Tuple
+
+from ..errors import SchemaError
+from .normalize import ANNOTATIONS, Conj, Normalizer
+from .resolver import escape_pointer_token
+
+_ALL = ["null", "boolean", "number", "string", "array", "object"]
+_OF_TYPE = {
+    "minLength": "string",
+    "maxLength": "string",
+    "minimum": "number",
+    "maximum": "number",
+    "exclusiveMinimum": "number",
+    "exclusiveMaximum": "number",
+    "minItems": "array",
+    "maxItems": "array",
+    "minProperties": "object",
+    "maxProperties": "object",
+}
+_OPPOSITE = {
+    "minimum": "exclusiveMaximum",
+    "maximum": "exclusiveMinimum",
+    "exclusiveMinimum": "maximum",
+    "exclusiveMaximum": "minimum",
+}
+
+
+def _others(t: str) -> List[str]:
+    return [x for x in _ALL if x != t]
+
+
+class _Negator:
+    def __init__(self, norm: Normalizer, base: str, pointer: str) -> None:
+        self.norm = norm
+        self.base = base
+        self.pointer = pointer
+        self.depth = 0
+
+    def fail(self, keyword: str, why: str) -> None:
+        raise SchemaError(f"cannot negate this: {why}", "not", self.pointer + f" ({keyword})")
+
+    def negate(self, schema: Any, base: str) -> List[Any]:
+        """Schemas whose union is exactly the complement of ``schema``."""
+        self.depth += 1
+        if self.depth > 50:
+            self.fail("$ref", "negations nest too deeply")
+        try:
+            return self._negate(schema, base)
+        finally:
+            self.depth -= 1
+
+    def _negate(self, schema: Any, base: str) -> List[Any]:
+        if schema is True:
+            return [False]
+        if schema is False:
+            return [True]
+        if not isinstance(schema, dict):
+            self.fail("", "not a schema")
+        out: List[Any] = []
+        for keyword, value in schema.items():
+            if keyword in ANNOTATIONS or keyword.startswith("x-") or keyword in ("then", "else"):
+                continue
+            out.extend(self.negate_keyword(schema, keyword, value, base))
+        if not out and not any(k not in ANNOTATIONS for k in schema):
+            return [False]
+        return out
+
+    def negate_keyword(self, schema: Dict[str, Any], keyword: str, value: Any, base: str) -> List[Any]:
+        if keyword == "type":
+            names = [value] if isinstance(value, str) else list(value)
+            if "integer" in names and "number" not in names:
+                others = [t for t in _ALL if t not in names and t != "number"]
+                return [{"type": others}, {"type": "number", "x-xgram-not-integer": True}] if others else [{"type": "number", "x-xgram-not-integer": True}]
+            rest = [t for t in _ALL if t not in names]
+            return [{"type": rest}] if rest else [False]
+        if keyword == "const":
+            return [{"x-xgram-not-in": [value]}]
+        if keyword == "enum":
+            return [{"x-xgram-not-in": list(value)}]
+        if keyword in _OF_TYPE:
+            t = _OF_TYPE[keyword]
+            if isinstance(value, bool):
+                return []  # draft-04 exclusivity flag: folded into minimum/maximum
+            if keyword in _OPPOSITE:
+                flipped = {"type": t, _OPPOSITE[keyword]: value}
+            elif keyword.startswith("min"):
+                if value <= 0:
+                    return []  # no value violates it... within its type; others pass too
+                flipped = {"type": t, "max" + keyword[3:]: int(value) - 1}
+            else:
+                flipped = {"type": t, "min" + keyword[3:]: int(value) + 1}
+            return [flipped]  # values of other types satisfy the keyword vacuously
+        if keyword == "required":
+            return [{"type": "object", "properties": {name: False}} for name in value]
+        if keyword == "properties":
+            out: List[Any] = []
+            for name, sub in value.items():
+                if sub is True:
+                    continue
+                out.append({"type": "object", "required": [name], "properties": {name: {"not": sub}}})
+            return out
+        if keyword == "$ref":
+            target, target_base, _ = self.norm.index.resolve(value, base, self.pointer)
+            return self.negate(target, target_base)
+        if keyword == "anyOf":
+            result: List[Any] = [True]
+            for branch in value:
+                result = self._intersect(result, self.negate(branch, base))
+            return result
+        if keyword == "allOf":
+            return [s for branch in value for s in self.negate(branch, base)]
+        if keyword == "not":
+            return [value]
+        self.fail(keyword, f"the negation of {keyword!r} is not expressible")
+        return []
+
+    def _intersect(self, left: List[Any], right: List[Any]) -> List[Any]:
+        out = []
+        for a in left:
+            for b in right:
+                if a is False or b is False:
+                    continue
+                out.append(b if a is True else (a if b is True else {"allOf": [a, b]}))
+        if len(out) > 64:
+            self.fail("anyOf", "too many cases")
+        return out
+
+
+def _union(norm: Normalizer, schemas: List[Any], base: str, pointer: str) -> List[Conj]:
+    cases: List[Conj] = []
+    for i, s in enumerate(schemas):
+        cases.extend(norm.normalize(norm.synthetic(s, base, f"{pointer}~{i}")))
+    return cases
+
+
+def conditional_cases(
+    norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str
+) -> Iterator[Tuple[str, List[Conj]]]:
+    """The unions that ``not``, ``if`` and the dependency keywords contribute."""
+
+    def at(*tokens: str) -> str:
+        return pointer + "".join("/" + escape_pointer_token(t) for t in tokens)
+
+    if "not" in schema:
+        negator = _Negator(norm, base, at("not"))
+        yield "not", _union(norm, negator.negate(schema["not"], base), base, at("not"))
+    if "if" in schema and ("then" in schema or "else" in schema):
+        negator = _Negator(norm, base, at("if"))
+        cond = schema["if"]
+        then = schema.get("then", True)
+        other = schema.get("else", True)
+        cases = norm.normalize(norm.synthetic({"allOf": [cond, then]}, base, at("then")))
+        cases = cases + _union(norm, [{"allOf": [n, other]} for n in negator.negate(cond, base)], base, at("else"))
+        yield "if", cases
+    dependencies: Dict[str, Any] = {}
+    for keyword in ("dependentRequired", "dependentSchemas", "dependencies"):
+        value = schema.get(keyword)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise SchemaError("must be an object", keyword, pointer)
+        for name, dep in value.items():
+            if isinstance(dep, list):
+                if any(not isinstance(d, str) for d in dep):
+                    raise SchemaError("must list property names", keyword, at(keyword, name))
+                dep_schema: Any = {"required": dep}
+            else:
+                dep_schema = dep
+            absent = {"properties": {name: False}}
+            present = {"required": [name], "allOf": [dep_schema]}
+            yield keyword, _union(norm, [absent, present], base, at(keyword, name))

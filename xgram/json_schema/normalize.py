@@ -1,0 +1,362 @@
+"""Schemas to disjunctions of flat constraint records.
+
+Every schema is rewritten into a list of :class:`Conj` records, read as "any of
+these"; a ``Conj`` is a conjunction of plain constraints per JSON type. ``$ref``
+is followed, ``allOf`` becomes a real intersection (records are merged keyword by
+keyword), ``anyOf`` a union, ``oneOf`` a union once its branches are proven
+disjoint, and ``not`` / ``if``-``then``-``else`` / ``dependentRequired`` /
+``dependentSchemas`` / ``dependencies`` are rewritten into unions of records
+(``not`` by De Morgan over single keywords, each negated exactly over all JSON
+values). Intersection distributes over union, so the record count is bounded and
+exceeding the bound is a :class:`~xgram.errors.SchemaError`, not an approximation.
+
+Sub-schemas of ``properties``, ``items`` and friends are *not* normalised here:
+they stay as :data:`Sub` (a conjunction of schema locations) and become grammar
+rules later, which is what lets recursive schemas turn into recursive rules.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Set, Tuple
+from urllib.parse import urldefrag, urljoin
+
+from ..errors import SchemaError
+from .resolver import Location, SchemaIndex, escape_pointer_token
+from .values import NON_NUMBER_TYPES, canonical, is_number, to_decimal
+
+Sub = Tuple[Location, ...]  # a conjunction of schema locations; () is the "true" schema
+TRUE_SUB: Sub = ()
+
+MAX_CASES = 256
+
+ANNOTATIONS = {
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$comment",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "$schema",
+    "$id",
+    "$anchor",
+    "$dynamicAnchor",
+    "$defs",
+    "definitions",
+    "$vocabulary",
+    "contentMediaType",
+    "contentEncoding",
+    "contentSchema",
+    "discriminator",
+    "nullable",
+    "id",
+}
+
+
+@dataclass
+class Conj:
+    """One conjunction of constraints, split by JSON type."""
+
+    types: Set[str] = field(default_factory=lambda: set(NON_NUMBER_TYPES))
+    number: Optional[str] = "number"  # "number", "integer" or None (no numbers)
+    consts: Optional[List[Any]] = None  # the value must be one of these
+    excluded: List[Any] = field(default_factory=list)  # ...and none of these
+    not_integer: bool = False  # numbers must have a non-zero fraction
+    # strings
+    min_length: int = 0
+    max_length: Optional[int] = None
+    patterns: List[Tuple[str, str]] = field(default_factory=list)  # (regex, pointer)
+    formats: List[Tuple[str, str]] = field(default_factory=list)
+    # numbers: (value, exclusive)
+    lower: Optional[Tuple[Decimal, bool]] = None
+    upper: Optional[Tuple[Decimal, bool]] = None
+    multiple_of: List[Decimal] = field(default_factory=list)
+    # arrays
+    prefix: List[Sub] = field(default_factory=list)
+    items: Sub = TRUE_SUB
+    min_items: int = 0
+    max_items: Optional[int] = None
+    contains: List[Tuple[Sub, int, Optional[int], str]] = field(default_factory=list)
+    unique_items: bool = False
+    # objects
+    properties: Dict[str, Sub] = field(default_factory=dict)
+    required: List[str] = field(default_factory=list)
+    additional: Sub = TRUE_SUB
+    pattern_properties: List[Tuple[str, Sub]] = field(default_factory=list)
+    property_names: Sub = TRUE_SUB
+    min_properties: int = 0
+    max_properties: Optional[int] = None
+    # where the constraints came from, for error messages: keyword -> pointer
+    origin: Dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> Conj:
+        """A copy safe to modify."""
+        return copy.copy(self).__class__(**{k: copy.copy(v) for k, v in self.__dict__.items()})
+
+    def allowed_types(self) -> Set[str]:
+        """The JSON types this record admits ("number"/"integer" for numbers)."""
+        out = set(self.types)
+        if self.number:
+            out.add(self.number)
+        return out
+
+
+def _bound_tighter(a: Tuple[Decimal, bool], b: Tuple[Decimal, bool], lower: bool) -> Tuple[Decimal, bool]:
+    if a[0] != b[0]:
+        return a if (a[0] > b[0]) == lower else b
+    return (a[0], a[1] or b[1])
+
+
+def _min_opt(a: Optional[int], b: Optional[int]) -> Optional[int]:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def _conj_sub(a: Sub, b: Sub) -> Sub:
+    seen = {(id(loc[0]), loc[1]) for loc in a}
+    return a + tuple(loc for loc in b if (id(loc[0]), loc[1]) not in seen)
+
+
+def _value_for_key(c: Conj, name: str, pattern_matches: Any) -> Sub:
+    """The schema ``c`` imposes on the value of key ``name``."""
+    if name in c.properties:
+        sub = c.properties[name]
+    else:
+        sub = TRUE_SUB
+        matched = False
+        for pattern, pp in c.pattern_properties:
+            if pattern_matches(pattern, name):
+                sub = _conj_sub(sub, pp)
+                matched = True
+        if not matched:
+            return c.additional
+        return sub
+    for pattern, pp in c.pattern_properties:
+        if pattern_matches(pattern, name):
+            sub = _conj_sub(sub, pp)
+    return sub
+
+
+def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
+    """The intersection of two records, or None when it is obviously empty."""
+    c = Conj()
+    c.origin = {**a.origin, **b.origin}
+    c.types = a.types & b.types
+    order = {None: 0, "integer": 1, "number": 2}
+    c.number = a.number if order[a.number] <= order[b.number] else b.number
+    if a.consts is not None and b.consts is not None:
+        keys = {canonical(v) for v in b.consts}
+        c.consts = [v for v in a.consts if canonical(v) in keys]
+    else:
+        c.consts = a.consts if a.consts is not None else b.consts
+    c.excluded = a.excluded + b.excluded
+    c.not_integer = a.not_integer or b.not_integer
+    c.min_length = max(a.min_length, b.min_length)
+    c.max_length = _min_opt(a.max_length, b.max_length)
+    c.patterns = a.patterns + [p for p in b.patterns if p not in a.patterns]
+    c.formats = a.formats + [f for f in b.formats if f[0] not in {x[0] for x in a.formats}]
+    c.lower = a.lower if b.lower is None else (b.lower if a.lower is None else _bound_tighter(a.lower, b.lower, True))
+    c.upper = a.upper if b.upper is None else (b.upper if a.upper is None else _bound_tighter(a.upper, b.upper, False))
+    c.multiple_of = a.multiple_of + [m for m in b.multiple_of if m not in a.multiple_of]
+    # arrays: position i is constrained by both sides' prefix or items
+    n = max(len(a.prefix), len(b.prefix))
+    for i in range(n):
+        left = a.prefix[i] if i < len(a.prefix) else a.items
+        right = b.prefix[i] if i < len(b.prefix) else b.items
+        c.prefix.append(_conj_sub(left, right))
+    c.items = _conj_sub(a.items, b.items)
+    c.min_items = max(a.min_items, b.min_items)
+    c.max_items = _min_opt(a.max_items, b.max_items)
+    c.contains = a.contains + b.contains
+    c.unique_items = a.unique_items or b.unique_items
+    # objects: a key's value obeys both sides' rule for that key
+    for name in list(a.properties) + [k for k in b.properties if k not in a.properties]:
+        c.properties[name] = _conj_sub(_value_for_key(a, name, pattern_matches), _value_for_key(b, name, pattern_matches))
+    c.required = a.required + [r for r in b.required if r not in a.required]
+    if a.pattern_properties and b.pattern_properties:
+        if a.pattern_properties != b.pattern_properties:
+            c.pattern_properties = a.pattern_properties + b.pattern_properties
+            c.origin.setdefault("patternProperties!", "merge")
+        else:
+            c.pattern_properties = list(a.pattern_properties)
+    elif a.pattern_properties or b.pattern_properties:
+        pp, other = (a, b) if a.pattern_properties else (b, a)
+        c.pattern_properties = [(p, _conj_sub(s, other.additional)) for p, s in pp.pattern_properties]
+    c.additional = _conj_sub(a.additional, b.additional)
+    c.property_names = _conj_sub(a.property_names, b.property_names)
+    c.min_properties = max(a.min_properties, b.min_properties)
+    c.max_properties = _min_opt(a.max_properties, b.max_properties)
+    if not c.types and c.number is None:
+        return None
+    if c.consts is not None and not c.consts:
+        return None
+    return c
+
+
+class Normalizer:
+    """Turns schema locations into lists of :class:`Conj` (memoised per location).
+
+    Parameters
+    ----------
+    index : SchemaIndex
+        The document's locations, for ``$ref``.
+    pattern_matches : callable
+        ``pattern_matches(regex, text) -> bool`` with JSON Schema ``pattern`` semantics.
+
+    """
+
+    def __init__(self, index: SchemaIndex, pattern_matches: Any) -> None:
+        self.index = index
+        self.pattern_matches = pattern_matches
+        self._memo: Dict[Tuple[int, str], List[Conj]] = {}
+        self._active: Set[Tuple[int, str]] = set()
+        self._synthetic: List[Any] = []  # keeps synthetic schemas alive (ids stay unique)
+        self.lenient = False
+        self.relaxed: List[str] = []
+        self.notes: List[str] = []
+
+    def relax(self, keyword: str, pointer: str, message: str) -> None:
+        """Refuse a constraint the grammar cannot enforce, or with ``lenient`` drop it."""
+        if not self.lenient:
+            raise SchemaError(message + " (lenient=True would ignore it)", keyword, pointer)
+        self.relaxed.append(f"{keyword} at {pointer or '#'}: {message}")
+
+    def note(self, message: str) -> None:
+        """Record something the caller may want to know (not a relaxation)."""
+        if message not in self.notes:
+            self.notes.append(message)
+
+    def synthetic(self, schema: Any, base: str, pointer: str) -> Location:
+        """A location for a schema made up during rewriting (e.g. a negation)."""
+        self._synthetic.append(schema)
+        return (schema, base, pointer)
+
+    def normalize_sub(self, sub: Sub) -> List[Conj]:
+        """The records of a conjunction of locations."""
+        cases = [Conj()]
+        for loc in sub:
+            cases = self.product(cases, self.normalize(loc), "allOf", loc[2])
+            if not cases:
+                break
+        return cases
+
+    def product(self, left: List[Conj], right: List[Conj], keyword: str, pointer: str) -> List[Conj]:
+        """All pairwise intersections, dropping the empty ones."""
+        out = []
+        for a in left:
+            for b in right:
+                m = merge(a, b, self.pattern_matches)
+                if m is not None:
+                    out.append(m)
+        if len(out) > MAX_CASES:
+            raise SchemaError(
+                f"the schema splits into more than {MAX_CASES} cases (intersections of unions)",
+                keyword,
+                pointer,
+            )
+        return out
+
+    def normalize(self, loc: Location) -> List[Conj]:
+        """The records of one schema location."""
+        schema, base, pointer = loc
+        key = (id(schema), base)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            raise SchemaError(
+                "the schema refers to itself without going through a property or item "
+                "(no instance can be checked against it)",
+                "$ref",
+                pointer,
+            )
+        self._active.add(key)
+        try:
+            result = self._normalize(schema, base, pointer)
+        finally:
+            self._active.discard(key)
+        self._memo[key] = result
+        return result
+
+    def _normalize(self, schema: Any, base: str, pointer: str) -> List[Conj]:
+        if schema is True:
+            return [Conj()]
+        if schema is False:
+            return []
+        if not isinstance(schema, dict):
+            raise SchemaError(f"a schema must be an object or a boolean, got {schema!r}", "", pointer)
+        outer_base = base
+        if isinstance(schema.get("$id"), str) and pointer:
+            base = urldefrag(urljoin(base, schema["$id"]))[0]
+        from .keywords import local_constraints  # noqa: PLC0415 (cycle: keywords uses Conj)
+
+        cases = [local_constraints(self, schema, base, pointer)]
+        for keyword, disjunction in self._combinators(schema, base, pointer, outer_base):
+            cases = self.product(cases, disjunction, keyword, pointer)
+            if not cases:
+                break
+        return cases
+
+    def _combinators(self, schema: Dict[str, Any], base: str, pointer: str, outer: str) -> Any:
+        def at(*tokens: Any) -> str:
+            return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+        def child(value: Any, *tokens: Any) -> Location:
+            return (value, base, at(*tokens))
+
+        if "$ref" in schema:
+            ref = schema["$ref"]
+            if not isinstance(ref, str):
+                raise SchemaError("must be a string", "$ref", pointer)
+            target = self.index.resolve(ref, base, pointer)
+            if outer != base and not self.index.modern:
+                # Draft-07 and older ignore an `$id` next to `$ref`; 2019-09+ resolve against it.
+                try:
+                    legacy = self.index.resolve(ref, outer, pointer)
+                except SchemaError:
+                    legacy = target
+                if legacy[0] is not target[0]:
+                    raise SchemaError(
+                        "this $ref resolves differently under draft-07 (which ignores the sibling "
+                        "$id) and draft 2019-09+; say which with $schema",
+                        "$ref",
+                        pointer,
+                    )
+            yield "$ref", self.normalize(target)
+        if "$dynamicRef" in schema:
+            raise SchemaError("$dynamicRef is not supported", "$dynamicRef", pointer)
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            if keyword not in schema:
+                continue
+            branches = schema[keyword]
+            if not isinstance(branches, list) or not branches:
+                raise SchemaError("must be a non-empty array of schemas", keyword, pointer)
+            normalized = [self.normalize(child(b, keyword, i)) for i, b in enumerate(branches)]
+            if keyword == "allOf":
+                for disjunction in normalized:
+                    yield keyword, disjunction
+            elif keyword == "anyOf":
+                yield keyword, [c for d in normalized for c in d]
+            else:
+                from .disjoint import check_one_of  # noqa: PLC0415
+
+                yield keyword, check_one_of(self, normalized, at(keyword))
+        from .negation import conditional_cases  # noqa: PLC0415
+
+        yield from conditional_cases(self, schema, base, pointer)
+
+
+def number_bound(value: Any, keyword: str, pointer: str) -> Decimal:
+    """A numeric keyword's value as a Decimal, or a SchemaError."""
+    if not is_number(value):
+        raise SchemaError(f"must be a number, got {value!r}", keyword, pointer)
+    d = to_decimal(value)
+    if not d.is_finite():
+        raise SchemaError("must be finite", keyword, pointer)
+    return d

@@ -1,0 +1,170 @@
+"""Schema loading and ``$ref`` resolution.
+
+A schema document is indexed once: every sub-schema that declares ``$id`` opens a
+new base URI, ``$anchor`` names a location, and JSON pointers address the rest.
+References are resolved against the base URI in force where they appear, as
+draft 2020-12 and draft-07 specify; remote documents are never fetched (a
+reference to one is a :class:`~xgram.errors.SchemaError`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Tuple
+from urllib.parse import unquote, urldefrag, urljoin
+
+from ..errors import SchemaError
+
+Location = Tuple[Any, str, str]  # (schema, base URI, JSON pointer)
+
+_DEFAULT_BASE = "xgram:/root.json"
+
+# Keywords whose values are sub-schemas (a schema object, or a list/map of them).
+_SCHEMA_MAP_KEYWORDS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_KEYWORDS = (
+    "additionalProperties",
+    "propertyNames",
+    "items",
+    "additionalItems",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+)
+
+
+def load_schema(schema: Any) -> Any:
+    """Turn a JSON string, a dict, a bool or a pydantic model class into a schema value.
+
+    Parameters
+    ----------
+    schema : str, dict, bool or type
+        The schema. A ``str`` is parsed as JSON; a class with
+        ``model_json_schema`` (pydantic v2) or ``schema`` (v1) is asked for its schema.
+
+    Returns
+    -------
+    dict or bool
+        The schema as plain JSON values.
+
+    """
+    if isinstance(schema, (bytes, bytearray)):
+        schema = schema.decode("utf-8")
+    if isinstance(schema, str):
+        try:
+            schema = json.loads(schema)
+        except json.JSONDecodeError as e:
+            raise SchemaError(f"the schema is not valid JSON: {e}") from None
+    elif isinstance(schema, type):
+        if hasattr(schema, "model_json_schema"):
+            schema = schema.model_json_schema()
+        elif hasattr(schema, "schema"):
+            schema = schema.schema()
+        else:
+            raise SchemaError(f"cannot take a JSON schema from class {schema.__name__}")
+    if not isinstance(schema, (dict, bool)):
+        raise SchemaError(f"a schema must be an object or a boolean, got {type(schema).__name__}")
+    return schema
+
+
+def escape_pointer_token(token: str) -> str:
+    """Escape one reference token of a JSON pointer (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+class SchemaIndex:
+    """All addressable locations of one schema document.
+
+    Parameters
+    ----------
+    root : dict or bool
+        The root schema.
+
+    """
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        declared = root.get("$schema", "") if isinstance(root, dict) else ""
+        # Whether `$schema` names draft 2019-09 or later (else the draft is unknown or older).
+        self.modern = isinstance(declared, str) and ("2019-09" in declared or "2020-12" in declared)
+        self._resources: Dict[str, Location] = {}
+        self._anchors: Dict[str, Location] = {}
+        base = _DEFAULT_BASE
+        if isinstance(root, dict) and isinstance(root.get("$id"), str):
+            base = urljoin(_DEFAULT_BASE, root["$id"])
+        self.root_base = urldefrag(base)[0]
+        self._resources[self.root_base] = (root, self.root_base, "")
+        self._index(root, self.root_base, "", 0)
+
+    def _index(self, node: Any, base: str, pointer: str, depth: int) -> None:
+        if depth > 200:
+            raise SchemaError("the schema is nested too deeply (more than 200 levels)", "", pointer)
+        if not isinstance(node, dict):
+            return
+        if isinstance(node.get("$id"), str) and pointer:
+            new_base, fragment = urldefrag(urljoin(base, node["$id"]))
+            base = new_base
+            self._resources.setdefault(base, (node, base, pointer))
+            if fragment and not fragment.startswith("/"):  # draft-07 "$id": "#name"
+                self._anchors.setdefault(f"{base}#{fragment}", (node, base, pointer))
+        for key in ("$anchor", "$dynamicAnchor"):
+            if isinstance(node.get(key), str):
+                self._anchors.setdefault(f"{base}#{node[key]}", (node, base, pointer))
+        for key, value in node.items():
+            child_pointer = f"{pointer}/{escape_pointer_token(key)}"
+            if key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
+                for name, sub in value.items():
+                    self._index(sub, base, f"{child_pointer}/{escape_pointer_token(name)}", depth + 1)
+            elif key in _SCHEMA_LIST_KEYWORDS and isinstance(value, list):
+                for i, sub in enumerate(value):
+                    self._index(sub, base, f"{child_pointer}/{i}", depth + 1)
+            elif key in _SCHEMA_KEYWORDS or (key == "items" and isinstance(value, list)):
+                if isinstance(value, list):
+                    for i, sub in enumerate(value):
+                        self._index(sub, base, f"{child_pointer}/{i}", depth + 1)
+                else:
+                    self._index(value, base, child_pointer, depth + 1)
+
+    def resolve(self, ref: str, base: str, pointer: str) -> Location:
+        """Resolve ``ref`` written at ``pointer`` (with base URI ``base``).
+
+        Returns
+        -------
+        tuple
+            ``(schema, base URI, JSON pointer)`` of the target.
+
+        """
+        target = urljoin(base, ref)
+        doc, fragment = urldefrag(target)
+        if fragment and not fragment.startswith("/"):
+            found = self._anchors.get(f"{doc}#{fragment}")
+            if found is None:
+                raise SchemaError(f"unknown anchor in reference {ref!r}", "$ref", pointer)
+            return found
+        resource = self._resources.get(doc)
+        if resource is None:
+            raise SchemaError(
+                f"reference {ref!r} points outside this schema (remote references are not "
+                "fetched)",
+                "$ref",
+                pointer,
+            )
+        node, node_base, node_pointer = resource
+        if not fragment:
+            return resource
+        for raw in fragment.split("/")[1:]:
+            token = unquote(raw).replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                raise SchemaError(f"reference {ref!r} does not resolve", "$ref", pointer)
+            node_pointer = f"{node_pointer}/{escape_pointer_token(token)}"
+            if isinstance(node, dict) and isinstance(node.get("$id"), str):
+                node_base = urldefrag(urljoin(node_base, node["$id"]))[0]
+        return node, node_base, node_pointer

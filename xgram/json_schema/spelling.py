@@ -1,0 +1,164 @@
+"""How JSON text spells values and separators: literals, keys, whitespace.
+
+A constant is spelled the way a JSON serialiser writes it, plus the spellings that
+denote the same value and are cheap to allow: the escapes of characters JSON must
+escape, ``\\/``, trailing zeros of a number's fraction, ``-0``. Exponent forms
+and ``\\u`` escapes of ordinary characters are not offered for constants (a
+narrower language, never a looser one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Optional, Tuple
+
+from .values import is_number, to_decimal
+
+_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def ebnf_literal(text: str) -> str:
+    """``text`` as an EBNF string literal (double-quoted, escaped)."""
+    out = []
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _char_spellings(ch: str) -> Optional[str]:
+    """EBNF alternatives for a character with several JSON spellings, else None."""
+    cp = ord(ch)
+    if cp >= 0x20 and ch not in '"\\/':
+        return None
+    forms = []
+    if ch == "/":
+        forms.append(ebnf_literal("/"))
+    if ch in _SHORT:
+        forms.append(ebnf_literal(_SHORT[ch]))
+    hex4 = f"{cp:04x}"
+    digits = " ".join(f"[{d}{d.upper()}]" if d.isalpha() else f'"{d}"' for d in hex4)
+    forms.append(f'"\\\\u" {digits}')
+    return "(" + " | ".join(forms) + ")"
+
+
+def string_content(value: str) -> str:
+    """EBNF for the JSON string content (no quotes) spelling ``value``."""
+    parts = []
+    run = []
+    for ch in value:
+        alt = _char_spellings(ch)
+        if alt is None:
+            run.append(ch)
+            continue
+        if run:
+            parts.append(ebnf_literal("".join(run)))
+            run = []
+        parts.append(alt)
+    if run:
+        parts.append(ebnf_literal("".join(run)))
+    return " ".join(parts) if parts else '""'
+
+
+def string_literal(value: str) -> str:
+    """EBNF for a JSON string literal with value ``value`` (quotes included)."""
+    return '"\\"" ' + string_content(value) + ' "\\""'
+
+
+def number_literal(value: Any) -> str:
+    """EBNF for the spellings of a number: plain decimal, trailing zeros, ``-0``."""
+    d = to_decimal(value)
+    if d == 0:
+        return '("-"? "0" ("." "0"+)?)'
+    sign = "-" if d < 0 else ""
+    d = abs(d).normalize()
+    text = format(d, "f")
+    if "." in text:
+        return f'({ebnf_literal(sign + text)} "0"*)'
+    return f'({ebnf_literal(sign + text)} ("." "0"+)?)'
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Separators and whitespace of one nesting depth."""
+
+    open_object: str
+    close_object: str
+    open_array: str
+    close_array: str
+    item_sep: str
+    key_sep: str
+    empty_object: str
+    empty_array: str
+
+
+def make_layout(
+    depth: int,
+    any_whitespace: bool,
+    indent: Optional[int],
+    separators: Optional[Tuple[str, str]],
+) -> Layout:
+    """The layout at ``depth`` (0 = the top-level value)."""
+    if any_whitespace:
+        return Layout('"{" ws', 'ws "}"', '"[" ws', 'ws "]"', 'ws "," ws', 'ws ":" ws', '"{" ws "}"', '"[" ws "]"')
+    if separators is None:
+        separators = (",", ": ") if indent is not None else (", ", ": ")
+    item, key = separators
+    if indent is None:
+        return Layout('"{"', '"}"', '"["', '"]"', ebnf_literal(item), ebnf_literal(key), '"{}"', '"[]"')
+    inner = "\n" + " " * (indent * (depth + 1))
+    outer = "\n" + " " * (indent * depth)
+    return Layout(
+        ebnf_literal("{" + inner),
+        ebnf_literal(outer + "}"),
+        ebnf_literal("[" + inner),
+        ebnf_literal(outer + "]"),
+        ebnf_literal(item.rstrip(" ") + inner if item.strip() == "," else item + inner),
+        ebnf_literal(key),
+        '"{}"',
+        '"[]"',
+    )
+
+
+def value_literal(value: Any, layout_at: Any, depth: int) -> str:
+    """EBNF for the spellings of a constant JSON value at nesting ``depth``."""
+    if value is None:
+        return '"null"'
+    if value is True:
+        return '"true"'
+    if value is False:
+        return '"false"'
+    if is_number(value):
+        return number_literal(value)
+    if isinstance(value, str):
+        return string_literal(value)
+    layout = layout_at(depth)
+    if isinstance(value, list):
+        if not value:
+            return layout.empty_array
+        items = f" {layout.item_sep} ".join(value_literal(v, layout_at, depth + 1) for v in value)
+        return f"({layout.open_array} {items} {layout.close_array})"
+    if isinstance(value, dict):
+        if not value:
+            return layout.empty_object
+        members = f" {layout.item_sep} ".join(
+            f"{string_literal(k)} {layout.key_sep} {value_literal(v, layout_at, depth + 1)}" for k, v in value.items()
+        )
+        return f"({layout.open_object} {members} {layout.close_object})"
+    raise TypeError(f"not a JSON value: {value!r}")
+
+
+__all__ = ["Decimal", "Layout", "ebnf_literal", "make_layout", "number_literal", "string_content", "string_literal", "value_literal"]
