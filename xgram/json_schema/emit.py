@@ -15,6 +15,7 @@ of positional elements followed by a counted repetition of ``items``.
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 import json
 from decimal import Decimal
 from fractions import Fraction
@@ -80,6 +81,61 @@ def _lcm_decimals(values: List[Decimal]) -> Decimal:
     return Decimal(result.numerator) / Decimal(result.denominator)
 
 
+_SPECIAL_KEY_CHARS = set('"\\/') | {chr(i) for i in range(0x20)}
+
+
+def _class_char(ch: str) -> str:
+    if ch in "]\\^-[":
+        return "\\" + ch
+    if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        return f"\\x{ord(ch):02X}"
+    return ch
+
+
+@lru_cache(maxsize=1024)
+def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
+    """EBNF for a JSON string literal whose value is none of ``words``.
+
+    The trie of the words is walked: at each node the text may end (when no word
+    ends there), take a character no word continues with and then anything, or
+    follow a word's next character. Characters that have escape spellings are
+    left to the general regex path (None is returned).
+    """
+    if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
+        return None
+    trie: Dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: Dict[str, Any]) -> str:
+        alts = []
+        if "" not in node:
+            alts.append('""')
+        chars = sorted(c for c in node if c)
+        if chars:
+            cls = "".join(_class_char(c) for c in chars)
+            alts.append(f'([^\\x00-\\x1F"\\\\{cls}] | json_required_escape) json_char*')
+        else:
+            alts.append("json_char+")
+        for c in chars:
+            alts.append(f"{ebnf_literal(c)} {walk(node[c])}")
+        return "(" + " | ".join(alts) + ")"
+
+    return '"\\"" ' + walk(trie) + ' "\\""'
+
+
+_NUM_PREFIX = "xgnumpfx"
+
+
+@lru_cache(maxsize=1024)
+def _number_grammar_cached(key: Any) -> Any:
+    number_kind, kwargs = key
+    return number_grammar(integer=number_kind == "integer", rule_prefix=_NUM_PREFIX, **dict(kwargs))
+
+
 class Emitter:
     """Collects EBNF rules for a normalised schema."""
 
@@ -106,6 +162,10 @@ class Emitter:
         self._string_cache: Dict[Any, Tuple[str, int, int, bool]] = {}
         self._counter = itertools.count()
         self._layouts: Dict[int, Layout] = {}
+        self._bodies: Dict[str, str] = {}  # rule body -> the first rule with it
+        self._numbers: Dict[Any, Optional[str]] = {}
+        self._strings: Dict[Any, Optional[str]] = {}
+        self.uses_any_value = False
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -121,8 +181,12 @@ class Emitter:
         return f"{clean}_{next(self._counter)}"
 
     def add_rule(self, hint: str, body: str) -> str:
+        twin = self._bodies.get(body)
+        if twin is not None:
+            return twin
         name = self.fresh(hint)
         self.rules[name] = body
+        self._bodies[body] = name
         return name
 
     def json_string_regex(self, pattern: str, search: bool, lo: int, hi: Optional[int]) -> Tuple[str, int, int, bool]:
@@ -140,6 +204,9 @@ class Emitter:
 
     def value(self, sub: Sub, depth: int, hint: str = "value") -> Optional[str]:
         """The rule name for values of ``sub`` at ``depth``, or None when there are none."""
+        if sub == TRUE_SUB and self.indent is None:
+            self.uses_any_value = True
+            return "json_value"
         key = self.sub_key(sub, depth)
         if key in self._memo:
             return self._memo[key]
@@ -157,7 +224,14 @@ class Emitter:
             del self.rules[name]
             self._memo[key] = None
             return None
-        self.rules[name] = " | ".join(alternatives)
+        body = " | ".join(alternatives)
+        twin = self._bodies.get(body)
+        if twin is not None:
+            self.rules[name] = twin  # referenced while being built; an alias is inlined later
+            self._memo[key] = twin
+            return twin
+        self._bodies[body] = name
+        self.rules[name] = body
         return name
 
     def conj(self, c: Conj, depth: int, hint: str) -> Optional[str]:
@@ -228,18 +302,35 @@ class Emitter:
         plain = Conj(types=set(), number=c.number, lower=c.lower, upper=c.upper, multiple_of=c.multiple_of)
         if any(conj_accepts(self.norm, plain, v) for v in excluded):
             self.norm.relax("not", pointer, "excluding particular numbers is not supported")
+        cache_key = (c.number, tuple(sorted(kwargs.items())))
+        if cache_key in self._numbers:
+            return self._numbers[cache_key]
         try:
-            g = number_grammar(integer=c.number == "integer", rule_prefix=self.fresh("num"), **kwargs)
+            g = _number_grammar_cached(cache_key)
         except Unsatisfiable:
+            self._numbers[cache_key] = None
             return None
         except Inexpressible as e:
             self.norm.relax(e.keyword, c.origin.get(e.keyword, pointer), e.message)
             return None
+        prefix = self.fresh("num")
+        expr = g.expr.replace(_NUM_PREFIX, prefix)
         for name, body in g.rules:
-            self.rules[name] = body
-        return g.expr
+            self.rules[name.replace(_NUM_PREFIX, prefix)] = body.replace(_NUM_PREFIX, prefix)
+        expr = expr if len(expr) < 40 else self.add_rule("number", expr)
+        self._numbers[cache_key] = expr
+        return expr
 
     def string(self, c: Conj, excluded: List[str]) -> Optional[str]:
+        key = (c.min_length, c.max_length, tuple(c.patterns), tuple(c.formats), tuple(excluded))
+        if key not in self._strings:
+            expr = self._string(c, excluded)
+            if expr is not None and len(expr) > 40:
+                expr = self.add_rule("string", expr)
+            self._strings[key] = expr
+        return self._strings[key]
+
+    def _string(self, c: Conj, excluded: List[str]) -> Optional[str]:
         lo, hi = c.min_length, c.max_length
         if hi is not None and lo > hi:
             return None
@@ -571,6 +662,12 @@ class Emitter:
 
     def key_expr(self, c: Conj, pattern: Optional[str], declared: List[str]) -> Optional[str]:
         names = c.property_names
+        if names == TRUE_SUB and pattern is None:
+            if not declared:
+                return "json_string"
+            direct = key_not_in_set_ebnf(tuple(declared))
+            if direct is not None:
+                return self.add_rule("key", direct)
         regex = pattern if pattern is not None else (not_in_set_regex(declared) if declared else None)
         search = pattern is not None
         if names == TRUE_SUB:
@@ -619,13 +716,28 @@ def _either(a: Optional[str], b: Optional[str]) -> Optional[str]:
 
 def base_rules(emitter: Emitter) -> Dict[str, str]:
     """Shared helper rules every schema grammar may use."""
-    any_char = emitter.json_string_regex("[\\s\\S]", False, 0, None)[0]
+    any_char = _core.regex_to_json_string("[\\s\\S]", False, True, 0, -1)[0]
+    required_escape = _core.regex_to_json_string('[\\x00-\\x1F"\\\\/]', False, False, 0, -1)[0]
     rules = {
+        "json_required_escape": required_escape,
         "json_char": any_char,
         "json_string": '"\\"" json_char* "\\""',
     }
     if emitter.any_whitespace:
         rules["ws"] = f"[ \\t\\n\\r]{{0,{emitter.max_ws}}}"
+    if emitter.uses_any_value:
+        lay = emitter.layout(0)
+        rules["json_value"] = (
+            '"null" | "true" | "false" | json_number | json_string | json_array | json_object'
+        )
+        rules["json_number"] = '"-"? ("0" | [1-9] [0-9]*) ("." [0-9]+)? ([eE] [-+]? [0-9]+)?'
+        rules["json_array"] = (
+            f"{lay.open_array} json_value ({lay.item_sep} json_value)* {lay.close_array} | {lay.empty_array}"
+        )
+        member = f"json_string {lay.key_sep} json_value"
+        rules["json_object"] = (
+            f"{lay.open_object} {member} ({lay.item_sep} {member})* {lay.close_object} | {lay.empty_object}"
+        )
     return rules
 
 

@@ -17,7 +17,7 @@ from ..errors import SchemaError
 
 Location = Tuple[Any, str, str]  # (schema, base URI, JSON pointer)
 
-_DEFAULT_BASE = "xgram:/root.json"
+_DEFAULT_BASE = "https://xgram.invalid/root.json"  # a scheme urljoin resolves against
 
 # Keywords whose values are sub-schemas (a schema object, or a list/map of them).
 _SCHEMA_MAP_KEYWORDS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
