@@ -216,6 +216,7 @@ class GrammarCompiler:
         max_whitespace_cnt: Optional[int] = None,
         lenient: bool = False,
         general_unicode_escapes: bool = False,
+        any_order: bool = False,
     ) -> CompiledGrammar:
         """Compile a JSON schema (options as :meth:`Grammar.from_json_schema`).
 
@@ -233,6 +234,7 @@ class GrammarCompiler:
             max_whitespace_cnt=max_whitespace_cnt,
             lenient=lenient,
             general_unicode_escapes=general_unicode_escapes,
+            any_order=any_order,
         )
         text = schema if isinstance(schema, str) else None
         if text is None and isinstance(schema, (dict, bool)):

@@ -127,6 +127,7 @@ class Grammar:
         max_whitespace_cnt: Optional[int] = None,
         lenient: bool = False,
         general_unicode_escapes: bool = False,
+        any_order: bool = False,
     ) -> Grammar:
         """A grammar for the JSON texts valid under a JSON Schema (draft 2020-12 / draft-07).
 
@@ -152,6 +153,9 @@ class Grammar:
         lenient : bool, default False
             Drop constraints that cannot be enforced exactly instead of raising;
             each one is reported with a :class:`xgram.SchemaRelaxedWarning`.
+        any_order : bool, default False
+            Let an object's properties come in any order (default: schema order,
+            declared properties first, then additional ones).
         general_unicode_escapes : bool, default False
             Also accept ``\\uXXXX`` spellings of ordinary characters in patterns,
             formats, constants and keys (they are always accepted in free text).
@@ -174,6 +178,7 @@ class Grammar:
             max_whitespace_cnt=max_whitespace_cnt,
             lenient=lenient,
             general_unicode_escapes=general_unicode_escapes,
+            any_order=any_order,
         )
 
     @staticmethod

@@ -53,6 +53,7 @@ def json_schema_to_ebnf(
     max_whitespace_cnt: Optional[int] = None,
     lenient: bool = False,
     general_unicode_escapes: bool = False,
+    any_order: bool = False,
 ) -> SchemaConversion:
     """Convert a JSON schema into an EBNF grammar (see :meth:`xgram.Grammar.from_json_schema`)."""
     if indent is not None and (not isinstance(indent, int) or indent < 0):
@@ -76,6 +77,7 @@ def json_schema_to_ebnf(
         max_whitespace_cnt=max_whitespace_cnt or DEFAULT_MAX_WHITESPACE,
         strict_mode=strict_mode,
         general_escapes=general_unicode_escapes,
+        any_order=any_order,
     )
     top = emitter.value(((root, index.root_base, ""),), 0, "root_value")
     if top is None:

@@ -29,10 +29,11 @@ from .common import Inexpressible, Unsatisfiable
 from .normalize import TRUE_SUB, Conj, Normalizer, Sub, _conj_sub
 from .numbers import number_grammar
 from .spelling import Layout, ebnf_literal, make_layout, string_literal, value_literal
-from .values import canonical, is_number
+from .values import canonical, is_number, to_decimal
 
 MAX_COUNT_STATES = 64
 MAX_UNIQUE_DOMAIN = 5
+MAX_ANY_ORDER_REQUIRED = 8
 
 
 def _regex_escape(text: str) -> str:
@@ -149,6 +150,7 @@ class Emitter:
         max_whitespace_cnt: int,
         strict_mode: bool,
         general_escapes: bool,
+        any_order: bool = False,
     ) -> None:
         self.norm = norm
         self.any_whitespace = any_whitespace
@@ -157,6 +159,7 @@ class Emitter:
         self.max_ws = max_whitespace_cnt
         self.strict_mode = strict_mode
         self.general_escapes = general_escapes
+        self.any_order = any_order
         self.rules: Dict[str, str] = {}
         self._memo: Dict[Any, Optional[str]] = {}
         self._string_cache: Dict[Any, Tuple[str, int, int, bool]] = {}
@@ -300,8 +303,9 @@ class Emitter:
         if c.multiple_of:
             kwargs["multiple_of"] = _lcm_decimals(c.multiple_of)
         plain = Conj(types=set(), number=c.number, lower=c.lower, upper=c.upper, multiple_of=c.multiple_of)
-        if any(conj_accepts(self.norm, plain, v) for v in excluded):
-            self.norm.relax("not", pointer, "excluding particular numbers is not supported")
+        holes = sorted({to_decimal(v) for v in excluded if conj_accepts(self.norm, plain, v)})
+        if holes:
+            return self._number_with_holes(c, holes, hint)
         cache_key = (c.number, tuple(sorted(kwargs.items())))
         if cache_key in self._numbers:
             return self._numbers[cache_key]
@@ -320,6 +324,25 @@ class Emitter:
         expr = expr if len(expr) < 40 else self.add_rule("number", expr)
         self._numbers[cache_key] = expr
         return expr
+
+    def _number_with_holes(self, c: Conj, holes: List[Decimal], hint: str) -> Optional[str]:
+        """Numbers of ``c`` except the values in ``holes``: the union of the open gaps."""
+        bounds: List[Tuple[Optional[Tuple[Decimal, bool]], Optional[Tuple[Decimal, bool]]]] = []
+        lower = c.lower
+        for h in holes:
+            bounds.append((lower, (h, True)))
+            lower = (h, True)
+        bounds.append((lower, c.upper))
+        parts = []
+        for lo, hi in bounds:
+            piece = c.copy()
+            piece.lower, piece.upper, piece.excluded = lo, hi, []
+            if lo is not None and hi is not None and (lo[0] > hi[0] or (lo[0] == hi[0] and (lo[1] or hi[1]))):
+                continue
+            expr = self.number(piece, [], hint)
+            if expr is not None:
+                parts.append(expr)
+        return "(" + " | ".join(parts) + ")" if parts else None
 
     def string(self, c: Conj, excluded: List[str]) -> Optional[str]:
         key = (c.min_length, c.max_length, tuple(c.patterns), tuple(c.formats), tuple(excluded))
@@ -452,30 +475,44 @@ class Emitter:
 
     def array_contains(self, c: Conj, lay: Layout, lo: int, hi: Optional[int], positions: List[Optional[str]],
                        item: Optional[str], depth: int, hint: str) -> Optional[str]:
-        needed = 0
-        matching: Optional[str] = None
-        for s, low, high, ptr in c.contains:
-            if high is not None:
-                self.norm.relax("maxContains", ptr, "maxContains is not supported")
-            if low == 0:
-                continue
-            if needed or positions:
-                self.norm.relax("contains", ptr, "contains with prefixItems or several contains is not supported")
-                continue
-            needed = low
-            matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        """Arrays where the number of items matching ``contains`` lies in [minContains, maxContains]."""
+        active = [entry for entry in c.contains if entry[1] > 0 or entry[2] is not None]
+        if not active:
+            return self.array_body(lay, lo, hi, positions, item)
+        s, low, high, ptr = active[0]
+        if len(active) > 1 or positions:
+            self.norm.relax("contains", ptr, "contains with prefixItems or several contains is not supported")
+        if item is None:
+            return lay.empty_array if low == 0 and lo == 0 else None
+        if (hi is not None and (high is None or hi < high)) or lo > low:
+            self.norm.relax("contains", ptr, "contains with minItems/maxItems is not supported")
+        matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        sep = lay.item_sep
+        if high is None:
             if matching is None:
                 return None
-        if not needed or matching is None:
-            return self.array_body(lay, lo, hi, positions, item)
-        if item is None:
+            body = f"({item} {sep})* {matching} (({sep} {item})* {sep} {matching}){{{low - 1}}} ({sep} {item})*"
+            return f"({lay.open_array} {body} {lay.close_array})"
+        if high < low:
             return None
-        if hi is not None or lo > needed:
-            self.norm.relax("contains", c.contains[0][3], "contains with minItems/maxItems is not supported")
-        sep = lay.item_sep
-        # any items, then `needed` matching ones, each followed by any items
-        body = f"({item} {sep})* {matching} (({sep} {item})* {sep} {matching}){{{needed - 1}}} ({sep} {item})*"
-        return f"({lay.open_array} {body} {lay.close_array})"
+        if high > MAX_COUNT_STATES:
+            self.norm.relax("maxContains", ptr, f"maxContains above {MAX_COUNT_STATES} is not supported")
+        if len({loc[1] for loc in s}) > 1:
+            self.norm.relax("maxContains", ptr, "maxContains over schemas from different documents")
+        negated = self.norm.synthetic({"not": {"allOf": [loc[0] for loc in s]}}, s[0][1], ptr + "/contains")
+        other = self.value(_conj_sub(c.items, (negated,)), depth + 1, f"{hint}_other")
+        forms = []
+        if low == 0:
+            forms.append(lay.empty_array)
+            if other is not None:
+                forms.append(f"{lay.open_array} {other} ({sep} {other})* {lay.close_array}")
+        if matching is not None:
+            lead = f"({other} {sep})* " if other is not None else ""
+            gap = f"({sep} {other})* " if other is not None else ""
+            for k in range(max(low, 1), min(high, MAX_COUNT_STATES) + 1):
+                body = f"{lead}{matching} ({gap}{sep} {matching}){{{k - 1}}} {gap}".strip()
+                forms.append(f"{lay.open_array} {body} {lay.close_array}")
+        return "(" + " | ".join(forms) + ")" if forms else None
 
     def array_unique(self, c: Conj, lay: Layout, lo: int, hi: Optional[int], depth: int) -> Optional[str]:
         ptr = c.origin.get("uniqueItems", "")
@@ -543,6 +580,8 @@ class Emitter:
         lo, hi = c.min_properties, c.max_properties
         if hi is not None and lo > hi:
             return None
+        if self.any_order and len(members) > 1:
+            return self.object_any_order(c, lay, members, extra, hint)
         counted = hi is not None or lo > 0
         cap = (hi if hi is not None else lo) if counted else 0
         if cap > MAX_COUNT_STATES:
@@ -611,6 +650,53 @@ class Emitter:
         if not forms:
             return None
         return "(" + " | ".join(forms) + ")"
+
+    def object_any_order(
+        self, c: Conj, lay: Layout, members: List[Tuple[str, bool]], extra: Optional[str], hint: str
+    ) -> Optional[str]:
+        """Members in any order: the state is the set of required members written so far.
+
+        Optional and additional members may appear anywhere (a repeated optional key
+        carries a valid value each time). Property counts cannot be tracked here.
+        """
+        if c.min_properties > 0 or c.max_properties is not None:
+            self.norm.relax("maxProperties" if c.max_properties is not None else "minProperties",
+                            c.origin.get("maxProperties") or c.origin.get("minProperties", ""),
+                            "property counts are not supported with any_order")
+        required = [kv for kv, r in members if r]
+        if len(required) > MAX_ANY_ORDER_REQUIRED:
+            raise SchemaError(
+                f"any_order supports at most {MAX_ANY_ORDER_REQUIRED} required properties per object",
+                "required",
+                c.origin.get("required", ""),
+            )
+        loose = [kv for kv, r in members if not r] + ([extra] if extra is not None else [])
+        loose_rule = self.add_rule(hint + "_loose", " | ".join(loose)) if loose else None
+        full = (1 << len(required)) - 1
+        names: Dict[int, str] = {}
+        sep = lay.item_sep
+
+        def after(mask: int) -> str:
+            if mask in names:
+                return names[mask]
+            name = self.fresh(hint + "_any")
+            names[mask] = name
+            alts = ['""'] if mask == full else []
+            for i, kv in enumerate(required):
+                if not mask & (1 << i):
+                    alts.append(f"{sep} {kv} {after(mask | (1 << i))}")
+            if loose_rule is not None:
+                alts.append(f"{sep} {loose_rule} {name}")
+            self.rules[name] = " | ".join(alts)
+            return name
+
+        firsts = [f"{kv} {after(1 << i)}" for i, kv in enumerate(required)]
+        if loose_rule is not None:
+            firsts.append(f"{loose_rule} {after(0)}")
+        forms = [f"{lay.open_object} ({' | '.join(firsts)}) {lay.close_object}"] if firsts else []
+        if not required:
+            forms.append(lay.empty_object)
+        return "(" + " | ".join(forms) + ")" if forms else None
 
     def _maybe_rule(self, expr: Optional[str], hint: str) -> Optional[str]:
         if expr is None or len(expr) < 60:

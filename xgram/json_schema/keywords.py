@@ -60,7 +60,7 @@ HANDLED = {
 
 # Keywords a validator would enforce but no grammar here can: an error, or with
 # lenient=True ignored (and reported).
-UNSUPPORTED = {"unevaluatedProperties", "unevaluatedItems", "$recursiveRef", "contentSchema!"}
+UNSUPPORTED = {"$recursiveRef"}
 
 
 def _count(schema: Dict[str, Any], keyword: str, pointer: str) -> int:
@@ -169,6 +169,7 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         c.prefix = [sub(s, "items", i) for i, s in enumerate(items)]
         if "additionalItems" in schema:
             c.items = sub(schema["additionalItems"], "additionalItems")
+            c.all_items_evaluated = True
     else:
         if "prefixItems" in schema:
             if not isinstance(schema["prefixItems"], list):
@@ -176,6 +177,7 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
             c.prefix = [sub(s, "prefixItems", i) for i, s in enumerate(schema["prefixItems"])]
         if "items" in schema:
             c.items = sub(items, "items")
+            c.all_items_evaluated = True
     if "minItems" in schema:
         c.min_items = _count(schema, "minItems", pointer)
     if "maxItems" in schema:
@@ -206,6 +208,7 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         c.origin["patternProperties"] = pointer
     if "additionalProperties" in schema:
         c.additional = sub(schema["additionalProperties"], "additionalProperties")
+        c.all_props_evaluated = True
         c.origin["additionalProperties"] = pointer
     if "propertyNames" in schema:
         c.property_names = sub(schema["propertyNames"], "propertyNames")
@@ -216,6 +219,9 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
     if "maxProperties" in schema:
         c.max_properties = _count(schema, "maxProperties", pointer)
         c.origin["maxProperties"] = pointer
+    c.evaluated_props = set(c.properties)
+    c.evaluated_patterns = {p for p, _ in c.pattern_properties}
+    c.evaluated_prefix = len(c.prefix)
     if schema.get("x-xgram-not-integer") is True:
         c.not_integer = True
     if "x-xgram-not-in" in schema:

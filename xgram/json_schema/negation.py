@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator, List, Tuple
 
 from ..errors import SchemaError
-from .normalize import ANNOTATIONS, Conj, Normalizer
+from .normalize import ANNOTATIONS, Conj, Normalizer, without_annotations
 from .resolver import escape_pointer_token
 
 _ALL = ["null", "boolean", "number", "string", "array", "object"]
@@ -159,14 +159,16 @@ def conditional_cases(
 
     if "not" in schema:
         negator = _Negator(norm, base, at("not"))
-        yield "not", _union(norm, negator.negate(schema["not"], base), base, at("not"))
+        yield "not", without_annotations(_union(norm, negator.negate(schema["not"], base), base, at("not")))
     if "if" in schema and ("then" in schema or "else" in schema):
         negator = _Negator(norm, base, at("if"))
         cond = schema["if"]
         then = schema.get("then", True)
         other = schema.get("else", True)
         cases = norm.normalize(norm.synthetic({"allOf": [cond, then]}, base, at("then")))
-        cases = cases + _union(norm, [{"allOf": [n, other]} for n in negator.negate(cond, base)], base, at("else"))
+        failed_if = without_annotations(_union(norm, negator.negate(cond, base), base, at("if")))
+        else_cases = norm.normalize(norm.synthetic(other, base, at("else")))
+        cases = cases + norm.product(failed_if, else_cases, "else", at("else"))
         yield "if", cases
     dependencies: Dict[str, Any] = {}
     for keyword in ("dependentRequired", "dependentSchemas", "dependencies"):

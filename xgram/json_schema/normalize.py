@@ -84,6 +84,12 @@ class Conj:
     unique_items: bool = False
     # objects
     properties: Dict[str, Sub] = field(default_factory=dict)
+    # What the merged pieces evaluate (for unevaluated*): negations evaluate nothing.
+    evaluated_props: Set[str] = field(default_factory=set)
+    evaluated_patterns: Set[str] = field(default_factory=set)
+    evaluated_prefix: int = 0
+    all_props_evaluated: bool = False  # additionalProperties / unevaluatedProperties seen
+    all_items_evaluated: bool = False  # items (2020-12) / additionalItems / unevaluatedItems seen
     required: List[str] = field(default_factory=list)
     additional: Sub = TRUE_SUB
     pattern_properties: List[Tuple[str, Sub]] = field(default_factory=list)
@@ -191,6 +197,11 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
         c.pattern_properties = [(p, _conj_sub(s, other.additional)) for p, s in pp.pattern_properties]
     c.additional = _conj_sub(a.additional, b.additional)
     c.property_names = _conj_sub(a.property_names, b.property_names)
+    c.all_props_evaluated = a.all_props_evaluated or b.all_props_evaluated
+    c.evaluated_props = a.evaluated_props | b.evaluated_props
+    c.evaluated_patterns = a.evaluated_patterns | b.evaluated_patterns
+    c.evaluated_prefix = max(a.evaluated_prefix, b.evaluated_prefix)
+    c.all_items_evaluated = a.all_items_evaluated or b.all_items_evaluated
     c.min_properties = max(a.min_properties, b.min_properties)
     c.max_properties = _min_opt(a.max_properties, b.max_properties)
     if not c.types and c.number is None:
@@ -301,7 +312,46 @@ class Normalizer:
             cases = self.product(cases, disjunction, keyword, pointer)
             if not cases:
                 break
+        for keyword in ("unevaluatedProperties", "unevaluatedItems"):
+            if keyword in schema and schema[keyword] is not True:
+                sub = schema[keyword]
+                if not isinstance(sub, (dict, bool)):
+                    raise SchemaError("must be a schema", keyword, pointer)
+                loc = (sub, base, pointer + "/" + keyword)
+                cases = [self._apply_unevaluated(c, keyword, loc, pointer) for c in cases]
         return cases
+
+    def _apply_unevaluated(self, c: Conj, keyword: str, loc: Location, pointer: str) -> Conj:
+        """Apply ``unevaluated*`` to one record.
+
+        A record stands for one choice of branches, so the keys (items) its merged
+        pieces declare are those evaluated by that choice. Other branches that also
+        match could evaluate more; ignoring them only narrows the language.
+        """
+        c = c.copy()
+        if keyword == "unevaluatedProperties":
+            if not c.all_props_evaluated:
+                c.additional = _conj_sub(c.additional, (loc,))
+                for name in c.properties:
+                    if name not in c.evaluated_props and not any(
+                        self.pattern_matches(p, name) for p in c.evaluated_patterns
+                    ):
+                        c.properties[name] = _conj_sub(c.properties[name], (loc,))
+                c.pattern_properties = [
+                    (p, sub if p in c.evaluated_patterns else _conj_sub(sub, (loc,)))
+                    for p, sub in c.pattern_properties
+                ]
+                c.all_props_evaluated = True
+        else:
+            if c.contains:
+                self.relax(keyword, pointer, "unevaluatedItems next to contains is not supported")
+            elif not c.all_items_evaluated:
+                c.items = _conj_sub(c.items, (loc,))
+                c.prefix = [
+                    sub if i < c.evaluated_prefix else _conj_sub(sub, (loc,)) for i, sub in enumerate(c.prefix)
+                ]
+                c.all_items_evaluated = True
+        return c
 
     def _combinators(self, schema: Dict[str, Any], base: str, pointer: str, outer: str) -> Any:
         def at(*tokens: Any) -> str:
@@ -350,6 +400,17 @@ class Normalizer:
         from .negation import conditional_cases  # noqa: PLC0415
 
         yield from conditional_cases(self, schema, base, pointer)
+
+
+def without_annotations(cases: List[Conj]) -> List[Conj]:
+    """The records with their evaluation annotations dropped (as ``not`` drops them)."""
+    out = []
+    for c in cases:
+        c = c.copy()
+        c.evaluated_props, c.evaluated_patterns, c.evaluated_prefix = set(), set(), 0
+        c.all_props_evaluated = c.all_items_evaluated = False
+        out.append(c)
+    return out
 
 
 def number_bound(value: Any, keyword: str, pointer: str) -> Decimal:

@@ -9,11 +9,14 @@ narrower language, never a looser one).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Optional, Tuple
 
 from .values import is_number, to_decimal
+
+MAX_PERMUTED_KEYS = 4
 
 _SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -154,10 +157,11 @@ def value_literal(value: Any, layout_at: Any, depth: int) -> str:
     if isinstance(value, dict):
         if not value:
             return layout.empty_object
-        members = f" {layout.item_sep} ".join(
-            f"{string_literal(k)} {layout.key_sep} {value_literal(v, layout_at, depth + 1)}" for k, v in value.items()
-        )
-        return f"({layout.open_object} {members} {layout.close_object})"
+        spelled = [f"{string_literal(k)} {layout.key_sep} {value_literal(v, layout_at, depth + 1)}" for k, v in value.items()]
+        # Key order is not part of an object's value: small objects take every order.
+        orders = itertools.permutations(spelled) if len(spelled) <= MAX_PERMUTED_KEYS else [spelled]
+        forms = [f"{layout.open_object} {f' {layout.item_sep} '.join(order)} {layout.close_object}" for order in orders]
+        return "(" + " | ".join(forms) + ")"
     raise TypeError(f"not a JSON value: {value!r}")
 
 
