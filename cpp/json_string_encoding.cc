@@ -16,7 +16,6 @@
 namespace xgram {
 namespace {
 
-constexpr uint32_t kLargeClass = 0x10000;  // classes this big always get every spelling
 
 std::vector<CodepointRange> HexDigitClass(uint32_t lo, uint32_t hi) {
   std::vector<CodepointRange> ranges;
@@ -97,12 +96,6 @@ std::vector<CodepointRange> Intersect(const std::vector<CodepointRange>& a,
   return NormalizeRanges(std::move(out));
 }
 
-uint64_t ClassSize(const std::vector<CodepointRange>& ranges) {
-  uint64_t n = 0;
-  for (const CodepointRange& r : ranges) n += r.hi - r.lo + 1;
-  return n;
-}
-
 // Characters JSON requires to be escaped inside a string.
 const std::vector<CodepointRange>& MustEscape() {
   static const std::vector<CodepointRange> ranges = NormalizeRanges({{0, 0x1F}, {'"', '"'}, {'\\', '\\'}});
@@ -167,9 +160,13 @@ bool Within(Interval length, int64_t lo, int64_t hi) {
 // Narrows `e` to strings of [lo, hi] code points, or returns kNone when that needs
 // more than adjusting repeat counts. Sets *empty when no string is left.
 ExprId FoldLength(Grammar* g, ExprId e, int64_t lo, int64_t hi, bool* empty) {
+  if (hi >= 0 && lo > hi) {
+    *empty = true;
+    return kNone;
+  }
   Interval length = LengthOf(*g, e);
   if (Within(length, lo, hi)) return e;
-  if (length.hi >= 0 && (length.hi < lo || (hi >= 0 && length.lo > hi))) {
+  if ((length.hi >= 0 && length.hi < lo) || (hi >= 0 && length.lo > hi)) {
     *empty = true;
     return kNone;
   }
@@ -216,6 +213,10 @@ ExprId FoldLength(Grammar* g, ExprId e, int64_t lo, int64_t hi, bool* empty) {
       }
     }
     if (variable < 0) return kNone;
+    if (hi >= 0 && hi < fixed) {  // the fixed part alone is too long
+      *empty = true;
+      return kNone;
+    }
     ExprId folded = FoldLength(g, x.children[variable], std::max<int64_t>(0, lo - fixed),
                                hi < 0 ? -1 : hi - fixed, empty);
     if (folded == kNone) return kNone;
@@ -232,7 +233,7 @@ ExprId JsonEncodeClass(Grammar* g, const std::vector<CodepointRange>& class_rang
   // Lone surrogates are not characters; `.` and negated escapes may still carry them.
   std::vector<CodepointRange> ranges =
       Intersect(class_ranges, ComplementRanges(NormalizeRanges({{0xD800, 0xDFFF}})));
-  bool all_forms = general_escapes || ClassSize(ranges) >= kLargeClass;
+  bool all_forms = general_escapes;
   std::vector<ExprId> alternatives;
   std::vector<CodepointRange> raw = Intersect(ranges, ComplementRanges(MustEscape()));
   if (!raw.empty()) alternatives.push_back(g->AddCharClass(raw));

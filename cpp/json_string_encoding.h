@@ -10,10 +10,11 @@
 // language is exactly { spellings of s : s in the decoded language }.
 //
 // Which spellings are offered: characters JSON requires to be escaped ('"', '\',
-// U+0000..U+001F) get every escape form; other characters are raw, plus every
-// \u form when `general_escapes` is set or the class is large (like `.` or
-// [^x]: there the extra forms cost a handful of states). A subset of spellings
-// is never looser than the schema; it only narrows how a value may be written.
+// U+0000..U+001F) and '/' get every escape form; other characters are raw, plus
+// every \u form when `general_escapes` is set. (Free text is encoded with it set;
+// excluding a few characters from a class makes its \u forms a large hex-range
+// automaton, so constrained strings default to raw spellings.) A subset of
+// spellings is never looser than the schema; it only narrows how a value is written.
 #ifndef XGRAM_JSON_STRING_ENCODING_H_
 #define XGRAM_JSON_STRING_ENCODING_H_
 

@@ -2,7 +2,9 @@
 #include "token_mask_cache.h"
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
+#include <type_traits>
 #include <thread>
 #include <unordered_map>
 
@@ -15,8 +17,14 @@ TokenMaskCache::TokenMaskCache(AutomatonPtr automaton, TokenizerInfoPtr tokenize
     : automaton_(std::move(automaton)), tokenizer_(std::move(tokenizer)) {
   int32_t n = automaton_->num_states();
   entries_.reset(new std::atomic<const TokenMaskEntry*>[n]);
-  for (int32_t i = 0; i < n; ++i) entries_[i].store(nullptr, std::memory_order_relaxed);
+  plain_loop_.reset(new std::atomic<int8_t>[n]);
+  for (int32_t i = 0; i < n; ++i) {
+    entries_[i].store(nullptr, std::memory_order_relaxed);
+    plain_loop_[i].store(-1, std::memory_order_relaxed);
+  }
 }
+
+
 
 TokenMaskCache::~TokenMaskCache() {
   for (int32_t i = 0; i < automaton_->num_states(); ++i) delete entries_[i].load();
@@ -67,11 +75,12 @@ namespace {
 // ("crossing"), both in trie order. Shared by every grammar compiled for the
 // same tokenizer, under the state's structural hash.
 struct InsideMask {
-  std::vector<int32_t> accepted;
+  std::vector<uint32_t> accepted_bits;  // by token id
+  int32_t num_accepted = 0;
   std::vector<std::pair<int32_t, int32_t>> counted;  // (needed, id): fits in a repetition
   std::vector<int32_t> crossing_nodes;  // trie nodes holding crossing tokens, ascending
   size_t Bytes() const {
-    return sizeof(*this) + (accepted.capacity() + crossing_nodes.capacity() + 2 * counted.capacity()) * 4;
+    return sizeof(*this) + (accepted_bits.capacity() + crossing_nodes.capacity() + 2 * counted.capacity()) * 4;
   }
 };
 
@@ -131,11 +140,25 @@ struct WalkResult {
   int32_t needed;         // see PushdownMatcher::RepetitionNeeded
 };
 
-template <typename Visit, typename OnTokens, typename OnDead>
+// Plain-text regions: once the walk reaches, inside the rule, a DFA state that
+// loops on every JSON string-content character (LoopsOnPlainText), every plain
+// token below that trie node is accepted wholesale (`on_plain`), and the walk
+// only descends towards tokens holding a quote, a backslash or a control byte.
+// This is what keeps a fresh "inside a string" state from costing a full trie walk.
+struct NoPlainRegions {
+  bool operator()(StateId) const { return false; }
+};
+
+template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
+          typename OnPlain = std::nullptr_t>
 void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state, bool escape,
-              bool self_repeat, Visit visit, OnTokens on_tokens, OnDead on_dead) {
+              bool self_repeat, Visit visit, OnTokens on_tokens, OnDead on_dead,
+              LoopsPlain loops_plain = {}, OnPlain on_plain = nullptr) {
   const Automaton& a = *automaton;
   const std::vector<TrieNode>& trie = tok.trie();
+  const std::vector<uint8_t>& plain = tok.trie_plain();
+  const std::vector<uint8_t>& has_nonplain = tok.trie_has_nonplain_token();
+  int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
   auto is_simple = [&a](StateId s) {
     return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
   };
@@ -168,6 +191,11 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   };
   for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
     const TrieNode& node = trie[i];
+    bool in_region = i < region_end;
+    if (in_region && plain[i] && !has_nonplain[i]) {  // accepted wholesale already
+      i = node.subtree_end;
+      continue;
+    }
     // Tokens whose first byte only a callee can read are left to the callee's
     // own entry: the callee's predicted thread is live whenever this one is, and
     // a mask is the union over live threads.
@@ -188,10 +216,12 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     WalkResult result{false, kNoRepetition};
     const Item parent = dfa_thread[depth - 1];
     bool alive;
+    StateId dfa_state = kNone;
     if (parent.state != kNone) {
       StateId next = a.NextByte(parent.state, node.byte);
       alive = next != kNone;
       if (alive && is_simple(next)) {
+        dfa_state = next;
         dfa_thread[depth] = Item{next, parent.node, parent.guard};
         dfa_needed[depth] = dfa_needed[depth - 1];
         result = {(parent.guard & kEscapedBit) == 0, dfa_needed[depth]};
@@ -209,9 +239,65 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
       i = node.subtree_end;
       continue;
     }
-    if (node.token_begin < node.token_end) on_tokens(i, result);
+    bool counted_already = in_region && plain[i];
+    if constexpr (!std::is_same_v<OnPlain, std::nullptr_t>) {
+      if (!in_region && plain[i] && dfa_state != kNone && result.valid_everywhere &&
+          loops_plain(dfa_state)) {
+        on_plain(i);
+        region_end = node.subtree_end;
+        counted_already = true;
+      }
+    }
+    if (!counted_already && node.token_begin < node.token_end) on_tokens(i, result);
     ++i;
   }
+}
+
+// Whether `s` loops on every JSON string-content character: each printable
+// ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
+// multi-byte UTF-8 character, through states that neither end, call nor fork.
+bool CheckPlainLoop(const Automaton& a, StateId s) {
+  auto simple = [&a](StateId t) {
+    return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
+  };
+  if (!simple(s)) return false;
+  for (int b = 0x20; b < 0x80; ++b) {
+    if (b != '"' && b != '\\' && a.NextByte(s, static_cast<uint8_t>(b)) != s) return false;
+  }
+  std::unordered_map<int64_t, bool> memo;
+  // All `k` remaining continuation bytes from `t` lead back to `s`.
+  std::function<bool(StateId, int)> continuations = [&](StateId t, int k) -> bool {
+    if (!simple(t)) return false;
+    int64_t key = static_cast<int64_t>(t) * 4 + k;
+    auto it = memo.find(key);
+    if (it != memo.end()) return it->second;
+    bool ok = true;
+    for (int c = 0x80; c <= 0xBF && ok; ++c) {
+      StateId u = a.NextByte(t, static_cast<uint8_t>(c));
+      ok = k == 1 ? u == s : continuations(u, k - 1);
+    }
+    memo[key] = ok;
+    return ok;
+  };
+  auto lead = [&](int b, int lo, int hi, int rest) {
+    StateId t = a.NextByte(s, static_cast<uint8_t>(b));
+    if (!simple(t)) return false;
+    for (int c = lo; c <= hi; ++c) {
+      StateId u = a.NextByte(t, static_cast<uint8_t>(c));
+      if (rest == 0 ? u != s : !continuations(u, rest)) return false;
+    }
+    return true;
+  };
+  for (int b = 0xC2; b <= 0xDF; ++b) {
+    if (!lead(b, 0x80, 0xBF, 0)) return false;
+  }
+  for (int b = 0xE0; b <= 0xEF; ++b) {
+    if (!lead(b, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF, 1)) return false;
+  }
+  for (int b = 0xF0; b <= 0xF4; ++b) {
+    if (!lead(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -219,6 +305,15 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
 void ClearSharedMaskCache() { SharedMasks().Clear(); }
 size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
 size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
+
+bool TokenMaskCache::LoopsOnPlainText(StateId state) const {
+  int8_t known = plain_loop_[state].load(std::memory_order_relaxed);
+  if (known < 0) {
+    known = CheckPlainLoop(*automaton_, state) ? 1 : 0;
+    plain_loop_[state].store(known, std::memory_order_relaxed);
+  }
+  return known != 0;
+}
 
 TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   TokenMaskEntry entry;
@@ -239,6 +334,11 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   std::shared_ptr<const InsideMask> inside = SharedMasks().Find(tok.Fingerprint(), key);
   if (!inside) {
     auto computed = std::make_shared<InsideMask>();
+    std::vector<uint32_t>& bits = computed->accepted_bits;
+    bits.assign((tok.vocab_size() + 31) / 32, 0);
+    const std::vector<int32_t>& token_node = tok.token_node();
+    const std::vector<uint8_t>& plain = tok.trie_plain();
+    int32_t num_nodes = static_cast<int32_t>(trie.size());
     auto add_crossing_subtree = [&](int32_t i) {
       for (int32_t j = i; j < trie[i].subtree_end; ++j) {
         if (trie[j].token_begin < trie[j].token_end) computed->crossing_nodes.push_back(j);
@@ -249,8 +349,9 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
         [&](int32_t i, const WalkResult& r) {
           const TrieNode& node = trie[i];
           if (r.valid_everywhere) {
-            computed->accepted.insert(computed->accepted.end(), trie_tokens.begin() + node.token_begin,
-                                      trie_tokens.begin() + node.token_end);
+            for (int32_t t = node.token_begin; t < node.token_end; ++t) {
+              bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
+            }
           } else if (r.needed <= kMaxCountedIterations) {
             for (int32_t t = node.token_begin; t < node.token_end; ++t) {
               computed->counted.push_back({r.needed, trie_tokens[t]});
@@ -261,8 +362,23 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
         },
         [&](int32_t i, bool ended_before) {
           if (ended_before) add_crossing_subtree(i);  // else dead everywhere: rejected
+        },
+        [this](StateId s) { return LoopsOnPlainText(s); },
+        [&](int32_t i) {
+          const TrieNode& node = trie[i];
+          if (node.depth == 1) {
+            const std::vector<uint32_t>& first = tok.plain_tokens_by_first_byte(node.byte);
+            for (size_t w = 0; w < first.size(); ++w) bits[w] |= first[w];
+            return;
+          }
+          int32_t end = node.subtree_end < num_nodes ? trie[node.subtree_end].token_begin
+                                                     : static_cast<int32_t>(trie_tokens.size());
+          for (int32_t t = node.token_begin; t < end; ++t) {
+            int32_t id = trie_tokens[t];
+            if (plain[token_node[id]]) bits[id >> 5] |= 1u << (id & 31);
+          }
         });
-    std::sort(computed->accepted.begin(), computed->accepted.end());
+    for (uint32_t w : bits) computed->num_accepted += __builtin_popcount(w);
     std::sort(computed->crossing_nodes.begin(), computed->crossing_nodes.end());
     SharedMasks().Insert(tok.Fingerprint(), key, computed);
     inside = computed;
@@ -292,7 +408,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
         },
         [](int32_t, bool) {});
   }
-  std::vector<int32_t> accepted = inside->accepted;
+  const std::vector<uint32_t>& accepted_bits = inside->accepted_bits;
 
   std::sort(counted.begin(), counted.end());
   for (const auto& [needed, id] : counted) {
@@ -300,31 +416,34 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     entry.counted.push_back(id);
   }
   entry.BuildCountedBitsets(tok.vocab_size());
-  std::sort(accepted.begin(), accepted.end());
-  entry.num_accepted = static_cast<int32_t>(accepted.size());
-  int32_t vocab = tok.vocab_size();
+  entry.num_accepted = inside->num_accepted;
   int64_t num_text_tokens = static_cast<int64_t>(trie_tokens.size());
-  int64_t num_rejected = num_text_tokens - static_cast<int64_t>(accepted.size()) -
+  int64_t num_rejected = num_text_tokens - entry.num_accepted -
                          static_cast<int64_t>(entry.uncertain.size()) -
                          static_cast<int64_t>(entry.counted.size());
-  int64_t bitset_words = (vocab + 31) / 32;
-  if (static_cast<int64_t>(accepted.size()) <= bitset_words) {
+  int64_t bitset_words = static_cast<int64_t>(accepted_bits.size());
+  // Ids of the set bits of `words`, ascending.
+  auto append_ids = [](const std::vector<uint32_t>& words, std::vector<int32_t>* out) {
+    for (size_t w = 0; w < words.size(); ++w) {
+      for (uint32_t bits = words[w]; bits; bits &= bits - 1) {
+        out->push_back(static_cast<int32_t>(w * 32 + __builtin_ctz(bits)));
+      }
+    }
+  };
+  if (entry.num_accepted <= bitset_words) {
     entry.storage = TokenMaskEntry::Storage::kAcceptedList;
-    entry.tokens = std::move(accepted);
+    entry.tokens.reserve(entry.num_accepted);
+    append_ids(accepted_bits, &entry.tokens);
   } else if (num_rejected <= bitset_words) {
     entry.storage = TokenMaskEntry::Storage::kRejectedList;
-    std::vector<uint8_t> keep(vocab, 0);
-    for (int32_t id : accepted) keep[id] = 1;
-    for (int32_t id : entry.uncertain) keep[id] = 1;
-    for (int32_t id : entry.counted) keep[id] = 1;
-    for (int32_t id : trie_tokens) {
-      if (!keep[id]) entry.tokens.push_back(id);
-    }
-    std::sort(entry.tokens.begin(), entry.tokens.end());
+    std::vector<uint32_t> rejected = tok.text_token_bits();
+    for (size_t w = 0; w < rejected.size(); ++w) rejected[w] &= ~accepted_bits[w];
+    for (int32_t id : entry.uncertain) rejected[id >> 5] &= ~(1u << (id & 31));
+    for (int32_t id : entry.counted) rejected[id >> 5] &= ~(1u << (id & 31));
+    append_ids(rejected, &entry.tokens);
   } else {
     entry.storage = TokenMaskEntry::Storage::kAcceptedBitset;
-    entry.bitset.assign(bitset_words, 0);
-    for (int32_t id : accepted) entry.bitset[id >> 5] |= 1u << (id & 31);
+    entry.bitset = accepted_bits;
   }
   entry.tokens.shrink_to_fit();
   entry.uncertain.shrink_to_fit();

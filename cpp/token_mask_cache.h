@@ -87,10 +87,13 @@ class TokenMaskCache {
 
  private:
   TokenMaskEntry Compute(StateId state) const;
+  // Whether the state loops on every JSON string-content character (memoised).
+  bool LoopsOnPlainText(StateId state) const;
 
   AutomatonPtr automaton_;
   TokenizerInfoPtr tokenizer_;
   std::unique_ptr<std::atomic<const TokenMaskEntry*>[]> entries_;
+  mutable std::unique_ptr<std::atomic<int8_t>[]> plain_loop_;  // -1 unknown, 0, 1
 };
 
 }  // namespace xgram

@@ -187,11 +187,78 @@ void TokenizerInfo::BuildTrie() {
   }
   close_until(0);
   trie_[0].subtree_end = static_cast<int32_t>(trie_.size());
+  ClassifyPlainNodes();
+}
+
+void TokenizerInfo::ClassifyPlainNodes() {
+  // UTF-8 state after a node's bytes: continuation bytes still expected, and the
+  // range the next one must fall in (tighter after E0, ED, F0, F4).
+  struct Utf8State {
+    uint8_t pending = 0;
+    uint8_t lo = 0x80, hi = 0xBF;
+  };
+  int32_t n = static_cast<int32_t>(trie_.size());
+  trie_plain_.assign(n, 0);
+  trie_has_nonplain_token_.assign(n, 0);
+  std::vector<Utf8State> utf8(n);
+  std::vector<int32_t> parent_of(n, -1);
+  std::vector<int32_t> parent_at_depth{0};
+  trie_plain_[0] = 1;
+  for (int32_t i = 1; i < n; ++i) {
+    const TrieNode& node = trie_[i];
+    parent_at_depth.resize(node.depth);
+    int32_t parent = parent_at_depth[node.depth - 1];
+    parent_of[i] = parent;
+    parent_at_depth.push_back(i);
+    uint8_t b = node.byte;
+    Utf8State st = utf8[parent];
+    bool ok = trie_plain_[parent] != 0;
+    if (ok && st.pending > 0) {
+      ok = b >= st.lo && b <= st.hi;
+      st = Utf8State{static_cast<uint8_t>(st.pending - 1)};
+    } else if (ok) {
+      if (b < 0x80) {
+        ok = b >= 0x20 && b != '"' && b != '\\';
+      } else if (b >= 0xC2 && b <= 0xDF) {
+        st = Utf8State{1};
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        st = Utf8State{2, static_cast<uint8_t>(b == 0xE0 ? 0xA0 : 0x80),
+                       static_cast<uint8_t>(b == 0xED ? 0x9F : 0xBF)};
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        st = Utf8State{3, static_cast<uint8_t>(b == 0xF0 ? 0x90 : 0x80),
+                       static_cast<uint8_t>(b == 0xF4 ? 0x8F : 0xBF)};
+      } else {
+        ok = false;
+      }
+    }
+    trie_plain_[i] = ok;
+    utf8[i] = st;
+  }
+  // Children come after their parents: one backward pass folds the flags upwards.
+  for (int32_t i = n - 1; i >= 1; --i) {
+    if (!trie_plain_[i] && trie_[i].token_begin < trie_[i].token_end) trie_has_nonplain_token_[i] = 1;
+    if (trie_has_nonplain_token_[i]) trie_has_nonplain_token_[parent_of[i]] = 1;
+  }
+  plain_by_first_byte_.assign(256, {});
+  int32_t words = (vocab_size_ + 31) / 32;
+  for (int32_t i = 1; i < n; i = trie_[i].subtree_end) {
+    std::vector<uint32_t>& bits = plain_by_first_byte_[trie_[i].byte];
+    bits.assign(words, 0);
+    for (int32_t j = i; j < trie_[i].subtree_end; ++j) {
+      if (!trie_plain_[j]) continue;
+      for (int32_t t = trie_[j].token_begin; t < trie_[j].token_end; ++t) {
+        int32_t id = trie_token_ids_[t];
+        bits[id >> 5] |= 1u << (id & 31);
+      }
+    }
+  }
 }
 
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
-                 token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4;
+                 token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
+                 trie_plain_.size() * 2;
+  for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
   for (const std::string& s : decoded_vocab_) total += s.capacity() + sizeof(std::string);
   return total;
 }

@@ -54,6 +54,17 @@ class TokenizerInfo {
   const std::vector<int32_t>& trie_token_ids() const { return trie_token_ids_; }
   // Bit i of word i/32 set for every token that text can produce (not special).
   const std::vector<uint32_t>& text_token_bits() const { return text_token_bits_; }
+  // JSON string content ("plain" text): the trie node's bytes hold no '"', '\\' or
+  // control byte and are valid UTF-8 (the last character may be incomplete).
+  // A state that loops on every such character accepts these tokens wholesale,
+  // so the mask walk skips subtrees without a non-plain token.
+  const std::vector<uint8_t>& trie_plain() const { return trie_plain_; }
+  // Whether the subtree of a trie node holds a token whose bytes are not plain.
+  const std::vector<uint8_t>& trie_has_nonplain_token() const { return trie_has_nonplain_token_; }
+  // Plain tokens starting with byte b (bitset by id), for the root's children.
+  const std::vector<uint32_t>& plain_tokens_by_first_byte(uint8_t b) const {
+    return plain_by_first_byte_[b];
+  }
   // Trie node of each token id, or -1 for special and padding ids.
   const std::vector<int32_t>& token_node() const { return token_node_; }
   // A fingerprint of everything masks depend on (for cache keys and serialisation).
@@ -64,6 +75,7 @@ class TokenizerInfo {
 
  private:
   void BuildTrie();
+  void ClassifyPlainNodes();
 
   VocabType vocab_type_;
   int32_t vocab_size_;
@@ -76,6 +88,9 @@ class TokenizerInfo {
   std::vector<int32_t> trie_token_ids_;
   std::vector<int32_t> token_node_;
   std::vector<uint32_t> text_token_bits_;
+  std::vector<uint8_t> trie_plain_;
+  std::vector<uint8_t> trie_has_nonplain_token_;
+  std::vector<std::vector<uint32_t>> plain_by_first_byte_;
   uint64_t fingerprint_ = 0;
 };
 

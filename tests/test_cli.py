@@ -453,3 +453,453 @@ def test_in_process_main(capsys):
     assert captured.count(": rejected") == len(list((EXAMPLES / "list").glob("invalid_*")))
     with pytest.raises(ValueError):
         cli.register(cli.COMMANDS["check"])
+
+
+# ---------------------------------------------------------------------------
+# JSON schemas: xgram schema, xgram check --schema
+# ---------------------------------------------------------------------------
+
+PERSON_SCHEMA = REPO / "xgram" / "data" / "person.schema.json"
+PERSON = {
+    "name": "Ada Lovelace",
+    "age": 36,
+    "email": "ada@example.org",
+    "birth_date": "1815-12-10",
+    "role": "engineer",
+    "skills": ["maths", "poetry"],
+    "address": {"city": "London", "country_code": "GB"},
+}
+BAD_SCHEMA = '{\n  "type": "object",\n  "properties": {\n    "a": {"type": "strin"}\n  }\n}\n'
+
+
+def json_file(tmp_path: Path, value, name: str = "doc.json", **dumps) -> str:
+    import json
+
+    path = tmp_path / name
+    path.write_text(json.dumps(value, **dumps), encoding="utf-8")
+    return str(path)
+
+
+def test_schema_help():
+    proc = run("schema", "--help")
+    assert proc.returncode == 0, err(proc)
+    text = out(proc)
+    assert text.startswith("usage: xgram schema")
+    for option in (
+        "SCHEMA",
+        "--strict",
+        "--no-strict",
+        "--lenient",
+        "--indent",
+        "--compact",
+        "--separators",
+        "--max-whitespace",
+        "--normalized",
+        "--no-stats",
+    ):
+        assert option in text, option
+    assert "schema" in out(run("--help"))
+
+
+def test_check_help_lists_schema_and_regex():
+    text = out(run("check", "--help"))
+    assert "--schema SCHEMA [FILE ...]" in text and "--regex PATTERN [FILE ...]" in text
+    for option in ("--keep-newline", "--strict", "--lenient", "--indent", "--compact"):
+        assert option in text, option
+
+
+def test_schema_prints_a_grammar_for_the_schema(tmp_path):
+    import json
+
+    import xgram
+
+    proc = run("schema", rel(PERSON_SCHEMA))
+    assert proc.returncode == 0, err(proc)
+    assert err(proc) == ""
+    text = out(proc)
+    assert text.startswith("root ::= ")
+    assert "strict_mode=False" in text and "# after normalisation:" in text
+    assert re.search(r"^# automaton: \d+ states", text, re.M)
+    # The printed EBNF, comments included, is a grammar for the schema (exact semantics).
+    printed = xgram.Grammar.from_ebnf(text)
+    direct = xgram.Grammar.from_json_schema(
+        json.loads(PERSON_SCHEMA.read_text()), strict_mode=False
+    )
+    docs = [json.dumps(PERSON), json.dumps(PERSON, indent=2), json.dumps({**PERSON, "age": 17})]
+    docs += [json.dumps({**PERSON, "birth_date": "1815-02-30"}), json.dumps({**PERSON, "x": 1})]
+    for doc in docs:
+        assert printed.check(doc) == direct.check(doc), doc
+    assert [printed.accepts(d) for d in docs] == [True, True, False, False, False]
+    # --normalized prints what 'xgram print' would print for that grammar.
+    proc = run("schema", rel(PERSON_SCHEMA), "--normalized", "--no-stats")
+    assert proc.returncode == 0, err(proc)
+    assert out(proc) == str(direct).rstrip("\n") + "\n"
+
+
+def test_schema_layout_and_strict_options(tmp_path):
+    import xgram
+
+    schema = json_file(
+        tmp_path, {"type": "object", "properties": {"a": {"type": "integer"}}}, "s.json"
+    )
+    grammars = {}
+    # (With --indent, an open object nests values of any shape without bound: --strict.)
+    cases = (
+        [],
+        ["--strict"],
+        ["--indent", "2", "--strict"],
+        ["--compact"],
+        ["--separators", ";", "="],
+    )
+    for flags in cases:
+        proc = run("schema", schema, "--no-stats", *flags)
+        assert proc.returncode == 0, err(proc)
+        grammars[" ".join(flags[:2])] = xgram.Grammar.from_ebnf(out(proc))
+    assert grammars[""].accepts('{ "a" : 1, "b": [] }')
+    assert not grammars["--strict"].accepts('{"a": 1, "b": []}')
+    assert grammars["--strict"].accepts('{"a": 1}')
+    assert grammars["--indent 2"].accepts('{\n  "a": 1\n}')
+    assert not grammars["--indent 2"].accepts('{"a": 1}')
+    assert grammars["--compact"].accepts('{"a":1}')
+    assert not grammars["--compact"].accepts('{"a": 1}')
+    assert grammars["--separators ;"].accepts('{"a"=1}')
+    proc = run("schema", schema, "--indent", "2", "--max-whitespace", "4")
+    assert proc.returncode == 2
+    assert "--max-whitespace" in err(proc)
+    proc = run("schema", schema, "--compact", "--separators", ",", ":")
+    assert proc.returncode == 2
+    assert "not allowed with" in err(proc)
+    proc = run("schema", schema, "--indent", "-1")
+    assert proc.returncode == 2
+
+
+def test_schema_error_names_keyword_pointer_and_line(tmp_path):
+    path = grammar_file(tmp_path, BAD_SCHEMA, "bad.schema.json")
+    for command in (["schema", path], ["check", "--schema", path, rel(PERSON_SCHEMA)]):
+        proc = run(*command)
+        assert proc.returncode == 2, err(proc)
+        assert out(proc) == ""
+        lines = err(proc).splitlines()
+        assert lines[0] == (
+            f"{path}:4:11: error: 'type' at /properties/a: "
+            "must be a type name or a non-empty list of them, got 'strin'"
+        )
+        assert lines[1] == '      "a": {"type": "strin"}'
+        assert lines[2] == "  " + " " * 10 + "^"
+        assert "Traceback" not in err(proc)
+
+
+def test_schema_error_from_stdin_and_regex_in_pattern():
+    proc = run("schema", "-", stdin=b'{"properties": {"a": {"pattern": "(?=x)"}}}')
+    assert proc.returncode == 2
+    lines = err(proc).splitlines()
+    assert lines[0].startswith("<stdin>:1:23: error: 'pattern' at /properties/a: ")
+    assert "lookahead" in lines[0]
+    assert lines[1:] == ["  (?=x)", "  ^"]  # the regex's own excerpt, not the schema's
+
+
+def test_schema_not_json_and_not_satisfiable(tmp_path):
+    path = grammar_file(tmp_path, '{"type": "object",\n "required": ["a",]}', "s.json")
+    proc = run("schema", path)
+    assert proc.returncode == 2
+    assert err(proc).startswith(f"{path}:2:19: error: not valid JSON: ")
+    proc = run("schema", "-", stdin=b'{"type": "integer", "minimum": 5, "maximum": 3}')
+    assert proc.returncode == 2
+    assert err(proc).startswith("<stdin>: error: no JSON value satisfies this schema")
+    proc = run("schema", "-", stdin=b"[1]")
+    assert proc.returncode == 2
+    assert "must be an object or a boolean" in err(proc)
+    proc = run("schema", "no/such.schema.json")
+    assert (proc.returncode, err(proc)) == (2, "xgram: error: no/such.schema.json: no such file\n")
+
+
+def test_schema_lenient_warns(tmp_path):
+    schema = {
+        "type": "object",
+        "properties": {
+            "mail": {"type": "string", "format": "email", "maxLength": 9},
+            "n": {"format": "wibble"},
+        },
+    }
+    path = json_file(tmp_path, schema, "s.json")
+    proc = run("schema", path)
+    assert proc.returncode == 2
+    assert "'maxLength' at /properties/mail" in err(proc)
+    assert "--lenient would ignore it" in err(proc)
+    proc = run("schema", path, "--lenient")
+    assert proc.returncode == 0, err(proc)
+    assert "lenient=True" in out(proc)
+    warnings = err(proc).splitlines()
+    assert warnings[0].startswith(
+        f"{path}: warning: constraint not enforced: maxLength at /properties/mail"
+    )
+    assert (
+        warnings[1]
+        == f"{path}: note: unknown format 'wibble' at /properties/n is ignored, as the specification says"
+    )
+    # check --schema --lenient: the dropped bound is not checked, and said so.
+    proc = run("check", "--schema", path, "--lenient", stdin=b'{"mail": "abcdefghijkl@x.org"}')
+    assert (proc.returncode, out(proc)) == (0, "<stdin>: accepted\n")
+    assert "warning: constraint not enforced: maxLength" in err(proc)
+
+
+def test_check_schema_accepts_and_rejects(tmp_path):
+    import json
+
+    import xgram
+
+    good = json_file(tmp_path, PERSON, "good.json")
+    bad_doc = {**PERSON, "address": {"city": "London", "country_code": "gb"}}
+    bad = json_file(tmp_path, bad_doc, "bad.json")
+    proc = run("check", "--schema", rel(PERSON_SCHEMA), good, bad, good)
+    assert proc.returncode == 1, err(proc)
+    lines = out(proc).splitlines()
+    assert lines[0] == f"{good}: accepted"
+    expected = xgram.Grammar.from_json_schema(
+        json.loads(PERSON_SCHEMA.read_text()), strict_mode=False
+    ).check(json.dumps(bad_doc))
+    assert expected.status == "rejected"
+    assert lines[1] == (
+        f"{bad}: rejected at byte {expected.offset} "
+        f"(line {expected.line}, column {expected.column}): unexpected 'g'"
+    )
+    assert lines[3].index("^") == lines[2].index('gb"')
+    assert lines[4] == f"{good}: accepted"
+    proc = run("check", "-s", rel(PERSON_SCHEMA), "-q", bad)
+    assert (proc.returncode, out(proc)) == (1, "")
+
+
+def test_check_schema_layout_options(tmp_path):
+    indented = json_file(tmp_path, PERSON, "indented.json", indent=2)
+    compact = json_file(tmp_path, PERSON, "compact.json", separators=(",", ":"))
+    schema = rel(PERSON_SCHEMA)
+    assert run("check", "--schema", schema, indented, compact).returncode == 0
+    proc = run("check", "--schema", schema, "--indent", "2", indented, compact)
+    assert proc.returncode == 1
+    assert out(proc).splitlines()[0] == f"{indented}: accepted"
+    assert out(proc).splitlines()[1].startswith(f"{compact}: rejected at byte 1 (line 1, column 2)")
+    proc = run("check", "--schema", schema, "--compact", compact, indented)
+    assert out(proc).splitlines()[0] == f"{compact}: accepted"
+    assert out(proc).splitlines()[1].startswith(f"{indented}: rejected at byte 1 ")
+
+
+def test_check_schema_strict_option(tmp_path):
+    schema = json_file(
+        tmp_path, {"type": "object", "properties": {"a": {"type": "integer"}}}, "s.json"
+    )
+    doc = b'{"a": 1, "b": true}'
+    assert run("check", "--schema", schema, stdin=doc).returncode == 0
+    assert run("check", "--schema", schema, "--no-strict", stdin=doc).returncode == 0
+    proc = run("check", "--schema", schema, "--strict", stdin=doc)
+    assert proc.returncode == 1
+    assert out(proc).startswith("<stdin>: rejected at byte 7 (line 1, column 8): unexpected ','")
+
+
+def test_check_schema_final_newline(tmp_path):
+    schema = json_file(tmp_path, {"type": "array"}, "s.json")
+    assert run("check", "--schema", schema, stdin=b"[1, 2]\n").returncode == 0
+    assert run("check", "--schema", schema, stdin=b"[1, 2]\r\n").returncode == 0
+    proc = run("check", "--schema", schema, stdin=b"[1, 2]\n\n")  # only one is left out
+    assert proc.returncode == 1
+    assert out(proc).startswith("<stdin>: rejected at byte 6 (line 1, column 7): unexpected '\\n'")
+    proc = run("check", "--schema", schema, "--keep-newline", stdin=b"[1, 2]\n")
+    assert proc.returncode == 1
+    assert out(proc).startswith("<stdin>: rejected at byte 6 (line 1, column 7): unexpected '\\n'")
+
+
+def test_check_schema_from_stdin(tmp_path):
+    good = json_file(tmp_path, PERSON, "good.json")
+    proc = run("check", "--schema", "-", good, stdin=PERSON_SCHEMA.read_bytes())
+    assert (proc.returncode, out(proc)) == (0, f"{good}: accepted\n")
+    proc = run("check", "--schema", "-", stdin=PERSON_SCHEMA.read_bytes())
+    assert proc.returncode == 2
+    assert "standard input cannot hold both" in err(proc)
+
+
+def test_check_schema_prefix():
+    proc = run("check", "--schema", rel(PERSON_SCHEMA), stdin=b'{"name": "Ada", "age": 3')
+    assert (proc.returncode, out(proc)) == (
+        1,
+        "<stdin>: valid prefix (incomplete at end, line 1:25)\n",
+    )
+    proc = run("check", "--schema", rel(PERSON_SCHEMA), "-p", stdin=b'{"name": "Ada", "age": 3')
+    assert proc.returncode == 0
+
+
+# ---------------------------------------------------------------------------
+# xgram check --regex
+# ---------------------------------------------------------------------------
+
+
+def test_check_regex(tmp_path):
+    date = r"\d{4}-\d{2}-\d{2}"
+    path = grammar_file(tmp_path, "2024-02-29\n", "date.txt")
+    proc = run("check", "--regex", date, path, "-", stdin=b"2024-2-29")
+    assert proc.returncode == 1
+    assert out(proc).splitlines() == [
+        f"{path}: accepted",
+        "<stdin>: rejected at byte 6 (line 1, column 7): unexpected '-'",
+        "  2024-2-29",
+        "        ^",
+    ]
+    proc = run("check", "-e", date, stdin=b"2024-02-29")
+    assert (proc.returncode, out(proc)) == (0, "<stdin>: accepted\n")
+    proc = run("check", "-e", date, stdin=b"2024-02")
+    assert (proc.returncode, out(proc)) == (
+        1,
+        "<stdin>: valid prefix (incomplete at end, line 1:8)\n",
+    )
+    # Whole-text match: nothing may follow, not even a second newline.
+    proc = run("check", "--regex", "a+", stdin=b"aaa\n\n")
+    assert proc.returncode == 1
+    proc = run("check", "--regex=-?[0-9]+", stdin=b"-12")
+    assert proc.returncode == 0, err(proc)
+
+
+def test_check_regex_error():
+    proc = run("check", "--regex", "a[b", stdin=b"ab")
+    assert proc.returncode == 2
+    assert out(proc) == ""
+    assert err(proc).splitlines() == [
+        "xgram: error: --regex, column 2: missing ']' for this character class",
+        "  a[b",
+        "   ^",
+    ]
+    proc = run("check", "--regex", "(?=a)a", stdin=b"a")
+    assert proc.returncode == 2
+    assert "lookahead" in err(proc)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--regex", "a", "--schema", "s.json"], "not allowed with"),
+        (["--regex", "a", "--indent", "2"], "--indent applies only with --schema"),
+        (["--regex", "a", "--root", "r"], "--root applies only to a GRAMMAR file"),
+        ([rel(GRAMMARS / "json.ebnf"), "--strict"], "--strict applies only with --schema"),
+        ([rel(GRAMMARS / "json.ebnf"), "--no-strict"], "--no-strict applies only with --schema"),
+        ([rel(GRAMMARS / "json.ebnf"), "--keep-newline"], "--keep-newline applies only"),
+        ([], "GRAMMAR"),
+    ],
+)
+def test_check_option_misuse(args, message):
+    proc = run("check", *args, stdin=b"a")
+    assert proc.returncode == 2
+    assert message in err(proc)
+    assert "Traceback" not in err(proc)
+
+
+def test_locate_in_json():
+    from xgram.cli import _locate_in_json
+
+    text = '{"a": 1, "$defs": {"x~y/z": {"items": [true, {"type": "strin"}]}},\n "a": {"b": 2}}'
+    at = _locate_in_json(text, "/$defs/x~0y~1z/items/1", "type")
+    assert text[at:].startswith('"type": "strin"')
+    at = _locate_in_json(text, "/$defs/x~0y~1z/items/1", "")
+    assert text[at:].startswith('{"type"')
+    at = _locate_in_json(text, "#/$defs/x~0y~1z/items/0", "")
+    assert text[at:].startswith("true")
+    at = _locate_in_json(text, "/a", "b")  # the last of duplicate keys, as json.loads
+    assert text[at:].startswith('"b": 2')
+    assert _locate_in_json(text, "", "$defs") == text.index('"$defs"')
+    assert _locate_in_json(text, "", "missing") == 0
+    for pointer in ("/nope", "/$defs/x~0y~1z/items/2", "/$defs/x~0y~1z/items/a", "/a/b/c"):
+        assert _locate_in_json(text, pointer, "type") is None, pointer
+    assert _locate_in_json("{broken", "/a", "") is None
+
+
+# ---------------------------------------------------------------------------
+# xgram demo: everything but the model (the model runs in test_hf_hook.py)
+# ---------------------------------------------------------------------------
+
+
+def test_demo_help():
+    proc = run("demo", "--help")
+    assert proc.returncode == 0, err(proc)
+    for option in ("--schema", "--grammar", "--lenient", "--prompt", "--unconstrained"):
+        assert option in out(proc)
+
+
+def _demo_args(*argv: str):
+    from xgram import cli
+
+    return cli.build_parser().parse_args(["demo", *argv])
+
+
+def test_demo_bundled_schema():
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from xgram import demo
+
+    assert demo.DEFAULT_SCHEMA == PERSON_SCHEMA
+    schema = json.loads(PERSON_SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    target = demo.load_target(_demo_args())
+    assert target.schema == schema and target.is_json
+    assert target.prompt == demo.DEFAULT_SCHEMA_PROMPT
+    for key in schema["properties"]:
+        assert f'"{key}"' in target.prompt
+    lines, ok = demo.check_output(json.dumps(PERSON, indent=2), target)
+    assert ok, lines
+    assert lines[0].startswith("accepted by the grammar: yes")
+    assert lines[1] == "json.loads: ok"
+    assert lines[2].startswith("jsonschema: valid under the schema")
+
+
+def test_demo_check_output_failures(tmp_path):
+    import json
+
+    pytest.importorskip("jsonschema")
+    from xgram import demo
+
+    target = demo.load_target(_demo_args())
+    lines, ok = demo.check_output(json.dumps({**PERSON, "age": 17}), target)
+    assert not ok
+    assert lines[0].startswith("accepted by the grammar: NO")
+    assert lines[2].startswith("jsonschema: INVALID at /age: 17 is less than the minimum of 18")
+    lines, ok = demo.check_output('{"name": "Ada"', target)
+    assert not ok and lines[1].startswith("json.loads: FAILED")
+    # A lenient schema: the grammar accepts what jsonschema rejects, and that is said.
+    loose = json_file(tmp_path, {"type": "string", "format": "email", "maxLength": 5}, "s.json")
+    target = demo.load_target(_demo_args("--schema", loose, "--lenient"))
+    lines, ok = demo.check_output('"abc@example.org"', target)
+    assert not ok
+    assert lines[0].startswith("accepted by the grammar: yes")
+    assert lines[2].startswith("jsonschema: INVALID at /: ")
+    assert "disagree" in lines[3]
+    assert target.prompt.startswith("Reply with a JSON value valid under this JSON schema")
+
+
+def test_demo_grammar_targets(tmp_path):
+    from xgram import demo
+
+    target = demo.load_target(_demo_args("--grammar", "json"))
+    assert target.name == "builtin JSON grammar" and target.is_json and target.schema is None
+    assert demo.check_output("[1, 2]", target) == (
+        ["accepted by the grammar: yes", "json.loads: ok"],
+        True,
+    )
+    target = demo.load_target(_demo_args("--grammar", rel(GRAMMARS / "list.ebnf")))
+    assert not target.is_json and target.prompt == demo.DEFAULT_PROMPT
+    with pytest.raises(ValueError, match="cannot read"):
+        demo.load_target(_demo_args("--grammar", "no/such.ebnf"))
+    bad = grammar_file(tmp_path, BAD_SCHEMA, "bad.schema.json")
+    with pytest.raises(ValueError, match=r"'type' at /properties/a"):
+        demo.load_target(_demo_args("--schema", bad))
+    with pytest.raises(ValueError, match="not a JSON file"):
+        demo.load_target(_demo_args("--schema", rel(GRAMMARS / "list.ebnf")))
+    proc = run("demo", "--schema", "s.json", "--grammar", "json")
+    assert proc.returncode == 2 and "not allowed with" in err(proc)
+
+
+def test_demo_bad_schema_fails_before_loading_the_model(tmp_path):
+    from xgram import demo
+
+    if demo.missing_requirements():
+        pytest.skip("the demo's requirements are not installed")
+    bad = grammar_file(tmp_path, BAD_SCHEMA, "bad.schema.json")
+    proc = run("demo", "--schema", bad)
+    assert proc.returncode == 2
+    assert out(proc) == ""
+    assert err(proc).startswith(f"xgram demo: {bad}: 'type' at /properties/a: ")

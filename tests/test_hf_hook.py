@@ -231,7 +231,7 @@ _DEMO_READY = all(
 def test_real_demo_end_to_end() -> None:
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
     result = subprocess.run(
-        [sys.executable, "-m", "xgram", "demo", "--max-new-tokens", "64"],
+        [sys.executable, "-m", "xgram", "demo"],  # the bundled person schema
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -239,5 +239,8 @@ def test_real_demo_end_to_end() -> None:
         timeout=900,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "grammar: JSON schema person.schema.json" in result.stdout
     assert "accepted by the grammar: yes" in result.stdout
     assert "json.loads: ok" in result.stdout
+    if importlib.util.find_spec("jsonschema") is not None:
+        assert "jsonschema: valid under the schema" in result.stdout

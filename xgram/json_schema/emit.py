@@ -34,6 +34,8 @@ from .values import canonical, is_number, to_decimal
 MAX_COUNT_STATES = 64
 MAX_UNIQUE_DOMAIN = 5
 MAX_ANY_ORDER_REQUIRED = 8
+MAX_COUNT_BOUND = 1 << 20  # the largest repetition bound the grammar takes
+MAX_FREE_DEPTH = 16  # nesting of unconstrained values with a fixed indent
 
 
 def _regex_escape(text: str) -> str:
@@ -93,6 +95,25 @@ def _class_char(ch: str) -> str:
     return ch
 
 
+@lru_cache(maxsize=1)
+def _counted_char_expr() -> str:
+    """One character of a JSON string in every spelling, as an EBNF expression.
+
+    A surrogate pair written as two ``\\u`` escapes is one character here, which
+    ``minLength``/``maxLength`` need; the expression is large, so only
+    length-bounded strings use it.
+    """
+    return _core.regex_to_json_string("[\\s\\S]", False, True, 0, -1)[0]
+
+
+def _any_char_expr() -> str:
+    """One unit of free JSON string text: ECMA-404's character or escape (small automaton)."""
+    return FREE_CHAR
+
+
+FREE_CHAR = '[^"\\\\\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})'
+
+
 @lru_cache(maxsize=1024)
 def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     """EBNF for a JSON string literal whose value is none of ``words``.
@@ -104,6 +125,7 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     """
     if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
         return None
+    any_char = _any_char_expr()
     trie: Dict[str, Any] = {}
     for w in words:
         node = trie
@@ -118,9 +140,9 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
         chars = sorted(c for c in node if c)
         if chars:
             cls = "".join(_class_char(c) for c in chars)
-            alts.append(f'([^\\x00-\\x1F"\\\\{cls}] | json_required_escape) json_char*')
+            alts.append(f'([^\\x00-\\x1F"\\\\{cls}] | json_required_escape) ({any_char})*')
         else:
-            alts.append("json_char+")
+            alts.append(f"({any_char})+")
         for c in chars:
             alts.append(f"{ebnf_literal(c)} {walk(node[c])}")
         return "(" + " | ".join(alts) + ")"
@@ -169,6 +191,10 @@ class Emitter:
         self._numbers: Dict[Any, Optional[str]] = {}
         self._strings: Dict[Any, Optional[str]] = {}
         self.uses_any_value = False
+        self._free_base: Optional[int] = None
+        # One JSON string character, every spelling (free text accepts all escapes).
+        self.char_expr = _any_char_expr()
+        self.counted_char_expr = _counted_char_expr()
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -180,7 +206,9 @@ class Emitter:
         return self._layouts[depth]
 
     def fresh(self, hint: str) -> str:
-        clean = "".join(ch if ch.isalnum() else "_" for ch in hint)[:24].strip("_") or "v"
+        clean = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in hint)[:24].strip("_") or "v"
+        if clean[0].isdigit():
+            clean = "v" + clean
         return f"{clean}_{next(self._counter)}"
 
     def add_rule(self, hint: str, body: str) -> str:
@@ -207,9 +235,11 @@ class Emitter:
 
     def value(self, sub: Sub, depth: int, hint: str = "value") -> Optional[str]:
         """The rule name for values of ``sub`` at ``depth``, or None when there are none."""
-        if sub == TRUE_SUB and self.indent is None:
-            self.uses_any_value = True
-            return "json_value"
+        if sub == TRUE_SUB:
+            if self.indent is None:
+                self.uses_any_value = True
+                return "json_value"
+            return self.free_value_at(depth)
         key = self.sub_key(sub, depth)
         if key in self._memo:
             return self._memo[key]
@@ -236,6 +266,34 @@ class Emitter:
         self._bodies[body] = name
         self.rules[name] = body
         return name
+
+    def free_value_at(self, depth: int) -> str:
+        """Any JSON value laid out with the fixed indent, starting at ``depth``.
+
+        Each depth needs its own rules; nesting is cut at MAX_FREE_DEPTH levels
+        below the first free value (deeper values are refused, never mis-indented).
+        """
+        name = f"free_value_d{depth}"
+        if name in self.rules:
+            return name
+        self.rules[name] = ""
+        scalars = '"null" | "true" | "false" | json_number | json_string'
+        self.uses_any_value = True
+        if depth >= self._free_floor(depth) + MAX_FREE_DEPTH:
+            self.rules[name] = scalars
+            return name
+        lay = self.layout(depth)
+        inner = self.free_value_at(depth + 1)
+        member = f"json_string {lay.key_sep} {inner}"
+        array = f"{lay.open_array} {inner} ({lay.item_sep} {inner})* {lay.close_array} | {lay.empty_array}"
+        obj = f"{lay.open_object} {member} ({lay.item_sep} {member})* {lay.close_object} | {lay.empty_object}"
+        self.rules[name] = f"{scalars} | {array} | {obj}"
+        return name
+
+    def _free_floor(self, depth: int) -> int:
+        if self._free_base is None:
+            self._free_base = depth
+        return self._free_base
 
     def conj(self, c: Conj, depth: int, hint: str) -> Optional[str]:
         if c.consts is not None:
@@ -294,7 +352,8 @@ class Emitter:
         pointer = c.origin.get("minimum") or c.origin.get("maximum") or c.origin.get("multipleOf", "")
         if c.not_integer:
             self.norm.relax("type", pointer, "'not integer' (a number with a fraction) is not supported")
-            return None
+            c = c.copy()
+            c.not_integer = False
         kwargs: Dict[str, Any] = {}
         if c.lower is not None:
             kwargs["exclusive_minimum" if c.lower[1] else "minimum"] = c.lower[0]
@@ -316,7 +375,13 @@ class Emitter:
             return None
         except Inexpressible as e:
             self.norm.relax(e.keyword, c.origin.get(e.keyword, pointer), e.message)
-            return None
+            # lenient: drop multipleOf, then the bounds
+            relaxed = c.copy()
+            if relaxed.multiple_of:
+                relaxed.multiple_of = []
+            else:
+                relaxed.lower = relaxed.upper = None
+            return self.number(relaxed, [], hint)
         prefix = self.fresh("num")
         expr = g.expr.replace(_NUM_PREFIX, prefix)
         for name, body in g.rules:
@@ -376,10 +441,17 @@ class Emitter:
         if not regexes:
             if lo == 0 and hi is None:
                 return "json_string"
-            if hi is not None and hi > (1 << 20):
+            if hi is not None and hi > MAX_COUNT_BOUND:
+                self.norm.relax("maxLength", c.origin.get("maxLength", ""),
+                                f"maxLength above {MAX_COUNT_BOUND} is not supported")
                 hi = None
+            if lo > MAX_COUNT_BOUND:
+                raise SchemaError(f"minLength above {MAX_COUNT_BOUND} is not supported", "minLength",
+                                  c.origin.get("minLength", ""))
             bound = f"{{{lo},{'' if hi is None else hi}}}"
-            return f'("\\"" json_char{bound} "\\"")'
+            # The character expression is inlined in the repetition: a rule call per
+            # character would make every multi-character token cross a rule end.
+            return self.add_rule("string", f'"\\"" ({self.counted_char_expr}){bound} "\\""')
         if len(regexes) > 1:
             keyword, ptr = regexes[1][2], regexes[1][3]
             self.norm.relax(keyword, ptr, f"a string constrained by both {regexes[0][2]} and {keyword} is not supported")
@@ -403,7 +475,7 @@ class Emitter:
         lo, hi = c.min_items, c.max_items
         if hi is not None and lo > hi:
             return None
-        if self.strict_mode and c.items == TRUE_SUB and c.prefix:
+        if self.strict_mode and c.items == TRUE_SUB and c.prefix and not c.all_items_evaluated:
             items_sub: Optional[Sub] = None
         else:
             items_sub = c.items
@@ -522,9 +594,8 @@ class Emitter:
         domain = self.finite_domain(c.items)
         if domain is None or len(domain) > MAX_UNIQUE_DOMAIN:
             self.norm.relax("uniqueItems", ptr, "uniqueItems is only supported when the items are a small finite set")
-            domain = None
-        if domain is None:
-            return None
+            item = self.value(c.items, depth + 1, "item")
+            return self.array_body(lay, lo, hi, [], item)
         forms = []
         top = len(domain) if hi is None else min(hi, len(domain))
         for n in range(lo, top + 1):
@@ -714,7 +785,9 @@ class Emitter:
 
     def extra_member(self, c: Conj, declared: List[str], lay: Layout, depth: int, hint: str) -> Optional[str]:
         """A `key: value` member for keys not declared in `properties`, or None."""
-        if self.strict_mode and c.additional == TRUE_SUB and not c.pattern_properties:
+        # strict_mode (XGrammar's): no additionalProperties keyword means none allowed
+        strict_closed = self.strict_mode and c.additional == TRUE_SUB and not c.all_props_evaluated
+        if strict_closed and not c.pattern_properties:
             return None
         key_forms: List[Tuple[str, Sub]] = []  # (key regex, value schema)
         pp_ptr = c.origin.get("patternProperties", "")
@@ -725,7 +798,7 @@ class Emitter:
             key_forms.append((p, s))
         if len(key_forms) > 1 and len({tuple(id(x[0]) for x in s) for _, s in key_forms}) > 1:
             self.norm.relax("patternProperties", pp_ptr, "several patternProperties with different schemas")
-        additional_values = self.norm.normalize_sub(c.additional)
+        additional_values = [] if strict_closed else self.norm.normalize_sub(c.additional)
         universal = any(p in ("", ".*", "^.*$", ".*$", "^.*", "[\\s\\S]*") for p, _ in key_forms)
         parts = []
         if additional_values and not universal:
@@ -802,12 +875,13 @@ def _either(a: Optional[str], b: Optional[str]) -> Optional[str]:
 
 def base_rules(emitter: Emitter) -> Dict[str, str]:
     """Shared helper rules every schema grammar may use."""
-    any_char = _core.regex_to_json_string("[\\s\\S]", False, True, 0, -1)[0]
+    any_char = emitter.char_expr
     required_escape = _core.regex_to_json_string('[\\x00-\\x1F"\\\\/]', False, False, 0, -1)[0]
     rules = {
         "json_required_escape": required_escape,
-        "json_char": any_char,
-        "json_string": '"\\"" json_char* "\\""',
+        "json_string": f'"\\"" ({any_char})* "\\""',
+        "json_chars": f"({any_char})*",
+        "json_chars1": f"({any_char})+",
     }
     if emitter.any_whitespace:
         rules["ws"] = f"[ \\t\\n\\r]{{0,{emitter.max_ws}}}"

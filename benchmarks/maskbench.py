@@ -1,0 +1,1069 @@
+"""MaskBench on local data: JSON Schema coverage, per-token mask time and compile time.
+
+Reproduces MaskBench (``guidance-ai/jsonschemabench``, ``maskbench/``) for
+xgram, XGrammar and llguidance on the JSONSchemaBench MaskBench records in
+``<work>/shared/schemas/jsonschemabench-maskbench/*.jsonl.gz`` (one record per
+line: ``{id, subset, description, meta, schema, tests: [{description, valid,
+data, ...}]}``).
+
+Method (as MaskBench's ``runner.py``, with the differences noted):
+
+* Sample: ``--num-schemas`` records (default 200) drawn uniformly with
+  ``random.Random(--seed)`` from all records of all files that have at least
+  one test instance (optionally only ``--subset``; or exactly the ids of
+  ``--schemas-from``).
+* Engines, one thread each, same tokenizer (Llama-3, 128,256 tokens, from
+  ``<work>/shared/tokenizers/llama3``), set up as ``bench_masks.py`` does:
+
+  - ``xgram``: ``GrammarCompiler(info, max_threads=1, cache_enabled=False)
+    .compile_json_schema(schema, any_whitespace=True, strict_mode=False)``
+    (lazy: mask-cache entries are computed on first use, so they land in the
+    per-token times; ``--xgram-precompute`` computes them all at compile time);
+  - ``xgrammar``: the same call on XGrammar with the schema as a string (this
+    is MaskBench's "XGrammar (compliant)" mode, ``--xgr-compliant``);
+  - ``llguidance``: ``LLMatcher(tok, LLMatcher.grammar_from_json_schema(schema,
+    overrides={"whitespace_flexible": True}))`` (an error state is a compile
+    error).
+
+* Per schema: time the compile (``compile``), and compile + a fresh matcher +
+  its first mask (``first mask``, MaskBench's TTFM).  Then for each test
+  instance: serialise it compactly (``json.dumps(data, separators=(",", ":"),
+  ensure_ascii=False)``; MaskBench uses ``json.dumps`` defaults, i.e. ``", "``
+  and ``": "``), tokenise it with the HF tokenizer (no special tokens), and
+  feed it token by token to a fresh matcher: each step computes the mask and
+  accepts the token, and that pair is the per-token time (MaskBench's
+  ``compute_mask`` + ``commit_token``).  A token is taken only if it is in
+  the mask *and* the matcher accepts it (any disagreement is counted as a
+  mask/accept mismatch); the instance stops at the first refused token.
+  After the last token one more mask is computed (not timed; MaskBench has no
+  such step) and the instance is accepted only if the stop token
+  (``<|end_of_text|>``) is allowed, i.e. the matcher can finish; the engine's
+  own end test (``is_completed()`` / ``is_accepting()``) is cross-checked.
+* Errors per schema: compile error (exception, or llguidance error state),
+  timeout (``--timeout`` seconds for the compile and all instances), crash
+  (the worker died, e.g. a segfault), validation error (a valid instance
+  refused), invalidation error (an invalid instance accepted), matcher
+  exception.  A schema passes if it compiled, did not time out or crash, and
+  had no validation or invalidation error and no matcher exception.
+* Isolation: each engine runs in its own worker process (``multiprocessing``,
+  spawn), one schema at a time; on a timeout the worker is killed and
+  restarted, a crashed worker is restarted.  The engines take turns schema by
+  schema, never two at once, so drift on a shared machine hits all of them
+  alike.  Each worker's address space is capped at ``--mem-limit-gb``.
+* Statistics: the per-token times of every measured token of every schema
+  that compiled (failing schemas included, as in MaskBench); compile and
+  first-mask times over the schemas that compiled.  Ratios xgram / peer are
+  given over all schemas and over the schemas both engines compiled.
+
+Absolute numbers drift on a shared 2-core machine: compare ratios from one
+run.  ``bench_masks.py`` is not imported: it imports every engine (and torch)
+at module level, and each worker here must load only its own engine.
+
+Run from the repository root::
+
+    python benchmarks/maskbench.py                                  # 200 schemas, 3 engines
+    python benchmarks/maskbench.py --engines xgrammar,llguidance --num-schemas 200
+    python benchmarks/maskbench.py --num-schemas 20 --json /tmp/mb.json
+    python benchmarks/maskbench.py --load /tmp/mb.json --list-failures xgram
+    python benchmarks/maskbench.py --schemas-from ids.txt --engines xgram   # rerun ids
+    python benchmarks/maskbench.py --subset Github_hard,Kubernetes --num-schemas 50
+"""
+
+from __future__ import annotations
+
+import os
+
+# One thread everywhere; set before any engine, torch or tokenizers starts a pool
+# (spawned workers inherit the environment).
+for _var, _val in (
+    ("OMP_NUM_THREADS", "1"),
+    ("MKL_NUM_THREADS", "1"),
+    ("RAYON_NUM_THREADS", "1"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+):
+    os.environ.setdefault(_var, _val)
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import gzip  # noqa: E402
+import json  # noqa: E402
+import multiprocessing as mp  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from multiprocessing.connection import Connection, wait  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Dict, List, Optional, Sequence, Tuple  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SCHEMA_DIR = SHARED / "schemas" / "jsonschemabench-maskbench"
+TOKENIZER_DIR = SHARED / "tokenizers" / "llama3"
+ENGINES = ("xgram", "xgrammar", "llguidance")
+LLG_OVERRIDES = {"whitespace_flexible": True}
+INIT_TIMEOUT_S = 600.0
+
+Result = Dict[str, Any]
+Test = Tuple[bool, List[int]]
+
+
+# ----------------------------------------------------------------------------
+# engines (run inside the worker processes only)
+
+
+class EngineBase:
+    """One engine in a worker: compile a schema, then run fresh matchers on it."""
+
+    name = ""
+
+    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
+        self.vocab_size = len(hf_tok)
+        self.eos = int(hf_tok.eos_token_id)
+        self.row: np.ndarray = np.zeros(0, np.int32)
+
+    def info(self) -> Dict[str, Any]:
+        return {"engine": self.name, "vocab_size": self.vocab_size, "eos": self.eos}
+
+    def compile(self, schema: Any) -> None:
+        raise NotImplementedError
+
+    def new_matcher(self) -> None:
+        raise NotImplementedError
+
+    def fill(self) -> None:
+        raise NotImplementedError
+
+    def accept(self, token: int) -> bool:
+        raise NotImplementedError
+
+    def can_end(self) -> Optional[bool]:
+        """The engine's own "may stop here" answer (after a fill), if it has one."""
+        return None
+
+    def reason(self) -> str:
+        """Why the last token was refused, when the engine says (llguidance)."""
+        return ""
+
+    def drop(self) -> None:
+        raise NotImplementedError
+
+    def allowed(self, token: int) -> bool:
+        return bool((int(self.row[token >> 5]) >> (token & 31)) & 1)
+
+
+class XgramEngine(EngineBase):
+    name = "xgram"
+
+    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
+        super().__init__(hf_tok, options)
+        sys.path.insert(0, str(REPO_ROOT))
+        import xgram
+
+        if not hasattr(xgram.GrammarCompiler, "compile_json_schema"):
+            raise AttributeError(
+                "xgram.GrammarCompiler has no compile_json_schema (JSON Schema front-end missing)"
+            )
+        self.xg = xgram
+        self.tok_info = xgram.TokenizerInfo.from_huggingface(hf_tok)
+        self.precompute = bool(options.get("xgram_precompute"))
+        self.compiler = xgram.GrammarCompiler(
+            self.tok_info, max_threads=1, cache_enabled=False, precompute=self.precompute
+        )
+        self.bm = np.zeros(xgram.get_bitmask_shape(1, self.tok_info.vocab_size), np.int32)
+        self.row = self.bm[0]
+        self.compiled: Any = None
+        self.m: Any = None
+
+    def info(self) -> Dict[str, Any]:
+        return {
+            **super().info(),
+            "version": getattr(self.xg, "__version__", "?"),
+            "precompute": self.precompute,
+            "engine_vocab_size": self.tok_info.vocab_size,
+            "stop_token_ids": list(self.tok_info.stop_token_ids),
+        }
+
+    def compile(self, schema: Any) -> None:
+        self.compiled = self.compiler.compile_json_schema(
+            schema, any_whitespace=True, strict_mode=False
+        )
+
+    def new_matcher(self) -> None:
+        self.m = self.xg.GrammarMatcher(self.compiled)
+
+    def fill(self) -> None:
+        self.m.fill_next_token_bitmask(self.bm)
+
+    def accept(self, token: int) -> bool:
+        return bool(self.m.accept_token(token))
+
+    def can_end(self) -> Optional[bool]:
+        return bool(self.m.is_completed())
+
+    def drop(self) -> None:
+        self.compiled = self.m = None
+
+
+class XgrammarEngine(EngineBase):
+    name = "xgrammar"
+
+    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
+        super().__init__(hf_tok, options)
+        import xgrammar
+
+        self.xgr = xgrammar
+        self.tok_info = xgrammar.TokenizerInfo.from_huggingface(hf_tok, vocab_size=self.vocab_size)
+        self.compiler = xgrammar.GrammarCompiler(self.tok_info, max_threads=1, cache_enabled=False)
+        self.bm = xgrammar.allocate_token_bitmask(1, self.tok_info.vocab_size)
+        self.row = self.bm.numpy()[0]
+        self.compiled: Any = None
+        self.m: Any = None
+
+    def info(self) -> Dict[str, Any]:
+        return {
+            **super().info(),
+            "version": _version("xgrammar"),
+            "engine_vocab_size": self.tok_info.vocab_size,
+            "stop_token_ids": list(self.tok_info.stop_token_ids),
+        }
+
+    def compile(self, schema: Any) -> None:
+        text = schema if isinstance(schema, str) else json.dumps(schema)
+        self.compiled = self.compiler.compile_json_schema(
+            text, any_whitespace=True, strict_mode=False
+        )
+
+    def new_matcher(self) -> None:
+        self.m = self.xgr.GrammarMatcher(self.compiled)
+
+    def fill(self) -> None:
+        self.m.fill_next_token_bitmask(self.bm)
+
+    def accept(self, token: int) -> bool:
+        return bool(self.m.accept_token(token))
+
+    def can_end(self) -> Optional[bool]:
+        return bool(self.m.is_completed())
+
+    def drop(self) -> None:
+        self.compiled = self.m = None
+
+
+class LlguidanceEngine(EngineBase):
+    name = "llguidance"
+
+    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
+        super().__init__(hf_tok, options)
+        import llguidance
+        import llguidance.hf
+        import llguidance.numpy
+
+        self.llg = llguidance
+        self.tok = llguidance.hf.from_tokenizer(hf_tok, n_vocab=self.vocab_size)
+        self.bm = llguidance.numpy.allocate_token_bitmask(1, self.vocab_size)
+        self.row = self.bm[0]
+        self.ptr, self.nbytes = self.row.ctypes.data, self.row.size * self.row.itemsize
+        self.template: Any = None
+        self.m: Any = None
+
+    def info(self) -> Dict[str, Any]:
+        return {**super().info(), "version": self.llg.__version__, "overrides": LLG_OVERRIDES}
+
+    def compile(self, schema: Any) -> None:
+        grammar = self.llg.LLMatcher.grammar_from_json_schema(
+            schema,
+            overrides=LLG_OVERRIDES,  # type: ignore[arg-type]
+        )
+        m = self.llg.LLMatcher(self.tok, grammar, log_level=0)
+        if m.is_error():
+            raise RuntimeError(m.get_error())
+        self.template = m
+
+    def new_matcher(self) -> None:
+        self.m = self.template.deep_copy()
+
+    def fill(self) -> None:
+        self.m.unsafe_compute_mask_ptr(self.ptr, self.nbytes)
+
+    def accept(self, token: int) -> bool:
+        return bool(self.m.consume_token(token)) and not self.m.is_error()
+
+    def can_end(self) -> Optional[bool]:
+        return bool(self.m.is_accepting())
+
+    def reason(self) -> str:
+        return self.m.get_error() if self.m is not None and self.m.is_error() else ""
+
+    def drop(self) -> None:
+        self.template = self.m = None
+
+
+ENGINE_CLASSES = {"xgram": XgramEngine, "xgrammar": XgrammarEngine, "llguidance": LlguidanceEngine}
+
+
+def _short(ex: BaseException, limit: int = 500) -> str:
+    text = str(ex).strip()
+    first = text.splitlines()[0] if text else ""
+    more = " [...]" if len(text.splitlines()) > 1 else ""
+    return f"{type(ex).__name__}: {first[:limit]}{more}"
+
+
+def run_schema(eng: EngineBase, schema: Any, tests: Sequence[Test], conn: Connection) -> Result:
+    """Compile one schema and run all its instances (inside a worker)."""
+    res: Result = {
+        "compile_ms": None,
+        "ttfm_ms": None,
+        "compile_error": None,
+        "instances": [],
+        "times_us": [],
+        "mismatches": [],
+    }
+    times: List[float] = res["times_us"]
+    now = time.perf_counter_ns
+    gc.collect()
+    try:
+        t0 = now()
+        eng.compile(schema)
+        t1 = now()
+        eng.new_matcher()
+        eng.fill()
+        t2 = now()
+    except Exception as ex:
+        res["compile_error"] = _short(ex)
+        eng.drop()
+        return res
+    res["compile_ms"] = (t1 - t0) / 1e6
+    res["ttfm_ms"] = (t2 - t0) / 1e6
+    conn.send(("compiled", res["compile_ms"]))
+    for k, (valid, ids) in enumerate(tests):
+        inst: Dict[str, Any] = {"valid": valid, "tokens": len(ids), "accepted": False}
+        gc.disable()
+        try:
+            eng.new_matcher()
+            refused = False
+            for i, t in enumerate(ids):
+                a = now()
+                eng.fill()
+                acc = eng.accept(t)
+                b = now()
+                times.append((b - a) / 1e3)
+                bit = eng.allowed(t)
+                if acc != bit:
+                    res["mismatches"].append(
+                        f"test #{k} token #{i} ({t}): mask bit {int(bit)}, accept {acc}"
+                    )
+                if not (acc and bit):
+                    inst["at"] = i
+                    why = eng.reason() or (
+                        "not in the mask" if not bit else "accept_token returned False"
+                    )
+                    inst["why"] = why.strip().splitlines()[0][:300] if why.strip() else why
+                    refused = True
+                    break
+            if not refused:
+                eng.fill()
+                end = eng.allowed(eng.eos)
+                api = eng.can_end()
+                if api is not None and api != end:
+                    res["mismatches"].append(
+                        f"test #{k} end: stop token bit {int(end)}, engine says can end {api}"
+                    )
+                if not end:
+                    inst["at"] = len(ids)
+                    inst["why"] = "stop token not allowed after the last token"
+                inst["accepted"] = end
+        except Exception as ex:
+            inst["exception"] = _short(ex, 300)
+        finally:
+            gc.enable()
+        res["instances"].append(inst)
+    eng.drop()
+    return res
+
+
+def _worker_main(
+    engine: str, tokenizer_dir: str, conn: Connection, mem_limit_gb: float, options: Dict[str, Any]
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if mem_limit_gb > 0:
+        import resource
+
+        limit = int(mem_limit_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        import transformers
+
+        hf_tok = transformers.AutoTokenizer.from_pretrained(tokenizer_dir)
+        eng = ENGINE_CLASSES[engine](hf_tok, options)
+        info = eng.info()
+    except BaseException as ex:
+        conn.send(("init_error", _short(ex)))
+        return
+    conn.send(("ready", info))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg[0] != "run":
+            return
+        conn.send(("result", run_schema(eng, msg[1], msg[2], conn)))
+
+
+# ----------------------------------------------------------------------------
+# worker handling (parent)
+
+
+class Worker:
+    """A restartable worker process for one engine."""
+
+    def __init__(self, engine: str, args: argparse.Namespace) -> None:
+        self.engine = engine
+        self.args = args
+        self.ctx = mp.get_context("spawn")
+        self.proc: Any = None
+        self.conn: Optional[Connection] = None
+        self.info: Dict[str, Any] = {}
+        self.restarts = 0
+
+    def start(self) -> Optional[str]:
+        """Start the worker; an error message if the engine cannot be set up."""
+        parent, child = self.ctx.Pipe()
+        self.proc = self.ctx.Process(
+            target=_worker_main,
+            args=(
+                self.engine,
+                str(self.args.tokenizer),
+                child,
+                self.args.mem_limit_gb,
+                {"xgram_precompute": self.args.xgram_precompute},
+            ),
+            name=f"maskbench-{self.engine}",
+            daemon=True,
+        )
+        self.proc.start()
+        child.close()
+        self.conn = parent
+        if not parent.poll(INIT_TIMEOUT_S):
+            self.kill()
+            return f"worker did not start within {INIT_TIMEOUT_S:.0f} s"
+        try:
+            kind, payload = parent.recv()
+        except (EOFError, OSError):
+            code = self.proc.exitcode
+            self.kill()
+            return f"worker died while starting ({_exit_text(code)})"
+        if kind != "ready":
+            self.kill()
+            return str(payload)
+        self.info = payload
+        return None
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            if self.proc.is_alive():
+                self.proc.kill()
+            self.proc.join(10)
+        if self.conn is not None:
+            self.conn.close()
+        self.proc = self.conn = None
+
+    def run(self, schema: Any, tests: Sequence[Test], timeout: float) -> Result:
+        if self.proc is None or not self.proc.is_alive():
+            if self.proc is not None:
+                self.kill()
+            err = self.start()
+            self.restarts += 1
+            if err is not None:
+                return {"status": "crash", "error": f"worker restart failed: {err}"}
+        assert self.conn is not None and self.proc is not None
+        t_start = time.monotonic()
+        self.conn.send(("run", schema, list(tests)))
+        deadline = t_start + timeout
+        phase, compile_ms = "compile", None
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                return {
+                    "status": "timeout",
+                    "error": f"timeout ({timeout:g} s) during {phase}",
+                    "compile_ms": compile_ms,
+                }
+            ready = wait([self.conn, self.proc.sentinel], left)
+            if self.conn in ready:
+                try:
+                    kind, payload = self.conn.recv()
+                except (EOFError, OSError):
+                    ready = [self.proc.sentinel]
+                else:
+                    if kind == "compiled":
+                        phase, compile_ms = "matching", payload
+                        continue
+                    payload["wall_s"] = time.monotonic() - t_start
+                    return payload
+            if self.proc.sentinel in ready:
+                self.proc.join(10)
+                code = self.proc.exitcode
+                self.kill()
+                return {
+                    "status": "crash",
+                    "error": f"worker died during {phase} ({_exit_text(code)})",
+                    "compile_ms": compile_ms,
+                }
+
+
+def _exit_text(code: Optional[int]) -> str:
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+# ----------------------------------------------------------------------------
+# data
+
+
+@dataclass
+class Record:
+    id: str
+    subset: str
+    schema: Any
+    tests: List[Dict[str, Any]]
+    token_ids: List[List[int]]
+
+
+def _data_files() -> List[Path]:
+    files = sorted(SCHEMA_DIR.glob("*.jsonl.gz"))
+    if not files:
+        raise SystemExit(f"no *.jsonl.gz under {SCHEMA_DIR}")
+    return files
+
+
+def _has_tests(rec: Dict[str, Any]) -> bool:
+    tests = rec.get("tests")
+    return isinstance(tests, list) and any(isinstance(t, dict) and "data" in t for t in tests)
+
+
+def _read_ids(path: str) -> List[str]:
+    """Ids from a ``--json`` output, or one per line (first word; ``#`` comments)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and "sample" in doc:
+        return [s["id"] for s in doc["sample"]]
+    ids = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            ids.append(line.split()[0])
+    return ids
+
+
+def load_sample(args: argparse.Namespace) -> List[Dict[str, Any]]:
+    """The sampled records (parsed), in sample order."""
+    subsets = set(args.subset.split(",")) if args.subset else None
+    wanted = _read_ids(args.schemas_from) if args.schemas_from else None
+    eligible: List[Tuple[int, int, str]] = []  # (file index, line number, id)
+    files = _data_files()
+    for fi, path in enumerate(files):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for ln, line in enumerate(fh):
+                rec = json.loads(line)
+                if subsets is not None and rec.get("subset") not in subsets:
+                    continue
+                if _has_tests(rec):
+                    eligible.append((fi, ln, rec["id"]))
+    if wanted is not None:
+        pos = {rid: k for k, (_, _, rid) in enumerate(eligible)}
+        missing = [w for w in wanted if w not in pos]
+        if missing:
+            print(
+                f"warning: {len(missing)} requested id(s) not found: {missing[:5]}", file=sys.stderr
+            )
+        chosen = [eligible[pos[w]] for w in dict.fromkeys(wanted) if w in pos]
+    else:
+        n = min(args.num_schemas, len(eligible))
+        chosen = [eligible[k] for k in random.Random(args.seed).sample(range(len(eligible)), n)]
+    by_file: Dict[int, Dict[int, int]] = defaultdict(dict)
+    for order, (fi, ln, _) in enumerate(chosen):
+        by_file[fi][ln] = order
+    out: List[Optional[Dict[str, Any]]] = [None] * len(chosen)
+    for fi, lines in by_file.items():
+        with gzip.open(files[fi], "rt", encoding="utf-8") as fh:
+            for ln, line in enumerate(fh):
+                if ln in lines:
+                    out[lines[ln]] = json.loads(line)
+    print(f"{len(eligible)} records with tests; sampled {len(chosen)}", file=sys.stderr)
+    return [r for r in out if r is not None]
+
+
+def prepare(raw: List[Dict[str, Any]], hf_tok: Any) -> List[Record]:
+    recs = []
+    for r in raw:
+        tests = [t for t in r["tests"] if isinstance(t, dict) and "data" in t]
+        ids = [
+            hf_tok.encode(
+                json.dumps(t["data"], separators=(",", ":"), ensure_ascii=False),
+                add_special_tokens=False,
+            )
+            for t in tests
+        ]
+        recs.append(Record(r["id"], r.get("subset", "?"), r["schema"], tests, ids))
+    return recs
+
+
+# ----------------------------------------------------------------------------
+# results
+
+
+def finish(res: Result, rec: Record, hf_tok: Any) -> Result:
+    """Classify one engine's result on one schema; add failure details."""
+    if "status" in res:  # timeout / crash, from the parent
+        return res
+    if res["compile_error"] is not None:
+        res["status"] = "compile_error"
+        res["error"] = res["compile_error"]
+        return res
+    val = inval = exc = 0
+    failures: List[Dict[str, Any]] = []
+    for k, inst in enumerate(res["instances"]):
+        kind = None
+        if "exception" in inst:
+            exc += 1
+            kind = "exception"
+        elif inst["valid"] and not inst["accepted"]:
+            val += 1
+            kind = "validation"
+        elif not inst["valid"] and inst["accepted"]:
+            inval += 1
+            kind = "invalidation"
+        if kind is None:
+            continue
+        test = rec.tests[k]
+        ids = rec.token_ids[k]
+        f: Dict[str, Any] = {"test": k, "kind": kind, "tokens": len(ids)}
+        if kind == "exception":
+            f["message"] = inst["exception"]
+        elif kind == "validation":
+            at = inst.get("at", len(ids))
+            f["message"] = inst.get("why", "")
+            f["at"] = at
+            f["context"] = hf_tok.decode(ids[max(0, at - 12) : at])
+            f["token"] = hf_tok.decode(ids[at : at + 1])
+        else:
+            err = str(test.get("rust_error") or test.get("python_error") or "")
+            f["message"] = "invalid instance accepted"
+            f["expected_error"] = err.splitlines()[0][:200] if err else ""
+            f["description"] = str(test.get("description", ""))[:120]
+        f["data"] = json.dumps(test["data"], separators=(",", ":"), ensure_ascii=False)[:300]
+        failures.append(f)
+    res["validation_errors"] = val
+    res["invalidation_errors"] = inval
+    res["exceptions"] = exc
+    res["failures"] = failures
+    res["status"] = "pass" if not failures else "fail"
+    return res
+
+
+def _pct(a: np.ndarray, q: float) -> Optional[float]:
+    return float(np.percentile(a, q)) if a.size else None
+
+
+def summarize(results: Dict[str, Result], ids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    sel = [results[i] for i in (ids if ids is not None else results) if i in results]
+    st = Counter(r["status"] for r in sel)
+    times = np.asarray([t for r in sel for t in r.get("times_us", [])], dtype=np.float64)
+    # Compile times of every schema that compiled, also those that then timed out.
+    comp = np.asarray(
+        [r["compile_ms"] for r in sel if r.get("compile_ms") is not None], dtype=np.float64
+    )
+    ttfm = np.asarray([r["ttfm_ms"] for r in sel if r.get("ttfm_ms") is not None], np.float64)
+    s: Dict[str, Any] = {
+        "schemas": len(sel),
+        "pass": st["pass"],
+        "compile_error": st["compile_error"],
+        "timeout": st["timeout"],
+        "crash": st["crash"],
+        "val_schemas": sum(1 for r in sel if r.get("validation_errors")),
+        "val_instances": sum(r.get("validation_errors", 0) for r in sel),
+        "inval_schemas": sum(1 for r in sel if r.get("invalidation_errors")),
+        "inval_instances": sum(r.get("invalidation_errors", 0) for r in sel),
+        "exceptions": sum(r.get("exceptions", 0) for r in sel),
+        "mismatches": sum(len(r.get("mismatches", [])) for r in sel),
+        "tokens": int(times.size),
+        "mask_mean": float(times.mean()) if times.size else None,
+        "compiled": int(comp.size),
+        "compile_mean": float(comp.mean()) if comp.size else None,
+        "ttfm_mean": float(ttfm.mean()) if ttfm.size else None,
+    }
+    for q in (50, 90, 99, 99.9):
+        s[f"mask_p{q:g}"] = _pct(times, q)
+    s["mask_max"] = float(times.max()) if times.size else None
+    for q in (50, 90, 99):
+        s[f"compile_p{q}"] = _pct(comp, q)
+        s[f"ttfm_p{q}"] = _pct(ttfm, q)
+    s["compile_max"] = float(comp.max()) if comp.size else None
+    s["ttfm_max"] = float(ttfm.max()) if ttfm.size else None
+    return s
+
+
+def _f(v: Optional[float], digits: int = 1) -> str:
+    return "-" if v is None else f"{v:,.{digits}f}"
+
+
+def _ratio(a: Optional[float], b: Optional[float]) -> str:
+    if a is None or b is None or b == 0:
+        return "n/a"
+    r = a / b
+    return f"{r:.2f}x" if r >= 0.1 else f"{r:.3g}x"
+
+
+ROWS: List[Tuple[str, Any]] = [
+    ("schemas", lambda s: str(s["schemas"])),
+    ("passing", lambda s: str(s["pass"])),
+    ("compile errors", lambda s: str(s["compile_error"])),
+    ("timeouts / crashes", lambda s: f"{s['timeout']} / {s['crash']}"),
+    ("validation errors: schemas (inst.)", lambda s: f"{s['val_schemas']} ({s['val_instances']})"),
+    (
+        "invalidation errors: schemas (inst.)",
+        lambda s: f"{s['inval_schemas']} ({s['inval_instances']})",
+    ),
+    ("matcher exceptions (inst.)", lambda s: str(s["exceptions"])),
+    ("mask/accept mismatches", lambda s: str(s["mismatches"])),
+    ("tokens measured", lambda s: f"{s['tokens']:,}"),
+    ("mask mean µs", lambda s: _f(s["mask_mean"])),
+    ("mask p50 µs", lambda s: _f(s["mask_p50"])),
+    ("mask p90 µs", lambda s: _f(s["mask_p90"])),
+    ("mask p99 µs", lambda s: _f(s["mask_p99"])),
+    ("mask p99.9 µs", lambda s: _f(s["mask_p99.9"])),
+    ("mask max µs", lambda s: _f(s["mask_max"])),
+    ("compiled schemas", lambda s: str(s["compiled"])),
+    ("compile mean ms", lambda s: _f(s["compile_mean"], 2)),
+    ("compile p50 ms", lambda s: _f(s["compile_p50"], 2)),
+    ("compile p90 ms", lambda s: _f(s["compile_p90"], 2)),
+    ("compile p99 ms", lambda s: _f(s["compile_p99"], 2)),
+    ("compile max ms", lambda s: _f(s["compile_max"], 2)),
+    ("first mask mean ms", lambda s: _f(s["ttfm_mean"], 2)),
+    ("first mask p50 ms", lambda s: _f(s["ttfm_p50"], 2)),
+    ("first mask p99 ms", lambda s: _f(s["ttfm_p99"], 2)),
+]
+
+
+def print_table(doc: Dict[str, Any]) -> None:
+    engines = list(doc["engines"])
+    sums: Dict[str, Optional[Dict[str, Any]]] = {}
+    for e in engines:
+        ed = doc["engines"][e]
+        sums[e] = None if ed.get("unavailable") else summarize(ed["schemas"])
+    w0 = max(len(r[0]) for r in ROWS)
+    w = max(10, *(len(e) for e in engines))
+    print("| " + "metric".ljust(w0) + " | " + " | ".join(e.rjust(w) for e in engines) + " |")
+    print("|" + "-" * (w0 + 2) + "|" + "|".join("-" * (w + 1) + ":" for _ in engines) + "|")
+    for label, fn in ROWS:
+        cells = [(fn(sums[e]) if sums[e] is not None else "n/a").rjust(w) for e in engines]
+        print("| " + label.ljust(w0) + " | " + " | ".join(cells) + " |")
+    print_subsets(doc, engines)
+    for e in engines:
+        if doc["engines"][e].get("unavailable"):
+            print(f"\n{e}: unavailable: {doc['engines'][e]['unavailable']}")
+    if "xgram" in sums and sums["xgram"] is not None:
+        x_res = doc["engines"]["xgram"]["schemas"]
+        for peer in engines:
+            if peer == "xgram" or sums[peer] is None:
+                continue
+            p_res = doc["engines"][peer]["schemas"]
+            common = [
+                i
+                for i in x_res
+                if i in p_res
+                and x_res[i].get("ttfm_ms") is not None
+                and p_res[i].get("ttfm_ms") is not None
+            ]
+            a, b = sums["xgram"], sums[peer]
+            ca, cb = summarize(x_res, common), summarize(p_res, common)
+            assert a is not None and b is not None
+            print(
+                f"\nxgram / {peer}: mask mean {_ratio(a['mask_mean'], b['mask_mean'])}, "
+                f"p99 {_ratio(a['mask_p99'], b['mask_p99'])}, "
+                f"compile p50 {_ratio(a['compile_p50'], b['compile_p50'])}"
+                f"   | on the {len(common)} schemas both compiled: "
+                f"mask mean {_ratio(ca['mask_mean'], cb['mask_mean'])}, "
+                f"p99 {_ratio(ca['mask_p99'], cb['mask_p99'])}, "
+                f"compile p50 {_ratio(ca['compile_p50'], cb['compile_p50'])}"
+            )
+
+
+def print_subsets(doc: Dict[str, Any], engines: List[str]) -> None:
+    """Passing schemas per subset and engine."""
+    subset_of = {s["id"]: s["subset"] for s in doc["sample"]}
+    total = Counter(subset_of.values())
+    passed: Dict[str, Counter] = {e: Counter() for e in engines}
+    for e in engines:
+        for sid, r in doc["engines"][e]["schemas"].items():
+            if r["status"] == "pass":
+                passed[e][subset_of.get(sid, "?")] += 1
+    w0 = max(len("subset"), *(len(k) for k in total))
+    w = max(10, *(len(e) for e in engines))
+    print(
+        "\n| "
+        + "subset".ljust(w0)
+        + " | schemas | "
+        + " | ".join(e.rjust(w) for e in engines)
+        + " |"
+    )
+    sep = "|".join("-" * (w + 1) + ":" for _ in engines)
+    print("|" + "-" * (w0 + 2) + "|--------:|" + sep + "|")
+    for sub, n in total.most_common():
+        cells = [
+            (str(passed[e][sub]) if not doc["engines"][e].get("unavailable") else "n/a").rjust(w)
+            for e in engines
+        ]
+        print("| " + sub.ljust(w0) + f" | {n:7d} | " + " | ".join(cells) + " |")
+
+
+_NORMALIZE = [
+    (re.compile(r"#/[^\s:,'\"]*"), "#/…"),  # JSON pointers
+    (re.compile(r"(?<![A-Za-z])\d+(\.\d+)?"), "N"),  # numbers
+    (re.compile(r"\"[^\"]{24,}\"|'[^']{24,}'"), "'…'"),  # long quoted values
+]
+
+
+def _group_key(msg: str) -> str:
+    key = msg.strip().splitlines()[0] if msg.strip() else msg
+    for pat, rep in _NORMALIZE:
+        key = pat.sub(rep, key)
+    return key[:160]
+
+
+def print_failures(doc: Dict[str, Any], engine: str) -> None:
+    ed = doc["engines"].get(engine)
+    if ed is None:
+        print(f"\n## failures of {engine}: engine not in this run")
+        return
+    if ed.get("unavailable"):
+        print(f"\n## failures of {engine}: unavailable ({ed['unavailable']})")
+        return
+    groups: Dict[Tuple[str, str], List[Tuple[str, str]]] = defaultdict(list)
+    failing = 0
+    for sid, r in ed["schemas"].items():
+        if r["status"] == "pass":
+            continue
+        failing += 1
+        if r["status"] in ("compile_error", "timeout", "crash"):
+            groups[(r["status"], _group_key(r.get("error", "")))].append((sid, r.get("error", "")))
+            continue
+        for f in r.get("failures", []):
+            if f["kind"] == "validation":
+                detail = (
+                    f"test #{f['test']}: refused token #{f['at']}/{f['tokens']} "
+                    f"{f['token']!r} after …{f['context']!r}: {f['message']}"
+                )
+                key = _group_key(f["message"])
+            elif f["kind"] == "invalidation":
+                detail = (
+                    f"test #{f['test']} ({f['description']}): expected error: "
+                    f"{f['expected_error']}; data {f['data'][:160]}"
+                )
+                key = f"should fail: {_group_key(f['expected_error'])[:60]}"
+            else:
+                detail = f"test #{f['test']}: {f['message']}"
+                key = _group_key(f["message"])
+            groups[(f["kind"] + " error", key)].append((sid, detail))
+    print(f"\n## failures of {engine}: {failing} of {len(ed['schemas'])} schemas")
+    order = sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1]))
+    for (kind, key), items in order:
+        n_schemas = len({sid for sid, _ in items})
+        print(f"\n[{kind}] {key}   ({n_schemas} schema(s))")
+        for sid, detail in items:
+            print(f"  {sid}: {detail[:400]}")
+
+
+# ----------------------------------------------------------------------------
+
+
+def _version(pkg: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(pkg)
+    except Exception:
+        return "?"
+
+
+def run(args: argparse.Namespace, engines: List[str]) -> Dict[str, Any]:
+    import transformers
+
+    hf_tok = transformers.AutoTokenizer.from_pretrained(str(args.tokenizer))
+    recs = prepare(load_sample(args), hf_tok)
+    comp = Counter(r.subset for r in recs)
+    n_valid = sum(1 for r in recs for t in r.tests if t.get("valid"))
+    n_inst = sum(len(r.tests) for r in recs)
+    n_tok = sum(len(ids) for r in recs for ids in r.token_ids)
+    print(
+        f"sample: {len(recs)} schemas, {n_inst} instances ({n_valid} valid, "
+        f"{n_inst - n_valid} invalid), {n_tok:,} tokens (compact JSON, Llama-3 tokenizer)"
+    )
+    print("by subset: " + ", ".join(f"{k} {v}" for k, v in comp.most_common()))
+    doc: Dict[str, Any] = {
+        "meta": {
+            "argv": sys.argv[1:],
+            "seed": args.seed,
+            "timeout_s": args.timeout,
+            "tokenizer": str(args.tokenizer),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "versions": {
+                "xgrammar": _version("xgrammar"),
+                "llguidance": _version("llguidance"),
+                "transformers": _version("transformers"),
+            },
+        },
+        "sample": [{"id": r.id, "subset": r.subset} for r in recs],
+        "engines": {e: {"info": {}, "unavailable": None, "schemas": {}} for e in engines},
+    }
+    workers: Dict[str, Worker] = {}
+    for e in engines:
+        t0 = time.monotonic()
+        wk = Worker(e, args)
+        err = wk.start()
+        if err is not None:
+            doc["engines"][e]["unavailable"] = err
+            print(f"{e}: unavailable: {err}", file=sys.stderr)
+            continue
+        workers[e] = wk
+        doc["engines"][e]["info"] = wk.info
+        print(f"{e}: worker ready in {time.monotonic() - t0:.1f} s: {wk.info}", file=sys.stderr)
+    t_run = time.monotonic()
+    try:
+        for k, rec in enumerate(recs):
+            tests: List[Test] = [
+                (bool(t.get("valid")), ids) for t, ids in zip(rec.tests, rec.token_ids)
+            ]
+            line = [f"[{k + 1}/{len(recs)}] {rec.id}"]
+            for e, wk in workers.items():
+                res = finish(wk.run(rec.schema, tests, args.timeout), rec, hf_tok)
+                if not args.keep_times:
+                    res["times_us"] = [round(t, 2) for t in res.get("times_us", [])]
+                doc["engines"][e]["schemas"][rec.id] = res
+                extra = ""
+                if res["status"] not in ("pass", "fail"):
+                    extra = ": " + str(res.get("error", ""))[:100]
+                elif res["status"] == "fail":
+                    extra = (
+                        f" (val {res['validation_errors']}, inval {res['invalidation_errors']}, "
+                        f"exc {res['exceptions']})"
+                    )
+                cms = res.get("compile_ms")
+                line.append(
+                    f"{e} {res['status']}{extra}" + (f" {cms:.1f}ms" if cms is not None else "")
+                )
+            print("  ".join(line), file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("\ninterrupted: reporting the schemas finished so far", file=sys.stderr)
+        done = [r.id for r in recs if all(r.id in doc["engines"][e]["schemas"] for e in workers)]
+        for e in workers:
+            sch = doc["engines"][e]["schemas"]
+            doc["engines"][e]["schemas"] = {i: sch[i] for i in done}
+        doc["meta"]["interrupted"] = True
+    finally:
+        for wk in workers.values():
+            if wk.conn is not None:
+                try:
+                    wk.conn.send(("stop",))
+                except OSError:
+                    pass
+            wk.kill()
+    doc["meta"]["run_s"] = time.monotonic() - t_run
+    for e, wk in workers.items():
+        doc["engines"][e]["worker_restarts"] = wk.restarts
+    return doc
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--engines", default=",".join(ENGINES), help="comma list of " + ", ".join(ENGINES)
+    )
+    ap.add_argument("--num-schemas", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--subset", default="", help="only these subsets (comma list), e.g. Github_hard"
+    )
+    ap.add_argument(
+        "--schemas-from",
+        default="",
+        help="run exactly these ids: a --json output or one id per line (first word)",
+    )
+    ap.add_argument("--timeout", type=float, default=120.0, help="seconds per schema and engine")
+    ap.add_argument(
+        "--mem-limit-gb", type=float, default=16.0, help="address-space cap per worker (0: none)"
+    )
+    ap.add_argument("--tokenizer", default=str(TOKENIZER_DIR))
+    ap.add_argument(
+        "--xgram-precompute",
+        action="store_true",
+        help="xgram: GrammarCompiler(precompute=True), all mask-cache entries at compile time",
+    )
+    ap.add_argument("--json", default="", help="write per-schema results of every engine here")
+    ap.add_argument(
+        "--keep-times", action="store_true", help="keep full-precision per-token times in --json"
+    )
+    ap.add_argument(
+        "--list-failures",
+        action="append",
+        default=[],
+        metavar="ENGINE",
+        help="print ENGINE's failing schemas grouped by message (repeatable; 'all')",
+    )
+    ap.add_argument("--load", default="", help="report on a saved --json file instead of running")
+    args = ap.parse_args(argv)
+
+    if args.load:
+        doc = json.loads(Path(args.load).read_text(encoding="utf-8"))
+    else:
+        engines = [e for e in args.engines.split(",") if e]
+        bad = [e for e in engines if e not in ENGINES]
+        if bad:
+            ap.error(f"unknown engine(s) {bad}; choose from {ENGINES}")
+        print(
+            "# maskbench: JSON Schema coverage, per-token mask time and compile time "
+            "(one thread each, Llama-3 tokenizer)"
+        )
+        print(
+            f"python {platform.python_version()}, {platform.machine()}, cpus={os.cpu_count()}, "
+            f"xgrammar {_version('xgrammar')}, llguidance {_version('llguidance')}, "
+            f"timeout {args.timeout:g} s/schema"
+        )
+        print("note: shared 2-core machine; absolute numbers drift between runs, compare ratios.")
+        doc = run(args, engines)
+        print(f"run time {doc['meta']['run_s']:.0f} s (engines take turns, schema by schema)\n")
+    print_table(doc)
+    for e in args.list_failures:
+        for name in doc["engines"] if e == "all" else [e]:
+            print_failures(doc, name)
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
