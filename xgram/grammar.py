@@ -129,7 +129,7 @@ class Grammar:
         general_unicode_escapes: bool = False,
         any_order: bool = False,
     ) -> Grammar:
-        """A grammar for the JSON texts valid under a JSON Schema (draft 2020-12 / draft-07).
+        r"""A grammar for the JSON texts valid under a JSON Schema (draft 2020-12 / draft-07).
 
         Parameters
         ----------

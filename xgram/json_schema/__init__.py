@@ -59,11 +59,17 @@ def json_schema_to_ebnf(
     if indent is not None and (not isinstance(indent, int) or indent < 0):
         raise SchemaError(f"indent must be a non-negative integer, got {indent!r}")
     if separators is not None and (
-        not isinstance(separators, (tuple, list)) or len(separators) != 2 or not all(isinstance(s, str) for s in separators)
+        not isinstance(separators, (tuple, list))
+        or len(separators) != 2
+        or not all(isinstance(s, str) for s in separators)
     ):
         raise SchemaError(f"separators must be a pair of strings, got {separators!r}")
-    if max_whitespace_cnt is not None and (not isinstance(max_whitespace_cnt, int) or max_whitespace_cnt < 1):
-        raise SchemaError(f"max_whitespace_cnt must be a positive integer, got {max_whitespace_cnt!r}")
+    if max_whitespace_cnt is not None and (
+        not isinstance(max_whitespace_cnt, int) or max_whitespace_cnt < 1
+    ):
+        raise SchemaError(
+            f"max_whitespace_cnt must be a positive integer, got {max_whitespace_cnt!r}"
+        )
     root = load_schema(schema)
     index = SchemaIndex(root)
     norm = Normalizer(index, pattern_matches)
@@ -101,7 +107,9 @@ def convert_to_grammar(schema: Any, **options: Any) -> Any:
 
     result = json_schema_to_ebnf(schema, **options)
     for item in result.relaxed:
-        warnings.warn(f"JSON schema constraint not enforced: {item}", SchemaRelaxedWarning, stacklevel=3)
+        warnings.warn(
+            f"JSON schema constraint not enforced: {item}", SchemaRelaxedWarning, stacklevel=3
+        )
     try:
         return Grammar.from_ebnf(result.ebnf)
     except GrammarError as e:

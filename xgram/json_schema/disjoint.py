@@ -34,7 +34,11 @@ def _value_types(values: list) -> set:
 
 
 def _subs_disjoint(norm: Normalizer, a: Sub, b: Sub, depth: int) -> bool:
-    return all(conj_disjoint(norm, x, y, depth + 1) for x in norm.normalize_sub(a) for y in norm.normalize_sub(b))
+    return all(
+        conj_disjoint(norm, x, y, depth + 1)
+        for x in norm.normalize_sub(a)
+        for y in norm.normalize_sub(b)
+    )
 
 
 def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
@@ -63,7 +67,12 @@ def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
                     break
                 if name in b.required and _forbids(a, norm, name):
                     break
-                if name in a.required and name in b.required and name in a.properties and name in b.properties:
+                if (
+                    name in a.required
+                    and name in b.required
+                    and name in a.properties
+                    and name in b.properties
+                ):
                     if _subs_disjoint(norm, a.properties[name], b.properties[name], depth):
                         break
             else:

@@ -65,7 +65,12 @@ UNSUPPORTED = {"$recursiveRef"}
 
 def _count(schema: Dict[str, Any], keyword: str, pointer: str) -> int:
     value = schema[keyword]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value < 0
+        or value != int(value)
+    ):
         raise SchemaError(f"must be a non-negative integer, got {value!r}", keyword, pointer)
     return int(value)
 
@@ -80,7 +85,11 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         if value is True:
             return TRUE_SUB
         if not isinstance(value, (dict, bool)):
-            raise SchemaError(f"must be a schema (an object or a boolean), got {value!r}", tokens[0] if tokens else "", pointer)
+            raise SchemaError(
+                f"must be a schema (an object or a boolean), got {value!r}",
+                tokens[0] if tokens else "",
+                pointer,
+            )
         return ((value, base, at(*tokens)),)
 
     c = Conj()
@@ -93,7 +102,9 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         t = schema["type"]
         names: List[str] = [t] if isinstance(t, str) else t
         if not isinstance(names, list) or not names or any(n not in ALL_TYPES for n in names):
-            raise SchemaError(f"must be a type name or a non-empty list of them, got {t!r}", "type", pointer)
+            raise SchemaError(
+                f"must be a type name or a non-empty list of them, got {t!r}", "type", pointer
+            )
         c.types = {n for n in names if n in NON_NUMBER_TYPES}
         c.number = "number" if "number" in names else ("integer" if "integer" in names else None)
     if "const" in schema:
@@ -129,7 +140,9 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         elif name in KNOWN_UNSUPPORTED:
             norm.relax("format", pointer, f"format {name!r} is not supported")
         else:
-            norm.note(f"unknown format {name!r} at {pointer or '#'} is ignored, as the specification says")
+            norm.note(
+                f"unknown format {name!r} at {pointer or '#'} is ignored, as the specification says"
+            )
     # numbers
     for keyword, is_lower, exclusive in (
         ("minimum", True, False),

@@ -81,12 +81,18 @@ class _Negator:
             return [False]
         return out
 
-    def negate_keyword(self, schema: Dict[str, Any], keyword: str, value: Any, base: str) -> List[Any]:
+    def negate_keyword(
+        self, schema: Dict[str, Any], keyword: str, value: Any, base: str
+    ) -> List[Any]:
         if keyword == "type":
             names = [value] if isinstance(value, str) else list(value)
             if "integer" in names and "number" not in names:
                 others = [t for t in _ALL if t not in names and t != "number"]
-                return [{"type": others}, {"type": "number", "x-xgram-not-integer": True}] if others else [{"type": "number", "x-xgram-not-integer": True}]
+                return (
+                    [{"type": others}, {"type": "number", "x-xgram-not-integer": True}]
+                    if others
+                    else [{"type": "number", "x-xgram-not-integer": True}]
+                )
             rest = [t for t in _ALL if t not in names]
             return [{"type": rest}] if rest else [False]
         if keyword == "const":
@@ -113,7 +119,9 @@ class _Negator:
             for name, sub in value.items():
                 if sub is True:
                     continue
-                out.append({"type": "object", "required": [name], "properties": {name: {"not": sub}}})
+                out.append(
+                    {"type": "object", "required": [name], "properties": {name: {"not": sub}}}
+                )
             return out
         if keyword == "$ref":
             target, target_base, _ = self.norm.index.resolve(value, base, self.pointer)
@@ -159,7 +167,10 @@ def conditional_cases(
 
     if "not" in schema:
         negator = _Negator(norm, base, at("not"))
-        yield "not", without_annotations(_union(norm, negator.negate(schema["not"], base), base, at("not")))
+        yield (
+            "not",
+            without_annotations(_union(norm, negator.negate(schema["not"], base), base, at("not"))),
+        )
     if "if" in schema and ("then" in schema or "else" in schema):
         negator = _Negator(norm, base, at("if"))
         cond = schema["if"]
@@ -170,7 +181,6 @@ def conditional_cases(
         else_cases = norm.normalize(norm.synthetic(other, base, at("else")))
         cases = cases + norm.product(failed_if, else_cases, "else", at("else"))
         yield "if", cases
-    dependencies: Dict[str, Any] = {}
     for keyword in ("dependentRequired", "dependentSchemas", "dependencies"):
         value = schema.get(keyword)
         if value is None:

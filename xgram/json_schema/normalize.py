@@ -111,7 +111,9 @@ class Conj:
         return out
 
 
-def _bound_tighter(a: Tuple[Decimal, bool], b: Tuple[Decimal, bool], lower: bool) -> Tuple[Decimal, bool]:
+def _bound_tighter(
+    a: Tuple[Decimal, bool], b: Tuple[Decimal, bool], lower: bool
+) -> Tuple[Decimal, bool]:
     if a[0] != b[0]:
         return a if (a[0] > b[0]) == lower else b
     return (a[0], a[1] or b[1])
@@ -168,8 +170,16 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     c.max_length = _min_opt(a.max_length, b.max_length)
     c.patterns = a.patterns + [p for p in b.patterns if p not in a.patterns]
     c.formats = a.formats + [f for f in b.formats if f[0] not in {x[0] for x in a.formats}]
-    c.lower = a.lower if b.lower is None else (b.lower if a.lower is None else _bound_tighter(a.lower, b.lower, True))
-    c.upper = a.upper if b.upper is None else (b.upper if a.upper is None else _bound_tighter(a.upper, b.upper, False))
+    c.lower = (
+        a.lower
+        if b.lower is None
+        else (b.lower if a.lower is None else _bound_tighter(a.lower, b.lower, True))
+    )
+    c.upper = (
+        a.upper
+        if b.upper is None
+        else (b.upper if a.upper is None else _bound_tighter(a.upper, b.upper, False))
+    )
     c.multiple_of = a.multiple_of + [m for m in b.multiple_of if m not in a.multiple_of]
     # arrays: position i is constrained by both sides' prefix or items
     n = max(len(a.prefix), len(b.prefix))
@@ -184,7 +194,9 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     c.unique_items = a.unique_items or b.unique_items
     # objects: a key's value obeys both sides' rule for that key
     for name in list(a.properties) + [k for k in b.properties if k not in a.properties]:
-        c.properties[name] = _conj_sub(_value_for_key(a, name, pattern_matches), _value_for_key(b, name, pattern_matches))
+        c.properties[name] = _conj_sub(
+            _value_for_key(a, name, pattern_matches), _value_for_key(b, name, pattern_matches)
+        )
     c.required = a.required + [r for r in b.required if r not in a.required]
     if a.pattern_properties and b.pattern_properties:
         if a.pattern_properties != b.pattern_properties:
@@ -194,7 +206,9 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
             c.pattern_properties = list(a.pattern_properties)
     elif a.pattern_properties or b.pattern_properties:
         pp, other = (a, b) if a.pattern_properties else (b, a)
-        c.pattern_properties = [(p, _conj_sub(s, other.additional)) for p, s in pp.pattern_properties]
+        c.pattern_properties = [
+            (p, _conj_sub(s, other.additional)) for p, s in pp.pattern_properties
+        ]
     c.additional = _conj_sub(a.additional, b.additional)
     c.property_names = _conj_sub(a.property_names, b.property_names)
     c.all_props_evaluated = a.all_props_evaluated or b.all_props_evaluated
@@ -258,7 +272,9 @@ class Normalizer:
                 break
         return cases
 
-    def product(self, left: List[Conj], right: List[Conj], keyword: str, pointer: str) -> List[Conj]:
+    def product(
+        self, left: List[Conj], right: List[Conj], keyword: str, pointer: str
+    ) -> List[Conj]:
         """All pairwise intersections, dropping the empty ones."""
         out = []
         for a in left:
@@ -301,7 +317,9 @@ class Normalizer:
         if schema is False:
             return []
         if not isinstance(schema, dict):
-            raise SchemaError(f"a schema must be an object or a boolean, got {schema!r}", "", pointer)
+            raise SchemaError(
+                f"a schema must be an object or a boolean, got {schema!r}", "", pointer
+            )
         outer_base = base
         if isinstance(schema.get("$id"), str) and pointer:
             base = urldefrag(urljoin(base, schema["$id"]))[0]
@@ -348,7 +366,8 @@ class Normalizer:
             elif not c.all_items_evaluated:
                 c.items = _conj_sub(c.items, (loc,))
                 c.prefix = [
-                    sub if i < c.evaluated_prefix else _conj_sub(sub, (loc,)) for i, sub in enumerate(c.prefix)
+                    sub if i < c.evaluated_prefix else _conj_sub(sub, (loc,))
+                    for i, sub in enumerate(c.prefix)
                 ]
                 c.all_items_evaluated = True
         return c

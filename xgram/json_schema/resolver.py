@@ -20,7 +20,13 @@ Location = Tuple[Any, str, str]  # (schema, base URI, JSON pointer)
 _DEFAULT_BASE = "https://xgram.invalid/root.json"  # a scheme urljoin resolves against
 
 # Keywords whose values are sub-schemas (a schema object, or a list/map of them).
-_SCHEMA_MAP_KEYWORDS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_MAP_KEYWORDS = (
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+)
 _SCHEMA_LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_KEYWORDS = (
     "additionalProperties",
@@ -118,7 +124,9 @@ class SchemaIndex:
             child_pointer = f"{pointer}/{escape_pointer_token(key)}"
             if key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
                 for name, sub in value.items():
-                    self._index(sub, base, f"{child_pointer}/{escape_pointer_token(name)}", depth + 1)
+                    self._index(
+                        sub, base, f"{child_pointer}/{escape_pointer_token(name)}", depth + 1
+                    )
             elif key in _SCHEMA_LIST_KEYWORDS and isinstance(value, list):
                 for i, sub in enumerate(value):
                     self._index(sub, base, f"{child_pointer}/{i}", depth + 1)
@@ -148,8 +156,7 @@ class SchemaIndex:
         resource = self._resources.get(doc)
         if resource is None:
             raise SchemaError(
-                f"reference {ref!r} points outside this schema (remote references are not "
-                "fetched)",
+                f"reference {ref!r} points outside this schema (remote references are not fetched)",
                 "$ref",
                 pointer,
             )

@@ -1,4 +1,4 @@
-"""How JSON text spells values and separators: literals, keys, whitespace.
+r"""How JSON text spells values and separators: literals, keys, whitespace.
 
 A constant is spelled the way a JSON serialiser writes it, plus the spellings that
 denote the same value and are cheap to allow: the escapes of characters JSON must
@@ -12,13 +12,24 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Optional, Tuple
 
+from .. import _core
 from .values import is_number, to_decimal
 
 MAX_PERMUTED_KEYS = 4
 
-_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SHORT = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "/": "\\/",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
 
 
 def ebnf_literal(text: str) -> str:
@@ -116,12 +127,23 @@ def make_layout(
 ) -> Layout:
     """The layout at ``depth`` (0 = the top-level value)."""
     if any_whitespace:
-        return Layout('"{" ws', 'ws "}"', '"[" ws', 'ws "]"', 'ws "," ws', 'ws ":" ws', '"{" ws "}"', '"[" ws "]"')
+        return Layout(
+            '"{" ws',
+            'ws "}"',
+            '"[" ws',
+            'ws "]"',
+            'ws "," ws',
+            'ws ":" ws',
+            '"{" ws "}"',
+            '"[" ws "]"',
+        )
     if separators is None:
         separators = (",", ": ") if indent is not None else (", ", ": ")
     item, key = separators
     if indent is None:
-        return Layout('"{"', '"}"', '"["', '"]"', ebnf_literal(item), ebnf_literal(key), '"{}"', '"[]"')
+        return Layout(
+            '"{"', '"}"', '"["', '"]"', ebnf_literal(item), ebnf_literal(key), '"{}"', '"[]"'
+        )
     inner = "\n" + " " * (indent * (depth + 1))
     outer = "\n" + " " * (indent * depth)
     return Layout(
@@ -157,12 +179,46 @@ def value_literal(value: Any, layout_at: Any, depth: int) -> str:
     if isinstance(value, dict):
         if not value:
             return layout.empty_object
-        spelled = [f"{string_literal(k)} {layout.key_sep} {value_literal(v, layout_at, depth + 1)}" for k, v in value.items()]
+        spelled = [
+            f"{string_literal(k)} {layout.key_sep} {value_literal(v, layout_at, depth + 1)}"
+            for k, v in value.items()
+        ]
         # Key order is not part of an object's value: small objects take every order.
         orders = itertools.permutations(spelled) if len(spelled) <= MAX_PERMUTED_KEYS else [spelled]
-        forms = [f"{layout.open_object} {f' {layout.item_sep} '.join(order)} {layout.close_object}" for order in orders]
+        forms = [
+            f"{layout.open_object} {f' {layout.item_sep} '.join(order)} {layout.close_object}"
+            for order in orders
+        ]
         return "(" + " | ".join(forms) + ")"
     raise TypeError(f"not a JSON value: {value!r}")
 
 
-__all__ = ["Decimal", "Layout", "ebnf_literal", "make_layout", "number_literal", "string_content", "string_literal", "value_literal"]
+@lru_cache(maxsize=1)
+def counted_char_expr() -> str:
+    r"""One character of a JSON string in every spelling, as an EBNF expression.
+
+    A surrogate pair written as two ``\\u`` escapes is one character here, which
+    ``minLength``/``maxLength`` need; the expression is large, so only
+    length-bounded strings use it.
+    """
+    return _core.regex_to_json_string("[\\s\\S]", False, True, 0, -1)[0]
+
+
+def free_char_expr() -> str:
+    """One unit of free JSON string text: ECMA-404's character or escape (small automaton)."""
+    return FREE_CHAR
+
+
+FREE_CHAR = '[^"\\\\\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})'
+
+
+__all__ = [
+    "Decimal",
+    "Layout",
+    "ebnf_literal",
+    "make_layout",
+    "number_literal",
+    "string_content",
+    "string_literal",
+    "value_literal",
+]

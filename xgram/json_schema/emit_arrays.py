@@ -1,0 +1,222 @@
+"""Arrays: positional prefix, counted repetition of ``items``, ``contains``, ``uniqueItems``.
+
+An array is spelled as a prefix of positional elements (``prefixItems``, each
+optional once ``minItems`` is met) followed by a counted repetition of ``items``.
+``contains`` counts matching elements between runs of the others; ``uniqueItems``
+is exact when the items range over a small finite set (every permutation).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Dict, List, Optional
+
+from .check import conj_accepts
+from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
+from .spelling import Layout, value_literal
+from .values import canonical
+
+MAX_COUNT_STATES = 64
+MAX_UNIQUE_DOMAIN = 5
+
+
+class ArrayEmitter:
+    """Array spelling, mixed into :class:`~xgram.json_schema.emit.Emitter`."""
+
+    def array(self, c: Conj, depth: int, hint: str) -> Optional[str]:
+        """The EBNF for the arrays of record ``c``."""
+        lay = self.layout(depth)
+        lo, hi = c.min_items, c.max_items
+        if hi is not None and lo > hi:
+            return None
+        if self.strict_mode and c.items == TRUE_SUB and c.prefix and not c.all_items_evaluated:
+            items_sub: Optional[Sub] = None
+        else:
+            items_sub = c.items
+        positions: List[Optional[str]] = []
+        for i, p in enumerate(c.prefix):
+            positions.append(self.value(p, depth + 1, f"{hint}_{i}"))
+        item = self.value(items_sub, depth + 1, f"{hint}_item") if items_sub is not None else None
+        # the longest allowed array given impossible positions
+        limit: Optional[int] = None
+        for i, p in enumerate(positions):
+            if p is None:
+                limit = i
+                break
+        if limit is None and item is None:
+            limit = len(positions)
+        if limit is not None:
+            hi = limit if hi is None else min(hi, limit)
+        if hi is not None and lo > hi:
+            return None
+        if c.contains:
+            return self.array_contains(c, lay, lo, hi, positions, item, depth, hint)
+        if c.unique_items and (hi is None or hi > 1):
+            return self.array_unique(c, lay, lo, hi, depth)
+        return self.array_body(lay, lo, hi, positions, item)
+
+    def array_body(
+        self,
+        lay: Layout,
+        lo: int,
+        hi: Optional[int],
+        positions: List[Optional[str]],
+        item: Optional[str],
+    ) -> Optional[str]:
+        """Arrays of ``lo``..``hi`` elements: positional ones, then ``item`` repeated."""
+        sep = lay.item_sep
+        k = len(positions)
+
+        # tail after the prefix: items repeated
+        def tail(count_before: int) -> Optional[str]:
+            t_lo = max(0, lo - count_before)
+            t_hi = None if hi is None else hi - count_before
+            if t_hi is not None and t_hi < t_lo:
+                return None
+            if t_hi == 0 or item is None:
+                return "" if t_lo == 0 else None
+            return f"({sep} {item}){{{t_lo},{'' if t_hi is None else t_hi}}}"
+
+        def rest(i: int) -> Optional[str]:
+            """Elements from position i on, i >= 1 already emitted."""
+            if hi is not None and i >= hi:
+                return "" if i >= lo else None
+            if i >= k:
+                return tail(i)
+            nxt = rest(i + 1)
+            if positions[i] is None or nxt is None:
+                return "" if i >= lo else None
+            take = f"{sep} {positions[i]} {nxt}".strip()
+            return f"({take})?" if i >= lo else f"({take})"
+
+        if k:
+            first = positions[0]
+            more = rest(1)
+            nonempty = (
+                None
+                if first is None or more is None or (hi is not None and hi < 1)
+                else f"{first} {more}".strip()
+            )
+        elif item is not None and (hi is None or hi >= 1):
+            t_lo = max(0, lo - 1)
+            t_hi = None if hi is None else hi - 1
+            nonempty = (
+                f"{item} ({sep} {item}){{{t_lo},{'' if t_hi is None else t_hi}}}"
+                if t_hi != 0
+                else item
+            )
+        else:
+            nonempty = None
+        forms = []
+        if nonempty is not None:
+            forms.append(f"{lay.open_array} {nonempty} {lay.close_array}")
+        if lo == 0:
+            forms.append(lay.empty_array)
+        if not forms:
+            return None
+        return "(" + " | ".join(forms) + ")"
+
+    def array_contains(
+        self,
+        c: Conj,
+        lay: Layout,
+        lo: int,
+        hi: Optional[int],
+        positions: List[Optional[str]],
+        item: Optional[str],
+        depth: int,
+        hint: str,
+    ) -> Optional[str]:
+        """Arrays whose count of items matching ``contains`` is in [minContains, maxContains]."""
+        active = [entry for entry in c.contains if entry[1] > 0 or entry[2] is not None]
+        if not active:
+            return self.array_body(lay, lo, hi, positions, item)
+        s, low, high, ptr = active[0]
+        if len(active) > 1 or positions:
+            self.norm.relax(
+                "contains", ptr, "contains with prefixItems or several contains is not supported"
+            )
+        if item is None:
+            return lay.empty_array if low == 0 and lo == 0 else None
+        if (hi is not None and (high is None or hi < high)) or lo > low:
+            self.norm.relax("contains", ptr, "contains with minItems/maxItems is not supported")
+        matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        sep = lay.item_sep
+        if high is None:
+            if matching is None:
+                return None
+            body = f"({item} {sep})* {matching} (({sep} {item})* {sep} {matching}){{{low - 1}}} ({sep} {item})*"  # noqa: E501
+            return f"({lay.open_array} {body} {lay.close_array})"
+        if high < low:
+            return None
+        if high > MAX_COUNT_STATES:
+            self.norm.relax(
+                "maxContains", ptr, f"maxContains above {MAX_COUNT_STATES} is not supported"
+            )
+        if len({loc[1] for loc in s}) > 1:
+            self.norm.relax("maxContains", ptr, "maxContains over schemas from different documents")
+        negated = self.norm.synthetic(
+            {"not": {"allOf": [loc[0] for loc in s]}}, s[0][1], ptr + "/contains"
+        )
+        other = self.value(_conj_sub(c.items, (negated,)), depth + 1, f"{hint}_other")
+        forms = []
+        if low == 0:
+            forms.append(lay.empty_array)
+            if other is not None:
+                forms.append(f"{lay.open_array} {other} ({sep} {other})* {lay.close_array}")
+        if matching is not None:
+            lead = f"({other} {sep})* " if other is not None else ""
+            gap = f"({sep} {other})* " if other is not None else ""
+            for k in range(max(low, 1), min(high, MAX_COUNT_STATES) + 1):
+                body = f"{lead}{matching} ({gap}{sep} {matching}){{{k - 1}}} {gap}".strip()
+                forms.append(f"{lay.open_array} {body} {lay.close_array}")
+        return "(" + " | ".join(forms) + ")" if forms else None
+
+    def array_unique(
+        self, c: Conj, lay: Layout, lo: int, hi: Optional[int], depth: int
+    ) -> Optional[str]:
+        """Arrays of distinct items drawn from a small finite domain."""
+        ptr = c.origin.get("uniqueItems", "")
+        if c.prefix:
+            self.norm.relax("uniqueItems", ptr, "uniqueItems with prefixItems is not supported")
+            return self.array_body(lay, lo, hi, [], None)
+        domain = self.finite_domain(c.items)
+        if domain is None or len(domain) > MAX_UNIQUE_DOMAIN:
+            self.norm.relax(
+                "uniqueItems",
+                ptr,
+                "uniqueItems is only supported when the items are a small finite set",
+            )
+            item = self.value(c.items, depth + 1, "item")
+            return self.array_body(lay, lo, hi, [], item)
+        forms = []
+        top = len(domain) if hi is None else min(hi, len(domain))
+        for n in range(lo, top + 1):
+            for perm in itertools.permutations(domain, n):
+                if not perm:
+                    forms.append(lay.empty_array)
+                    continue
+                items = f" {lay.item_sep} ".join(
+                    value_literal(v, self.layout, depth + 1) for v in perm
+                )
+                forms.append(f"{lay.open_array} {items} {lay.close_array}")
+        return "(" + " | ".join(forms) + ")" if forms else None
+
+    def finite_domain(self, sub: Sub) -> Optional[List[Any]]:
+        """The values of ``sub`` when they form a finite set, else None."""
+        values: Dict[Any, Any] = {}
+        for conj in self.norm.normalize_sub(sub):
+            if conj.consts is not None:
+                cands = conj.consts
+            elif conj.number is None and conj.types <= {"null", "boolean"}:
+                cands = ([None] if "null" in conj.types else []) + (
+                    [True, False] if "boolean" in conj.types else []
+                )
+            else:
+                return None
+            for v in cands:
+                if conj_accepts(self.norm, conj, v):
+                    values.setdefault(canonical(v), v)
+        return list(values.values())
+
+    # --- objects -------------------------------------------------------------------------

@@ -1,0 +1,376 @@
+"""Objects: members in schema order (or any order), counts, additional keys.
+
+Declared properties come in schema order, each present or absent as ``required``
+says; a chain of rules "members from declared property i on, n written so far"
+places the commas and counts members for ``minProperties``/``maxProperties``.
+Additional keys must differ from every declared name: the trie of the names is
+spelled as a grammar that leaves it at the first differing character.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..errors import SchemaError
+from .check import conj_accepts, sub_accepts
+from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
+from .spelling import Layout, ebnf_literal, free_char_expr, string_literal
+
+MAX_COUNT_STATES = 64
+MAX_ANY_ORDER_REQUIRED = 8
+
+
+def _regex_escape(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in "\\^$.|?*+()[]{}/-":
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def not_in_set_regex(words: List[str]) -> str:
+    """A regex (whole-match) for every string except the given ones."""
+    trie: Dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: Dict[str, Any]) -> str:
+        alts = []
+        if "" not in node:
+            alts.append("")
+        chars = [c for c in node if c]
+        if chars:
+            alts.append("[^" + "".join(_regex_escape(c) for c in chars) + "][\\s\\S]*")
+        else:
+            alts.append("[\\s\\S]+")
+        for c in chars:
+            alts.append(_regex_escape(c) + "(?:" + walk(node[c]) + ")")
+        return "|".join(alts)
+
+    return walk(trie)
+
+
+_SPECIAL_KEY_CHARS = set('"\\/') | {chr(i) for i in range(0x20)}
+
+
+def _class_char(ch: str) -> str:
+    if ch in "]\\^-[":
+        return "\\" + ch
+    if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        return f"\\x{ord(ch):02X}"
+    return ch
+
+
+@lru_cache(maxsize=1024)
+def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
+    """EBNF for a JSON string literal whose value is none of ``words``.
+
+    The trie of the words is walked: at each node the text may end (when no word
+    ends there), take a character no word continues with and then anything, or
+    follow a word's next character. Characters that have escape spellings are
+    left to the general regex path (None is returned).
+    """
+    if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
+        return None
+    any_char = free_char_expr()
+    trie: Dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: Dict[str, Any]) -> str:
+        alts = []
+        if "" not in node:
+            alts.append('""')
+        chars = sorted(c for c in node if c)
+        if chars:
+            cls = "".join(_class_char(c) for c in chars)
+            alts.append(f'([^\\x00-\\x1F"\\\\{cls}] | json_required_escape) ({any_char})*')
+        else:
+            alts.append(f"({any_char})+")
+        for c in chars:
+            alts.append(f"{ebnf_literal(c)} {walk(node[c])}")
+        return "(" + " | ".join(alts) + ")"
+
+    return '"\\"" ' + walk(trie) + ' "\\""'
+
+
+def _either(a: Optional[str], b: Optional[str]) -> Optional[str]:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a == b:
+        return a
+    if a == "":
+        return f"({b})?"
+    if b == "":
+        return f"({a})?"
+    return f"({a} | {b})"
+
+
+class ObjectEmitter:
+    """Object spelling, mixed into :class:`~xgram.json_schema.emit.Emitter`."""
+
+    def object(self, c: Conj, depth: int, hint: str) -> Optional[str]:
+        """The EBNF for the objects of record ``c`` (schema order)."""
+        lay = self.layout(depth)
+        names_sub = c.property_names
+        members: List[Tuple[str, bool]] = []
+        declared = list(c.properties) + [r for r in c.required if r not in c.properties]
+        for name in declared:
+            required = name in c.required
+            if names_sub != TRUE_SUB and not sub_accepts(self.norm, names_sub, name):
+                if required:
+                    return None
+                continue
+            vsub = c.properties.get(name)
+            if vsub is None:
+                vsub = self._undeclared_value(c, name)
+            else:
+                for p, s in c.pattern_properties:
+                    if self.norm.pattern_matches(p, name):
+                        vsub = _conj_sub(vsub, s)
+            v = self.value(vsub, depth + 1, name)
+            if v is None:
+                if required:
+                    return None
+                continue
+            members.append((f"{string_literal(name)} {lay.key_sep} {v}", required))
+        extra = self.extra_member(c, declared, lay, depth, hint)
+        lo, hi = c.min_properties, c.max_properties
+        if hi is not None and lo > hi:
+            return None
+        if self.any_order and len(members) > 1:
+            return self.object_any_order(c, lay, members, extra, hint)
+        counted = hi is not None or lo > 0
+        cap = (hi if hi is not None else lo) if counted else 0
+        if cap > MAX_COUNT_STATES:
+            self.norm.relax(
+                "maxProperties" if hi is not None else "minProperties",
+                c.origin.get("maxProperties") or c.origin.get("minProperties", ""),
+                f"property counts above {MAX_COUNT_STATES} are not supported",
+            )
+            counted, cap, lo, hi = False, 0, 0, None
+        sep = lay.item_sep
+        n = len(members)
+        chain: Dict[Tuple[str, int, int], Optional[str]] = {}
+
+        def clamp(count: int) -> int:
+            return min(count, lo) if hi is None else count
+
+        def extras(count: int, first: bool) -> Optional[str]:
+            e_lo = max(0, lo - count)
+            e_hi = None if hi is None else hi - count
+            if e_hi is not None and e_hi < 0:
+                return None
+            if extra is None or e_hi == 0:
+                return "" if e_lo == 0 else None
+            if first:  # nothing emitted yet: no leading comma; at least one extra here
+                lo1 = max(0, e_lo - 1)
+                hi1 = None if e_hi is None else e_hi - 1
+                return f"{extra} ({sep} {extra}){{{lo1},{'' if hi1 is None else hi1}}}"
+            return f"({sep} {extra}){{{e_lo},{'' if e_hi is None else e_hi}}}"
+
+        def after(i: int, count: int) -> Optional[str]:
+            """Members from declared i on, `count` (>= 1) already emitted."""
+            key = ("S", i, clamp(count))
+            if key in chain:
+                return chain[key]
+            if i == n:
+                result = extras(count, False)
+            else:
+                kv, required = members[i]
+                take_rest = after(i + 1, count + 1) if hi is None or count + 1 <= hi else None
+                take = None if take_rest is None else f"{sep} {kv} {take_rest}".strip()
+                skip = None if required else after(i + 1, count)
+                result = _either(take, skip)
+            chain[key] = self._maybe_rule(result, hint)
+            return chain[key]
+
+        def first(i: int) -> Optional[str]:
+            """Members from declared i on, none emitted yet, at least one to come."""
+            key = ("F", i, 0)
+            if key in chain:
+                return chain[key]
+            if i == n:
+                result = extras(0, True) if extra is not None and (hi is None or hi >= 1) else None
+            else:
+                kv, required = members[i]
+                rest = after(i + 1, 1) if hi is None or hi >= 1 else None
+                take = None if rest is None else f"{kv} {rest}".strip()
+                skip = None if required else first(i + 1)
+                result = _either(take, skip)
+            chain[key] = self._maybe_rule(result, hint)
+            return chain[key]
+
+        nonempty = first(0)
+        forms = []
+        if nonempty is not None:
+            forms.append(f"{lay.open_object} {nonempty} {lay.close_object}")
+        if lo == 0 and not any(r for _, r in members):
+            forms.append(lay.empty_object)
+        if not forms:
+            return None
+        return "(" + " | ".join(forms) + ")"
+
+    def object_any_order(
+        self, c: Conj, lay: Layout, members: List[Tuple[str, bool]], extra: Optional[str], hint: str
+    ) -> Optional[str]:
+        """Members in any order: the state is the set of required members written so far.
+
+        Optional and additional members may appear anywhere (a repeated optional key
+        carries a valid value each time). Property counts cannot be tracked here.
+        """
+        if c.min_properties > 0 or c.max_properties is not None:
+            self.norm.relax(
+                "maxProperties" if c.max_properties is not None else "minProperties",
+                c.origin.get("maxProperties") or c.origin.get("minProperties", ""),
+                "property counts are not supported with any_order",
+            )
+        required = [kv for kv, r in members if r]
+        if len(required) > MAX_ANY_ORDER_REQUIRED:
+            raise SchemaError(
+                f"any_order supports at most {MAX_ANY_ORDER_REQUIRED} required properties per object",  # noqa: E501
+                "required",
+                c.origin.get("required", ""),
+            )
+        loose = [kv for kv, r in members if not r] + ([extra] if extra is not None else [])
+        loose_rule = self.add_rule(hint + "_loose", " | ".join(loose)) if loose else None
+        full = (1 << len(required)) - 1
+        names: Dict[int, str] = {}
+        sep = lay.item_sep
+
+        def after(mask: int) -> str:
+            if mask in names:
+                return names[mask]
+            name = self.fresh(hint + "_any")
+            names[mask] = name
+            alts = ['""'] if mask == full else []
+            for i, kv in enumerate(required):
+                if not mask & (1 << i):
+                    alts.append(f"{sep} {kv} {after(mask | (1 << i))}")
+            if loose_rule is not None:
+                alts.append(f"{sep} {loose_rule} {name}")
+            self.rules[name] = " | ".join(alts)
+            return name
+
+        firsts = [f"{kv} {after(1 << i)}" for i, kv in enumerate(required)]
+        if loose_rule is not None:
+            firsts.append(f"{loose_rule} {after(0)}")
+        forms = [f"{lay.open_object} ({' | '.join(firsts)}) {lay.close_object}"] if firsts else []
+        if not required:
+            forms.append(lay.empty_object)
+        return "(" + " | ".join(forms) + ")" if forms else None
+
+    def _maybe_rule(self, expr: Optional[str], hint: str) -> Optional[str]:
+        if expr is None or len(expr) < 60:
+            return expr
+        return self.add_rule(hint + "_m", expr)
+
+    def _undeclared_value(self, c: Conj, name: str) -> Sub:
+        sub: Sub = TRUE_SUB
+        matched = False
+        for p, s in c.pattern_properties:
+            if self.norm.pattern_matches(p, name):
+                sub = _conj_sub(sub, s)
+                matched = True
+        return sub if matched else c.additional
+
+    def extra_member(
+        self, c: Conj, declared: List[str], lay: Layout, depth: int, hint: str
+    ) -> Optional[str]:
+        """A `key: value` member for keys not declared in `properties`, or None."""
+        # strict_mode (XGrammar's): no additionalProperties keyword means none allowed
+        strict_closed = self.strict_mode and c.additional == TRUE_SUB and not c.all_props_evaluated
+        if strict_closed and not c.pattern_properties:
+            return None
+        key_forms: List[Tuple[str, Sub]] = []  # (key regex, value schema)
+        pp_ptr = c.origin.get("patternProperties", "")
+        for p, s in c.pattern_properties:
+            if any(self.norm.pattern_matches(p, d) for d in declared):
+                self.norm.relax(
+                    "patternProperties",
+                    pp_ptr,
+                    f"pattern {p!r} also matches a declared property name",
+                )
+            key_forms.append((p, s))
+        if len(key_forms) > 1 and len({tuple(id(x[0]) for x in s) for _, s in key_forms}) > 1:
+            self.norm.relax(
+                "patternProperties", pp_ptr, "several patternProperties with different schemas"
+            )
+        additional_values = [] if strict_closed else self.norm.normalize_sub(c.additional)
+        universal = any(p in ("", ".*", "^.*$", ".*$", "^.*", "[\\s\\S]*") for p, _ in key_forms)
+        parts = []
+        if additional_values and not universal:
+            if key_forms:
+                self.norm.relax(
+                    "additionalProperties",
+                    c.origin.get("additionalProperties", pp_ptr),
+                    "additionalProperties next to patternProperties is only supported when it is false",  # noqa: E501
+                )
+            else:
+                key = self.key_expr(c, None, declared)
+                v = self.value(c.additional, depth + 1, hint + "_extra")
+                if key is not None and v is not None:
+                    parts.append(f"{key} {lay.key_sep} {v}")
+        for p, s in key_forms:
+            key = self.key_expr(c, p, [])
+            v = self.value(s, depth + 1, hint + "_pattern")
+            if key is not None and v is not None:
+                parts.append(f"{key} {lay.key_sep} {v}")
+        if not parts:
+            return None
+        return self.add_rule(hint + "_extra_kv", " | ".join(parts))
+
+    def key_expr(self, c: Conj, pattern: Optional[str], declared: List[str]) -> Optional[str]:
+        """A key: matching ``pattern``, or none of ``declared``, and ``propertyNames``."""
+        names = c.property_names
+        if names == TRUE_SUB and pattern is None:
+            if not declared:
+                return "json_string"
+            direct = key_not_in_set_ebnf(tuple(declared))
+            if direct is not None:
+                return self.add_rule("key", direct)
+        regex = (
+            pattern if pattern is not None else (not_in_set_regex(declared) if declared else None)
+        )
+        search = pattern is not None
+        if names == TRUE_SUB:
+            if regex is None:
+                return "json_string"
+            ebnf, _, max_len, _ = self.json_string_regex(regex, search, 0, None)
+            return None if max_len == -2 else f'("\\"" ({ebnf}) "\\"")'
+        # propertyNames: keys are strings satisfying it (other types cannot be keys)
+        key_conjs = [k for k in self.norm.normalize_sub(names) if "string" in k.types]
+        forms = []
+        for k in key_conjs:
+            k = k.copy()
+            k.types, k.number = {"string"}, None
+            if k.consts is not None:
+                k.consts = [v for v in k.consts if isinstance(v, str) and v not in declared]
+                if pattern is not None:
+                    k.consts = [v for v in k.consts if self.norm.pattern_matches(pattern, v)]
+                forms.extend(string_literal(v) for v in k.consts if conj_accepts(self.norm, k, v))
+                continue
+            if regex is not None:
+                if pattern is not None:
+                    k.patterns = k.patterns + [(pattern, "")]
+                else:
+                    k.excluded = k.excluded + list(declared)
+            expr = self.string(k, [v for v in k.excluded if isinstance(v, str)])
+            if expr is not None:
+                forms.append(expr)
+        if not forms:
+            return None
+        return "(" + " | ".join(forms) + ")"
