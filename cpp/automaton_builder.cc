@@ -429,33 +429,55 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
   std::vector<int32_t> cls(n);
   for (int32_t s = 0; s < n; ++s) cls[s] = dfa.final[s];
   int32_t num_classes = -1;
+  // Moore refinement: a state's signature is its class and its transitions'
+  // target classes; rounds repeat until the number of classes stops growing.
+  // Signatures live in one flat arena and classes come from sorting them, so a
+  // round allocates nothing per state.
+  std::vector<int64_t> arena;
+  std::vector<int32_t> begin(n + 1);
+  std::vector<int32_t> order(n);
+  std::vector<int32_t> next(n);
+  auto sig_less = [&](int32_t a, int32_t b) {
+    return std::lexicographical_compare(arena.begin() + begin[a], arena.begin() + begin[a + 1],
+                                        arena.begin() + begin[b], arena.begin() + begin[b + 1]);
+  };
+  auto sig_equal = [&](int32_t a, int32_t b) {
+    return std::equal(arena.begin() + begin[a], arena.begin() + begin[a + 1], arena.begin() + begin[b],
+                      arena.begin() + begin[b + 1]);
+  };
   while (true) {
-    std::map<std::vector<int64_t>, int32_t> signature_ids;
-    std::vector<int32_t> next(n);
+    arena.clear();
     for (int32_t s = 0; s < n; ++s) {
-      std::vector<int64_t> sig{cls[s]};
+      begin[s] = static_cast<int32_t>(arena.size());
+      arena.push_back(cls[s]);
       int64_t last_cls = -1, last_hi = -2;
       for (const ByteEdge& e : dfa.bytes[s]) {
         int64_t c = cls[e.target];
         if (c == last_cls && e.lo == last_hi + 1) {
-          sig.back() = e.hi;  // extend the previous range
+          arena.back() = e.hi;  // extend the previous range
         } else {
-          sig.push_back(-1 - c);
-          sig.push_back(e.lo);
-          sig.push_back(e.hi);
+          arena.push_back(-1 - c);
+          arena.push_back(e.lo);
+          arena.push_back(e.hi);
         }
         last_cls = c;
         last_hi = e.hi;
       }
-      sig.push_back(INT64_MIN);
+      arena.push_back(INT64_MIN);
       for (auto [call, t] : dfa.calls[s]) {
-        sig.push_back(call);
-        sig.push_back(cls[t]);
+        arena.push_back(call);
+        arena.push_back(cls[t]);
       }
-      auto it = signature_ids.emplace(std::move(sig), static_cast<int32_t>(signature_ids.size()));
-      next[s] = it.first->second;
     }
-    int32_t count = static_cast<int32_t>(signature_ids.size());
+    begin[n] = static_cast<int32_t>(arena.size());
+    for (int32_t s = 0; s < n; ++s) order[s] = s;
+    std::sort(order.begin(), order.end(), sig_less);
+    int32_t count = 0;
+    for (int32_t i = 0; i < n; ++i) {
+      if (i > 0 && !sig_equal(order[i], order[i - 1])) ++count;
+      next[order[i]] = count;
+    }
+    count = n > 0 ? count + 1 : 0;
     budget.CheckTime();
     cls.swap(next);
     if (count == num_classes) break;

@@ -188,7 +188,10 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
     } else {
       for (size_t i = 0; i < cut; ++i) words[entry.counted[i] >> 5] |= 1u << (entry.counted[i] & 31);
     }
-    for (size_t i = cut; i < entry.counted.size(); ++i) add_candidate(entry.counted[i]);
+    bool all_may_exit = guarded || entry.counted_may_exit.empty();
+    for (size_t i = cut; i < entry.counted.size(); ++i) {
+      if (all_may_exit || entry.counted_may_exit[i]) add_candidate(entry.counted[i]);
+    }
     if (guarded) {
       // The entry assumed no pending lookahead: every token it did not reject
       // must be checked against the live matcher.

@@ -410,10 +410,30 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   }
   const std::vector<uint32_t>& accepted_bits = inside->accepted_bits;
 
+  // A counted token that overflows the repetition can only be valid by leaving
+  // it. When every exit of the repetition is followed by a byte plain text never
+  // holds ('"', '\\', a control byte), a plain token cannot leave: reject it
+  // outright instead of checking it on every fill (length-bounded strings).
+  bool exits_need_nonplain = a.rules[rule].is_helper;
+  for (int32_t i = a.call_site_begin[rule]; exits_need_nonplain && i < a.call_site_begin[rule + 1]; ++i) {
+    StateId t = a.call_edges[a.call_site_edges[i]].target;
+    if (a.is_final[t] || a.call_edge_begin[t] != a.call_edge_begin[t + 1]) {
+      exits_need_nonplain = false;
+      break;
+    }
+    for (int32_t j = a.byte_edge_begin[t]; j < a.byte_edge_begin[t + 1]; ++j) {
+      const ByteEdge& e = a.byte_edges[j];
+      bool nonplain = e.hi < 0x20 || (e.lo == e.hi && (e.lo == '"' || e.lo == '\\'));
+      if (!nonplain) exits_need_nonplain = false;
+    }
+  }
+  const std::vector<uint8_t>& plain_nodes = tok.trie_plain();
+  const std::vector<int32_t>& node_of = tok.token_node();
   std::sort(counted.begin(), counted.end());
   for (const auto& [needed, id] : counted) {
     entry.counted_needed.push_back(needed);
     entry.counted.push_back(id);
+    entry.counted_may_exit.push_back(!(exits_need_nonplain && plain_nodes[node_of[id]]));
   }
   entry.BuildCountedBitsets(tok.vocab_size());
   entry.num_accepted = inside->num_accepted;

@@ -42,13 +42,17 @@ struct TokenMaskEntry {
   // are checked like uncertain ones.
   std::vector<int32_t> counted;
   std::vector<int32_t> counted_needed;
+  // Per counted token: whether a parse might leave the repetition (then a token
+  // that does not fit is checked at run time; otherwise it is simply rejected).
+  // Empty means "yes" for every token (entries imported from a blob).
+  std::vector<uint8_t> counted_may_exit;
   // counted_prefix_bitsets[j]: the counted tokens needing at most j+1 iterations,
   // kept when there are many counted tokens, so a fill ORs one bitset.
   std::vector<std::vector<uint32_t>> counted_prefix_bitsets;
   int32_t num_accepted = 0;
   size_t MemoryBytes() const {
     size_t total = sizeof(*this) + tokens.capacity() * 4 + bitset.capacity() * 4 +
-                   uncertain.capacity() * 4 + counted.capacity() * 8;
+                   uncertain.capacity() * 4 + counted.capacity() * 8 + counted_may_exit.capacity();
     for (const auto& b : counted_prefix_bitsets) total += b.capacity() * 4;
     return total;
   }

@@ -36,6 +36,7 @@ import numpy as np
 import pytest
 
 import xgram
+from xgram.json_schema import json_schema_to_ebnf
 
 REPO = Path(__file__).resolve().parent.parent
 GRAMMARS = REPO / "grammars"
@@ -89,6 +90,23 @@ INLINE_GRAMMARS: Dict[str, str] = {
     "overlapping_words": 'root ::= ( "the" | "then" | "there" | "he" | "here" | "ere" | " " | "\\",\\"" | "\\"}" )+ "."',
     "counted_repetition": 'root ::= [0-9]{3,5} "-" [a-z]{0,100}',
 }
+# Grammars the JSON Schema front-end writes: key tries with shared tails, bounded
+# strings (counted characters with every escape), enums, formats, patterns.
+SCHEMA_FOR_MASKS = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 12},
+        "kind": {"enum": ["alpha", "beta", "al\"pha"]},
+        "date": {"type": "string", "format": "date"},
+        "code": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]+$"},
+        "size": {"type": "integer", "minimum": -5, "maximum": 300},
+    },
+    "required": ["name"],
+}
+INLINE_GRAMMARS["json_schema_object"] = json_schema_to_ebnf(SCHEMA_FOR_MASKS, strict_mode=False).ebnf
+INLINE_GRAMMARS["json_schema_array"] = json_schema_to_ebnf(
+    {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 5}, "maxItems": 4}
+).ebnf
 FILE_GRAMMARS = ["json", "arithmetic", "chess", "minilang", "list"]
 ALL_GRAMMARS = ["builtin_json"] + [f"file:{n}" for n in FILE_GRAMMARS] + sorted(INLINE_GRAMMARS)
 
@@ -575,6 +593,15 @@ def real_documents() -> List[tuple]:
         ("file:list", (EXAMPLES / "list" / "valid_nested.txt").read_text(encoding="utf-8")),
         ("unicode_greek", "αβγ δεζ ηθικλμνξοπρστυφχψω"),
         ("counted_repetition", "2024-abcdefghijklmnopqrstuvwxyz"),
+        (
+            "json_schema_object",
+            json.dumps(
+                {"name": "Zoë \"Å\" 😀", "kind": 'al"pha', "date": "2024-02-29", "code": "AB-12",
+                 "size": 42, "extra": {"x": [1, "y"]}},
+                ensure_ascii=False,
+            ),
+        ),
+        ("json_schema_array", '["a", "héllo", "\\n\\"", "😀😀"]'),
     ]
     return docs
 

@@ -445,8 +445,8 @@ def base_rules(emitter: Emitter) -> Dict[str, str]:
     rules = {
         "json_required_escape": required_escape,
         "json_string": f'"\\"" ({any_char})* "\\""',
-        "json_chars": f"({any_char})*",
-        "json_chars1": f"({any_char})+",
+        "json_key_tail": f'({any_char})* "\\""',
+        "json_key_tail1": f'({any_char})+ "\\""',
     }
     if emitter.any_whitespace:
         rules["ws"] = f"[ \\t\\n\\r]{{0,{emitter.max_ws}}}"

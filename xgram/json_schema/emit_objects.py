@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
 from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
-from .spelling import Layout, ebnf_literal, free_char_expr, string_literal
+from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
 MAX_ANY_ORDER_REQUIRED = 8
@@ -73,14 +73,15 @@ def _class_char(ch: str) -> str:
 def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     """EBNF for a JSON string literal whose value is none of ``words``.
 
-    The trie of the words is walked: at each node the text may end (when no word
+    The trie of the words is walked: at each node the key may end (when no word
     ends there), take a character no word continues with and then anything, or
-    follow a word's next character. Characters that have escape spellings are
-    left to the general regex path (None is returned).
+    follow a word's next character. The "anything, then the closing quote" tails
+    are shared rules (``json_key_tail``), so the trie's automaton stays as small
+    as the trie. Characters that have escape spellings are left to the general
+    regex path (None is returned).
     """
     if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
         return None
-    any_char = free_char_expr()
     trie: Dict[str, Any] = {}
     for w in words:
         node = trie
@@ -91,18 +92,18 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     def walk(node: Dict[str, Any]) -> str:
         alts = []
         if "" not in node:
-            alts.append('""')
+            alts.append('"\\""')
         chars = sorted(c for c in node if c)
         if chars:
             cls = "".join(_class_char(c) for c in chars)
-            alts.append(f'([^\\x00-\\x1F"\\\\{cls}] | json_required_escape) ({any_char})*')
+            alts.append(f'([^\\x00-\\x1F"\\\\{cls}] | json_required_escape) json_key_tail')
         else:
-            alts.append(f"({any_char})+")
+            alts.append("json_key_tail1")
         for c in chars:
             alts.append(f"{ebnf_literal(c)} {walk(node[c])}")
         return "(" + " | ".join(alts) + ")"
 
-    return '"\\"" ' + walk(trie) + ' "\\""'
+    return '"\\"" ' + walk(trie)
 
 
 def _either(a: Optional[str], b: Optional[str]) -> Optional[str]:
