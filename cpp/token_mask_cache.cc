@@ -2,6 +2,7 @@
 #include "token_mask_cache.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <mutex>
 #include <type_traits>
@@ -241,6 +242,9 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     }
     bool counted_already = in_region && plain[i];
     if constexpr (!std::is_same_v<OnPlain, std::nullptr_t>) {
+      // The DFA state here: set by the DFA step above, or by entering DFA mode
+      // after a matcher step (e.g. just after a call into a string-tail rule).
+      if (dfa_state == kNone) dfa_state = dfa_thread[depth].state;
       if (!in_region && plain[i] && dfa_state != kNone && result.valid_everywhere &&
           loops_plain(dfa_state)) {
         on_plain(i);
@@ -336,9 +340,10 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     auto computed = std::make_shared<InsideMask>();
     std::vector<uint32_t>& bits = computed->accepted_bits;
     bits.assign((tok.vocab_size() + 31) / 32, 0);
-    const std::vector<int32_t>& token_node = tok.token_node();
-    const std::vector<uint8_t>& plain = tok.trie_plain();
+    const std::vector<uint8_t>& plain_at = tok.plain_at_position();
     int32_t num_nodes = static_cast<int32_t>(trie.size());
+    std::array<uint8_t, 256> region_first_byte{};
+    int32_t num_region_first_bytes = 0;
     auto add_crossing_subtree = [&](int32_t i) {
       for (int32_t j = i; j < trie[i].subtree_end; ++j) {
         if (trie[j].token_begin < trie[j].token_end) computed->crossing_nodes.push_back(j);
@@ -366,18 +371,40 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
         [this](StateId s) { return LoopsOnPlainText(s); },
         [&](int32_t i) {
           const TrieNode& node = trie[i];
-          if (node.depth == 1) {
-            const std::vector<uint32_t>& first = tok.plain_tokens_by_first_byte(node.byte);
-            for (size_t w = 0; w < first.size(); ++w) bits[w] |= first[w];
+          if (node.depth == 1) {  // merged after the walk, see below
+            region_first_byte[node.byte] = 1;
+            ++num_region_first_bytes;
             return;
           }
           int32_t end = node.subtree_end < num_nodes ? trie[node.subtree_end].token_begin
                                                      : static_cast<int32_t>(trie_tokens.size());
           for (int32_t t = node.token_begin; t < end; ++t) {
-            int32_t id = trie_tokens[t];
-            if (plain[token_node[id]]) bits[id >> 5] |= 1u << (id & 31);
+            if (plain_at[t]) bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
           }
         });
+    // Plain tokens of whole first-byte subtrees: OR the few, or, when most first
+    // bytes are plain regions (free text), take all plain tokens minus the rest.
+    const std::vector<uint8_t>& first_bytes = tok.first_bytes();
+    if (2 * num_region_first_bytes > static_cast<int32_t>(first_bytes.size())) {
+      std::vector<uint32_t> region = tok.plain_tokens();
+      for (uint8_t b : first_bytes) {
+        if (region_first_byte[b]) continue;
+        const std::vector<uint32_t>& first = tok.plain_tokens_by_first_byte(b);
+        for (size_t w = 0; w < region.size(); ++w) region[w] &= ~first[w];
+      }
+      for (size_t w = 0; w < region.size(); ++w) bits[w] |= region[w];
+    } else {
+      for (uint8_t b : first_bytes) {
+        if (!region_first_byte[b]) continue;
+        const std::vector<int32_t>& list = tok.plain_token_list_by_first_byte(b);
+        if (list.size() * 4 < bits.size()) {
+          for (int32_t id : list) bits[id >> 5] |= 1u << (id & 31);
+        } else {
+          const std::vector<uint32_t>& first = tok.plain_tokens_by_first_byte(b);
+          for (size_t w = 0; w < first.size(); ++w) bits[w] |= first[w];
+        }
+      }
+    }
     for (uint32_t w : bits) computed->num_accepted += __builtin_popcount(w);
     std::sort(computed->crossing_nodes.begin(), computed->crossing_nodes.end());
     SharedMasks().Insert(tok.Fingerprint(), key, computed);

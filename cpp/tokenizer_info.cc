@@ -241,7 +241,16 @@ void TokenizerInfo::ClassifyPlainNodes() {
   }
   plain_by_first_byte_.assign(256, {});
   int32_t words = (vocab_size_ + 31) / 32;
+  plain_all_.assign(words, 0);
+  plain_list_by_first_byte_.assign(256, {});
+  plain_at_position_.assign(trie_token_ids_.size(), 0);
+  for (int32_t j = 1; j < n; ++j) {
+    if (!trie_plain_[j]) continue;
+    for (int32_t t = trie_[j].token_begin; t < trie_[j].token_end; ++t) plain_at_position_[t] = 1;
+  }
+  first_bytes_.clear();
   for (int32_t i = 1; i < n; i = trie_[i].subtree_end) {
+    first_bytes_.push_back(trie_[i].byte);
     std::vector<uint32_t>& bits = plain_by_first_byte_[trie_[i].byte];
     bits.assign(words, 0);
     for (int32_t j = i; j < trie_[i].subtree_end; ++j) {
@@ -251,6 +260,11 @@ void TokenizerInfo::ClassifyPlainNodes() {
         bits[id >> 5] |= 1u << (id & 31);
       }
     }
+    for (int32_t w = 0; w < words; ++w) plain_all_[w] |= bits[w];
+    std::vector<int32_t>& list = plain_list_by_first_byte_[trie_[i].byte];
+    for (int32_t w = 0; w < words; ++w) {
+      for (uint32_t m = bits[w]; m; m &= m - 1) list.push_back(w * 32 + __builtin_ctz(m));
+    }
   }
 }
 
@@ -259,6 +273,8 @@ size_t TokenizerInfo::MemoryBytes() const {
                  token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
                  trie_plain_.size() * 2;
   for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
+  total += plain_all_.size() * 4 + plain_at_position_.size();
+  for (const auto& list : plain_list_by_first_byte_) total += list.size() * 4;
   for (const std::string& s : decoded_vocab_) total += s.capacity() + sizeof(std::string);
   return total;
 }

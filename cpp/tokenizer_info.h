@@ -65,6 +65,16 @@ class TokenizerInfo {
   const std::vector<uint32_t>& plain_tokens_by_first_byte(uint8_t b) const {
     return plain_by_first_byte_[b];
   }
+  // Plain tokens starting with byte b as a sorted id list (cheaper than the bitset
+  // for bytes that start few tokens).
+  const std::vector<int32_t>& plain_token_list_by_first_byte(uint8_t b) const {
+    return plain_list_by_first_byte_[b];
+  }
+  // Per position of trie_token_ids(): whether that token is plain.
+  const std::vector<uint8_t>& plain_at_position() const { return plain_at_position_; }
+  // Every plain token (bitset by id), and the first bytes the trie has.
+  const std::vector<uint32_t>& plain_tokens() const { return plain_all_; }
+  const std::vector<uint8_t>& first_bytes() const { return first_bytes_; }
   // Trie node of each token id, or -1 for special and padding ids.
   const std::vector<int32_t>& token_node() const { return token_node_; }
   // A fingerprint of everything masks depend on (for cache keys and serialisation).
@@ -91,6 +101,10 @@ class TokenizerInfo {
   std::vector<uint8_t> trie_plain_;
   std::vector<uint8_t> trie_has_nonplain_token_;
   std::vector<std::vector<uint32_t>> plain_by_first_byte_;
+  std::vector<uint32_t> plain_all_;
+  std::vector<std::vector<int32_t>> plain_list_by_first_byte_;
+  std::vector<uint8_t> plain_at_position_;
+  std::vector<uint8_t> first_bytes_;
   uint64_t fingerprint_ = 0;
 };
 
