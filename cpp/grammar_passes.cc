@@ -333,8 +333,35 @@ int64_t TreeDepth(const Grammar& g, ExprId id, std::unordered_map<ExprId, int64_
 constexpr int64_t kInlineMaxDepth = 200;
 constexpr int64_t kInlineSmallRuleSize = 16;
 constexpr int64_t kInlineMaxExpandedSize = 4000;
+// A small rule referenced many times from one caller (a trie of names whose every
+// branch ends in the same tail) stays a call: copying it into each branch would
+// multiply the caller's automaton for nothing.
+constexpr int64_t kInlineMaxCopiesSize = 64;
 
 Grammar CopyRulesWith(const Grammar& g, const std::function<ExprId(Simplifier&, RuleId)>& body_of) {
+  // The most references any one rule body makes to each rule.
+  std::vector<int> max_refs_per_caller(g.rules.size(), 0);
+  for (const Rule& caller : g.rules) {
+    std::unordered_map<RuleId, int> refs;
+    std::vector<ExprId> stack{caller.body};
+    std::unordered_set<ExprId> seen;
+    while (!stack.empty()) {
+      ExprId e = stack.back();
+      stack.pop_back();
+      if (e == kNone || !seen.insert(e).second) continue;
+      const Expr& x = g.exprs[e];
+      if (e == caller.body && x.kind == ExprKind::kRuleRef) ++refs[x.rule];
+      // Count reference edges: interned bodies share one node per callee.
+      for (ExprId c : x.children) {
+        if (g.exprs[c].kind == ExprKind::kRuleRef) ++refs[g.exprs[c].rule];
+        stack.push_back(c);
+      }
+    }
+    for (const auto& [callee, count] : refs) {
+      max_refs_per_caller[callee] = std::max(max_refs_per_caller[callee], count);
+    }
+  }
+
   Grammar out;
   InterningBuilder builder(&out);
   for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
@@ -386,6 +413,29 @@ Grammar InlineRules(const Grammar& g) {
     }
   }
 
+  // The most references any one rule body makes to each rule.
+  std::vector<int> max_refs_per_caller(g.rules.size(), 0);
+  for (const Rule& caller : g.rules) {
+    std::unordered_map<RuleId, int> refs;
+    std::vector<ExprId> stack{caller.body};
+    std::unordered_set<ExprId> seen;
+    while (!stack.empty()) {
+      ExprId e = stack.back();
+      stack.pop_back();
+      if (e == kNone || !seen.insert(e).second) continue;
+      const Expr& x = g.exprs[e];
+      if (e == caller.body && x.kind == ExprKind::kRuleRef) ++refs[x.rule];
+      // Count reference edges: interned bodies share one node per callee.
+      for (ExprId c : x.children) {
+        if (g.exprs[c].kind == ExprKind::kRuleRef) ++refs[g.exprs[c].rule];
+        stack.push_back(c);
+      }
+    }
+    for (const auto& [callee, count] : refs) {
+      max_refs_per_caller[callee] = std::max(max_refs_per_caller[callee], count);
+    }
+  }
+
   Grammar out;
   InterningBuilder builder(&out);
   for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
@@ -412,7 +462,9 @@ Grammar InlineRules(const Grammar& g) {
       int64_t depth = TreeDepth(out, new_body[r], &depth_memo, kInlineMaxDepth + 1);
       inlinable[r] = !recursive[r] && r != g.root && g.rules[r].lookahead == kNone &&
                      size <= kInlineMaxExpandedSize && depth <= kInlineMaxDepth &&
-                     (size <= kInlineSmallRuleSize || uses[r] <= 1);
+                     ((size <= kInlineSmallRuleSize &&
+                       size * max_refs_per_caller[r] <= kInlineMaxCopiesSize) ||
+                      uses[r] <= 1);
     }
   }
   for (size_t i = 0; i < g.rules.size(); ++i) {
