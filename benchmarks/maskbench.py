@@ -78,6 +78,7 @@ import os
 for _var, _val in (
     ("OMP_NUM_THREADS", "1"),
     ("MKL_NUM_THREADS", "1"),
+    ("OPENBLAS_NUM_THREADS", "1"),
     ("RAYON_NUM_THREADS", "1"),
     ("TOKENIZERS_PARALLELISM", "false"),
     ("HF_HUB_OFFLINE", "1"),
