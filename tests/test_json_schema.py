@@ -1492,3 +1492,17 @@ def test_compile_with_llama3():
     m = xgram.GrammarMatcher(cg)
     ids = tok.encode('{"name": "abcdefgh"', add_special_tokens=False).ids
     assert not all(m.accept_token(t) for t in ids)
+
+
+def test_any_order_with_one_declared_property_and_extras():
+    # regression (found by the sampling test in a fresh environment): with a single
+    # declared property any_order must still let additional properties come first
+    schema = {
+        "type": "object",
+        "properties": {"t": {"const": "b"}},
+        "additionalProperties": {"type": "boolean"},
+        "required": ["t"],
+    }
+    g = grammar(schema, any_order=True)
+    assert g.accepts('{"p": false, "t": "b"}') and g.accepts('{"t": "b", "p": false}')
+    assert not g.accepts('{"p": false}') and not g.accepts('{"t": "b", "p": 1}')

@@ -152,7 +152,7 @@ class ObjectEmitter:
         lo, hi = c.min_properties, c.max_properties
         if hi is not None and lo > hi:
             return None
-        if self.any_order and len(members) > 1:
+        if self.any_order and (len(members) > 1 or (members and extra is not None)):
             return self.object_any_order(c, lay, members, extra, hint)
         counted = hi is not None or lo > 0
         cap = (hi if hi is not None else lo) if counted else 0
