@@ -9,10 +9,24 @@ and formats are checked with the same regex engine the grammar uses.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Dict, FrozenSet, List, Tuple
 
 from .normalize import Conj, Normalizer, Sub
 from .values import canonical, is_number, json_type, to_decimal
+
+_KEYS: Dict[int, Tuple[List[Any], FrozenSet[Any]]] = {}
+
+
+def _keys(values: List[Any]) -> FrozenSet[Any]:
+    """The canonical keys of a list of constants (cached per list object)."""
+    hit = _KEYS.get(id(values))
+    if hit is not None and hit[0] is values:
+        return hit[1]
+    if len(_KEYS) > 4096:
+        _KEYS.clear()
+    keys = frozenset(canonical(v) for v in values)
+    _KEYS[id(values)] = (values, keys)
+    return keys
 
 
 def sub_accepts(norm: Normalizer, sub: Sub, value: Any, depth: int = 0) -> bool:
@@ -36,9 +50,9 @@ def conj_accepts(norm: Normalizer, c: Conj, value: Any, depth: int = 0) -> bool:
     elif t not in c.types:
         return False
     key = canonical(value)
-    if c.consts is not None and key not in {canonical(v) for v in c.consts}:
+    if c.consts is not None and key not in _keys(c.consts):
         return False
-    if key in {canonical(v) for v in c.excluded}:
+    if c.excluded and key in _keys(c.excluded):
         return False
     if t == "string":
         n = len(value)

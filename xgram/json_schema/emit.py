@@ -220,12 +220,16 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         if c.consts is not None:
             kept = []
             seen = set()
+            # Each candidate comes from c.consts: check the other keywords only
+            # (membership would make large enums quadratic).
+            others = c.copy()
+            others.consts = None
             for v in c.consts:
                 k = canonical(v)
                 if k in seen:
                     continue
                 seen.add(k)
-                if conj_accepts(self.norm, c, v):
+                if conj_accepts(self.norm, others, v):
                     kept.append(value_literal(v, self.layout, depth))
             return "(" + " | ".join(kept) + ")" if kept else None
         excluded = {canonical(v): v for v in c.excluded}

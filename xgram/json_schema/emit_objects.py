@@ -215,6 +215,14 @@ class ObjectEmitter:
             chain[key] = self._maybe_rule(result, hint)
             return chain[key]
 
+        # Fill the memo from the last member backwards, so that no call recurses
+        # deeper than one level (objects may declare thousands of properties).
+        top = max(1, lo if hi is None else hi + 1)
+        for i in range(n, 0, -1):
+            for count in range(1, min(i, top) + 1):
+                after(i, count)
+        for i in range(n, -1, -1):
+            first(i)
         nonempty = first(0)
         forms = []
         if nonempty is not None:
