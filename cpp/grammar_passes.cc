@@ -339,29 +339,6 @@ constexpr int64_t kInlineMaxExpandedSize = 4000;
 constexpr int64_t kInlineMaxCopiesSize = 64;
 
 Grammar CopyRulesWith(const Grammar& g, const std::function<ExprId(Simplifier&, RuleId)>& body_of) {
-  // The most references any one rule body makes to each rule.
-  std::vector<int> max_refs_per_caller(g.rules.size(), 0);
-  for (const Rule& caller : g.rules) {
-    std::unordered_map<RuleId, int> refs;
-    std::vector<ExprId> stack{caller.body};
-    std::unordered_set<ExprId> seen;
-    while (!stack.empty()) {
-      ExprId e = stack.back();
-      stack.pop_back();
-      if (e == kNone || !seen.insert(e).second) continue;
-      const Expr& x = g.exprs[e];
-      if (e == caller.body && x.kind == ExprKind::kRuleRef) ++refs[x.rule];
-      // Count reference edges: interned bodies share one node per callee.
-      for (ExprId c : x.children) {
-        if (g.exprs[c].kind == ExprKind::kRuleRef) ++refs[g.exprs[c].rule];
-        stack.push_back(c);
-      }
-    }
-    for (const auto& [callee, count] : refs) {
-      max_refs_per_caller[callee] = std::max(max_refs_per_caller[callee], count);
-    }
-  }
-
   Grammar out;
   InterningBuilder builder(&out);
   for (const Rule& r : g.rules) out.AddRule(r.name, kNone);

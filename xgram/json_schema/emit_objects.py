@@ -33,14 +33,20 @@ def _regex_escape(text: str) -> str:
     return "".join(out)
 
 
-def not_in_set_regex(words: List[str]) -> str:
-    """A regex (whole-match) for every string except the given ones."""
+def _trie(words: Any) -> Dict[str, Any]:
+    """The character trie of ``words``; the key ``""`` marks a word's end."""
     trie: Dict[str, Any] = {}
     for w in words:
         node = trie
         for ch in w:
             node = node.setdefault(ch, {})
         node[""] = {}
+    return trie
+
+
+def not_in_set_regex(words: List[str]) -> str:
+    """A regex (whole-match) for every string except the given ones."""
+    trie = _trie(words)
 
     def walk(node: Dict[str, Any]) -> str:
         alts = []
@@ -82,12 +88,7 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     """
     if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
         return None
-    trie: Dict[str, Any] = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+    trie = _trie(words)
 
     def walk(node: Dict[str, Any]) -> str:
         alts = []
