@@ -20,17 +20,20 @@ from __future__ import annotations
 import decimal
 import json
 import os
+import sys
 import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, List, Literal, Optional
 
-import jsonschema
 import numpy as np
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
 import xgram
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from schema_oracle import exact_validator, no_constants  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_TOKENIZERS = Path(
@@ -46,32 +49,13 @@ DRAFT7 = "http://json-schema.org/draft-07/schema#"
 # --------------------------------------------------------------------------
 
 
-def _is_integer(checker: Any, instance: Any) -> bool:
-    if isinstance(instance, bool):
-        return False
-    if isinstance(instance, int):
-        return True
-    if isinstance(instance, Decimal):
-        return instance.is_finite() and instance == instance.to_integral_value()
-    return isinstance(instance, float) and instance.is_integer()
-
-
-def _exact(cls: Any) -> Any:
-    types = cls.TYPE_CHECKER.redefine("integer", _is_integer)
-    return jsonschema.validators.extend(cls, type_checker=types)
-
-
-ORACLES = {"2020": _exact(Draft202012Validator), "7": _exact(Draft7Validator)}
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+ORACLES = {"2020": exact_validator(Draft202012Validator), "7": exact_validator(Draft7Validator)}
 
 
 def oracle_valid(schema: Any, text: str) -> bool:
     """Whether ``text`` is JSON and valid under ``schema`` (exact decimal arithmetic)."""
     try:
-        instance = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+        instance = json.loads(text, parse_float=Decimal, parse_constant=no_constants)
     except ValueError:
         return False
     exact_schema = json.loads(json.dumps(schema), parse_float=Decimal)

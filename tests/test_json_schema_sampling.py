@@ -30,12 +30,12 @@ import functools
 import json
 import os
 import random
+import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-import jsonschema
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -43,6 +43,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import xgram
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from schema_oracle import exact_validator, no_constants  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_TOKENIZERS = Path(
@@ -65,20 +68,7 @@ SETTINGS = dict(
 # --------------------------------------------------------------------------
 
 
-def _is_integer(checker: Any, instance: Any) -> bool:
-    if isinstance(instance, bool):
-        return False
-    if isinstance(instance, int):
-        return True
-    if isinstance(instance, Decimal):
-        return instance.is_finite() and instance == instance.to_integral_value()
-    return isinstance(instance, float) and instance.is_integer()
-
-
-Oracle = jsonschema.validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+Oracle = exact_validator(Draft202012Validator)
 
 
 class DuplicateKeys(ValueError):
@@ -90,10 +80,6 @@ def _pairs(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
     if len(out) != len(pairs):
         raise DuplicateKeys(pairs)
     return out
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _decimal(text: str) -> Decimal:
@@ -113,7 +99,7 @@ def _decimal(text: str) -> Decimal:
 def parse(text: str) -> Any:
     """Strict JSON, numbers as Decimal; DuplicateKeys for repeated object keys."""
     return json.loads(
-        text, parse_float=_decimal, parse_constant=_no_constants, object_pairs_hook=_pairs
+        text, parse_float=_decimal, parse_constant=no_constants, object_pairs_hook=_pairs
     )
 
 

@@ -15,12 +15,11 @@ of positional elements followed by a counted repetition of ``items``.
 from __future__ import annotations
 
 import itertools
-import json
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from math import gcd
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .. import _core
 from ..errors import GrammarError, SchemaError
@@ -33,7 +32,6 @@ from .numbers import number_grammar
 from .spelling import (
     Layout,
     counted_char_expr,
-    ebnf_literal,
     free_char_expr,
     make_layout,
     value_literal,
@@ -199,7 +197,9 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         self.rules[name] = ""
         scalars = '"null" | "true" | "false" | json_number | json_string'
         self.uses_any_value = True
-        if depth >= self._free_floor(depth) + MAX_FREE_DEPTH:
+        if self._free_base is None:
+            self._free_base = depth  # the first free value: nesting is counted from here
+        if depth >= self._free_base + MAX_FREE_DEPTH:
             self.rules[name] = scalars
             return name
         lay = self.layout(depth)
@@ -209,11 +209,6 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         obj = f"{lay.open_object} {member} ({lay.item_sep} {member})* {lay.close_object} | {lay.empty_object}"  # noqa: E501
         self.rules[name] = f"{scalars} | {array} | {obj}"
         return name
-
-    def _free_floor(self, depth: int) -> int:
-        if self._free_base is None:
-            self._free_base = depth
-        return self._free_base
 
     def conj(self, c: Conj, depth: int, hint: str) -> Optional[str]:
         """The EBNF for the values of one record, or None when there are none."""
@@ -249,26 +244,19 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             if expr is not None:
                 parts.append(expr)
         structured = [v for v in excluded.values() if isinstance(v, (list, dict))]
-        if "array" in c.types:
+        for kind, python_type, emit in (("array", list, self.array), ("object", dict, self.object)):
+            if kind not in c.types:
+                continue
+            plain = self._without_exclusions(c)
             if any(
-                isinstance(v, list) and conj_accepts(self.norm, self._without_exclusions(c), v)
-                for v in structured
+                isinstance(v, python_type) and conj_accepts(self.norm, plain, v) for v in structured
             ):
                 self.norm.relax(
-                    "not", c.origin.get("not", ""), "excluding a particular array is not supported"
+                    "not",
+                    c.origin.get("not", ""),
+                    f"excluding a particular {kind} is not supported",
                 )
-            expr = self.array(c, depth, hint)
-            if expr is not None:
-                parts.append(expr)
-        if "object" in c.types:
-            if any(
-                isinstance(v, dict) and conj_accepts(self.norm, self._without_exclusions(c), v)
-                for v in structured
-            ):
-                self.norm.relax(
-                    "not", c.origin.get("not", ""), "excluding a particular object is not supported"
-                )
-            expr = self.object(c, depth, hint)
+            expr = emit(c, depth, hint)
             if expr is not None:
                 parts.append(expr)
         if not parts:
@@ -468,6 +456,3 @@ def base_rules(emitter: Emitter) -> Dict[str, str]:
             f"{lay.open_object} {member} ({lay.item_sep} {member})* {lay.close_object} | {lay.empty_object}"  # noqa: E501
         )
     return rules
-
-
-__all__ = ["Emitter", "base_rules", "ebnf_literal", "json", "not_in_set_regex", "Callable"]

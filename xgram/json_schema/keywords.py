@@ -2,61 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Dict, List
 
 from ..errors import SchemaError
-from .normalize import ANNOTATIONS, TRUE_SUB, Conj, Normalizer, number_bound
+from .normalize import TRUE_SUB, Conj, Normalizer, number_bound
 from .resolver import escape_pointer_token
 from .values import NON_NUMBER_TYPES
 
 ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
-COMBINATORS = {
-    "$ref",
-    "allOf",
-    "anyOf",
-    "oneOf",
-    "not",
-    "if",
-    "then",
-    "else",
-    "dependentRequired",
-    "dependentSchemas",
-    "dependencies",
-    "$dynamicRef",
-}
-
-HANDLED = {
-    "type",
-    "enum",
-    "const",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "format",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "items",
-    "prefixItems",
-    "additionalItems",
-    "minItems",
-    "maxItems",
-    "contains",
-    "minContains",
-    "maxContains",
-    "uniqueItems",
-    "properties",
-    "required",
-    "additionalProperties",
-    "patternProperties",
-    "propertyNames",
-    "minProperties",
-    "maxProperties",
-}
 
 # Keywords a validator would enforce but no grammar here can: an error, or with
 # lenient=True ignored (and reported).
@@ -240,6 +194,3 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
     if "x-xgram-not-in" in schema:
         c.excluded = list(schema["x-xgram-not-in"])
     return c
-
-
-__all__ = ["ALL_TYPES", "ANNOTATIONS", "COMBINATORS", "HANDLED", "Decimal", "local_constraints"]

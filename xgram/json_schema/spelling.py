@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Optional, Tuple
 
@@ -210,15 +209,3 @@ def free_char_expr() -> str:
 
 
 FREE_CHAR = '[^"\\\\\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})'
-
-
-__all__ = [
-    "Decimal",
-    "Layout",
-    "ebnf_literal",
-    "make_layout",
-    "number_literal",
-    "string_content",
-    "string_literal",
-    "value_literal",
-]
