@@ -159,6 +159,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   const std::vector<TrieNode>& trie = tok.trie();
   const std::vector<uint8_t>& plain = tok.trie_plain();
   const std::vector<uint8_t>& has_nonplain = tok.trie_has_nonplain_token();
+  const std::vector<int32_t>& region_next = tok.trie_region_next();
   int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
   auto is_simple = [&a](StateId s) {
     return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
@@ -194,7 +195,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     const TrieNode& node = trie[i];
     bool in_region = i < region_end;
     if (in_region && plain[i] && !has_nonplain[i]) {  // accepted wholesale already
-      i = node.subtree_end;
+      i = std::min(region_next[i], region_end);
       continue;
     }
     // Tokens whose first byte only a callee can read are left to the callee's
@@ -389,8 +390,13 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       std::vector<uint32_t> region = tok.plain_tokens();
       for (uint8_t b : first_bytes) {
         if (region_first_byte[b]) continue;
-        const std::vector<uint32_t>& first = tok.plain_tokens_by_first_byte(b);
-        for (size_t w = 0; w < region.size(); ++w) region[w] &= ~first[w];
+        const std::vector<int32_t>& list = tok.plain_token_list_by_first_byte(b);
+        if (list.size() * 4 < region.size()) {
+          for (int32_t id : list) region[id >> 5] &= ~(1u << (id & 31));
+        } else {
+          const std::vector<uint32_t>& first = tok.plain_tokens_by_first_byte(b);
+          for (size_t w = 0; w < region.size(); ++w) region[w] &= ~first[w];
+        }
       }
       for (size_t w = 0; w < region.size(); ++w) bits[w] |= region[w];
     } else {

@@ -61,6 +61,10 @@ class TokenizerInfo {
   const std::vector<uint8_t>& trie_plain() const { return trie_plain_; }
   // Whether the subtree of a trie node holds a token whose bytes are not plain.
   const std::vector<uint8_t>& trie_has_nonplain_token() const { return trie_has_nonplain_token_; }
+  // The first node at or after i, in trie order, that a walk inside a plain-text
+  // region must visit: plain nodes without a non-plain token below are skipped
+  // whole, so a region costs the non-plain nodes it holds, not its siblings.
+  const std::vector<int32_t>& trie_region_next() const { return trie_region_next_; }
   // Plain tokens starting with byte b (bitset by id), for the root's children.
   const std::vector<uint32_t>& plain_tokens_by_first_byte(uint8_t b) const {
     return plain_by_first_byte_[b];
@@ -100,6 +104,7 @@ class TokenizerInfo {
   std::vector<uint32_t> text_token_bits_;
   std::vector<uint8_t> trie_plain_;
   std::vector<uint8_t> trie_has_nonplain_token_;
+  std::vector<int32_t> trie_region_next_;
   std::vector<std::vector<uint32_t>> plain_by_first_byte_;
   std::vector<uint32_t> plain_all_;
   std::vector<std::vector<int32_t>> plain_list_by_first_byte_;
