@@ -144,6 +144,8 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
   const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
 
   states_.clear();
+  contexts_.clear();
+  context_items_.clear();
   candidates_.clear();
   auto add_candidate = [this](int32_t id) {
     uint32_t bit = 1u << (id & 31);
@@ -158,17 +160,27 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
     StateId state = it->state;
     // Guarded threads are rare; mark them by negating the state.
     StateId key = guarded ? -1 - state : state;
-    auto found = std::find(states_.begin(), states_.end(), key);
+    // The thread's known callers: the entry's uncertain tokens are mostly
+    // decided once for them (Layer C, TokenMaskCache::GetInContext).
+    uint64_t context = 0;  // 0: no known caller
+    if (!guarded) {
+      int32_t levels = matcher_.CallerChain(it->node, kContextLevels, tok.max_token_bytes(), chain_);
+      if (levels > 0) context = TokenMaskCache::ContextKey(state, chain_, levels) | 1;
+    }
+    size_t found = 0;
+    while (found < states_.size() && (states_[found] != key || contexts_[found] != context)) ++found;
     // Iterations left in the counted repetition this thread is in, if any: a
     // token fits if it fits for any thread.
     int32_t remaining = compiled_->automaton()->rules[compiled_->automaton()->state_rule[state]].is_helper
                             ? matcher_.RemainingIterations(it->node)
                             : 0;
-    if (found == states_.end()) {
+    if (found == states_.size()) {
       states_.push_back(key);
+      contexts_.push_back(context);
+      context_items_.push_back(it - matcher_.CurrentItemsBegin());
       remaining_.push_back(remaining);
     } else {
-      int32_t& r = remaining_[found - states_.begin()];
+      int32_t& r = remaining_[found];
       r = std::max(r, remaining);
     }
   }
@@ -226,7 +238,15 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
         break;
       }
     }
-    for (int32_t id : entry.uncertain) add_candidate(id);
+    if (contexts_[si] != 0 && !entry.uncertain.empty()) {
+      const Item& item = matcher_.CurrentItemsBegin()[context_items_[si]];
+      int32_t levels = matcher_.CallerChain(item.node, kContextLevels, tok.max_token_bytes(), chain_);
+      const ContextMaskEntry& in_context = cache.GetInContext(key, chain_, levels, contexts_[si]);
+      for (int32_t id : in_context.accepted) words[id >> 5] |= 1u << (id & 31);
+      for (int32_t id : in_context.uncertain) add_candidate(id);
+    } else {
+      for (int32_t id : entry.uncertain) add_candidate(id);
+    }
   }
   // The dedup bits must be clear for the next call before the list is filtered.
   for (int32_t id : candidates_) candidate_seen_[id >> 5] &= ~(1u << (id & 31));

@@ -4,9 +4,10 @@
 // FillNextTokenBitmask, the per-token hot path:
 //   1. For each distinct automaton state among the matcher's live threads, take
 //      its cache entry and OR its accepted tokens into the mask.
-//   2. Collect the entries' uncertain tokens not already accepted, and check each
-//      against the live matcher, in trie order: consecutive candidates share a
-//      prefix, so the walk rolls back only to the common prefix.
+//   2. Decide the entries' uncertain tokens for each thread's known callers
+//      (TokenMaskCache::GetInContext, computed once per context); check the few
+//      left against the live matcher, in trie order: consecutive candidates
+//      share a prefix, so the walk rolls back only to the common prefix.
 //   3. Threads with a pending lookahead guard are checked token by token instead
 //      (the cache assumes none); stop tokens are allowed iff the root can end.
 // All scratch buffers live in the matcher and are reused, so steady-state calls
@@ -89,6 +90,13 @@ class GrammarMatcher {
 
   // Scratch for FillNextTokenBitmask.
   std::vector<StateId> states_;
+  // Per states_ entry: a hash of the thread's known callers (0: none) and the
+  // index of a current item with them (PushdownMatcher::CallerChain).
+  std::vector<uint64_t> contexts_;
+  std::vector<size_t> context_items_;
+  // Uncertain tokens are re-decided knowing this many callers of the thread.
+  static constexpr int32_t kContextLevels = 3;
+  CallerFrame chain_[kContextLevels];
   std::vector<int32_t> remaining_;
   std::vector<int32_t> candidates_;
   std::vector<uint32_t> candidate_seen_;

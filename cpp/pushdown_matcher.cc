@@ -60,6 +60,57 @@ void PushdownMatcher::ResetForClassification(StateId state, bool escape, bool se
   FinishStep();
 }
 
+void PushdownMatcher::ResetForContext(StateId state, const CallerFrame* callers, int32_t num_callers) {
+  ResetCommon();
+  escape_ = true;
+  self_repeat_ = false;
+  wildcard_nodes_.assign(a_->rules.size(), kNone);
+  // Build the stack from the outermost known caller down to the thread.
+  NodeId above = kNone;
+  for (int32_t level = num_callers - 1; level >= -1; --level) {
+    RuleId rule = level >= 0 ? a_->state_rule[callers[level].return_state] : a_->state_rule[state];
+    NodeId node = NewNode(rule, 0);
+    nodes_[node].step = -2;  // made in earlier steps
+    if (above == kNone) {
+      nodes_[node].kind = NodeKind::kContext;
+    } else {
+      const CallerFrame& frame = callers[level + 1];
+      nodes_[node].parents.push_back(ParentEdge{frame.return_state, above, frame.call_edge, frame.count});
+      Ref(above);
+    }
+    Ref(node);  // lives as long as the classification
+    above = node;
+  }
+  AddItem(state, above, 0);
+  FinishStep();
+}
+
+int32_t PushdownMatcher::CallerChain(NodeId node, int32_t max_levels, int32_t max_bytes,
+                                     CallerFrame* out) const {
+  int32_t levels = 0;
+  while (levels < max_levels) {
+    const Node& n = nodes_[node];
+    if (n.kind != NodeKind::kCall || n.parents.size() != 1) break;
+    const ParentEdge& e = n.parents[0];
+    int32_t count = 0;
+    if (e.call_edge >= 0) {
+      if (e.count < 0) break;  // not a real-mode count
+      // Input of at most max_bytes bytes runs at most that many more
+      // iterations (each reads a byte): counts past the minimum whose maximum
+      // is further away than that behave alike.
+      const CallEdge& call = a_->call_edges[e.call_edge];
+      int32_t settled = std::max(call.min_calls - 1, 0);
+      bool far = call.max_calls == kUnbounded || call.max_calls - e.count - 1 >= max_bytes;
+      count = e.count >= settled && far ? settled : e.count;
+    } else if (e.call_edge != -1) {
+      break;
+    }
+    out[levels++] = CallerFrame{e.return_state, e.call_edge, count};
+    node = e.parent;
+  }
+  return levels;
+}
+
 NodeId PushdownMatcher::WildcardNode(RuleId rule) {
   if (wildcard_nodes_[rule] == kNone) {
     NodeId id = NewNode(rule, 0);
@@ -231,6 +282,12 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
         ReturnTo(ParentEdge{rule, node_id, kSelfRepeatEdge, -1}, guard | kEscapedBit,
                  /*empty_iteration=*/false);
       }
+      return;
+    case NodeKind::kContext:
+      // The known caller's rule ends: bytes ending here are valid (every state
+      // can reach an end); further bytes depend on callers beyond it.
+      if (guard == 0) accepting_ = true;
+      Escape(rule, guard, /*from_origin=*/false);
       return;
     case NodeKind::kWildcard:
       // Some context may call this rule as the grammar's root: the escaped thread

@@ -70,6 +70,13 @@ constexpr int32_t kNoRepetition = INT32_MAX;
 constexpr GuardId kEscapedBit = 1 << 30;
 constexpr GuardId kGuardMask = kEscapedBit - 1;
 
+// One known caller of a thread (see PushdownMatcher::CallerChain).
+struct CallerFrame {
+  StateId return_state;
+  int32_t call_edge;  // the counted call edge this is an iteration of, or -1
+  int32_t count;      // its completed iterations (canonical, see CallerChain)
+};
+
 struct Item {
   StateId state;
   NodeId node;
@@ -107,6 +114,19 @@ class PushdownMatcher {
   // `self_repeat` (with escape false): completing the origin also starts another
   // iteration of its rule, as a counted repetition would, with relative counts.
   void ResetForClassification(StateId state, bool escape = true, bool self_repeat = false);
+  // Classification in a known context: the thread at `state` runs in a call
+  // whose callers, innermost first, are callers[0..n). Completing the
+  // outermost one's rule escapes (kEscapedBit) as above; ending it exactly at
+  // the last byte counts as CanEnd. A token an inside thread survives is valid
+  // in that context; one that only escaped threads survive still depends on
+  // what lies beyond.
+  void ResetForContext(StateId state, const CallerFrame* callers, int32_t num_callers);
+  // Real mode: the callers of `node`, innermost first, for as long as each
+  // node is an ordinary call with exactly one parent edge; at most
+  // `max_levels` frames into `out`. Iteration counts of counted calls are
+  // canonical for input of at most `max_bytes` bytes: counts that no such
+  // input can tell apart (past the minimum, far from the maximum) are one.
+  int32_t CallerChain(NodeId node, int32_t max_levels, int32_t max_bytes, CallerFrame* out) const;
   // Classification mode: a re-called iteration of the origin's repetition ended
   // in the current step (so input could leave the repetition here).
   bool RepetitionCompletedHere() const { return steps_.back().repetition_completed != kNoRepetition; }
@@ -159,7 +179,7 @@ class PushdownMatcher {
              count == o.count;
     }
   };
-  enum class NodeKind : uint8_t { kCall, kRoot, kOrigin, kWildcard };
+  enum class NodeKind : uint8_t { kCall, kRoot, kOrigin, kWildcard, kContext };
   struct Node {
     uint64_t serial = 0;  // unique over the matcher's life, unlike recycled ids
     NodeKind kind = NodeKind::kCall;

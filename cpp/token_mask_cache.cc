@@ -153,7 +153,7 @@ struct NoPlainRegions {
 template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
           typename OnPlain = std::nullptr_t>
 void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state, bool escape,
-              bool self_repeat, Visit visit, OnTokens on_tokens, OnDead on_dead,
+              bool self_repeat, const CallerFrame* callers, int32_t num_callers, Visit visit, OnTokens on_tokens, OnDead on_dead,
               LoopsPlain loops_plain = {}, OnPlain on_plain = nullptr) {
   const Automaton& a = *automaton;
   const std::vector<TrieNode>& trie = tok.trie();
@@ -165,7 +165,11 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
   };
   PushdownMatcher matcher(automaton, /*max_rollback_steps=*/-1);
-  matcher.ResetForClassification(state, escape, self_repeat);
+  if (num_callers > 0) {
+    matcher.ResetForContext(state, callers, num_callers);
+  } else {
+    matcher.ResetForClassification(state, escape, self_repeat);
+  }
   std::vector<int32_t> matcher_depth{0};  // trie depth of each matcher step
   std::vector<Item> dfa_thread(1, Item{kNone, kNone, 0});
   std::vector<int32_t> dfa_needed(1, kNoRepetition);
@@ -351,7 +355,8 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       }
     };
     WalkTrie(
-        automaton_, tok, state, /*escape=*/false, self_repeat, [](int32_t) { return true; },
+        automaton_, tok, state, /*escape=*/false, self_repeat, /*callers=*/nullptr, 0,
+        [](int32_t) { return true; },
         [&](int32_t i, const WalkResult& r) {
           const TrieNode& node = trie[i];
           if (r.valid_everywhere) {
@@ -422,7 +427,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   if (!inside->crossing_nodes.empty()) {
     const std::vector<int32_t>& crossing = inside->crossing_nodes;
     WalkTrie(
-        automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false,
+        automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false, /*callers=*/nullptr, 0,
         [&](int32_t i) {
           // Only subtrees holding a crossing token.
           auto it = std::lower_bound(crossing.begin(), crossing.end(), i);
@@ -501,6 +506,94 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   entry.tokens.shrink_to_fit();
   entry.uncertain.shrink_to_fit();
   return entry;
+}
+
+// Layer C, per grammar and caller: the uncertain tokens of `state` walked again
+// with the one caller the live thread has (resuming at `return_state`), so most
+// of them are decided once instead of being checked on every fill. Only the
+// callers beyond that one stay unknown.
+uint64_t TokenMaskCache::ContextKey(StateId state, const CallerFrame* callers, int32_t num_callers) {
+  uint64_t h = MixHash(static_cast<uint32_t>(state));
+  for (int32_t i = 0; i < num_callers; ++i) {
+    h = MixHash(h ^ ((static_cast<uint64_t>(static_cast<uint32_t>(callers[i].return_state)) << 32) |
+                     static_cast<uint32_t>(callers[i].call_edge)));
+    h = MixHash(h ^ static_cast<uint32_t>(callers[i].count));
+  }
+  return h;
+}
+
+const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const CallerFrame* callers,
+                                                     int32_t num_callers, uint64_t context_key) {
+  // The fill path: no allocation unless the entry is new.
+  auto same = [&](const std::vector<int32_t>& key) {
+    if (key.size() != 1 + 3 * static_cast<size_t>(num_callers) || key[0] != state) return false;
+    for (int32_t i = 0; i < num_callers; ++i) {
+      if (key[1 + 3 * i] != callers[i].return_state || key[2 + 3 * i] != callers[i].call_edge ||
+          key[3 + 3 * i] != callers[i].count) {
+        return false;
+      }
+    }
+    return true;
+  };
+  {
+    std::lock_guard<std::mutex> lock(context_mutex_);
+    auto range = context_entries_.equal_range(context_key);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (same(it->second->key)) return *it->second;
+    }
+  }
+  std::vector<int32_t> full_key{state};
+  for (int32_t i = 0; i < num_callers; ++i) {
+    full_key.push_back(callers[i].return_state);
+    full_key.push_back(callers[i].call_edge);
+    full_key.push_back(callers[i].count);
+  }
+  const TokenMaskEntry& base = Get(state);
+  const TokenizerInfo& tok = *tokenizer_;
+  const std::vector<TrieNode>& trie = tok.trie();
+  const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
+  const std::vector<int32_t>& node_of = tok.token_node();
+  std::vector<int32_t> nodes;
+  nodes.reserve(base.uncertain.size());
+  for (int32_t id : base.uncertain) nodes.push_back(node_of[id]);
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  auto computed = std::make_unique<ContextMaskEntry>();
+  computed->key = std::move(full_key);
+  if (!nodes.empty()) {
+    WalkTrie(
+        automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false, callers, num_callers,
+        [&](int32_t i) {
+          auto it = std::lower_bound(nodes.begin(), nodes.end(), i);
+          return it != nodes.end() && *it < trie[i].subtree_end;
+        },
+        [&](int32_t i, const WalkResult& r) {
+          if (!std::binary_search(nodes.begin(), nodes.end(), i)) return;
+          std::vector<int32_t>& out = r.valid_everywhere ? computed->accepted : computed->uncertain;
+          for (int32_t t = trie[i].token_begin; t < trie[i].token_end; ++t) out.push_back(trie_tokens[t]);
+        },
+        [](int32_t, bool) {});
+  }
+  // Only ids the base entry left uncertain may change (a trie node can also
+  // hold ids that were decided otherwise, e.g. counted ones).
+  std::vector<int32_t> sorted_uncertain = base.uncertain;
+  std::sort(sorted_uncertain.begin(), sorted_uncertain.end());
+  auto keep_uncertain = [&sorted_uncertain](std::vector<int32_t>* ids) {
+    ids->erase(std::remove_if(ids->begin(), ids->end(),
+                              [&sorted_uncertain](int32_t id) {
+                                return !std::binary_search(sorted_uncertain.begin(), sorted_uncertain.end(), id);
+                              }),
+               ids->end());
+    ids->shrink_to_fit();
+  };
+  keep_uncertain(&computed->accepted);
+  keep_uncertain(&computed->uncertain);
+  std::lock_guard<std::mutex> lock(context_mutex_);
+  auto range = context_entries_.equal_range(context_key);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (same(it->second->key)) return *it->second;  // another thread was first
+  }
+  return *context_entries_.emplace(context_key, std::move(computed))->second;
 }
 
 size_t TokenMaskCache::MemoryBytes() const {

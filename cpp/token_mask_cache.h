@@ -16,6 +16,13 @@
 // accepted bitset; uncertain ids are kept in trie order, so the run-time check
 // walks shared prefixes once.
 //
+// Uncertain tokens are decided again at run time for the live thread's known
+// callers (up to three frames: return states and canonical repetition counts):
+// GetInContext walks them once per (state, callers) and keeps the result, so a
+// fill re-checks only tokens that cross even those callers. Without it the
+// tokens after a string's closing quote or a number's last digit were checked
+// on every fill.
+//
 // Entries are computed lazily on first use (lock-free publication through an
 // atomic pointer) or eagerly by ComputeAll on several threads.
 #ifndef XGRAM_TOKEN_MASK_CACHE_H_
@@ -24,9 +31,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "automaton.h"
+#include "pushdown_matcher.h"
 #include "tokenizer_info.h"
 
 namespace xgram {
@@ -60,6 +70,13 @@ struct TokenMaskEntry {
   void BuildCountedBitsets(int32_t vocab_size);
 };
 
+// The uncertain tokens of a state, decided for one caller (Layer C).
+struct ContextMaskEntry {
+  std::vector<int32_t> key;        // state, then (return state, call edge, count) per caller
+  std::vector<int32_t> accepted;   // valid in that caller whatever lies beyond it
+  std::vector<int32_t> uncertain;  // still depend on the callers beyond; trie order
+};
+
 // Counted tokens needing more iterations than this are treated as uncertain.
 constexpr int32_t kMaxCountedIterations = 64;
 
@@ -78,6 +95,12 @@ class TokenMaskCache {
 
   // The entry of a state with byte edges, computed on first use.
   const TokenMaskEntry& Get(StateId state);
+  // The entry's uncertain tokens re-decided for a thread whose known callers
+  // are `callers` (PushdownMatcher::CallerChain). Computed on first use and
+  // kept per grammar; `context_key` is ContextKey(state, callers).
+  const ContextMaskEntry& GetInContext(StateId state, const CallerFrame* callers, int32_t num_callers,
+                                       uint64_t context_key);
+  static uint64_t ContextKey(StateId state, const CallerFrame* callers, int32_t num_callers);
   // Computes every entry, on up to `num_threads` threads.
   void ComputeAll(int num_threads);
   size_t MemoryBytes() const;
@@ -98,6 +121,8 @@ class TokenMaskCache {
   TokenizerInfoPtr tokenizer_;
   std::unique_ptr<std::atomic<const TokenMaskEntry*>[]> entries_;
   mutable std::unique_ptr<std::atomic<int8_t>[]> plain_loop_;  // -1 unknown, 0, 1
+  std::mutex context_mutex_;
+  std::unordered_multimap<uint64_t, std::unique_ptr<const ContextMaskEntry>> context_entries_;
 };
 
 }  // namespace xgram

@@ -239,6 +239,7 @@ void TokenizerInfo::ClassifyPlainNodes() {
     if (!trie_plain_[i] && trie_[i].token_begin < trie_[i].token_end) trie_has_nonplain_token_[i] = 1;
     if (trie_has_nonplain_token_[i]) trie_has_nonplain_token_[parent_of[i]] = 1;
   }
+  for (int32_t i = 1; i < n; ++i) max_token_bytes_ = std::max<int32_t>(max_token_bytes_, trie_[i].depth);
   trie_region_next_.assign(n + 1, n);
   for (int32_t i = n - 1; i >= 1; --i) {
     bool skipped = trie_plain_[i] && !trie_has_nonplain_token_[i];

@@ -51,6 +51,8 @@ class TokenizerInfo {
   bool IsSpecial(int32_t id) const { return is_special_[id]; }
 
   const std::vector<TrieNode>& trie() const { return trie_; }
+  // Bytes in the longest token.
+  int32_t max_token_bytes() const { return max_token_bytes_; }
   const std::vector<int32_t>& trie_token_ids() const { return trie_token_ids_; }
   // Bit i of word i/32 set for every token that text can produce (not special).
   const std::vector<uint32_t>& text_token_bits() const { return text_token_bits_; }
@@ -111,6 +113,7 @@ class TokenizerInfo {
   std::vector<uint8_t> plain_at_position_;
   std::vector<uint8_t> first_bytes_;
   uint64_t fingerprint_ = 0;
+  int32_t max_token_bytes_ = 0;
 };
 
 using TokenizerInfoPtr = std::shared_ptr<const TokenizerInfo>;

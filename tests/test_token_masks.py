@@ -89,6 +89,18 @@ INLINE_GRAMMARS: Dict[str, str] = {
     "non_ascii": r"root ::= [^\x00-\x7F]{1,8}",
     "overlapping_words": 'root ::= ( "the" | "then" | "there" | "he" | "here" | "ere" | " " | "\\",\\"" | "\\"}" )+ "."',
     "counted_repetition": 'root ::= [0-9]{3,5} "-" [a-z]{0,100}',
+    # One rule under many callers, some through counted repetitions near their
+    # bounds: the tokens crossing its end are decided per chain of callers.
+    "shared_contexts": "\n".join(
+        [
+            'root ::= "[" item ("," item){0,20} "]" | "{" key ":" str ("," key ":" num){0,2} "}" | "(" word{2,4} ")"',
+            'item ::= str | num | "[" item "]"',
+            'str ::= "\\"" [a-z]{1,18} "\\""',
+            'key ::= "\\"" [a-z]{1,20} "\\""',
+            "num ::= [0-9]{1,4}",
+            'word ::= " " | str',
+        ]
+    ),
 }
 # Grammars the JSON Schema front-end writes: key tries with shared tails, bounded
 # strings (counted characters with every escape), enums, formats, patterns.
@@ -156,6 +168,8 @@ def synthetic_vocab_tokens() -> List[bytes]:
         ', ', ': ', '\n  ', '\n    ', '\n', '  ', '    ', '\t', '\\n', '\\"', '\\\\', '\\u00', '\\u',
         'true', 'false', 'null', 'tru', 'fal', 'nu', 'll', 'se', 'ue',
         '"name"', 'name', '"age"', 'age', '"tags"', 'tags', '"name": "', 'a"', 'x",', '1,', '1, 2',
+        # several characters, then the end of their rule and more (crossing tokens)
+        'ab"', 'abc"', 'he",', 'the"]', 'ere"}', '12,', '9]', '"x"', 'abcd"', 'ab":',
         # digits runs and numbers
         '00', '000', '12', '123', '2024', '99', '12345', '123456', '0.', '.5', '1e', 'e+', 'E-', '-1', '-0',
         # words and overlapping literals
