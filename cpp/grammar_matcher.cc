@@ -164,7 +164,7 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
     // decided once for them (Layer C, TokenMaskCache::GetInContext).
     uint64_t context = 0;  // 0: no known caller
     if (!guarded) {
-      int32_t levels = matcher_.CallerChain(it->node, kContextLevels, tok.max_token_bytes(), chain_);
+      int32_t levels = matcher_.KnownCallers(it->node, kContextDepth, kContextEdges, tok.max_token_bytes(), chain_);
       if (levels > 0) context = TokenMaskCache::ContextKey(state, chain_, levels) | 1;
     }
     size_t found = 0;
@@ -240,7 +240,7 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
     }
     if (contexts_[si] != 0 && !entry.uncertain.empty()) {
       const Item& item = matcher_.CurrentItemsBegin()[context_items_[si]];
-      int32_t levels = matcher_.CallerChain(item.node, kContextLevels, tok.max_token_bytes(), chain_);
+      int32_t levels = matcher_.KnownCallers(item.node, kContextDepth, kContextEdges, tok.max_token_bytes(), chain_);
       const ContextMaskEntry& in_context = cache.GetInContext(key, chain_, levels, contexts_[si]);
       for (int32_t id : in_context.accepted) words[id >> 5] |= 1u << (id & 31);
       for (int32_t id : in_context.uncertain) add_candidate(id);

@@ -91,12 +91,14 @@ class GrammarMatcher {
   // Scratch for FillNextTokenBitmask.
   std::vector<StateId> states_;
   // Per states_ entry: a hash of the thread's known callers (0: none) and the
-  // index of a current item with them (PushdownMatcher::CallerChain).
+  // index of a current item with them (PushdownMatcher::KnownCallers).
   std::vector<uint64_t> contexts_;
   std::vector<size_t> context_items_;
-  // Uncertain tokens are re-decided knowing this many callers of the thread.
-  static constexpr int32_t kContextLevels = 3;
-  CallerFrame chain_[kContextLevels];
+  // Uncertain tokens are re-decided knowing the thread's callers this many
+  // calls up, through at most this many parent edges.
+  static constexpr int32_t kContextDepth = 3;
+  static constexpr int32_t kContextEdges = 8;
+  CallerFrame chain_[kContextEdges];
   std::vector<int32_t> remaining_;
   std::vector<int32_t> candidates_;
   std::vector<uint32_t> candidate_seen_;

@@ -65,50 +65,74 @@ void PushdownMatcher::ResetForContext(StateId state, const CallerFrame* callers,
   escape_ = true;
   self_repeat_ = false;
   wildcard_nodes_.assign(a_->rules.size(), kNone);
-  // Build the stack from the outermost known caller down to the thread.
-  NodeId above = kNone;
-  for (int32_t level = num_callers - 1; level >= -1; --level) {
-    RuleId rule = level >= 0 ? a_->state_rule[callers[level].return_state] : a_->state_rule[state];
+  // Call k of the tree is tree_nodes[k]: 0 is the thread's own, edge k-1 makes k.
+  std::vector<NodeId> tree_nodes;
+  tree_nodes.reserve(num_callers + 1);
+  auto make = [&](RuleId rule) {
     NodeId node = NewNode(rule, 0);
-    nodes_[node].step = -2;  // made in earlier steps
-    if (above == kNone) {
-      nodes_[node].kind = NodeKind::kContext;
-    } else {
-      const CallerFrame& frame = callers[level + 1];
-      nodes_[node].parents.push_back(ParentEdge{frame.return_state, above, frame.call_edge, frame.count});
-      Ref(above);
-    }
-    Ref(node);  // lives as long as the classification
-    above = node;
+    nodes_[node].kind = NodeKind::kContext;  // until it gets a parent edge
+    nodes_[node].step = -2;                  // made in earlier steps
+    Ref(node);                               // lives as long as the classification
+    tree_nodes.push_back(node);
+  };
+  make(a_->state_rule[state]);
+  for (int32_t k = 0; k < num_callers; ++k) {
+    const CallerFrame& frame = callers[k];
+    make(a_->state_rule[frame.return_state]);
+    Node& child = nodes_[tree_nodes[frame.from]];
+    child.kind = NodeKind::kCall;
+    child.parents.push_back(ParentEdge{frame.return_state, tree_nodes.back(), frame.call_edge, frame.count});
+    Ref(tree_nodes.back());
   }
-  AddItem(state, above, 0);
+  AddItem(state, tree_nodes[0], 0);
   FinishStep();
 }
 
-int32_t PushdownMatcher::CallerChain(NodeId node, int32_t max_levels, int32_t max_bytes,
-                                     CallerFrame* out) const {
-  int32_t levels = 0;
-  while (levels < max_levels) {
-    const Node& n = nodes_[node];
-    if (n.kind != NodeKind::kCall || n.parents.size() != 1) break;
-    const ParentEdge& e = n.parents[0];
-    int32_t count = 0;
-    if (e.call_edge >= 0) {
-      if (e.count < 0) break;  // not a real-mode count
-      // Input of at most max_bytes bytes runs at most that many more
-      // iterations (each reads a byte): counts past the minimum whose maximum
-      // is further away than that behave alike.
-      const CallEdge& call = a_->call_edges[e.call_edge];
-      int32_t settled = std::max(call.min_calls - 1, 0);
-      bool far = call.max_calls == kUnbounded || call.max_calls - e.count - 1 >= max_bytes;
-      count = e.count >= settled && far ? settled : e.count;
-    } else if (e.call_edge != -1) {
-      break;
+int32_t PushdownMatcher::KnownCallers(NodeId node, int32_t max_depth, int32_t max_edges, int32_t max_bytes,
+                                      CallerFrame* out) const {
+  constexpr size_t kMaxParents = 4;
+  // Whether a call's parent edges can all be given (else it stays a leaf).
+  auto expandable = [this](const Node& n) {
+    if (n.kind != NodeKind::kCall || n.parents.empty() || n.parents.size() > kMaxParents) return false;
+    for (const ParentEdge& e : n.parents) {
+      if (e.call_edge < -1 || (e.call_edge >= 0 && e.count < 0)) return false;
     }
-    out[levels++] = CallerFrame{e.return_state, e.call_edge, count};
-    node = e.parent;
+    return true;
+  };
+  if (!expandable(nodes_[node])) return 0;
+  struct Pending {
+    NodeId node;
+    int32_t tree_index;
+    int32_t depth;
+  };
+  Pending queue[64];
+  int32_t head = 0, tail = 0, edges = 0;
+  queue[tail++] = Pending{node, 0, 0};
+  while (head < tail) {
+    Pending p = queue[head++];
+    const Node& n = nodes_[p.node];
+    if (p.depth >= max_depth || !expandable(n)) continue;
+    if (edges + static_cast<int32_t>(n.parents.size()) > max_edges || tail + n.parents.size() > 64) {
+      if (p.tree_index == 0) return 0;
+      continue;  // too wide: this call stays a leaf
+    }
+    for (const ParentEdge& e : n.parents) {
+      int32_t count = 0;
+      if (e.call_edge >= 0) {
+        // Input of at most max_bytes bytes runs at most that many more
+        // iterations (each reads a byte): counts past the minimum whose
+        // maximum is further away than that behave alike.
+        const CallEdge& call = a_->call_edges[e.call_edge];
+        int32_t settled = std::max(call.min_calls - 1, 0);
+        bool far = call.max_calls == kUnbounded || call.max_calls - e.count - 1 >= max_bytes;
+        count = e.count >= settled && far ? settled : e.count;
+      }
+      out[edges] = CallerFrame{p.tree_index, e.return_state, e.call_edge, count};
+      queue[tail++] = Pending{e.parent, edges + 1, p.depth + 1};
+      ++edges;
+    }
   }
-  return levels;
+  return edges;
 }
 
 NodeId PushdownMatcher::WildcardNode(RuleId rule) {

@@ -70,11 +70,14 @@ constexpr int32_t kNoRepetition = INT32_MAX;
 constexpr GuardId kEscapedBit = 1 << 30;
 constexpr GuardId kGuardMask = kEscapedBit - 1;
 
-// One known caller of a thread (see PushdownMatcher::CallerChain).
+// One parent edge of a thread's known callers (see PushdownMatcher::KnownCallers):
+// call `from` (0: the thread's own call, k > 0: the caller made by edge k-1)
+// returns to `return_state`, in a new call made for this edge.
 struct CallerFrame {
+  int32_t from;
   StateId return_state;
   int32_t call_edge;  // the counted call edge this is an iteration of, or -1
-  int32_t count;      // its completed iterations (canonical, see CallerChain)
+  int32_t count;      // its completed iterations (canonical, see KnownCallers)
 };
 
 struct Item {
@@ -115,18 +118,20 @@ class PushdownMatcher {
   // iteration of its rule, as a counted repetition would, with relative counts.
   void ResetForClassification(StateId state, bool escape = true, bool self_repeat = false);
   // Classification in a known context: the thread at `state` runs in a call
-  // whose callers, innermost first, are callers[0..n). Completing the
-  // outermost one's rule escapes (kEscapedBit) as above; ending it exactly at
-  // the last byte counts as CanEnd. A token an inside thread survives is valid
-  // in that context; one that only escaped threads survive still depends on
-  // what lies beyond.
+  // whose callers, to some depth, are the tree `callers[0..n)`. Completing a
+  // call with no known caller (a leaf) escapes (kEscapedBit) as above, and
+  // ending it exactly at the last byte counts as CanEnd. A token an inside
+  // thread survives is valid in that context; one that only escaped threads
+  // survive still depends on what lies beyond.
   void ResetForContext(StateId state, const CallerFrame* callers, int32_t num_callers);
-  // Real mode: the callers of `node`, innermost first, for as long as each
-  // node is an ordinary call with exactly one parent edge; at most
-  // `max_levels` frames into `out`. Iteration counts of counted calls are
-  // canonical for input of at most `max_bytes` bytes: counts that no such
-  // input can tell apart (past the minimum, far from the maximum) are one.
-  int32_t CallerChain(NodeId node, int32_t max_levels, int32_t max_bytes, CallerFrame* out) const;
+  // Real mode: the callers of `node` as a tree of parent edges, breadth
+  // first, up to `max_depth` calls above it and `max_edges` edges. A call
+  // whose callers are not ordinary calls is a leaf. Iteration counts of
+  // counted calls are canonical for input of at most `max_bytes` bytes: counts
+  // no such input can tell apart (past the minimum, far from the maximum) are
+  // one. Returns the number of edges, 0 when `node` itself has none to give.
+  int32_t KnownCallers(NodeId node, int32_t max_depth, int32_t max_edges, int32_t max_bytes,
+                       CallerFrame* out) const;
   // Classification mode: a re-called iteration of the origin's repetition ended
   // in the current step (so input could leave the repetition here).
   bool RepetitionCompletedHere() const { return steps_.back().repetition_completed != kNoRepetition; }

@@ -515,9 +515,11 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
 uint64_t TokenMaskCache::ContextKey(StateId state, const CallerFrame* callers, int32_t num_callers) {
   uint64_t h = MixHash(static_cast<uint32_t>(state));
   for (int32_t i = 0; i < num_callers; ++i) {
-    h = MixHash(h ^ ((static_cast<uint64_t>(static_cast<uint32_t>(callers[i].return_state)) << 32) |
-                     static_cast<uint32_t>(callers[i].call_edge)));
-    h = MixHash(h ^ static_cast<uint32_t>(callers[i].count));
+    const CallerFrame& f = callers[i];
+    h = MixHash(h ^ ((static_cast<uint64_t>(static_cast<uint32_t>(f.return_state)) << 32) |
+                     static_cast<uint32_t>(f.call_edge)));
+    h = MixHash(h ^ ((static_cast<uint64_t>(static_cast<uint32_t>(f.from)) << 32) |
+                     static_cast<uint32_t>(f.count)));
   }
   return h;
 }
@@ -526,12 +528,11 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
                                                      int32_t num_callers, uint64_t context_key) {
   // The fill path: no allocation unless the entry is new.
   auto same = [&](const std::vector<int32_t>& key) {
-    if (key.size() != 1 + 3 * static_cast<size_t>(num_callers) || key[0] != state) return false;
+    if (key.size() != 1 + 4 * static_cast<size_t>(num_callers) || key[0] != state) return false;
     for (int32_t i = 0; i < num_callers; ++i) {
-      if (key[1 + 3 * i] != callers[i].return_state || key[2 + 3 * i] != callers[i].call_edge ||
-          key[3 + 3 * i] != callers[i].count) {
-        return false;
-      }
+      const CallerFrame& f = callers[i];
+      const int32_t* k = key.data() + 1 + 4 * i;
+      if (k[0] != f.from || k[1] != f.return_state || k[2] != f.call_edge || k[3] != f.count) return false;
     }
     return true;
   };
@@ -544,9 +545,8 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
   }
   std::vector<int32_t> full_key{state};
   for (int32_t i = 0; i < num_callers; ++i) {
-    full_key.push_back(callers[i].return_state);
-    full_key.push_back(callers[i].call_edge);
-    full_key.push_back(callers[i].count);
+    const CallerFrame& f = callers[i];
+    full_key.insert(full_key.end(), {f.from, f.return_state, f.call_edge, f.count});
   }
   const TokenMaskEntry& base = Get(state);
   const TokenizerInfo& tok = *tokenizer_;

@@ -17,7 +17,8 @@
 // walks shared prefixes once.
 //
 // Uncertain tokens are decided again at run time for the live thread's known
-// callers (up to three frames: return states and canonical repetition counts):
+// callers (a tree of parent edges a few calls deep: return states and
+// canonical repetition counts):
 // GetInContext walks them once per (state, callers) and keeps the result, so a
 // fill re-checks only tokens that cross even those callers. Without it the
 // tokens after a string's closing quote or a number's last digit were checked
@@ -72,7 +73,7 @@ struct TokenMaskEntry {
 
 // The uncertain tokens of a state, decided for one caller (Layer C).
 struct ContextMaskEntry {
-  std::vector<int32_t> key;        // state, then (return state, call edge, count) per caller
+  std::vector<int32_t> key;        // state, then (from, return state, call edge, count) per caller edge
   std::vector<int32_t> accepted;   // valid in that caller whatever lies beyond it
   std::vector<int32_t> uncertain;  // still depend on the callers beyond; trie order
 };
@@ -96,7 +97,7 @@ class TokenMaskCache {
   // The entry of a state with byte edges, computed on first use.
   const TokenMaskEntry& Get(StateId state);
   // The entry's uncertain tokens re-decided for a thread whose known callers
-  // are `callers` (PushdownMatcher::CallerChain). Computed on first use and
+  // are `callers` (PushdownMatcher::KnownCallers). Computed on first use and
   // kept per grammar; `context_key` is ContextKey(state, callers).
   const ContextMaskEntry& GetInContext(StateId state, const CallerFrame* callers, int32_t num_callers,
                                        uint64_t context_key);

@@ -101,6 +101,17 @@ INLINE_GRAMMARS: Dict[str, str] = {
             'word ::= " " | str',
         ]
     ),
+    # Calls made from several places at one position: the callee's stack node
+    # has several parents, each with its own continuation.
+    "ambiguous_contexts": "\n".join(
+        [
+            'root ::= open | shout | "(" body ")" body ";"',
+            'open ::= "<" body "}" | "{" open "}"',
+            'shout ::= "<" body "," | "{" shout "}"',
+            "body ::= item{1,20}",
+            'item ::= "\\"" [a-z]{0,17} "\\"" | [0-9]+ | "[" body "]"',
+        ]
+    ),
 }
 # Grammars the JSON Schema front-end writes: key tries with shared tails, bounded
 # strings (counted characters with every escape), enums, formats, patterns.
