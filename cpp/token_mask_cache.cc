@@ -146,8 +146,11 @@ struct WalkResult {
 // token below that trie node is accepted wholesale (`on_plain`), and the walk
 // only descends towards tokens holding a quote, a backslash or a control byte.
 // This is what keeps a fresh "inside a string" state from costing a full trie walk.
+// LoopsPlain callbacks answer kNoPlainLoop, kPlainLoop, or kPlainLoopNoControl
+// (the loop state and its UTF-8 intermediates have no edge for control bytes).
+constexpr int8_t kNoPlainLoop = 0, kPlainLoop = 1, kPlainLoopNoControl = 2;
 struct NoPlainRegions {
-  bool operator()(StateId) const { return false; }
+  int8_t operator()(StateId) const { return kNoPlainLoop; }
 };
 
 template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
@@ -160,7 +163,13 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   const std::vector<uint8_t>& plain = tok.trie_plain();
   const std::vector<uint8_t>& has_nonplain = tok.trie_has_nonplain_token();
   const std::vector<int32_t>& region_next = tok.trie_region_next();
+  const std::vector<int32_t>& region_next_live = tok.trie_region_next_live();
+  const std::vector<uint8_t>& control_dead = tok.trie_control_dead();
+  const std::vector<uint8_t>& has_live_nonplain = tok.trie_has_live_nonplain_token();
   int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
+  // The region's dead tokens may be skipped too: control bytes kill them, and no
+  // end of the rule on their path makes them crossing.
+  bool region_skips_dead = false;
   auto is_simple = [&a](StateId s) {
     return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
   };
@@ -198,9 +207,16 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
     const TrieNode& node = trie[i];
     bool in_region = i < region_end;
-    if (in_region && plain[i] && !has_nonplain[i]) {  // accepted wholesale already
-      i = std::min(region_next[i], region_end);
-      continue;
+    if (in_region) {
+      if (region_skips_dead) {
+        if ((plain[i] && !has_live_nonplain[i]) || control_dead[i]) {  // accepted wholesale, or dead
+          i = std::min(region_next_live[i], region_end);
+          continue;
+        }
+      } else if (plain[i] && !has_nonplain[i]) {  // accepted wholesale already
+        i = std::min(region_next[i], region_end);
+        continue;
+      }
     }
     // Tokens whose first byte only a callee can read are left to the callee's
     // own entry: the callee's predicted thread is live whenever this one is, and
@@ -250,10 +266,13 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
       // The DFA state here: set by the DFA step above, or by entering DFA mode
       // after a matcher step (e.g. just after a call into a string-tail rule).
       if (dfa_state == kNone) dfa_state = dfa_thread[depth].state;
-      if (!in_region && plain[i] && dfa_state != kNone && result.valid_everywhere &&
-          loops_plain(dfa_state)) {
+      int8_t loop = !in_region && plain[i] && dfa_state != kNone && result.valid_everywhere
+                        ? loops_plain(dfa_state)
+                        : kNoPlainLoop;
+      if (loop != kNoPlainLoop) {
         on_plain(i);
         region_end = node.subtree_end;
+        region_skips_dead = loop == kPlainLoopNoControl && !ends_on_path[depth];
         counted_already = true;
       }
     }
@@ -265,7 +284,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
 // Whether `s` loops on every JSON string-content character: each printable
 // ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
 // multi-byte UTF-8 character, through states that neither end, call nor fork.
-bool CheckPlainLoop(const Automaton& a, StateId s) {
+int8_t CheckPlainLoop(const Automaton& a, StateId s) {
   auto simple = [&a](StateId t) {
     return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
   };
@@ -274,9 +293,11 @@ bool CheckPlainLoop(const Automaton& a, StateId s) {
     if (b != '"' && b != '\\' && a.NextByte(s, static_cast<uint8_t>(b)) != s) return false;
   }
   std::unordered_map<int64_t, bool> memo;
+  std::vector<StateId> inside_characters;  // states in the middle of a UTF-8 character
   // All `k` remaining continuation bytes from `t` lead back to `s`.
   std::function<bool(StateId, int)> continuations = [&](StateId t, int k) -> bool {
     if (!simple(t)) return false;
+    inside_characters.push_back(t);
     int64_t key = static_cast<int64_t>(t) * 4 + k;
     auto it = memo.find(key);
     if (it != memo.end()) return it->second;
@@ -291,6 +312,7 @@ bool CheckPlainLoop(const Automaton& a, StateId s) {
   auto lead = [&](int b, int lo, int hi, int rest) {
     StateId t = a.NextByte(s, static_cast<uint8_t>(b));
     if (!simple(t)) return false;
+    inside_characters.push_back(t);
     for (int c = lo; c <= hi; ++c) {
       StateId u = a.NextByte(t, static_cast<uint8_t>(c));
       if (rest == 0 ? u != s : !continuations(u, rest)) return false;
@@ -306,7 +328,15 @@ bool CheckPlainLoop(const Automaton& a, StateId s) {
   for (int b = 0xF0; b <= 0xF4; ++b) {
     if (!lead(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2)) return false;
   }
-  return true;
+  auto reads_control = [&a](StateId t) {
+    int32_t first = a.byte_edge_begin[t];
+    return first < a.byte_edge_begin[t + 1] && a.byte_edges[first].lo < 0x20;  // edges are sorted
+  };
+  if (reads_control(s)) return kPlainLoop;
+  for (StateId t : inside_characters) {
+    if (reads_control(t)) return kPlainLoop;
+  }
+  return kPlainLoopNoControl;
 }
 
 }  // namespace
@@ -315,13 +345,13 @@ void ClearSharedMaskCache() { SharedMasks().Clear(); }
 size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
 size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
 
-bool TokenMaskCache::LoopsOnPlainText(StateId state) const {
+int8_t TokenMaskCache::LoopsOnPlainText(StateId state) const {
   int8_t known = plain_loop_[state].load(std::memory_order_relaxed);
   if (known < 0) {
-    known = CheckPlainLoop(*automaton_, state) ? 1 : 0;
+    known = CheckPlainLoop(*automaton_, state);
     plain_loop_[state].store(known, std::memory_order_relaxed);
   }
-  return known != 0;
+  return known;
 }
 
 TokenMaskEntry TokenMaskCache::Compute(StateId state) const {

@@ -115,13 +115,15 @@ class TokenMaskCache {
 
  private:
   TokenMaskEntry Compute(StateId state) const;
-  // Whether the state loops on every JSON string-content character (memoised).
-  bool LoopsOnPlainText(StateId state) const;
+  // Whether the state loops on every JSON string-content character: 0 no, 1
+  // yes, 2 yes and it reads no control byte, not even inside a character
+  // (memoised).
+  int8_t LoopsOnPlainText(StateId state) const;
 
   AutomatonPtr automaton_;
   TokenizerInfoPtr tokenizer_;
   std::unique_ptr<std::atomic<const TokenMaskEntry*>[]> entries_;
-  mutable std::unique_ptr<std::atomic<int8_t>[]> plain_loop_;  // -1 unknown, 0, 1
+  mutable std::unique_ptr<std::atomic<int8_t>[]> plain_loop_;  // -1 unknown, else LoopsOnPlainText
   std::mutex context_mutex_;
   std::unordered_multimap<uint64_t, std::unique_ptr<const ContextMaskEntry>> context_entries_;
 };

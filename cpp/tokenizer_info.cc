@@ -245,6 +245,23 @@ void TokenizerInfo::ClassifyPlainNodes() {
     bool skipped = trie_plain_[i] && !trie_has_nonplain_token_[i];
     trie_region_next_[i] = skipped ? trie_region_next_[trie_[i].subtree_end] : i;
   }
+  trie_control_dead_.assign(n, 0);
+  trie_has_live_nonplain_.assign(n, 0);
+  for (int32_t i = 1; i < n; ++i) {
+    trie_control_dead_[i] = trie_[i].byte < 0x20 && trie_plain_[parent_of[i]];
+  }
+  // Tokens below a control-dead node are dead; the others that are not plain count.
+  std::vector<uint8_t> under_dead(n, 0);
+  for (int32_t i = 1; i < n; ++i) under_dead[i] = trie_control_dead_[i] || under_dead[parent_of[i]];
+  for (int32_t i = n - 1; i >= 1; --i) {
+    if (!trie_plain_[i] && !under_dead[i] && trie_[i].token_begin < trie_[i].token_end) trie_has_live_nonplain_[i] = 1;
+    if (trie_has_live_nonplain_[i]) trie_has_live_nonplain_[parent_of[i]] = 1;
+  }
+  trie_region_next_live_.assign(n + 1, n);
+  for (int32_t i = n - 1; i >= 1; --i) {
+    bool skipped = (trie_plain_[i] && !trie_has_live_nonplain_[i]) || trie_control_dead_[i];
+    trie_region_next_live_[i] = skipped ? trie_region_next_live_[trie_[i].subtree_end] : i;
+  }
   plain_by_first_byte_.assign(256, {});
   int32_t words = (vocab_size_ + 31) / 32;
   plain_all_.assign(words, 0);
@@ -277,7 +294,7 @@ void TokenizerInfo::ClassifyPlainNodes() {
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
                  token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
-                 trie_plain_.size() * 2 + trie_region_next_.size() * 4;
+                 trie_plain_.size() * 4 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4;
   for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
   total += plain_all_.size() * 4 + plain_at_position_.size();
   for (const auto& list : plain_list_by_first_byte_) total += list.size() * 4;

@@ -67,6 +67,14 @@ class TokenizerInfo {
   // region must visit: plain nodes without a non-plain token below are skipped
   // whole, so a region costs the non-plain nodes it holds, not its siblings.
   const std::vector<int32_t>& trie_region_next() const { return trie_region_next_; }
+  // The same for regions whose loop state has no edge for control bytes: a
+  // control byte right after plain text (where the parse is back at the loop
+  // state or inside a character) kills the token, so such subtrees
+  // (trie_control_dead) are skipped too and only the other non-plain nodes
+  // ('"', '\\', broken UTF-8) are visited.
+  const std::vector<int32_t>& trie_region_next_live() const { return trie_region_next_live_; }
+  const std::vector<uint8_t>& trie_control_dead() const { return trie_control_dead_; }
+  const std::vector<uint8_t>& trie_has_live_nonplain_token() const { return trie_has_live_nonplain_; }
   // Plain tokens starting with byte b (bitset by id), for the root's children.
   const std::vector<uint32_t>& plain_tokens_by_first_byte(uint8_t b) const {
     return plain_by_first_byte_[b];
@@ -107,6 +115,9 @@ class TokenizerInfo {
   std::vector<uint8_t> trie_plain_;
   std::vector<uint8_t> trie_has_nonplain_token_;
   std::vector<int32_t> trie_region_next_;
+  std::vector<int32_t> trie_region_next_live_;
+  std::vector<uint8_t> trie_control_dead_;
+  std::vector<uint8_t> trie_has_live_nonplain_;
   std::vector<std::vector<uint32_t>> plain_by_first_byte_;
   std::vector<uint32_t> plain_all_;
   std::vector<std::vector<int32_t>> plain_list_by_first_byte_;
