@@ -19,9 +19,14 @@ TokenMaskCache::TokenMaskCache(AutomatonPtr automaton, TokenizerInfoPtr tokenize
   int32_t n = automaton_->num_states();
   entries_.reset(new std::atomic<const TokenMaskEntry*>[n]);
   plain_loop_.reset(new std::atomic<int8_t>[n]);
+  loop_class_known_.reset(new std::atomic<uint8_t>[n]);
+  loop_class_.reset(new std::atomic<uint64_t>[2 * static_cast<size_t>(n)]);
   for (int32_t i = 0; i < n; ++i) {
     entries_[i].store(nullptr, std::memory_order_relaxed);
     plain_loop_[i].store(-1, std::memory_order_relaxed);
+    loop_class_known_[i].store(0, std::memory_order_relaxed);
+    loop_class_[2 * static_cast<size_t>(i)].store(0, std::memory_order_relaxed);
+    loop_class_[2 * static_cast<size_t>(i) + 1].store(0, std::memory_order_relaxed);
   }
 }
 
@@ -153,11 +158,22 @@ struct NoPlainRegions {
   int8_t operator()(StateId) const { return kNoPlainLoop; }
 };
 
+// Loop-class regions (with plain-text regions, Layer A only): when the walk
+// reaches, inside the rule, a DFA state whose self-loops cover every byte
+// below the trie node (ASCII only), every token below it stays in that state
+// and is accepted (`on_subtree`) without visiting the subtree: free text of a
+// format or a pattern class (URIs, hostnames, identifiers).
+struct NoLoopClass {
+  std::array<uint64_t, 2> operator()(StateId) const { return {0, 0}; }
+};
+
 template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
-          typename OnPlain = std::nullptr_t>
+          typename OnPlain = std::nullptr_t, typename LoopClass = NoLoopClass,
+          typename OnSubtree = std::nullptr_t>
 void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state, bool escape,
-              bool self_repeat, const CallerFrame* callers, int32_t num_callers, Visit visit, OnTokens on_tokens, OnDead on_dead,
-              LoopsPlain loops_plain = {}, OnPlain on_plain = nullptr) {
+              bool self_repeat, const CallerFrame* callers, int32_t num_callers, Visit visit,
+              OnTokens on_tokens, OnDead on_dead, LoopsPlain loops_plain = {}, OnPlain on_plain = nullptr,
+              LoopClass loop_class = {}, OnSubtree on_subtree = nullptr) {
   const Automaton& a = *automaton;
   const std::vector<TrieNode>& trie = tok.trie();
   const std::vector<uint8_t>& plain = tok.trie_plain();
@@ -166,6 +182,8 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   const std::vector<int32_t>& region_next_live = tok.trie_region_next_live();
   const std::vector<uint8_t>& control_dead = tok.trie_control_dead();
   const std::vector<uint8_t>& has_live_nonplain = tok.trie_has_live_nonplain_token();
+  const std::vector<uint64_t>& below_ascii = tok.trie_below_ascii();
+  const std::vector<uint8_t>& below_non_ascii = tok.trie_below_non_ascii();
   int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
   // The region's dead tokens may be skipped too: control bytes kill them, and no
   // end of the rule on their path makes them crossing.
@@ -276,6 +294,19 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
         counted_already = true;
       }
     }
+    if constexpr (!std::is_same_v<OnSubtree, std::nullptr_t>) {
+      if (!counted_already && !in_region && dfa_state != kNone && result.valid_everywhere &&
+          node.subtree_end > i + 1 && !below_non_ascii[i]) {
+        std::array<uint64_t, 2> loop = loop_class(dfa_state);
+        if ((loop[0] | loop[1]) && (below_ascii[2 * i] & ~loop[0]) == 0 &&
+            (below_ascii[2 * i + 1] & ~loop[1]) == 0) {
+          on_subtree(i);
+          if (node.token_begin < node.token_end) on_tokens(i, result);
+          i = node.subtree_end;
+          continue;
+        }
+      }
+    }
     if (!counted_already && node.token_begin < node.token_end) on_tokens(i, result);
     ++i;
   }
@@ -344,6 +375,27 @@ int8_t CheckPlainLoop(const Automaton& a, StateId s) {
 void ClearSharedMaskCache() { SharedMasks().Clear(); }
 size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
 size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
+
+std::array<uint64_t, 2> TokenMaskCache::LoopClass(StateId state) const {
+  // Words are atomics: threads that compute the same state store equal values.
+  if (loop_class_known_[state].load(std::memory_order_acquire)) {
+    return {loop_class_[2 * static_cast<size_t>(state)].load(std::memory_order_relaxed),
+            loop_class_[2 * static_cast<size_t>(state) + 1].load(std::memory_order_relaxed)};
+  }
+  const Automaton& a = *automaton_;
+  std::array<uint64_t, 2> words{0, 0};
+  if (!a.is_final[state] && a.call_edge_begin[state] == a.call_edge_begin[state + 1]) {
+    for (int32_t j = a.byte_edge_begin[state]; j < a.byte_edge_begin[state + 1]; ++j) {
+      const ByteEdge& e = a.byte_edges[j];
+      if (e.target != state) continue;
+      for (int b = e.lo; b <= e.hi && b < 0x80; ++b) words[b / 64] |= uint64_t{1} << (b % 64);
+    }
+  }
+  loop_class_[2 * static_cast<size_t>(state)].store(words[0], std::memory_order_relaxed);
+  loop_class_[2 * static_cast<size_t>(state) + 1].store(words[1], std::memory_order_relaxed);
+  loop_class_known_[state].store(1, std::memory_order_release);
+  return words;
+}
 
 int8_t TokenMaskCache::LoopsOnPlainText(StateId state) const {
   int8_t known = plain_loop_[state].load(std::memory_order_relaxed);
@@ -417,6 +469,13 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
           for (int32_t t = node.token_begin; t < end; ++t) {
             if (plain_at[t]) bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
           }
+        },
+        [this](StateId s) { return LoopClass(s); },
+        [&](int32_t i) {
+          const TrieNode& node = trie[i];
+          int32_t end = node.subtree_end < num_nodes ? trie[node.subtree_end].token_begin
+                                                     : static_cast<int32_t>(trie_tokens.size());
+          for (int32_t t = node.token_end; t < end; ++t) bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
         });
     // Plain tokens of whole first-byte subtrees: OR the few, or, when most first
     // bytes are plain regions (free text), take all plain tokens minus the rest.

@@ -29,6 +29,7 @@
 #ifndef XGRAM_TOKEN_MASK_CACHE_H_
 #define XGRAM_TOKEN_MASK_CACHE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -119,11 +120,16 @@ class TokenMaskCache {
   // yes, 2 yes and it reads no control byte, not even inside a character
   // (memoised).
   int8_t LoopsOnPlainText(StateId state) const;
+  // The ASCII bytes that lead from a simple state back to itself, as two
+  // words (bytes 0-63, 64-127; memoised).
+  std::array<uint64_t, 2> LoopClass(StateId state) const;
 
   AutomatonPtr automaton_;
   TokenizerInfoPtr tokenizer_;
   std::unique_ptr<std::atomic<const TokenMaskEntry*>[]> entries_;
   mutable std::unique_ptr<std::atomic<int8_t>[]> plain_loop_;  // -1 unknown, else LoopsOnPlainText
+  mutable std::unique_ptr<std::atomic<uint8_t>[]> loop_class_known_;
+  mutable std::unique_ptr<std::atomic<uint64_t>[]> loop_class_;
   std::mutex context_mutex_;
   std::unordered_multimap<uint64_t, std::unique_ptr<const ContextMaskEntry>> context_entries_;
 };

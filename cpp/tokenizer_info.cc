@@ -257,6 +257,20 @@ void TokenizerInfo::ClassifyPlainNodes() {
     if (!trie_plain_[i] && !under_dead[i] && trie_[i].token_begin < trie_[i].token_end) trie_has_live_nonplain_[i] = 1;
     if (trie_has_live_nonplain_[i]) trie_has_live_nonplain_[parent_of[i]] = 1;
   }
+  trie_below_ascii_.assign(2 * static_cast<size_t>(n), 0);
+  trie_below_non_ascii_.assign(n, 0);
+  for (int32_t i = n - 1; i >= 1; --i) {
+    int32_t p = parent_of[i];
+    uint8_t b = trie_[i].byte;
+    trie_below_ascii_[2 * p] |= trie_below_ascii_[2 * i];
+    trie_below_ascii_[2 * p + 1] |= trie_below_ascii_[2 * i + 1];
+    if (b < 0x80) {
+      trie_below_ascii_[2 * p + b / 64] |= uint64_t{1} << (b % 64);
+    } else {
+      trie_below_non_ascii_[p] = 1;
+    }
+    trie_below_non_ascii_[p] |= trie_below_non_ascii_[i];
+  }
   trie_region_next_live_.assign(n + 1, n);
   for (int32_t i = n - 1; i >= 1; --i) {
     bool skipped = (trie_plain_[i] && !trie_has_live_nonplain_[i]) || trie_control_dead_[i];
@@ -294,7 +308,8 @@ void TokenizerInfo::ClassifyPlainNodes() {
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
                  token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
-                 trie_plain_.size() * 4 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4;
+                 trie_plain_.size() * 5 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4 +
+                 trie_below_ascii_.size() * 8;
   for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
   total += plain_all_.size() * 4 + plain_at_position_.size();
   for (const auto& list : plain_list_by_first_byte_) total += list.size() * 4;

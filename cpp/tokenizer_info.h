@@ -75,6 +75,11 @@ class TokenizerInfo {
   const std::vector<int32_t>& trie_region_next_live() const { return trie_region_next_live_; }
   const std::vector<uint8_t>& trie_control_dead() const { return trie_control_dead_; }
   const std::vector<uint8_t>& trie_has_live_nonplain_token() const { return trie_has_live_nonplain_; }
+  // The ASCII bytes below each trie node (two words per node: bytes 0-63 and
+  // 64-127) and whether a non-ASCII byte is below it: a subtree whose bytes all
+  // loop on the walk's DFA state is accepted without visiting it.
+  const std::vector<uint64_t>& trie_below_ascii() const { return trie_below_ascii_; }
+  const std::vector<uint8_t>& trie_below_non_ascii() const { return trie_below_non_ascii_; }
   // Plain tokens starting with byte b (bitset by id), for the root's children.
   const std::vector<uint32_t>& plain_tokens_by_first_byte(uint8_t b) const {
     return plain_by_first_byte_[b];
@@ -116,6 +121,8 @@ class TokenizerInfo {
   std::vector<uint8_t> trie_has_nonplain_token_;
   std::vector<int32_t> trie_region_next_;
   std::vector<int32_t> trie_region_next_live_;
+  std::vector<uint64_t> trie_below_ascii_;
+  std::vector<uint8_t> trie_below_non_ascii_;
   std::vector<uint8_t> trie_control_dead_;
   std::vector<uint8_t> trie_has_live_nonplain_;
   std::vector<std::vector<uint32_t>> plain_by_first_byte_;

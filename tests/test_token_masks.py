@@ -123,6 +123,8 @@ SCHEMA_FOR_MASKS = {
         "date": {"type": "string", "format": "date"},
         "code": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]+$"},
         "size": {"type": "integer", "minimum": -5, "maximum": 300},
+        "link": {"type": "string", "format": "uri"},
+        "ident": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"},
     },
     "required": ["name"],
 }
@@ -622,7 +624,8 @@ def real_documents() -> List[tuple]:
             "json_schema_object",
             json.dumps(
                 {"name": "Zoë \"Å\" 😀", "kind": 'al"pha', "date": "2024-02-29", "code": "AB-12",
-                 "size": 42, "extra": {"x": [1, "y"]}},
+                 "size": 42, "link": "https://example.com/api/v1/user_identities/37442?q=a%20b#top",
+                 "ident": "export_files_2", "extra": {"x": [1, "y"]}},
                 ensure_ascii=False,
             ),
         ),
@@ -647,6 +650,23 @@ def test_real_vocab_follows_real_text(real, doc_index):
     assert g.accepts(raw), "test document is not in the grammar's language"
     n = len(ids)
     follow_text(real, grammar_name, ids, raw, full_steps={0, n // 2, n}, sample=300)
+
+
+@pytest.mark.parametrize(
+    "schema, value",
+    [
+        ({"type": "string", "format": "uri"}, "https://example.com/api/v1/user_identities/37442?q=a%20b#top"),
+        ({"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}, "export_files_2_of_many"),
+        ({"type": "string", "format": "hostname"}, "mail.example-host.co.uk"),
+    ],
+)
+def test_llama3_free_text_formats_exact_every_step(schema, value):
+    """Format and pattern loops (accepted by whole trie subtrees) against brute force at every step."""
+    v = real_vocab("llama3")
+    name = json_schema_to_ebnf(schema).ebnf
+    text = json.dumps(value)
+    ids = v.tokenizer.encode(text, add_special_tokens=False).ids
+    follow_text(v, name, ids, text.encode(), full_steps=set(range(len(ids) + 1)), sample=0)
 
 
 def test_real_vocab_special_tokens_never_allowed(real):

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
 from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
-from .spelling import Layout, ebnf_literal, string_literal
+from .spelling import FREE_CHAR, Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
 MAX_ANY_ORDER_REQUIRED = 8
@@ -65,6 +65,9 @@ def not_in_set_regex(words: List[str]) -> str:
 
 
 _SPECIAL_KEY_CHARS = set('"\\/') | {chr(i) for i in range(0x20)}
+# An escape after its backslash, for the characters no key word holds
+# (_SPECIAL_KEY_CHARS), spelled as json_required_escape allows.
+ESCAPE_AFTER_BACKSLASH = '["\\\\/bfnrt] | "u" "00" ([01] [0-9A-Fa-f] | "22" | "2" [Ff] | "5" [Cc])'
 
 
 def _class_char(ch: str) -> str:
@@ -79,32 +82,54 @@ def _class_char(ch: str) -> str:
 def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     """EBNF for a JSON string literal whose value is none of ``words``.
 
-    The trie of the words is walked: at each node the key may end (when no word
-    ends there), take a character no word continues with and then anything, or
-    follow a word's next character. The "anything, then the closing quote" tails
-    are shared rules (``json_key_tail``), so the trie's automaton stays as small
-    as the trie. Characters that have escape spellings are left to the general
-    regex path (None is returned).
+    Such a key either ends at a trie node where no word ends, or leaves the
+    trie: a character no word continues with (or an escape, which no word
+    holds), then anything up to the closing quote. It is written as three tries
+    of the words' prefixes, one per way out, followed once each by the ending,
+    free text up to the quote, or an escape and that text. The automaton merges
+    the tries into one, whose states are plain byte transitions: the mask walk
+    stays a DFA walk through a key, and the text after the trie is one loop.
+    Characters that have escape spellings are left to the general regex path
+    (None is returned).
     """
     if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
         return None
     trie = _trie(words)
 
-    def walk(node: Dict[str, Any]) -> str:
+    def paths(node: Dict[str, Any], leaf: Any) -> Optional[str]:
+        """Prefixes of the words, each followed by ``leaf(node)`` where that is not None."""
         alts = []
-        if "" not in node:
-            alts.append('"\\""')
-        chars = sorted(c for c in node if c)
-        if chars:
-            cls = "".join(_class_char(c) for c in chars)
-            alts.append(f'([^\\x00-\\x1F"\\\\{cls}] | json_required_escape) json_key_tail')
-        else:
-            alts.append("json_key_tail1")
-        for c in chars:
-            alts.append(f"{ebnf_literal(c)} {walk(node[c])}")
-        return "(" + " | ".join(alts) + ")"
+        here = leaf(node)
+        if here is not None:
+            alts.append(here)
+        for c in sorted(ch for ch in node if ch):
+            below = paths(node[c], leaf)
+            if below is not None:
+                alts.append(f"{ebnf_literal(c)} {below}")
+        if not alts:
+            return None
+        return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
 
-    return '"\\"" ' + walk(trie)
+    def ends_here(node: Dict[str, Any]) -> Optional[str]:
+        return None if "" in node else '""'
+
+    def leaves_by_char(node: Dict[str, Any]) -> str:
+        cls = "".join(_class_char(c) for c in sorted(ch for ch in node if ch))
+        return f'[^\\x00-\\x1F"\\\\{cls}]'
+
+    def leaves_by_escape(node: Dict[str, Any]) -> str:
+        return '"\\\\"'
+
+    # Written out, not called: each appears once, and the automaton then has no
+    # call between the key's first byte and its closing quote.
+    tail = f'({FREE_CHAR})* "\\""'
+    alts = []
+    ending = paths(trie, ends_here)
+    if ending is not None:
+        alts.append(f'{ending} "\\""')
+    alts.append(f"{paths(trie, leaves_by_char)} {tail}")
+    alts.append(f"{paths(trie, leaves_by_escape)} ({ESCAPE_AFTER_BACKSLASH}) {tail}")
+    return '"\\"" (' + " | ".join(alts) + ")"
 
 
 def _either(a: Optional[str], b: Optional[str]) -> Optional[str]:
