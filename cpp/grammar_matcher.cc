@@ -218,7 +218,8 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
           if (!std::binary_search(entry.tokens.begin(), entry.tokens.end(), id)) add_candidate(id);
         }
       }
-      for (int32_t id : entry.uncertain) add_candidate(id);
+      const std::vector<int32_t>& crossing = entry.escape_deferred ? cache.GetEscaped(-1 - key) : entry.uncertain;
+      for (int32_t id : crossing) add_candidate(id);
       continue;
     }
     switch (entry.storage) {
@@ -245,7 +246,8 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
       for (int32_t id : in_context.accepted) words[id >> 5] |= 1u << (id & 31);
       for (int32_t id : in_context.uncertain) add_candidate(id);
     } else {
-      for (int32_t id : entry.uncertain) add_candidate(id);
+      const std::vector<int32_t>& crossing = entry.escape_deferred ? cache.GetEscaped(key) : entry.uncertain;
+      for (int32_t id : crossing) add_candidate(id);
     }
   }
   // The dedup bits must be clear for the next call before the list is filtered.

@@ -511,29 +511,24 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     inside = computed;
   }
 
-  // Layer B, per grammar: follow the crossing tokens into every context.
+  // Layer B, per grammar: follow the crossing tokens into every context. A
+  // rule called from many places (JSON whitespace: thousands) makes that walk
+  // slow and its verdict weak; there it waits until a thread without known
+  // callers needs it (GetEscaped), and Layer C decides the crossing tokens.
   std::vector<std::pair<int32_t, int32_t>> counted = inside->counted;  // (needed, id)
-  if (!inside->crossing_nodes.empty()) {
-    const std::vector<int32_t>& crossing = inside->crossing_nodes;
-    WalkTrie(
-        automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false, /*callers=*/nullptr, 0,
-        [&](int32_t i) {
-          // Only subtrees holding a crossing token.
-          auto it = std::lower_bound(crossing.begin(), crossing.end(), i);
-          return it != crossing.end() && *it < trie[i].subtree_end;
-        },
-        [&](int32_t i, const WalkResult& r) {
-          if (!std::binary_search(crossing.begin(), crossing.end(), i)) return;
-          const TrieNode& node = trie[i];
-          for (int32_t t = node.token_begin; t < node.token_end; ++t) {
-            if (r.needed <= kMaxCountedIterations) {
-              counted.push_back({r.needed, trie_tokens[t]});
-            } else {
-              entry.uncertain.push_back(trie_tokens[t]);
-            }
-          }
-        },
-        [](int32_t, bool) {});
+  int32_t num_sites = a.call_site_begin[rule + 1] - a.call_site_begin[rule];
+  if (num_sites > kEagerEscapeCallSites && !inside->crossing_nodes.empty()) {
+    entry.escape_deferred = true;
+    entry.uncertain_nodes = inside->crossing_nodes;
+    for (int32_t i : inside->crossing_nodes) {
+      for (int32_t t = trie[i].token_begin; t < trie[i].token_end; ++t) entry.uncertain.push_back(trie_tokens[t]);
+    }
+  } else {
+    WalkEscapes(state, inside->crossing_nodes, &counted, &entry.uncertain);
+    for (int32_t id : entry.uncertain) entry.uncertain_nodes.push_back(tok.token_node()[id]);
+    std::sort(entry.uncertain_nodes.begin(), entry.uncertain_nodes.end());
+    entry.uncertain_nodes.erase(std::unique(entry.uncertain_nodes.begin(), entry.uncertain_nodes.end()),
+                                entry.uncertain_nodes.end());
   }
   const std::vector<uint32_t>& accepted_bits = inside->accepted_bits;
 
@@ -597,6 +592,53 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   return entry;
 }
 
+void TokenMaskCache::WalkEscapes(StateId state, const std::vector<int32_t>& crossing,
+                                 std::vector<std::pair<int32_t, int32_t>>* counted,
+                                 std::vector<int32_t>* uncertain) const {
+  if (crossing.empty()) return;
+  const TokenizerInfo& tok = *tokenizer_;
+  const std::vector<TrieNode>& trie = tok.trie();
+  const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
+  WalkTrie(
+      automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false, /*callers=*/nullptr, 0,
+      [&](int32_t i) {
+        // Only subtrees holding a crossing token.
+        auto it = std::lower_bound(crossing.begin(), crossing.end(), i);
+        return it != crossing.end() && *it < trie[i].subtree_end;
+      },
+      [&](int32_t i, const WalkResult& r) {
+        if (!std::binary_search(crossing.begin(), crossing.end(), i)) return;
+        const TrieNode& node = trie[i];
+        for (int32_t t = node.token_begin; t < node.token_end; ++t) {
+          if (r.needed <= kMaxCountedIterations) {
+            counted->push_back({r.needed, trie_tokens[t]});
+          } else {
+            uncertain->push_back(trie_tokens[t]);
+          }
+        }
+      },
+      [](int32_t, bool) {});
+}
+
+const std::vector<int32_t>& TokenMaskCache::GetEscaped(StateId state) {
+  {
+    std::lock_guard<std::mutex> lock(context_mutex_);
+    auto it = escaped_.find(state);
+    if (it != escaped_.end()) return *it->second;
+  }
+  const TokenMaskEntry& base = Get(state);
+  std::vector<std::pair<int32_t, int32_t>> counted;
+  auto ids = std::make_unique<std::vector<int32_t>>();
+  WalkEscapes(state, base.uncertain_nodes, &counted, ids.get());
+  // Counted ones are checked too: a thread without known callers is rare.
+  for (const auto& [needed, id] : counted) ids->push_back(id);
+  const std::vector<int32_t>& node_of = tokenizer_->token_node();
+  std::sort(ids->begin(), ids->end(), [&node_of](int32_t x, int32_t y) { return node_of[x] < node_of[y]; });
+  std::lock_guard<std::mutex> lock(context_mutex_);
+  auto [it, inserted] = escaped_.emplace(state, std::move(ids));
+  return *it->second;
+}
+
 // Layer C, per grammar and caller: the uncertain tokens of `state` walked again
 // with the one caller the live thread has (resuming at `return_state`), so most
 // of them are decided once instead of being checked on every fill. Only the
@@ -641,12 +683,7 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
   const TokenizerInfo& tok = *tokenizer_;
   const std::vector<TrieNode>& trie = tok.trie();
   const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
-  const std::vector<int32_t>& node_of = tok.token_node();
-  std::vector<int32_t> nodes;
-  nodes.reserve(base.uncertain.size());
-  for (int32_t id : base.uncertain) nodes.push_back(node_of[id]);
-  std::sort(nodes.begin(), nodes.end());
-  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  const std::vector<int32_t>& nodes = base.uncertain_nodes;
   auto computed = std::make_unique<ContextMaskEntry>();
   computed->key = std::move(full_key);
   if (!nodes.empty()) {
@@ -663,20 +700,10 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
         },
         [](int32_t, bool) {});
   }
-  // Only ids the base entry left uncertain may change (a trie node can also
-  // hold ids that were decided otherwise, e.g. counted ones).
-  std::vector<int32_t> sorted_uncertain = base.uncertain;
-  std::sort(sorted_uncertain.begin(), sorted_uncertain.end());
-  auto keep_uncertain = [&sorted_uncertain](std::vector<int32_t>* ids) {
-    ids->erase(std::remove_if(ids->begin(), ids->end(),
-                              [&sorted_uncertain](int32_t id) {
-                                return !std::binary_search(sorted_uncertain.begin(), sorted_uncertain.end(), id);
-                              }),
-               ids->end());
-    ids->shrink_to_fit();
-  };
-  keep_uncertain(&computed->accepted);
-  keep_uncertain(&computed->uncertain);
+  // Every token of a trie node is decided alike by each layer, so the walk
+  // over the uncertain nodes yields exactly the uncertain ids.
+  computed->accepted.shrink_to_fit();
+  computed->uncertain.shrink_to_fit();
   std::lock_guard<std::mutex> lock(context_mutex_);
   auto range = context_entries_.equal_range(context_key);
   for (auto it = range.first; it != range.second; ++it) {
@@ -773,6 +800,10 @@ void TokenMaskCache::ImportEntries(const std::vector<int32_t>& blob) {
     }
     entry->bitset.assign(words.begin(), words.end());
     take_ids(&entry->uncertain, vocab);
+    for (int32_t id : entry->uncertain) entry->uncertain_nodes.push_back(tokenizer_->token_node()[id]);
+    std::sort(entry->uncertain_nodes.begin(), entry->uncertain_nodes.end());
+    entry->uncertain_nodes.erase(std::unique(entry->uncertain_nodes.begin(), entry->uncertain_nodes.end()),
+                                 entry->uncertain_nodes.end());
     take_ids(&entry->counted, vocab);
     take_ids(&entry->counted_needed, kMaxCountedIterations + 1);
     if (entry->counted.size() != entry->counted_needed.size() ||

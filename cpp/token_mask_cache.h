@@ -49,6 +49,10 @@ struct TokenMaskEntry {
   std::vector<int32_t> tokens;     // sorted ids: accepted or rejected, by `storage`
   std::vector<uint32_t> bitset;    // accepted ids, for kAcceptedBitset
   std::vector<int32_t> uncertain;  // ids in trie order
+  std::vector<int32_t> uncertain_nodes;  // their trie nodes, ascending
+  // Layer B was not run (a rule with many call sites): `uncertain` holds every
+  // crossing token, for Layer C; threads without known callers use GetEscaped.
+  bool escape_deferred = false;
   // Tokens valid when the live counted repetition has at least counted_needed[i]
   // iterations left (this one included); sorted by that number. Otherwise they
   // are checked like uncertain ones.
@@ -64,7 +68,8 @@ struct TokenMaskEntry {
   int32_t num_accepted = 0;
   size_t MemoryBytes() const {
     size_t total = sizeof(*this) + tokens.capacity() * 4 + bitset.capacity() * 4 +
-                   uncertain.capacity() * 4 + counted.capacity() * 8 + counted_may_exit.capacity();
+                   uncertain.capacity() * 4 + uncertain_nodes.capacity() * 4 + counted.capacity() * 8 +
+                   counted_may_exit.capacity();
     for (const auto& b : counted_prefix_bitsets) total += b.capacity() * 4;
     return total;
   }
@@ -81,6 +86,8 @@ struct ContextMaskEntry {
 
 // Counted tokens needing more iterations than this are treated as uncertain.
 constexpr int32_t kMaxCountedIterations = 64;
+// Layer B runs eagerly for rules called from at most this many places.
+constexpr int32_t kEagerEscapeCallSites = 32;
 
 // The process-wide store of caller-independent mask parts, shared by grammars
 // compiled for the same tokenizer (bounded to 1 GiB).
@@ -103,6 +110,9 @@ class TokenMaskCache {
   const ContextMaskEntry& GetInContext(StateId state, const CallerFrame* callers, int32_t num_callers,
                                        uint64_t context_key);
   static uint64_t ContextKey(StateId state, const CallerFrame* callers, int32_t num_callers);
+  // For an entry with escape_deferred: the crossing tokens that survive some
+  // caller (Layer B), in trie order, counted ones included (computed once).
+  const std::vector<int32_t>& GetEscaped(StateId state);
   // Computes every entry, on up to `num_threads` threads.
   void ComputeAll(int num_threads);
   size_t MemoryBytes() const;
@@ -116,6 +126,10 @@ class TokenMaskCache {
 
  private:
   TokenMaskEntry Compute(StateId state) const;
+  // Layer B over the crossing trie nodes: tokens some caller lets through,
+  // split into counted (iterations needed, id) and uncertain ids.
+  void WalkEscapes(StateId state, const std::vector<int32_t>& crossing,
+                   std::vector<std::pair<int32_t, int32_t>>* counted, std::vector<int32_t>* uncertain) const;
   // Whether the state loops on every JSON string-content character: 0 no, 1
   // yes, 2 yes and it reads no control byte, not even inside a character
   // (memoised).
@@ -132,6 +146,7 @@ class TokenMaskCache {
   mutable std::unique_ptr<std::atomic<uint64_t>[]> loop_class_;
   std::mutex context_mutex_;
   std::unordered_multimap<uint64_t, std::unique_ptr<const ContextMaskEntry>> context_entries_;
+  std::unordered_map<StateId, std::unique_ptr<const std::vector<int32_t>>> escaped_;  // GetEscaped
 };
 
 }  // namespace xgram
