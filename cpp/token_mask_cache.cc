@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "pushdown_matcher.h"
+#include "trie_walk.h"
 
 namespace xgram {
 
@@ -76,6 +77,11 @@ void TokenMaskCache::ComputeAll(int num_threads) {
 
 namespace {
 
+using trie_walk::CheckPlainLoop;
+using trie_walk::kNoPlainLoop;
+using trie_walk::WalkResult;
+using trie_walk::WalkTrie;
+
 // The caller-independent part of an entry (layer A): tokens valid inside the
 // state's rule whatever the caller, and tokens that get past the rule's end
 // ("crossing"), both in trie order. Shared by every grammar compiled for the
@@ -133,241 +139,6 @@ class SharedInsideMasks {
 SharedInsideMasks& SharedMasks() {
   static SharedInsideMasks* masks = new SharedInsideMasks();  // never destroyed: used at exit
   return *masks;
-}
-
-// Walks the trie from automaton state `state` with a classification matcher,
-// calling `on_tokens(node, depth info)` for every reached trie node that holds
-// tokens and `on_dead(node)` for every subtree that dies. `visit(i)` may prune
-// subtrees up front. While the parse is one thread moving through states that
-// neither call nor complete (inside strings, names, numbers) the walk follows
-// plain DFA transitions; the matcher runs only where calls and completions are.
-struct WalkResult {
-  bool valid_everywhere;  // an inside thread survives, or the rule ends right here
-  int32_t needed;         // see PushdownMatcher::RepetitionNeeded
-};
-
-// Plain-text regions: once the walk reaches, inside the rule, a DFA state that
-// loops on every JSON string-content character (LoopsOnPlainText), every plain
-// token below that trie node is accepted wholesale (`on_plain`), and the walk
-// only descends towards tokens holding a quote, a backslash or a control byte.
-// This is what keeps a fresh "inside a string" state from costing a full trie walk.
-// LoopsPlain callbacks answer kNoPlainLoop, kPlainLoop, or kPlainLoopNoControl
-// (the loop state and its UTF-8 intermediates have no edge for control bytes).
-constexpr int8_t kNoPlainLoop = 0, kPlainLoop = 1, kPlainLoopNoControl = 2;
-struct NoPlainRegions {
-  int8_t operator()(StateId) const { return kNoPlainLoop; }
-};
-
-// Loop-class regions (with plain-text regions, Layer A only): when the walk
-// reaches, inside the rule, a DFA state whose self-loops cover every byte
-// below the trie node (ASCII only), every token below it stays in that state
-// and is accepted (`on_subtree`) without visiting the subtree: free text of a
-// format or a pattern class (URIs, hostnames, identifiers).
-struct NoLoopClass {
-  std::array<uint64_t, 2> operator()(StateId) const { return {0, 0}; }
-};
-
-template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
-          typename OnPlain = std::nullptr_t, typename LoopClass = NoLoopClass,
-          typename OnSubtree = std::nullptr_t>
-void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state, bool escape,
-              bool self_repeat, const CallerFrame* callers, int32_t num_callers, Visit visit,
-              OnTokens on_tokens, OnDead on_dead, LoopsPlain loops_plain = {}, OnPlain on_plain = nullptr,
-              LoopClass loop_class = {}, OnSubtree on_subtree = nullptr) {
-  const Automaton& a = *automaton;
-  const std::vector<TrieNode>& trie = tok.trie();
-  const std::vector<uint8_t>& plain = tok.trie_plain();
-  const std::vector<uint8_t>& has_nonplain = tok.trie_has_nonplain_token();
-  const std::vector<int32_t>& region_next = tok.trie_region_next();
-  const std::vector<int32_t>& region_next_live = tok.trie_region_next_live();
-  const std::vector<uint8_t>& control_dead = tok.trie_control_dead();
-  const std::vector<uint8_t>& has_live_nonplain = tok.trie_has_live_nonplain_token();
-  const std::vector<uint64_t>& below_ascii = tok.trie_below_ascii();
-  const std::vector<uint8_t>& below_non_ascii = tok.trie_below_non_ascii();
-  int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
-  // The region's dead tokens may be skipped too: control bytes kill them, and no
-  // end of the rule on their path makes them crossing.
-  bool region_skips_dead = false;
-  auto is_simple = [&a](StateId s) {
-    return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
-  };
-  PushdownMatcher matcher(automaton, /*max_rollback_steps=*/-1);
-  if (num_callers > 0) {
-    matcher.ResetForContext(state, callers, num_callers);
-  } else {
-    matcher.ResetForClassification(state, escape, self_repeat);
-  }
-  std::vector<int32_t> matcher_depth{0};  // trie depth of each matcher step
-  std::vector<Item> dfa_thread(1, Item{kNone, kNone, 0});
-  std::vector<int32_t> dfa_needed(1, kNoRepetition);
-  auto enter_dfa_mode = [&](int32_t depth) {
-    Item single;
-    if (matcher.SingleThread(&single) && is_simple(single.state)) {
-      dfa_thread[depth] = single;
-      dfa_needed[depth] = matcher.RepetitionNeeded(/*include_completed=*/false);
-    } else {
-      dfa_thread[depth].state = kNone;
-    }
-  };
-  enter_dfa_mode(0);
-  // The rule (or an iteration of its repetition) could end at a depth <= d.
-  std::vector<uint8_t> ends_on_path(1, matcher.CanEnd() || matcher.RepetitionCompletedHere());
-  // Bookkeeping once the matcher has taken the step for trie depth `depth`.
-  auto after_matcher_step = [&](int32_t depth) {
-    matcher_depth.push_back(depth);
-    WalkResult r{matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
-    if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
-    ends_on_path[depth] =
-        ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
-    enter_dfa_mode(depth);
-    return r;
-  };
-  for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
-    const TrieNode& node = trie[i];
-    bool in_region = i < region_end;
-    if (in_region) {
-      if (region_skips_dead) {
-        if ((plain[i] && !has_live_nonplain[i]) || control_dead[i]) {  // accepted wholesale, or dead
-          i = std::min(region_next_live[i], region_end);
-          continue;
-        }
-      } else if (plain[i] && !has_nonplain[i]) {  // accepted wholesale already
-        i = std::min(region_next[i], region_end);
-        continue;
-      }
-    }
-    // Tokens whose first byte only a callee can read are left to the callee's
-    // own entry: the callee's predicted thread is live whenever this one is, and
-    // a mask is the union over live threads.
-    if (!visit(i) || (node.depth == 1 && a.NextByte(state, node.byte) == kNone)) {
-      i = node.subtree_end;
-      continue;
-    }
-    int32_t depth = node.depth;
-    while (matcher_depth.back() > depth - 1) {
-      matcher.Rollback(1);
-      matcher_depth.pop_back();
-    }
-    if (static_cast<int32_t>(dfa_thread.size()) <= depth) {
-      dfa_thread.resize(depth + 1, Item{kNone, kNone, 0});
-      dfa_needed.resize(depth + 1, kNoRepetition);
-      ends_on_path.resize(depth + 1, 0);
-    }
-    WalkResult result{false, kNoRepetition};
-    const Item parent = dfa_thread[depth - 1];
-    bool alive;
-    StateId dfa_state = kNone;
-    if (parent.state != kNone) {
-      StateId next = a.NextByte(parent.state, node.byte);
-      alive = next != kNone;
-      if (alive && is_simple(next)) {
-        dfa_state = next;
-        dfa_thread[depth] = Item{next, parent.node, parent.guard};
-        dfa_needed[depth] = dfa_needed[depth - 1];
-        result = {(parent.guard & kEscapedBit) == 0, dfa_needed[depth]};
-        ends_on_path[depth] = ends_on_path[depth - 1];
-      } else if (alive) {
-        alive = matcher.PushThread(Item{next, parent.node, parent.guard});
-      }
-      if (alive && !is_simple(next)) result = after_matcher_step(depth);
-    } else {
-      alive = matcher.AdvanceByte(node.byte);
-      if (alive) result = after_matcher_step(depth);
-    }
-    if (!alive) {
-      on_dead(i, ends_on_path[depth - 1] != 0);
-      i = node.subtree_end;
-      continue;
-    }
-    bool counted_already = in_region && plain[i];
-    if constexpr (!std::is_same_v<OnPlain, std::nullptr_t>) {
-      // The DFA state here: set by the DFA step above, or by entering DFA mode
-      // after a matcher step (e.g. just after a call into a string-tail rule).
-      if (dfa_state == kNone) dfa_state = dfa_thread[depth].state;
-      int8_t loop = !in_region && plain[i] && dfa_state != kNone && result.valid_everywhere
-                        ? loops_plain(dfa_state)
-                        : kNoPlainLoop;
-      if (loop != kNoPlainLoop) {
-        on_plain(i);
-        region_end = node.subtree_end;
-        region_skips_dead = loop == kPlainLoopNoControl && !ends_on_path[depth];
-        counted_already = true;
-      }
-    }
-    if constexpr (!std::is_same_v<OnSubtree, std::nullptr_t>) {
-      if (!counted_already && !in_region && dfa_state != kNone && result.valid_everywhere &&
-          node.subtree_end > i + 1 && !below_non_ascii[i]) {
-        std::array<uint64_t, 2> loop = loop_class(dfa_state);
-        if ((loop[0] | loop[1]) && (below_ascii[2 * i] & ~loop[0]) == 0 &&
-            (below_ascii[2 * i + 1] & ~loop[1]) == 0) {
-          on_subtree(i);
-          if (node.token_begin < node.token_end) on_tokens(i, result);
-          i = node.subtree_end;
-          continue;
-        }
-      }
-    }
-    if (!counted_already && node.token_begin < node.token_end) on_tokens(i, result);
-    ++i;
-  }
-}
-
-// Whether `s` loops on every JSON string-content character: each printable
-// ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
-// multi-byte UTF-8 character, through states that neither end, call nor fork.
-int8_t CheckPlainLoop(const Automaton& a, StateId s) {
-  auto simple = [&a](StateId t) {
-    return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
-  };
-  if (!simple(s)) return false;
-  for (int b = 0x20; b < 0x80; ++b) {
-    if (b != '"' && b != '\\' && a.NextByte(s, static_cast<uint8_t>(b)) != s) return false;
-  }
-  std::unordered_map<int64_t, bool> memo;
-  std::vector<StateId> inside_characters;  // states in the middle of a UTF-8 character
-  // All `k` remaining continuation bytes from `t` lead back to `s`.
-  std::function<bool(StateId, int)> continuations = [&](StateId t, int k) -> bool {
-    if (!simple(t)) return false;
-    inside_characters.push_back(t);
-    int64_t key = static_cast<int64_t>(t) * 4 + k;
-    auto it = memo.find(key);
-    if (it != memo.end()) return it->second;
-    bool ok = true;
-    for (int c = 0x80; c <= 0xBF && ok; ++c) {
-      StateId u = a.NextByte(t, static_cast<uint8_t>(c));
-      ok = k == 1 ? u == s : continuations(u, k - 1);
-    }
-    memo[key] = ok;
-    return ok;
-  };
-  auto lead = [&](int b, int lo, int hi, int rest) {
-    StateId t = a.NextByte(s, static_cast<uint8_t>(b));
-    if (!simple(t)) return false;
-    inside_characters.push_back(t);
-    for (int c = lo; c <= hi; ++c) {
-      StateId u = a.NextByte(t, static_cast<uint8_t>(c));
-      if (rest == 0 ? u != s : !continuations(u, rest)) return false;
-    }
-    return true;
-  };
-  for (int b = 0xC2; b <= 0xDF; ++b) {
-    if (!lead(b, 0x80, 0xBF, 0)) return false;
-  }
-  for (int b = 0xE0; b <= 0xEF; ++b) {
-    if (!lead(b, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF, 1)) return false;
-  }
-  for (int b = 0xF0; b <= 0xF4; ++b) {
-    if (!lead(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2)) return false;
-  }
-  auto reads_control = [&a](StateId t) {
-    int32_t first = a.byte_edge_begin[t];
-    return first < a.byte_edge_begin[t + 1] && a.byte_edges[first].lo < 0x20;  // edges are sorted
-  };
-  if (reads_control(s)) return kPlainLoop;
-  for (StateId t : inside_characters) {
-    if (reads_control(t)) return kPlainLoop;
-  }
-  return kPlainLoopNoControl;
 }
 
 }  // namespace
@@ -639,10 +410,10 @@ const std::vector<int32_t>& TokenMaskCache::GetEscaped(StateId state) {
   return *it->second;
 }
 
-// Layer C, per grammar and caller: the uncertain tokens of `state` walked again
-// with the one caller the live thread has (resuming at `return_state`), so most
-// of them are decided once instead of being checked on every fill. Only the
-// callers beyond that one stay unknown.
+// Layer C, per grammar and context: the uncertain tokens of `state` walked again
+// with the live thread's known callers (a tree of parent edges), so most of
+// them are decided once instead of being checked on every fill. Only callers
+// beyond those stay unknown.
 uint64_t TokenMaskCache::ContextKey(StateId state, const CallerFrame* callers, int32_t num_callers) {
   uint64_t h = MixHash(static_cast<uint32_t>(state));
   for (int32_t i = 0; i < num_callers; ++i) {

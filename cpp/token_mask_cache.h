@@ -2,27 +2,25 @@
 // into tokens valid in every context (accepted), in no context (rejected) and
 // context-dependent ones (uncertain), decided once per grammar and tokenizer.
 //
-// Classification of position s walks the tokenizer's prefix trie with a matcher
-// in classification mode (pushdown_matcher.h): one byte per trie edge, a rollback
-// when the walk climbs back up, and a whole subtree skipped as soon as a prefix
-// dies. A token is
-//   accepted   when a thread that stayed inside s's rule survives it, or the rule
-//              can end exactly at its last byte;
-//   uncertain  when only threads that escaped the rule (into every call site of
-//              it, transitively) survive: that automatic "context expansion"
-//              rejects most tokens that cross a rule's end;
-//   rejected   otherwise.
+// Classification of position s walks the tokenizer's prefix trie (trie_walk.h)
+// with a matcher in classification mode (pushdown_matcher.h), in three layers:
+//   A  caller-independent, shared by every grammar for the tokenizer under the
+//      state's structural hash: a token is accepted when a thread that stayed
+//      inside s's rule survives it (or the rule can end exactly at its last
+//      byte), "crossing" when only a thread past the rule's end might, and
+//      rejected otherwise;
+//   B  per grammar: crossing tokens followed into every call site of the rule,
+//      transitively (automatic "context expansion"); those that die everywhere
+//      are rejected, the rest stay uncertain. For rules called from more than
+//      kEagerEscapeCallSites places (JSON whitespace) B waits until a thread
+//      without known callers needs it (GetEscaped);
+//   C  per grammar and context: uncertain tokens decided for the live thread's
+//      known callers (a tree of parent edges a few calls deep, with return
+//      states and canonical repetition counts), once per context
+//      (GetInContext); a fill re-checks only those that cross even them.
 // An entry stores the smallest of: the accepted ids, the rejected ids, or an
 // accepted bitset; uncertain ids are kept in trie order, so the run-time check
 // walks shared prefixes once.
-//
-// Uncertain tokens are decided again at run time for the live thread's known
-// callers (a tree of parent edges a few calls deep: return states and
-// canonical repetition counts):
-// GetInContext walks them once per (state, callers) and keeps the result, so a
-// fill re-checks only tokens that cross even those callers. Without it the
-// tokens after a string's closing quote or a number's last digit were checked
-// on every fill.
 //
 // Entries are computed lazily on first use (lock-free publication through an
 // atomic pointer) or eagerly by ComputeAll on several threads.

@@ -1,0 +1,69 @@
+// Plain-loop detection for the trie walk (see trie_walk.h).
+#include "trie_walk.h"
+
+#include <functional>
+#include <unordered_map>
+
+namespace xgram {
+namespace trie_walk {
+
+// Whether `s` loops on every JSON string-content character: each printable
+// ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
+// multi-byte UTF-8 character, through states that neither end, call nor fork.
+int8_t CheckPlainLoop(const Automaton& a, StateId s) {
+  auto simple = [&a](StateId t) {
+    return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
+  };
+  if (!simple(s)) return false;
+  for (int b = 0x20; b < 0x80; ++b) {
+    if (b != '"' && b != '\\' && a.NextByte(s, static_cast<uint8_t>(b)) != s) return false;
+  }
+  std::unordered_map<int64_t, bool> memo;
+  std::vector<StateId> inside_characters;  // states in the middle of a UTF-8 character
+  // All `k` remaining continuation bytes from `t` lead back to `s`.
+  std::function<bool(StateId, int)> continuations = [&](StateId t, int k) -> bool {
+    if (!simple(t)) return false;
+    inside_characters.push_back(t);
+    int64_t key = static_cast<int64_t>(t) * 4 + k;
+    auto it = memo.find(key);
+    if (it != memo.end()) return it->second;
+    bool ok = true;
+    for (int c = 0x80; c <= 0xBF && ok; ++c) {
+      StateId u = a.NextByte(t, static_cast<uint8_t>(c));
+      ok = k == 1 ? u == s : continuations(u, k - 1);
+    }
+    memo[key] = ok;
+    return ok;
+  };
+  auto lead = [&](int b, int lo, int hi, int rest) {
+    StateId t = a.NextByte(s, static_cast<uint8_t>(b));
+    if (!simple(t)) return false;
+    inside_characters.push_back(t);
+    for (int c = lo; c <= hi; ++c) {
+      StateId u = a.NextByte(t, static_cast<uint8_t>(c));
+      if (rest == 0 ? u != s : !continuations(u, rest)) return false;
+    }
+    return true;
+  };
+  for (int b = 0xC2; b <= 0xDF; ++b) {
+    if (!lead(b, 0x80, 0xBF, 0)) return false;
+  }
+  for (int b = 0xE0; b <= 0xEF; ++b) {
+    if (!lead(b, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF, 1)) return false;
+  }
+  for (int b = 0xF0; b <= 0xF4; ++b) {
+    if (!lead(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2)) return false;
+  }
+  auto reads_control = [&a](StateId t) {
+    int32_t first = a.byte_edge_begin[t];
+    return first < a.byte_edge_begin[t + 1] && a.byte_edges[first].lo < 0x20;  // edges are sorted
+  };
+  if (reads_control(s)) return kPlainLoop;
+  for (StateId t : inside_characters) {
+    if (reads_control(t)) return kPlainLoop;
+  }
+  return kPlainLoopNoControl;
+}
+
+}  // namespace trie_walk
+}  // namespace xgram

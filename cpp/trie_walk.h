@@ -1,0 +1,217 @@
+// The trie walk that classifies a vocabulary from one automaton state, shared by
+// the three layers of the token-mask cache (token_mask_cache.h).
+//
+// The walk visits the tokenizer's prefix trie in depth-first order, one byte per
+// edge, with a PushdownMatcher in classification mode: a rollback when it climbs
+// back up, a whole subtree skipped as soon as a prefix dies. While the parse is
+// one thread moving through states that neither call nor complete (inside
+// strings, names, numbers) it follows plain DFA transitions and the matcher
+// runs only where calls and completions are. Two kinds of regions let it skip
+// most of the vocabulary in free-text states:
+//   plain-text regions   a DFA state looping on every JSON string character:
+//                        every plain token below the node is accepted, and
+//                        only tokens holding '"', '\\', broken UTF-8 (and
+//                        control bytes, unless the loop kills them) are walked;
+//   loop-class regions   a DFA state whose self-loops cover every (ASCII) byte
+//                        below the node: the subtree is accepted unvisited
+//                        (URIs, hostnames, pattern classes).
+#ifndef XGRAM_TRIE_WALK_H_
+#define XGRAM_TRIE_WALK_H_
+
+#include <array>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "automaton.h"
+#include "pushdown_matcher.h"
+#include "tokenizer_info.h"
+
+namespace xgram {
+namespace trie_walk {
+
+// Walks the trie from automaton state `state` with a classification matcher,
+// calling `on_tokens(node, depth info)` for every reached trie node that holds
+// tokens and `on_dead(node)` for every subtree that dies. `visit(i)` may prune
+// subtrees up front. While the parse is one thread moving through states that
+// neither call nor complete (inside strings, names, numbers) the walk follows
+// plain DFA transitions; the matcher runs only where calls and completions are.
+struct WalkResult {
+  bool valid_everywhere;  // an inside thread survives, or the rule ends right here
+  int32_t needed;         // see PushdownMatcher::RepetitionNeeded
+};
+
+// Plain-text regions: once the walk reaches, inside the rule, a DFA state that
+// loops on every JSON string-content character (LoopsOnPlainText), every plain
+// token below that trie node is accepted wholesale (`on_plain`), and the walk
+// only descends towards tokens holding a quote, a backslash or a control byte.
+// This is what keeps a fresh "inside a string" state from costing a full trie walk.
+// LoopsPlain callbacks answer kNoPlainLoop, kPlainLoop, or kPlainLoopNoControl
+// (the loop state and its UTF-8 intermediates have no edge for control bytes).
+constexpr int8_t kNoPlainLoop = 0, kPlainLoop = 1, kPlainLoopNoControl = 2;
+struct NoPlainRegions {
+  int8_t operator()(StateId) const { return kNoPlainLoop; }
+};
+
+// Loop-class regions (with plain-text regions, Layer A only): when the walk
+// reaches, inside the rule, a DFA state whose self-loops cover every byte
+// below the trie node (ASCII only), every token below it stays in that state
+// and is accepted (`on_subtree`) without visiting the subtree: free text of a
+// format or a pattern class (URIs, hostnames, identifiers).
+struct NoLoopClass {
+  std::array<uint64_t, 2> operator()(StateId) const { return {0, 0}; }
+};
+
+template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
+          typename OnPlain = std::nullptr_t, typename LoopClass = NoLoopClass,
+          typename OnSubtree = std::nullptr_t>
+void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state, bool escape,
+              bool self_repeat, const CallerFrame* callers, int32_t num_callers, Visit visit,
+              OnTokens on_tokens, OnDead on_dead, LoopsPlain loops_plain = {}, OnPlain on_plain = nullptr,
+              LoopClass loop_class = {}, OnSubtree on_subtree = nullptr) {
+  const Automaton& a = *automaton;
+  const std::vector<TrieNode>& trie = tok.trie();
+  const std::vector<uint8_t>& plain = tok.trie_plain();
+  const std::vector<uint8_t>& has_nonplain = tok.trie_has_nonplain_token();
+  const std::vector<int32_t>& region_next = tok.trie_region_next();
+  const std::vector<int32_t>& region_next_live = tok.trie_region_next_live();
+  const std::vector<uint8_t>& control_dead = tok.trie_control_dead();
+  const std::vector<uint8_t>& has_live_nonplain = tok.trie_has_live_nonplain_token();
+  const std::vector<uint64_t>& below_ascii = tok.trie_below_ascii();
+  const std::vector<uint8_t>& below_non_ascii = tok.trie_below_non_ascii();
+  int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
+  // The region's dead tokens may be skipped too: control bytes kill them, and no
+  // end of the rule on their path makes them crossing.
+  bool region_skips_dead = false;
+  auto is_simple = [&a](StateId s) {
+    return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
+  };
+  PushdownMatcher matcher(automaton, /*max_rollback_steps=*/-1);
+  if (num_callers > 0) {
+    matcher.ResetForContext(state, callers, num_callers);
+  } else {
+    matcher.ResetForClassification(state, escape, self_repeat);
+  }
+  std::vector<int32_t> matcher_depth{0};  // trie depth of each matcher step
+  std::vector<Item> dfa_thread(1, Item{kNone, kNone, 0});
+  std::vector<int32_t> dfa_needed(1, kNoRepetition);
+  auto enter_dfa_mode = [&](int32_t depth) {
+    Item single;
+    if (matcher.SingleThread(&single) && is_simple(single.state)) {
+      dfa_thread[depth] = single;
+      dfa_needed[depth] = matcher.RepetitionNeeded(/*include_completed=*/false);
+    } else {
+      dfa_thread[depth].state = kNone;
+    }
+  };
+  enter_dfa_mode(0);
+  // The rule (or an iteration of its repetition) could end at a depth <= d.
+  std::vector<uint8_t> ends_on_path(1, matcher.CanEnd() || matcher.RepetitionCompletedHere());
+  // Bookkeeping once the matcher has taken the step for trie depth `depth`.
+  auto after_matcher_step = [&](int32_t depth) {
+    matcher_depth.push_back(depth);
+    WalkResult r{matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
+    if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
+    ends_on_path[depth] =
+        ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
+    enter_dfa_mode(depth);
+    return r;
+  };
+  for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
+    const TrieNode& node = trie[i];
+    bool in_region = i < region_end;
+    if (in_region) {
+      if (region_skips_dead) {
+        if ((plain[i] && !has_live_nonplain[i]) || control_dead[i]) {  // accepted wholesale, or dead
+          i = std::min(region_next_live[i], region_end);
+          continue;
+        }
+      } else if (plain[i] && !has_nonplain[i]) {  // accepted wholesale already
+        i = std::min(region_next[i], region_end);
+        continue;
+      }
+    }
+    // Tokens whose first byte only a callee can read are left to the callee's
+    // own entry: the callee's predicted thread is live whenever this one is, and
+    // a mask is the union over live threads.
+    if (!visit(i) || (node.depth == 1 && a.NextByte(state, node.byte) == kNone)) {
+      i = node.subtree_end;
+      continue;
+    }
+    int32_t depth = node.depth;
+    while (matcher_depth.back() > depth - 1) {
+      matcher.Rollback(1);
+      matcher_depth.pop_back();
+    }
+    if (static_cast<int32_t>(dfa_thread.size()) <= depth) {
+      dfa_thread.resize(depth + 1, Item{kNone, kNone, 0});
+      dfa_needed.resize(depth + 1, kNoRepetition);
+      ends_on_path.resize(depth + 1, 0);
+    }
+    WalkResult result{false, kNoRepetition};
+    const Item parent = dfa_thread[depth - 1];
+    bool alive;
+    StateId dfa_state = kNone;
+    if (parent.state != kNone) {
+      StateId next = a.NextByte(parent.state, node.byte);
+      alive = next != kNone;
+      if (alive && is_simple(next)) {
+        dfa_state = next;
+        dfa_thread[depth] = Item{next, parent.node, parent.guard};
+        dfa_needed[depth] = dfa_needed[depth - 1];
+        result = {(parent.guard & kEscapedBit) == 0, dfa_needed[depth]};
+        ends_on_path[depth] = ends_on_path[depth - 1];
+      } else if (alive) {
+        alive = matcher.PushThread(Item{next, parent.node, parent.guard});
+      }
+      if (alive && !is_simple(next)) result = after_matcher_step(depth);
+    } else {
+      alive = matcher.AdvanceByte(node.byte);
+      if (alive) result = after_matcher_step(depth);
+    }
+    if (!alive) {
+      on_dead(i, ends_on_path[depth - 1] != 0);
+      i = node.subtree_end;
+      continue;
+    }
+    bool counted_already = in_region && plain[i];
+    if constexpr (!std::is_same_v<OnPlain, std::nullptr_t>) {
+      // The DFA state here: set by the DFA step above, or by entering DFA mode
+      // after a matcher step (e.g. just after a call into a string-tail rule).
+      if (dfa_state == kNone) dfa_state = dfa_thread[depth].state;
+      int8_t loop = !in_region && plain[i] && dfa_state != kNone && result.valid_everywhere
+                        ? loops_plain(dfa_state)
+                        : kNoPlainLoop;
+      if (loop != kNoPlainLoop) {
+        on_plain(i);
+        region_end = node.subtree_end;
+        region_skips_dead = loop == kPlainLoopNoControl && !ends_on_path[depth];
+        counted_already = true;
+      }
+    }
+    if constexpr (!std::is_same_v<OnSubtree, std::nullptr_t>) {
+      if (!counted_already && !in_region && dfa_state != kNone && result.valid_everywhere &&
+          node.subtree_end > i + 1 && !below_non_ascii[i]) {
+        std::array<uint64_t, 2> loop = loop_class(dfa_state);
+        if ((loop[0] | loop[1]) && (below_ascii[2 * i] & ~loop[0]) == 0 &&
+            (below_ascii[2 * i + 1] & ~loop[1]) == 0) {
+          on_subtree(i);
+          if (node.token_begin < node.token_end) on_tokens(i, result);
+          i = node.subtree_end;
+          continue;
+        }
+      }
+    }
+    if (!counted_already && node.token_begin < node.token_end) on_tokens(i, result);
+    ++i;
+  }
+}
+
+// Whether `s` loops on every JSON string-content character (kPlainLoop or
+// kPlainLoopNoControl), or not (kNoPlainLoop).
+int8_t CheckPlainLoop(const Automaton& a, StateId s);
+
+}  // namespace trie_walk
+}  // namespace xgram
+
+#endif  // XGRAM_TRIE_WALK_H_
