@@ -409,6 +409,10 @@ def _worker_main(
     except BaseException as ex:
         conn.send(("init_error", _short(ex)))
         return
+    # The tokenizer and engine objects live as long as the worker: keeping them
+    # out of the collector makes the untimed gc.collect() per schema cheap.
+    gc.collect()
+    gc.freeze()
     conn.send(("ready", info))
     while True:
         try:
