@@ -144,8 +144,10 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
   const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
 
   states_.clear();
+  state_entries_.clear();
   contexts_.clear();
-  context_items_.clear();
+  context_begin_.clear();
+  context_frames_.clear();
   candidates_.clear();
   auto add_candidate = [this](int32_t id) {
     uint32_t bit = 1u << (id & 31);
@@ -160,11 +162,13 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
     StateId state = it->state;
     // Guarded threads are rare; mark them by negating the state.
     StateId key = guarded ? -1 - state : state;
-    // The thread's known callers: the entry's uncertain tokens are mostly
-    // decided once for them (Layer C, TokenMaskCache::GetInContext).
-    uint64_t context = 0;  // 0: no known caller
-    if (!guarded) {
-      int32_t levels = matcher_.KnownCallers(it->node, kContextDepth, kContextEdges, tok.max_token_bytes(), chain_);
+    const TokenMaskEntry& entry = cache.Get(state);
+    // The thread's known callers, when the entry has uncertain tokens: they are
+    // mostly decided once for them (Layer C, TokenMaskCache::GetInContext).
+    uint64_t context = 0;  // 0: no known caller, or none needed
+    int32_t levels = 0;
+    if (!guarded && !entry.uncertain.empty()) {
+      levels = matcher_.KnownCallers(it->node, kContextDepth, kContextEdges, tok.max_token_bytes(), chain_);
       if (levels > 0) context = TokenMaskCache::ContextKey(state, chain_, levels) | 1;
     }
     size_t found = 0;
@@ -176,18 +180,21 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
                             : 0;
     if (found == states_.size()) {
       states_.push_back(key);
+      state_entries_.push_back(&entry);
       contexts_.push_back(context);
-      context_items_.push_back(it - matcher_.CurrentItemsBegin());
+      context_begin_.push_back(context_frames_.size());
+      context_frames_.insert(context_frames_.end(), chain_, chain_ + levels);
       remaining_.push_back(remaining);
     } else {
       int32_t& r = remaining_[found];
       r = std::max(r, remaining);
     }
   }
+  context_begin_.push_back(context_frames_.size());
   for (size_t si = 0; si < states_.size(); ++si) {
     StateId key = states_[si];
     bool guarded = key < 0;
-    const TokenMaskEntry& entry = cache.Get(guarded ? -1 - key : key);
+    const TokenMaskEntry& entry = *state_entries_[si];
     int32_t remaining = guarded ? 0 : remaining_[si];
     // Counted tokens: allowed when the repetition has room, checked otherwise.
     size_t cut = std::upper_bound(entry.counted_needed.begin(), entry.counted_needed.end(), remaining) -
@@ -239,10 +246,10 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
         break;
       }
     }
-    if (contexts_[si] != 0 && !entry.uncertain.empty()) {
-      const Item& item = matcher_.CurrentItemsBegin()[context_items_[si]];
-      int32_t levels = matcher_.KnownCallers(item.node, kContextDepth, kContextEdges, tok.max_token_bytes(), chain_);
-      const ContextMaskEntry& in_context = cache.GetInContext(key, chain_, levels, contexts_[si]);
+    if (contexts_[si] != 0) {
+      const CallerFrame* frames = context_frames_.data() + context_begin_[si];
+      int32_t levels = static_cast<int32_t>(context_begin_[si + 1] - context_begin_[si]);
+      const ContextMaskEntry& in_context = cache.GetInContext(key, frames, levels, contexts_[si]);
       for (int32_t id : in_context.accepted) words[id >> 5] |= 1u << (id & 31);
       for (int32_t id : in_context.uncertain) add_candidate(id);
     } else {

@@ -90,10 +90,13 @@ class GrammarMatcher {
 
   // Scratch for FillNextTokenBitmask.
   std::vector<StateId> states_;
-  // Per states_ entry: a hash of the thread's known callers (0: none) and the
-  // index of a current item with them (PushdownMatcher::KnownCallers).
+  std::vector<const TokenMaskEntry*> state_entries_;
+  // Per states_ entry: a hash of the thread's known callers (0: none, or its
+  // entry has no uncertain token) and those callers (PushdownMatcher::KnownCallers),
+  // context_frames_[context_begin_[i], context_begin_[i + 1]).
   std::vector<uint64_t> contexts_;
-  std::vector<size_t> context_items_;
+  std::vector<size_t> context_begin_;
+  std::vector<CallerFrame> context_frames_;
   // Uncertain tokens are re-decided knowing the thread's callers this many
   // calls up, through at most this many parent edges.
   static constexpr int32_t kContextDepth = 3;

@@ -141,6 +141,37 @@ SharedInsideMasks& SharedMasks() {
   return *masks;
 }
 
+// The trie nodes of `ids`, ascending and distinct.
+std::vector<int32_t> SortedNodesOf(const TokenizerInfo& tok, const std::vector<int32_t>& ids) {
+  std::vector<int32_t> nodes;
+  nodes.reserve(ids.size());
+  for (int32_t id : ids) nodes.push_back(tok.token_node()[id]);
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  return nodes;
+}
+
+// Walks only the trie nodes in `nodes` (ascending) from `state`, past its
+// rule's end: into every call site (callers == nullptr, Layer B) or into the
+// given callers (Layer C). `on_node(i, result)` sees each listed node reached.
+template <typename OnNode>
+void WalkListedNodes(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state,
+                     const std::vector<int32_t>& nodes, const CallerFrame* callers, int32_t num_callers,
+                     OnNode on_node) {
+  if (nodes.empty()) return;
+  const std::vector<TrieNode>& trie = tok.trie();
+  WalkTrie(
+      automaton, tok, state, /*escape=*/true, /*self_repeat=*/false, callers, num_callers,
+      [&](int32_t i) {  // only subtrees holding a listed node
+        auto it = std::lower_bound(nodes.begin(), nodes.end(), i);
+        return it != nodes.end() && *it < trie[i].subtree_end;
+      },
+      [&](int32_t i, const WalkResult& r) {
+        if (std::binary_search(nodes.begin(), nodes.end(), i)) on_node(i, r);
+      },
+      [](int32_t, bool) {});
+}
+
 }  // namespace
 
 void ClearSharedMaskCache() { SharedMasks().Clear(); }
@@ -199,7 +230,6 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     std::vector<uint32_t>& bits = computed->accepted_bits;
     bits.assign((tok.vocab_size() + 31) / 32, 0);
     const std::vector<uint8_t>& plain_at = tok.plain_at_position();
-    int32_t num_nodes = static_cast<int32_t>(trie.size());
     std::array<uint8_t, 256> region_first_byte{};
     int32_t num_region_first_bytes = 0;
     auto add_crossing_subtree = [&](int32_t i) {
@@ -235,18 +265,15 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
             ++num_region_first_bytes;
             return;
           }
-          int32_t end = node.subtree_end < num_nodes ? trie[node.subtree_end].token_begin
-                                                     : static_cast<int32_t>(trie_tokens.size());
-          for (int32_t t = node.token_begin; t < end; ++t) {
+          for (int32_t t = node.token_begin, end = tok.SubtreeTokenEnd(i); t < end; ++t) {
             if (plain_at[t]) bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
           }
         },
         [this](StateId s) { return LoopClass(s); },
         [&](int32_t i) {
-          const TrieNode& node = trie[i];
-          int32_t end = node.subtree_end < num_nodes ? trie[node.subtree_end].token_begin
-                                                     : static_cast<int32_t>(trie_tokens.size());
-          for (int32_t t = node.token_end; t < end; ++t) bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
+          for (int32_t t = trie[i].token_end, end = tok.SubtreeTokenEnd(i); t < end; ++t) {
+            bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
+          }
         });
     // Plain tokens of whole first-byte subtrees: OR the few, or, when most first
     // bytes are plain regions (free text), take all plain tokens minus the rest.
@@ -296,10 +323,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     }
   } else {
     WalkEscapes(state, inside->crossing_nodes, &counted, &entry.uncertain);
-    for (int32_t id : entry.uncertain) entry.uncertain_nodes.push_back(tok.token_node()[id]);
-    std::sort(entry.uncertain_nodes.begin(), entry.uncertain_nodes.end());
-    entry.uncertain_nodes.erase(std::unique(entry.uncertain_nodes.begin(), entry.uncertain_nodes.end()),
-                                entry.uncertain_nodes.end());
+    entry.uncertain_nodes = SortedNodesOf(tok, entry.uncertain);
   }
   const std::vector<uint32_t>& accepted_bits = inside->accepted_bits;
 
@@ -366,29 +390,18 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
 void TokenMaskCache::WalkEscapes(StateId state, const std::vector<int32_t>& crossing,
                                  std::vector<std::pair<int32_t, int32_t>>* counted,
                                  std::vector<int32_t>* uncertain) const {
-  if (crossing.empty()) return;
   const TokenizerInfo& tok = *tokenizer_;
   const std::vector<TrieNode>& trie = tok.trie();
   const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
-  WalkTrie(
-      automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false, /*callers=*/nullptr, 0,
-      [&](int32_t i) {
-        // Only subtrees holding a crossing token.
-        auto it = std::lower_bound(crossing.begin(), crossing.end(), i);
-        return it != crossing.end() && *it < trie[i].subtree_end;
-      },
-      [&](int32_t i, const WalkResult& r) {
-        if (!std::binary_search(crossing.begin(), crossing.end(), i)) return;
-        const TrieNode& node = trie[i];
-        for (int32_t t = node.token_begin; t < node.token_end; ++t) {
-          if (r.needed <= kMaxCountedIterations) {
-            counted->push_back({r.needed, trie_tokens[t]});
-          } else {
-            uncertain->push_back(trie_tokens[t]);
-          }
-        }
-      },
-      [](int32_t, bool) {});
+  WalkListedNodes(automaton_, tok, state, crossing, /*callers=*/nullptr, 0, [&](int32_t i, const WalkResult& r) {
+    for (int32_t t = trie[i].token_begin; t < trie[i].token_end; ++t) {
+      if (r.needed <= kMaxCountedIterations) {
+        counted->push_back({r.needed, trie_tokens[t]});
+      } else {
+        uncertain->push_back(trie_tokens[t]);
+      }
+    }
+  });
 }
 
 const std::vector<int32_t>& TokenMaskCache::GetEscaped(StateId state) {
@@ -457,20 +470,10 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
   const std::vector<int32_t>& nodes = base.uncertain_nodes;
   auto computed = std::make_unique<ContextMaskEntry>();
   computed->key = std::move(full_key);
-  if (!nodes.empty()) {
-    WalkTrie(
-        automaton_, tok, state, /*escape=*/true, /*self_repeat=*/false, callers, num_callers,
-        [&](int32_t i) {
-          auto it = std::lower_bound(nodes.begin(), nodes.end(), i);
-          return it != nodes.end() && *it < trie[i].subtree_end;
-        },
-        [&](int32_t i, const WalkResult& r) {
-          if (!std::binary_search(nodes.begin(), nodes.end(), i)) return;
-          std::vector<int32_t>& out = r.valid_everywhere ? computed->accepted : computed->uncertain;
-          for (int32_t t = trie[i].token_begin; t < trie[i].token_end; ++t) out.push_back(trie_tokens[t]);
-        },
-        [](int32_t, bool) {});
-  }
+  WalkListedNodes(automaton_, tok, state, nodes, callers, num_callers, [&](int32_t i, const WalkResult& r) {
+    std::vector<int32_t>& out = r.valid_everywhere ? computed->accepted : computed->uncertain;
+    for (int32_t t = trie[i].token_begin; t < trie[i].token_end; ++t) out.push_back(trie_tokens[t]);
+  });
   // Every token of a trie node is decided alike by each layer, so the walk
   // over the uncertain nodes yields exactly the uncertain ids.
   computed->accepted.shrink_to_fit();
@@ -571,10 +574,7 @@ void TokenMaskCache::ImportEntries(const std::vector<int32_t>& blob) {
     }
     entry->bitset.assign(words.begin(), words.end());
     take_ids(&entry->uncertain, vocab);
-    for (int32_t id : entry->uncertain) entry->uncertain_nodes.push_back(tokenizer_->token_node()[id]);
-    std::sort(entry->uncertain_nodes.begin(), entry->uncertain_nodes.end());
-    entry->uncertain_nodes.erase(std::unique(entry->uncertain_nodes.begin(), entry->uncertain_nodes.end()),
-                                 entry->uncertain_nodes.end());
+    entry->uncertain_nodes = SortedNodesOf(*tokenizer_, entry->uncertain);
     take_ids(&entry->counted, vocab);
     take_ids(&entry->counted_needed, kMaxCountedIterations + 1);
     if (entry->counted.size() != entry->counted_needed.size() ||

@@ -199,7 +199,8 @@ void TokenizerInfo::ClassifyPlainNodes() {
   };
   int32_t n = static_cast<int32_t>(trie_.size());
   trie_plain_.assign(n, 0);
-  trie_has_nonplain_token_.assign(n, 0);
+  // Whether a node's subtree holds a token whose bytes are not plain.
+  std::vector<uint8_t> has_nonplain_token(n, 0);
   std::vector<Utf8State> utf8(n);
   std::vector<int32_t> parent_of(n, -1);
   std::vector<int32_t> parent_at_depth{0};
@@ -236,26 +237,28 @@ void TokenizerInfo::ClassifyPlainNodes() {
   }
   // Children come after their parents: one backward pass folds the flags upwards.
   for (int32_t i = n - 1; i >= 1; --i) {
-    if (!trie_plain_[i] && trie_[i].token_begin < trie_[i].token_end) trie_has_nonplain_token_[i] = 1;
-    if (trie_has_nonplain_token_[i]) trie_has_nonplain_token_[parent_of[i]] = 1;
+    if (!trie_plain_[i] && trie_[i].token_begin < trie_[i].token_end) has_nonplain_token[i] = 1;
+    if (has_nonplain_token[i]) has_nonplain_token[parent_of[i]] = 1;
   }
   for (int32_t i = 1; i < n; ++i) max_token_bytes_ = std::max<int32_t>(max_token_bytes_, trie_[i].depth);
   trie_region_next_.assign(n + 1, n);
   for (int32_t i = n - 1; i >= 1; --i) {
-    bool skipped = trie_plain_[i] && !trie_has_nonplain_token_[i];
+    bool skipped = trie_plain_[i] && !has_nonplain_token[i];
     trie_region_next_[i] = skipped ? trie_region_next_[trie_[i].subtree_end] : i;
   }
-  trie_control_dead_.assign(n, 0);
-  trie_has_live_nonplain_.assign(n, 0);
+  // A control byte right after plain text, and subtrees with a non-plain token
+  // not below such a byte.
+  std::vector<uint8_t> control_dead(n, 0);
+  std::vector<uint8_t> has_live_nonplain(n, 0);
   for (int32_t i = 1; i < n; ++i) {
-    trie_control_dead_[i] = trie_[i].byte < 0x20 && trie_plain_[parent_of[i]];
+    control_dead[i] = trie_[i].byte < 0x20 && trie_plain_[parent_of[i]];
   }
   // Tokens below a control-dead node are dead; the others that are not plain count.
   std::vector<uint8_t> under_dead(n, 0);
-  for (int32_t i = 1; i < n; ++i) under_dead[i] = trie_control_dead_[i] || under_dead[parent_of[i]];
+  for (int32_t i = 1; i < n; ++i) under_dead[i] = control_dead[i] || under_dead[parent_of[i]];
   for (int32_t i = n - 1; i >= 1; --i) {
-    if (!trie_plain_[i] && !under_dead[i] && trie_[i].token_begin < trie_[i].token_end) trie_has_live_nonplain_[i] = 1;
-    if (trie_has_live_nonplain_[i]) trie_has_live_nonplain_[parent_of[i]] = 1;
+    if (!trie_plain_[i] && !under_dead[i] && trie_[i].token_begin < trie_[i].token_end) has_live_nonplain[i] = 1;
+    if (has_live_nonplain[i]) has_live_nonplain[parent_of[i]] = 1;
   }
   trie_below_ascii_.assign(2 * static_cast<size_t>(n), 0);
   trie_below_non_ascii_.assign(n, 0);
@@ -273,7 +276,7 @@ void TokenizerInfo::ClassifyPlainNodes() {
   }
   trie_region_next_live_.assign(n + 1, n);
   for (int32_t i = n - 1; i >= 1; --i) {
-    bool skipped = (trie_plain_[i] && !trie_has_live_nonplain_[i]) || trie_control_dead_[i];
+    bool skipped = (trie_plain_[i] && !has_live_nonplain[i]) || control_dead[i];
     trie_region_next_live_[i] = skipped ? trie_region_next_live_[trie_[i].subtree_end] : i;
   }
   plain_by_first_byte_.assign(256, {});
@@ -308,7 +311,7 @@ void TokenizerInfo::ClassifyPlainNodes() {
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
                  token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
-                 trie_plain_.size() * 5 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4 +
+                 trie_plain_.size() * 2 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4 +
                  trie_below_ascii_.size() * 8;
   for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
   total += plain_all_.size() * 4 + plain_at_position_.size();

@@ -51,6 +51,12 @@ class TokenizerInfo {
   bool IsSpecial(int32_t id) const { return is_special_[id]; }
 
   const std::vector<TrieNode>& trie() const { return trie_; }
+  // One past the trie_token_ids() position of the last token below `node`.
+  int32_t SubtreeTokenEnd(int32_t node) const {
+    int32_t end = trie_[node].subtree_end;
+    return end < static_cast<int32_t>(trie_.size()) ? trie_[end].token_begin
+                                                    : static_cast<int32_t>(trie_token_ids_.size());
+  }
   // Bytes in the longest token.
   int32_t max_token_bytes() const { return max_token_bytes_; }
   const std::vector<int32_t>& trie_token_ids() const { return trie_token_ids_; }
@@ -61,20 +67,16 @@ class TokenizerInfo {
   // A state that loops on every such character accepts these tokens wholesale,
   // so the mask walk skips subtrees without a non-plain token.
   const std::vector<uint8_t>& trie_plain() const { return trie_plain_; }
-  // Whether the subtree of a trie node holds a token whose bytes are not plain.
-  const std::vector<uint8_t>& trie_has_nonplain_token() const { return trie_has_nonplain_token_; }
   // The first node at or after i, in trie order, that a walk inside a plain-text
-  // region must visit: plain nodes without a non-plain token below are skipped
-  // whole, so a region costs the non-plain nodes it holds, not its siblings.
+  // region must visit (i itself unless it is skipped): plain nodes without a
+  // non-plain token below are skipped whole, so a region costs the non-plain
+  // nodes it holds, not its siblings.
   const std::vector<int32_t>& trie_region_next() const { return trie_region_next_; }
   // The same for regions whose loop state has no edge for control bytes: a
   // control byte right after plain text (where the parse is back at the loop
-  // state or inside a character) kills the token, so such subtrees
-  // (trie_control_dead) are skipped too and only the other non-plain nodes
-  // ('"', '\\', broken UTF-8) are visited.
+  // state or inside a character) kills the token, so those subtrees are skipped
+  // too and only the other non-plain nodes ('"', '\\', broken UTF-8) are visited.
   const std::vector<int32_t>& trie_region_next_live() const { return trie_region_next_live_; }
-  const std::vector<uint8_t>& trie_control_dead() const { return trie_control_dead_; }
-  const std::vector<uint8_t>& trie_has_live_nonplain_token() const { return trie_has_live_nonplain_; }
   // The ASCII bytes below each trie node (two words per node: bytes 0-63 and
   // 64-127) and whether a non-ASCII byte is below it: a subtree whose bytes all
   // loop on the walk's DFA state is accepted without visiting it.
@@ -118,13 +120,10 @@ class TokenizerInfo {
   std::vector<int32_t> token_node_;
   std::vector<uint32_t> text_token_bits_;
   std::vector<uint8_t> trie_plain_;
-  std::vector<uint8_t> trie_has_nonplain_token_;
   std::vector<int32_t> trie_region_next_;
   std::vector<int32_t> trie_region_next_live_;
   std::vector<uint64_t> trie_below_ascii_;
   std::vector<uint8_t> trie_below_non_ascii_;
-  std::vector<uint8_t> trie_control_dead_;
-  std::vector<uint8_t> trie_has_live_nonplain_;
   std::vector<std::vector<uint32_t>> plain_by_first_byte_;
   std::vector<uint32_t> plain_all_;
   std::vector<std::vector<int32_t>> plain_list_by_first_byte_;

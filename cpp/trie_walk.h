@@ -72,11 +72,8 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   const Automaton& a = *automaton;
   const std::vector<TrieNode>& trie = tok.trie();
   const std::vector<uint8_t>& plain = tok.trie_plain();
-  const std::vector<uint8_t>& has_nonplain = tok.trie_has_nonplain_token();
   const std::vector<int32_t>& region_next = tok.trie_region_next();
   const std::vector<int32_t>& region_next_live = tok.trie_region_next_live();
-  const std::vector<uint8_t>& control_dead = tok.trie_control_dead();
-  const std::vector<uint8_t>& has_live_nonplain = tok.trie_has_live_nonplain_token();
   const std::vector<uint64_t>& below_ascii = tok.trie_below_ascii();
   const std::vector<uint8_t>& below_non_ascii = tok.trie_below_non_ascii();
   int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
@@ -120,14 +117,10 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
   for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
     const TrieNode& node = trie[i];
     bool in_region = i < region_end;
-    if (in_region) {
-      if (region_skips_dead) {
-        if ((plain[i] && !has_live_nonplain[i]) || control_dead[i]) {  // accepted wholesale, or dead
-          i = std::min(region_next_live[i], region_end);
-          continue;
-        }
-      } else if (plain[i] && !has_nonplain[i]) {  // accepted wholesale already
-        i = std::min(region_next[i], region_end);
+    if (in_region) {  // skip what the region accepted wholesale (and, if it may, what dies)
+      int32_t next = region_skips_dead ? region_next_live[i] : region_next[i];
+      if (next != i) {
+        i = std::min(next, region_end);
         continue;
       }
     }

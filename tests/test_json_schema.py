@@ -1501,3 +1501,33 @@ def test_large_schemas_stay_linear():
     assert not g.accepts('{"property_name_9": "y"}')
     g = grammar({"enum": [f"value_{i}" for i in range(10_000)]})
     assert g.accepts('"value_9999"') and not g.accepts('"value_10000"')
+
+
+@pytest.mark.parametrize("words", [("name", "nat"), ("a",), ("ab", "abc", "b"), ("日本", "日")])
+def test_key_exclusion_trie_matches_the_regex_path(words):
+    """The direct trie form of "any key but these" accepts every JSON spelling the general
+    regex path (one regex engine, json_string_encoding.cc) accepts, and beyond it only
+    spellings of other keys: after the key has left the trie, its free text may use any
+    escape, as json_string does."""
+    from xgram import _core
+    from xgram.json_schema.emit_objects import key_not_in_set_ebnf, not_in_set_regex
+
+    direct = xgram.Grammar.from_ebnf("root ::= " + key_not_in_set_ebnf(words))
+    content = _core.regex_to_json_string(not_in_set_regex(list(words)), False, False, 0, -1)[0]
+    via_regex = xgram.Grammar.from_ebnf(f'root ::= "\\"" ({content}) "\\""')
+    bodies = ["", "n", "na", "nam", "name", "names", "nat", "natx", "x", "a", "ab", "abc", "abcd",
+              "b", "ba", "日", "日本", "日本語", "é", "😀"]
+    escapes = ["\\\"", "\\\\", "\\/", "/", "\\n", "\\t", "\\b", "\\u0001", "\\u001F", "\\u0022",
+               "\\u002f", "\\u005C", "\\u0061", "\\x", "\\u00", "\\uD83D\\uDE00"]
+    spellings = [json.dumps(b, ensure_ascii=False) for b in bodies]
+    for w in words + ("", "n", "a"):
+        for e in escapes:
+            spellings += [f'"{e}{w}"', f'"{w}{e}"', f'"{w[:1]}{e}{w[1:]}"']
+    spellings += ['"name', 'name"', '"na"me"', '"\x01"', '"a\tb"']
+    missing = [s for s in spellings if via_regex.accepts(s) and not direct.accepts(s)]
+    assert not missing, missing
+    extra = [s for s in spellings if direct.accepts(s) and not via_regex.accepts(s)]
+    assert all(json.loads(s) not in words for s in extra), extra
+    assert any(via_regex.accepts(s) for s in spellings)
+    for w in words:  # and the words themselves are out
+        assert not direct.accepts(json.dumps(w, ensure_ascii=False))

@@ -433,13 +433,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
 def base_rules(emitter: Emitter) -> Dict[str, str]:
     """Shared helper rules every schema grammar may use."""
     any_char = emitter.char_expr
-    required_escape = _core.regex_to_json_string('[\\x00-\\x1F"\\\\/]', False, False, 0, -1)[0]
-    rules = {
-        "json_required_escape": required_escape,
-        "json_string": f'"\\"" ({any_char})* "\\""',
-        "json_key_tail": f'({any_char})* "\\""',
-        "json_key_tail1": f'({any_char})+ "\\""',
-    }
+    rules = {"json_string": f'"\\"" ({any_char})* "\\""'}
     if emitter.any_whitespace:
         rules["ws"] = f"[ \\t\\n\\r]{{0,{emitter.max_ws}}}"
     if emitter.uses_any_value:

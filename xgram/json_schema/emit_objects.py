@@ -66,7 +66,8 @@ def not_in_set_regex(words: List[str]) -> str:
 
 _SPECIAL_KEY_CHARS = set('"\\/') | {chr(i) for i in range(0x20)}
 # An escape after its backslash, for the characters no key word holds
-# (_SPECIAL_KEY_CHARS), spelled as json_required_escape allows.
+# (_SPECIAL_KEY_CHARS): the spellings the regex path (json_string_encoding.cc)
+# gives them without general \u escapes.
 ESCAPE_AFTER_BACKSLASH = '["\\\\/bfnrt] | "u" "00" ([01] [0-9A-Fa-f] | "22" | "2" [Ff] | "5" [Cc])'
 
 
