@@ -47,21 +47,79 @@ struct CallSymbol {
   }
 };
 
+template <typename T>
+struct ConstRange {
+  const T* first;
+  const T* last;
+  const T* begin() const { return first; }
+  const T* end() const { return last; }
+  bool empty() const { return first == last; }
+};
+
 struct NfaEdge {
   enum Kind : uint8_t { kEpsilon, kByte, kCall } kind;
   uint8_t lo = 0;
   uint8_t hi = 0;
+  int32_t from = 0;
   int32_t target = 0;
   int32_t call = -1;  // index into the call-symbol table
 };
 
+// An NFA as edges grouped by source state (CSR), built from the builder's edge
+// list with one counting sort, so no state owns a vector.
+class Nfa {
+ public:
+  void Assign(const std::vector<NfaEdge>& edges, int32_t num_states) {
+    begin_.assign(num_states + 1, 0);
+    for (const NfaEdge& e : edges) ++begin_[e.from + 1];
+    for (int32_t s = 0; s < num_states; ++s) begin_[s + 1] += begin_[s];
+    edges_.resize(edges.size());
+    fill_.assign(begin_.begin(), begin_.end() - 1);
+    for (const NfaEdge& e : edges) edges_[fill_[e.from]++] = e;
+  }
+  int32_t size() const { return static_cast<int32_t>(begin_.size()) - 1; }
+  ConstRange<NfaEdge> operator[](int32_t s) const {
+    return {edges_.data() + begin_[s], edges_.data() + begin_[s + 1]};
+  }
+
+ private:
+  std::vector<int32_t> begin_;
+  std::vector<int32_t> fill_;
+  std::vector<NfaEdge> edges_;
+};
+
 // Deterministic automaton of one rule before it joins the global numbering.
+// Edges are stored flat (CSR): every pass below emits the states in order, so a
+// state's edges are appended contiguously and no per-state vector is allocated.
 struct RuleDfa {
-  std::vector<std::vector<ByteEdge>> bytes;                   // targets are local ids
-  std::vector<std::vector<std::pair<int32_t, int32_t>>> calls;  // (call symbol, target)
+  std::vector<ByteEdge> byte_edges;                        // targets are local ids
+  std::vector<std::pair<int32_t, int32_t>> call_edges;     // (call symbol, target)
+  std::vector<int32_t> byte_begin{0};
+  std::vector<int32_t> call_begin{0};
   std::vector<uint8_t> final;
   int32_t start = 0;
   int32_t size() const { return static_cast<int32_t>(final.size()); }
+  ConstRange<ByteEdge> bytes(int32_t s) const {
+    return {byte_edges.data() + byte_begin[s], byte_edges.data() + byte_begin[s + 1]};
+  }
+  ConstRange<std::pair<int32_t, int32_t>> calls(int32_t s) const {
+    return {call_edges.data() + call_begin[s], call_edges.data() + call_begin[s + 1]};
+  }
+  // Appends a byte edge to the state being emitted, merging it into the previous
+  // range when that one ends just before it with the same target.
+  void AddByteEdge(uint8_t lo, uint8_t hi, int32_t target) {
+    if (static_cast<int32_t>(byte_edges.size()) > byte_begin.back() && byte_edges.back().target == target &&
+        byte_edges.back().hi + 1 == lo) {
+      byte_edges.back().hi = hi;
+    } else {
+      byte_edges.push_back({lo, hi, target});
+    }
+  }
+  // Ends the state being emitted (states are emitted in id order).
+  void CloseState() {
+    byte_begin.push_back(static_cast<int32_t>(byte_edges.size()));
+    call_begin.push_back(static_cast<int32_t>(call_edges.size()));
+  }
 };
 
 class Budget {
@@ -119,6 +177,18 @@ struct BuildContext {
   std::vector<ExprId> rule_bodies;
   std::unordered_map<ExprId, RuleId> helper_for_expr;
   std::unordered_map<ExprId, int64_t> tree_size;
+  // NFA edges, reused from rule to rule so their storage is allocated once.
+  std::vector<NfaEdge> nfa_edges;
+  // UTF-8 sequences of each character-class expression (interned, so shared).
+  std::unordered_map<ExprId, std::vector<Utf8Sequence>> utf8_sequences;
+
+  const std::vector<Utf8Sequence>& SequencesOf(ExprId id) {
+    auto it = utf8_sequences.find(id);
+    if (it == utf8_sequences.end()) {
+      it = utf8_sequences.emplace(id, Utf8Sequences(grammar.exprs[id].ranges)).first;
+    }
+    return it->second;
+  }
 
   BuildContext(const Grammar& g, const CompileLimits& l) : grammar(g), limits(l), budget(l) {
     for (const Rule& r : g.rules) {
@@ -180,16 +250,18 @@ class NfaBuilder {
   // `inline_calls`: expand rule references in place (for lookaheads, which must be
   // regular); `owner` names the rule for helper names and errors.
   NfaBuilder(BuildContext* ctx, RuleId owner, bool inline_calls)
-      : ctx_(ctx), owner_(owner), inline_calls_(inline_calls) {}
+      : ctx_(ctx), owner_(owner), inline_calls_(inline_calls), edges_(ctx->nfa_edges) {
+    edges_.clear();
+  }
 
   int32_t NewState() {
-    edges_.emplace_back();
+    ++size_;
     ctx_->budget.AddNfaStates(1);
-    if (inline_calls_ && edges_.size() > 200000) {
+    if (inline_calls_ && size_ > 200000) {
       throw CompileBudgetError("the lookahead of rule '" + ctx_->rules[owner_].name +
                                "' is too large to compile (over 200000 automaton states)");
     }
-    return static_cast<int32_t>(edges_.size() - 1);
+    return static_cast<int32_t>(size_ - 1);
   }
 
   int32_t Build(ExprId id, int32_t start) {
@@ -208,7 +280,7 @@ class NfaBuilder {
       }
       case ExprKind::kCharClass: {
         int32_t end = NewState();
-        for (const Utf8Sequence& seq : Utf8Sequences(e.ranges)) {
+        for (const Utf8Sequence& seq : ctx_->SequencesOf(id)) {
           int32_t cur = start;
           for (size_t i = 0; i < seq.size(); ++i) {
             int32_t next = (i + 1 == seq.size()) ? end : NewState();
@@ -240,15 +312,16 @@ class NfaBuilder {
     return start;
   }
 
-  std::vector<std::vector<NfaEdge>>& edges() { return edges_; }
+  // The automaton built so far, grouped by state into `out`.
+  void Finish(Nfa* out) const { out->Assign(edges_, static_cast<int32_t>(size_)); }
 
  private:
-  void AddEpsilon(int32_t from, int32_t to) { edges_[from].push_back({NfaEdge::kEpsilon, 0, 0, to, -1}); }
+  void AddEpsilon(int32_t from, int32_t to) { edges_.push_back({NfaEdge::kEpsilon, 0, 0, from, to, -1}); }
   void AddByte(int32_t from, uint8_t lo, uint8_t hi, int32_t to) {
-    edges_[from].push_back({NfaEdge::kByte, lo, hi, to, -1});
+    edges_.push_back({NfaEdge::kByte, lo, hi, from, to, -1});
   }
   void AddCall(int32_t from, CallSymbol sym, int32_t to) {
-    edges_[from].push_back({NfaEdge::kCall, 0, 0, to, ctx_->InternCall(sym)});
+    edges_.push_back({NfaEdge::kCall, 0, 0, from, to, ctx_->InternCall(sym)});
   }
 
   int32_t BuildRuleRef(RuleId rule, int32_t start) {
@@ -307,27 +380,45 @@ class NfaBuilder {
   BuildContext* ctx_;
   RuleId owner_;
   bool inline_calls_;
-  std::vector<std::vector<NfaEdge>> edges_;
+  std::vector<NfaEdge>& edges_;
+  size_t size_ = 0;
   std::vector<RuleId> inline_stack_;
 };
 
-struct VectorHash {
-  size_t operator()(const std::vector<int32_t>& v) const {
-    uint64_t h = 1469598103934665603ull;
-    for (int32_t x : v) h = (h ^ static_cast<uint32_t>(x)) * 1099511628211ull;
-    return static_cast<size_t>(h);
-  }
+// Buffers Determinize reuses from rule to rule.
+struct DeterminizeScratch {
+  Nfa nfa;
+  std::vector<uint8_t> mark;
+  std::vector<int32_t> set;
+  std::vector<int32_t> targets;
+  std::vector<int> points;
+  std::vector<std::pair<int32_t, int32_t>> call_targets;  // (call symbol, NFA target)
 };
 
-RuleDfa Determinize(const std::vector<std::vector<NfaEdge>>& nfa, int32_t start, int32_t accept,
-                    Budget* budget) {
+RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budget,
+                    DeterminizeScratch* scratch) {
   RuleDfa dfa;
-  std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> ids;
-  std::vector<std::vector<int32_t>> sets;
-  std::vector<uint8_t> mark(nfa.size(), 0);
+  // The NFA state sets of the DFA states, stored back to back, and an
+  // open-addressing table from a set to its DFA state.
+  std::vector<int32_t> set_data;
+  std::vector<int32_t> set_begin{0};
+  std::vector<int32_t> table(64, -1);
+  size_t table_mask = table.size() - 1;
+  auto set_hash = [](const int32_t* first, const int32_t* last) {
+    uint64_t h = 1469598103934665603ull;
+    for (const int32_t* p = first; p != last; ++p) h = (h ^ static_cast<uint32_t>(*p)) * 1099511628211ull;
+    return static_cast<size_t>(h ^ (h >> 32));
+  };
+  auto set_of = [&](int32_t d) {
+    return ConstRange<int32_t>{set_data.data() + set_begin[d], set_data.data() + set_begin[d + 1]};
+  };
+  std::vector<uint8_t>& mark = scratch->mark;
+  if (mark.size() < static_cast<size_t>(nfa.size())) mark.resize(nfa.size(), 0);
 
-  auto closure = [&](std::vector<int32_t> seeds) {
-    std::vector<int32_t> out;
+  // Epsilon closure of `seeds`, sorted, into scratch->set.
+  auto closure = [&](const std::vector<int32_t>& seeds) {
+    std::vector<int32_t>& out = scratch->set;
+    out.clear();
     for (int32_t s : seeds) {
       if (!mark[s]) mark[s] = 1, out.push_back(s);
     }
@@ -341,33 +432,54 @@ RuleDfa Determinize(const std::vector<std::vector<NfaEdge>>& nfa, int32_t start,
     }
     for (int32_t s : out) mark[s] = 0;
     std::sort(out.begin(), out.end());
-    return out;
   };
-  auto intern = [&](std::vector<int32_t> set) {
-    auto it = ids.find(set);
-    if (it != ids.end()) return it->second;
-    int32_t id = static_cast<int32_t>(sets.size());
+  // The DFA state of the set in scratch->set, created on first sight.
+  auto intern = [&]() {
+    const std::vector<int32_t>& set = scratch->set;
+    size_t slot = set_hash(set.data(), set.data() + set.size()) & table_mask;
+    for (; table[slot] >= 0; slot = (slot + 1) & table_mask) {
+      ConstRange<int32_t> other = set_of(table[slot]);
+      if (static_cast<size_t>(other.last - other.first) == set.size() &&
+          std::equal(set.begin(), set.end(), other.first)) {
+        return table[slot];
+      }
+    }
+    int32_t id = dfa.size();
     budget->AddStates(1);
     dfa.final.push_back(std::binary_search(set.begin(), set.end(), accept));
-    dfa.bytes.emplace_back();
-    dfa.calls.emplace_back();
-    ids.emplace(set, id);
-    sets.push_back(std::move(set));
+    set_data.insert(set_data.end(), set.begin(), set.end());
+    set_begin.push_back(static_cast<int32_t>(set_data.size()));
+    table[slot] = id;
+    if (2 * static_cast<size_t>(id + 1) > table.size()) {  // keep the load under one half
+      table.assign(table.size() * 2, -1);
+      table_mask = table.size() - 1;
+      for (int32_t d = 0; d <= id; ++d) {
+        ConstRange<int32_t> members = set_of(d);
+        size_t i = set_hash(members.first, members.last) & table_mask;
+        while (table[i] >= 0) i = (i + 1) & table_mask;
+        table[i] = d;
+      }
+    }
     return id;
   };
 
-  dfa.start = intern(closure({start}));
-  for (size_t d = 0; d < sets.size(); ++d) {
+  scratch->targets.assign(1, start);
+  closure(scratch->targets);
+  dfa.start = intern();
+  std::vector<int>& points = scratch->points;
+  std::vector<std::pair<int32_t, int32_t>>& call_targets = scratch->call_targets;
+  std::vector<int32_t>& targets = scratch->targets;
+  for (int32_t d = 0; d < dfa.size(); ++d) {
     // Byte edges: split [0,255] at every range boundary, then collect targets.
-    std::vector<int> points;
-    std::map<int32_t, std::vector<int32_t>> call_targets;
-    for (int32_t s : sets[d]) {
+    points.clear();
+    call_targets.clear();
+    for (int32_t s : set_of(d)) {
       for (const NfaEdge& e : nfa[s]) {
         if (e.kind == NfaEdge::kByte) {
           points.push_back(e.lo);
           points.push_back(e.hi + 1);
         } else if (e.kind == NfaEdge::kCall) {
-          call_targets[e.call].push_back(e.target);
+          call_targets.push_back({e.call, e.target});
         }
       }
     }
@@ -375,49 +487,54 @@ RuleDfa Determinize(const std::vector<std::vector<NfaEdge>>& nfa, int32_t start,
     points.erase(std::unique(points.begin(), points.end()), points.end());
     for (size_t p = 0; p + 1 < points.size(); ++p) {
       int lo = points[p], hi = points[p + 1] - 1;
-      std::vector<int32_t> targets;
-      for (int32_t s : sets[d]) {
+      targets.clear();
+      for (int32_t s : set_of(d)) {
         for (const NfaEdge& e : nfa[s]) {
           if (e.kind == NfaEdge::kByte && e.lo <= lo && hi <= e.hi) targets.push_back(e.target);
         }
       }
       if (targets.empty()) continue;
-      int32_t t = intern(closure(std::move(targets)));
-      auto& out = dfa.bytes[d];
-      if (!out.empty() && out.back().target == t && out.back().hi + 1 == lo) {
-        out.back().hi = static_cast<uint8_t>(hi);
-      } else {
-        out.push_back({static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), t});
+      closure(targets);
+      int32_t t = intern();
+      dfa.AddByteEdge(static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), t);
+    }
+    std::sort(call_targets.begin(), call_targets.end());
+    for (size_t i = 0; i < call_targets.size();) {
+      int32_t call = call_targets[i].first;
+      targets.clear();
+      for (; i < call_targets.size() && call_targets[i].first == call; ++i) {
+        targets.push_back(call_targets[i].second);
       }
+      closure(targets);
+      int32_t t = intern();
+      dfa.call_edges.push_back({call, t});
     }
-    for (auto& [call, targets] : call_targets) {
-      int32_t t = intern(closure(std::move(targets)));
-      dfa.calls[d].push_back({call, t});
-    }
+    dfa.CloseState();
   }
   return dfa;
 }
 
-// States of `dfa` kept by `keep`; edges into dropped states vanish.
-RuleDfa Restrict(const RuleDfa& dfa, const std::vector<uint8_t>& keep) {
+// The states `keep` marks, renumbered in order, without the edges that leave
+// them or that `allowed_call` rejects.
+template <typename AllowedCall>
+RuleDfa Restrict(const RuleDfa& dfa, const std::vector<uint8_t>& keep, AllowedCall allowed_call) {
   std::vector<int32_t> new_id(dfa.size(), -1);
   RuleDfa out;
   for (int32_t s = 0; s < dfa.size(); ++s) {
     if (keep[s]) {
       new_id[s] = out.size();
       out.final.push_back(dfa.final[s]);
-      out.bytes.emplace_back();
-      out.calls.emplace_back();
     }
   }
   for (int32_t s = 0; s < dfa.size(); ++s) {
     if (!keep[s]) continue;
-    for (const ByteEdge& e : dfa.bytes[s]) {
-      if (new_id[e.target] >= 0) out.bytes[new_id[s]].push_back({e.lo, e.hi, new_id[e.target]});
+    for (const ByteEdge& e : dfa.bytes(s)) {
+      if (new_id[e.target] >= 0) out.byte_edges.push_back({e.lo, e.hi, new_id[e.target]});
     }
-    for (auto [call, t] : dfa.calls[s]) {
-      if (new_id[t] >= 0) out.calls[new_id[s]].push_back({call, new_id[t]});
+    for (auto [call, t] : dfa.calls(s)) {
+      if (new_id[t] >= 0 && allowed_call(call)) out.call_edges.push_back({call, new_id[t]});
     }
+    out.CloseState();
   }
   out.start = new_id[dfa.start];
   return out;
@@ -431,15 +548,22 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
   int32_t num_classes = -1;
   // Moore refinement: a state's signature is its class and its transitions'
   // target classes; rounds repeat until the number of classes stops growing.
-  // Signatures live in one flat arena and classes come from sorting them, so a
-  // round allocates nothing per state.
+  // Signatures live in one flat arena and equal ones are found with an
+  // open-addressing table of state ids, so a round allocates nothing and costs
+  // time linear in the edges (a rule such as `[ \t]{0,64}` needs 65 rounds).
   std::vector<int64_t> arena;
   std::vector<int32_t> begin(n + 1);
-  std::vector<int32_t> order(n);
   std::vector<int32_t> next(n);
-  auto sig_less = [&](int32_t a, int32_t b) {
-    return std::lexicographical_compare(arena.begin() + begin[a], arena.begin() + begin[a + 1],
-                                        arena.begin() + begin[b], arena.begin() + begin[b + 1]);
+  size_t table_size = 16;
+  while (table_size < 2 * static_cast<size_t>(n)) table_size *= 2;
+  std::vector<int32_t> table(table_size);
+  auto sig_hash = [&](int32_t a) {
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int32_t i = begin[a]; i < begin[a + 1]; ++i) {
+      h = (h ^ static_cast<uint64_t>(arena[i])) * 0x100000001b3ull;
+      h ^= h >> 29;
+    }
+    return h;
   };
   auto sig_equal = [&](int32_t a, int32_t b) {
     return std::equal(arena.begin() + begin[a], arena.begin() + begin[a + 1], arena.begin() + begin[b],
@@ -451,7 +575,7 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
       begin[s] = static_cast<int32_t>(arena.size());
       arena.push_back(cls[s]);
       int64_t last_cls = -1, last_hi = -2;
-      for (const ByteEdge& e : dfa.bytes[s]) {
+      for (const ByteEdge& e : dfa.bytes(s)) {
         int64_t c = cls[e.target];
         if (c == last_cls && e.lo == last_hi + 1) {
           arena.back() = e.hi;  // extend the previous range
@@ -464,20 +588,24 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
         last_hi = e.hi;
       }
       arena.push_back(INT64_MIN);
-      for (auto [call, t] : dfa.calls[s]) {
+      for (auto [call, t] : dfa.calls(s)) {
         arena.push_back(call);
         arena.push_back(cls[t]);
       }
     }
     begin[n] = static_cast<int32_t>(arena.size());
-    for (int32_t s = 0; s < n; ++s) order[s] = s;
-    std::sort(order.begin(), order.end(), sig_less);
+    std::fill(table.begin(), table.end(), -1);
     int32_t count = 0;
-    for (int32_t i = 0; i < n; ++i) {
-      if (i > 0 && !sig_equal(order[i], order[i - 1])) ++count;
-      next[order[i]] = count;
+    for (int32_t s = 0; s < n; ++s) {
+      size_t slot = sig_hash(s) & (table_size - 1);
+      while (table[slot] >= 0 && !sig_equal(table[slot], s)) slot = (slot + 1) & (table_size - 1);
+      if (table[slot] < 0) {
+        table[slot] = s;
+        next[s] = count++;
+      } else {
+        next[s] = next[table[slot]];
+      }
     }
-    count = n > 0 ? count + 1 : 0;
     budget.CheckTime();
     cls.swap(next);
     if (count == num_classes) break;
@@ -500,79 +628,84 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
         queue.push_back(c);
       }
     };
-    for (const ByteEdge& e : dfa.bytes[rep]) visit(e.target);
-    for (auto [call, t] : dfa.calls[rep]) visit(t);
+    for (const ByteEdge& e : dfa.bytes(rep)) visit(e.target);
+    for (auto [call, t] : dfa.calls(rep)) visit(t);
   }
   RuleDfa out;
   out.start = 0;
   for (int32_t c : queue) {
     int32_t rep = representative[c];
     out.final.push_back(dfa.final[rep]);
-    std::vector<ByteEdge> bytes;
-    for (const ByteEdge& e : dfa.bytes[rep]) {
-      int32_t t = order_id[cls[e.target]];
-      if (!bytes.empty() && bytes.back().target == t && bytes.back().hi + 1 == e.lo) {
-        bytes.back().hi = e.hi;
-      } else {
-        bytes.push_back({e.lo, e.hi, t});
-      }
-    }
-    out.bytes.push_back(std::move(bytes));
-    std::vector<std::pair<int32_t, int32_t>> calls;
-    for (auto [call, t] : dfa.calls[rep]) calls.push_back({call, order_id[cls[t]]});
-    out.calls.push_back(std::move(calls));
+    for (const ByteEdge& e : dfa.bytes(rep)) out.AddByteEdge(e.lo, e.hi, order_id[cls[e.target]]);
+    for (auto [call, t] : dfa.calls(rep)) out.call_edges.push_back({call, order_id[cls[t]]});
+    out.CloseState();
   }
   return out;
 }
 
-std::vector<uint8_t> ReachableFromStart(const RuleDfa& dfa) {
-  std::vector<uint8_t> seen(dfa.size(), 0);
-  std::vector<int32_t> work{dfa.start};
-  seen[dfa.start] = 1;
-  while (!work.empty()) {
-    int32_t s = work.back();
-    work.pop_back();
+// Marks, into `seen`, the states reachable from `from` over byte edges and the
+// call edges `allowed_call` accepts; stops early once `stop_at_final` finds a
+// final state and returns whether one was found.
+template <typename AllowedCall>
+bool MarkReachable(const RuleDfa& dfa, int32_t from, AllowedCall allowed_call, bool stop_at_final,
+                   std::vector<uint8_t>* seen, std::vector<int32_t>* work) {
+  seen->assign(dfa.size(), 0);
+  work->assign(1, from);
+  (*seen)[from] = 1;
+  bool found_final = false;
+  while (!work->empty()) {
+    int32_t s = work->back();
+    work->pop_back();
+    if (dfa.final[s]) {
+      found_final = true;
+      if (stop_at_final) return true;
+    }
     auto visit = [&](int32_t t) {
-      if (!seen[t]) seen[t] = 1, work.push_back(t);
+      if (!(*seen)[t]) (*seen)[t] = 1, work->push_back(t);
     };
-    for (const ByteEdge& e : dfa.bytes[s]) visit(e.target);
-    for (auto [call, t] : dfa.calls[s]) visit(t);
+    for (const ByteEdge& e : dfa.bytes(s)) visit(e.target);
+    for (auto [call, t] : dfa.calls(s)) {
+      if (allowed_call(call)) visit(t);
+    }
   }
-  return seen;
+  return found_final;
 }
 
-std::vector<uint8_t> CanReachFinal(const RuleDfa& dfa) {
-  std::vector<std::vector<int32_t>> reverse(dfa.size());
-  for (int32_t s = 0; s < dfa.size(); ++s) {
-    for (const ByteEdge& e : dfa.bytes[s]) reverse[e.target].push_back(s);
-    for (auto [call, t] : dfa.calls[s]) reverse[t].push_back(s);
+// Marks the states from which some final state is reachable over byte edges and
+// the call edges `allowed_call` accepts.
+template <typename AllowedCall>
+std::vector<uint8_t> CanReachFinal(const RuleDfa& dfa, AllowedCall allowed_call) {
+  // Reverse edges in CSR form.
+  int32_t n = dfa.size();
+  std::vector<int32_t> begin(n + 2, 0);
+  for (int32_t s = 0; s < n; ++s) {
+    for (const ByteEdge& e : dfa.bytes(s)) ++begin[e.target + 2];
+    for (auto [call, t] : dfa.calls(s)) {
+      if (allowed_call(call)) ++begin[t + 2];
+    }
   }
-  std::vector<uint8_t> seen(dfa.size(), 0);
+  for (int32_t s = 0; s < n; ++s) begin[s + 2] += begin[s + 1];
+  std::vector<int32_t> sources(begin[n + 1]);
+  for (int32_t s = 0; s < n; ++s) {
+    for (const ByteEdge& e : dfa.bytes(s)) sources[begin[e.target + 1]++] = s;
+    for (auto [call, t] : dfa.calls(s)) {
+      if (allowed_call(call)) sources[begin[t + 1]++] = s;
+    }
+  }
+  std::vector<uint8_t> seen(n, 0);
   std::vector<int32_t> work;
-  for (int32_t s = 0; s < dfa.size(); ++s) {
+  for (int32_t s = 0; s < n; ++s) {
     if (dfa.final[s]) seen[s] = 1, work.push_back(s);
   }
   while (!work.empty()) {
     int32_t s = work.back();
     work.pop_back();
-    for (int32_t p : reverse[s]) {
+    for (int32_t i = begin[s]; i < begin[s + 1]; ++i) {
+      int32_t p = sources[i];
       if (!seen[p]) seen[p] = 1, work.push_back(p);
     }
   }
   return seen;
-}
-
-RuleDfa DropCallsTo(const RuleDfa& dfa, const std::vector<CallSymbol>& symbols,
-                    const std::vector<uint8_t>& productive) {
-  RuleDfa out = dfa;
-  for (auto& calls : out.calls) {
-    calls.erase(std::remove_if(calls.begin(), calls.end(),
-                               [&](const std::pair<int32_t, int32_t>& c) {
-                                 return !productive[symbols[c.first].rule];
-                               }),
-                calls.end());
-  }
-  return out;
 }
 
 }  // namespace
@@ -582,22 +715,28 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
 
   // 1-2. Per-rule DFAs (helper rules for counted repetitions are appended on the way).
   std::vector<RuleDfa> dfas;
+  DeterminizeScratch scratch;
   for (size_t r = 0; r < ctx.rules.size(); ++r) {
     NfaBuilder nfa(&ctx, static_cast<RuleId>(r), /*inline_calls=*/false);
     int32_t start = nfa.NewState();
     int32_t accept = nfa.Build(ctx.rule_bodies[r], start);
-    dfas.push_back(Determinize(nfa.edges(), start, accept, &ctx.budget));
+    nfa.Finish(&scratch.nfa);
+    dfas.push_back(Determinize(scratch.nfa, start, accept, &ctx.budget, &scratch));
   }
   size_t num_rules = ctx.rules.size();
 
   // 3. Productivity fixpoint, then pruning.
   std::vector<uint8_t> productive(num_rules, 0);
+  auto productive_call = [&](int32_t call) { return productive[ctx.call_symbols[call].rule] != 0; };
+  std::vector<uint8_t> seen;
+  std::vector<int32_t> work;
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t r = 0; r < num_rules; ++r) {
       if (productive[r]) continue;
-      RuleDfa pruned = DropCallsTo(dfas[r], ctx.call_symbols, productive);
-      if (CanReachFinal(pruned)[pruned.start]) productive[r] = 1, changed = true;
+      if (MarkReachable(dfas[r], dfas[r].start, productive_call, /*stop_at_final=*/true, &seen, &work)) {
+        productive[r] = 1, changed = true;
+      }
     }
   }
   if (!productive[grammar.root]) {
@@ -605,20 +744,18 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
                        "' can never complete (every alternative needs a rule that never ends)");
   }
   for (size_t r = 0; r < num_rules; ++r) {
-    RuleDfa pruned = DropCallsTo(dfas[r], ctx.call_symbols, productive);
     if (!productive[r]) {
       RuleDfa empty;
       empty.final = {0};
-      empty.bytes.emplace_back();
-      empty.calls.emplace_back();
-      dfas[r] = empty;
+      empty.CloseState();
+      dfas[r] = std::move(empty);
       continue;
     }
-    std::vector<uint8_t> keep = ReachableFromStart(pruned);
-    std::vector<uint8_t> live = CanReachFinal(pruned);
-    for (size_t s = 0; s < keep.size(); ++s) keep[s] = keep[s] && live[s];
+    MarkReachable(dfas[r], dfas[r].start, productive_call, /*stop_at_final=*/false, &seen, &work);
+    std::vector<uint8_t> keep = CanReachFinal(dfas[r], productive_call);
+    for (size_t s = 0; s < keep.size(); ++s) keep[s] = keep[s] && seen[s];
     // 4. Minimise.
-    dfas[r] = Minimize(Restrict(pruned, keep), ctx.budget);
+    dfas[r] = Minimize(Restrict(dfas[r], keep, productive_call), ctx.budget);
   }
 
   // Nullable rules: a path from start to final through calls of nullable rules only.
@@ -628,14 +765,14 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     for (size_t r = 0; r < num_rules; ++r) {
       if (nullable[r]) continue;
       const RuleDfa& d = dfas[r];
-      std::vector<uint8_t> seen(d.size(), 0);
-      std::vector<int32_t> work{d.start};
+      seen.assign(d.size(), 0);
+      work.assign(1, d.start);
       seen[d.start] = 1;
       while (!work.empty() && !nullable[r]) {
         int32_t s = work.back();
         work.pop_back();
         if (d.final[s]) nullable[r] = 1, changed = true;
-        for (auto [call, t] : d.calls[s]) {
+        for (auto [call, t] : d.calls(s)) {
           if (nullable[ctx.call_symbols[call].rule] && !seen[t]) seen[t] = 1, work.push_back(t);
         }
       }
@@ -655,20 +792,19 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     a.rules[r].start = offset[r] + dfas[r].start;
     a.rules[r].nullable = nullable[r];
     for (int32_t s = 0; s < dfas[r].size(); ++s) {
-      for (const ByteEdge& e : dfas[r].bytes[s]) {
+      for (const ByteEdge& e : dfas[r].bytes(s)) {
         a.byte_edges.push_back({e.lo, e.hi, offset[r] + e.target});
       }
-      std::vector<CallEdge> calls;
-      for (auto [call, t] : dfas[r].calls[s]) {
+      size_t calls_begin = a.call_edges.size();
+      for (auto [call, t] : dfas[r].calls(s)) {
         const CallSymbol& sym = ctx.call_symbols[call];
         // Extra iterations of a nullable rule can be empty, so only one is needed.
         int32_t min = (sym.min > 1 && nullable[sym.rule]) ? 1 : sym.min;
-        calls.push_back({sym.rule, offset[r] + t, min, sym.max});
+        a.call_edges.push_back({sym.rule, offset[r] + t, min, sym.max});
       }
-      std::sort(calls.begin(), calls.end(), [](const CallEdge& x, const CallEdge& y) {
+      std::sort(a.call_edges.begin() + calls_begin, a.call_edges.end(), [](const CallEdge& x, const CallEdge& y) {
         return std::tie(x.rule, x.min_calls, x.max_calls) < std::tie(y.rule, y.min_calls, y.max_calls);
       });
-      a.call_edges.insert(a.call_edges.end(), calls.begin(), calls.end());
       a.byte_edge_begin.push_back(static_cast<int32_t>(a.byte_edges.size()));
       a.call_edge_begin.push_back(static_cast<int32_t>(a.call_edges.size()));
       a.is_final.push_back(dfas[r].final[s]);
@@ -700,19 +836,21 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     NfaBuilder nfa(&ctx, static_cast<RuleId>(r), /*inline_calls=*/true);
     int32_t start = nfa.NewState();
     int32_t accept = nfa.Build(grammar.rules[r].lookahead, start);
-    RuleDfa d = Determinize(nfa.edges(), start, accept, &ctx.budget);
+    nfa.Finish(&scratch.nfa);
+    RuleDfa d = Determinize(scratch.nfa, start, accept, &ctx.budget, &scratch);
     if (d.final[d.start]) continue;  // an assertion that holds on "" always holds
-    std::vector<uint8_t> keep = CanReachFinal(d);
+    auto any_call = [](int32_t) { return true; };
+    std::vector<uint8_t> keep = CanReachFinal(d, any_call);
     if (!keep[d.start]) {
       throw GrammarError("the lookahead of rule '" + grammar.rules[r].name + "' (= " +
                          PrintExpr(grammar, grammar.rules[r].lookahead) + ") matches nothing");
     }
-    d = Restrict(d, keep);
+    d = Restrict(d, keep, any_call);
     int32_t base = static_cast<int32_t>(a.lookahead_final.size());
     a.rules[r].lookahead_start = base + d.start;
     for (int32_t s = 0; s < d.size(); ++s) {
       if (!d.final[s]) {
-        for (const ByteEdge& e : d.bytes[s]) a.lookahead_edges.push_back({e.lo, e.hi, base + e.target});
+        for (const ByteEdge& e : d.bytes(s)) a.lookahead_edges.push_back({e.lo, e.hi, base + e.target});
       }
       a.lookahead_edge_begin.push_back(static_cast<int32_t>(a.lookahead_edges.size()));
       a.lookahead_final.push_back(d.final[s]);

@@ -10,11 +10,38 @@ namespace {
 
 int EncodedLength(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
+// Pending pieces; splitting one range never leaves more than a few dozen.
+class PieceStack {
+ public:
+  void push_back(std::pair<uint32_t, uint32_t> piece) {
+    if (size_ < kInline) {
+      inline_[size_++] = piece;
+    } else {
+      spill_.push_back(piece);
+    }
+  }
+  bool empty() const { return size_ == 0 && spill_.empty(); }
+  std::pair<uint32_t, uint32_t> pop() {
+    if (!spill_.empty()) {
+      auto piece = spill_.back();
+      spill_.pop_back();
+      return piece;
+    }
+    return inline_[--size_];
+  }
+
+ private:
+  static constexpr int kInline = 32;
+  std::pair<uint32_t, uint32_t> inline_[kInline];
+  int size_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> spill_;
+};
+
 void SplitRange(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* out) {
-  std::vector<std::pair<uint32_t, uint32_t>> work{{lo, hi}};
+  PieceStack work;
+  work.push_back({lo, hi});
   while (!work.empty()) {
-    auto [a, b] = work.back();
-    work.pop_back();
+    auto [a, b] = work.pop();
     if (a > b) continue;
     // Surrogates are not encodable.
     if (a <= 0xDFFF && b >= 0xD800) {
@@ -55,9 +82,10 @@ void SplitRange(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* out) {
     AppendUtf8(b, &eb);
     Utf8Sequence seq;
     for (size_t i = 0; i < ea.size(); ++i) {
-      seq.push_back({static_cast<uint8_t>(ea[i]), static_cast<uint8_t>(eb[i])});
+      seq.ranges[i] = {static_cast<uint8_t>(ea[i]), static_cast<uint8_t>(eb[i])};
     }
-    out->push_back(std::move(seq));
+    seq.length = static_cast<uint8_t>(ea.size());
+    out->push_back(seq);
   }
 }
 

@@ -21,7 +21,13 @@ struct ByteRange {
   uint8_t hi;
 };
 
-using Utf8Sequence = std::vector<ByteRange>;
+// One to four byte ranges, held inline so a class's sequences are one vector.
+struct Utf8Sequence {
+  ByteRange ranges[4];
+  uint8_t length = 0;
+  size_t size() const { return length; }
+  const ByteRange& operator[](size_t i) const { return ranges[i]; }
+};
 
 std::vector<Utf8Sequence> Utf8Sequences(const std::vector<CodepointRange>& ranges);
 
