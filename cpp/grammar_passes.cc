@@ -15,44 +15,97 @@
 namespace xgram {
 namespace {
 
-// Builds expressions in `dst`, reusing an existing id for an identical expression.
+// Builds expressions in `dst`, reusing an existing id for an identical expression
+// (same kind, payload and children; the source offset is not compared). The
+// table is open-addressing over expression ids, so a lookup hashes the
+// expression in place and allocates nothing.
 class InterningBuilder {
  public:
-  explicit InterningBuilder(Grammar* dst) : dst_(dst) {}
+  // Expressions already in `dst` are not reused.
+  explicit InterningBuilder(Grammar* dst) : dst_(dst), table_(256, kNone) {}
 
   ExprId Add(Expr e) {
-    std::string key = Key(e);
-    auto it = ids_.find(key);
-    if (it != ids_.end()) return it->second;
+    uint64_t h = Hash(e);
+    for (size_t slot = h & (table_.size() - 1); table_[slot] != kNone; slot = (slot + 1) & (table_.size() - 1)) {
+      if (hashes_[table_[slot]] == h && SameExpr(dst_->exprs[table_[slot]], e)) return table_[slot];
+    }
     ExprId id = dst_->AddExpr(std::move(e));
-    ids_.emplace(std::move(key), id);
+    Insert(id, h);
     return id;
   }
 
   Grammar* grammar() { return dst_; }
 
  private:
-  static std::string Key(const Expr& e) {
-    std::string key(1, static_cast<char>(e.kind));
-    auto put = [&key](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof(v)); };
+  static uint64_t Hash(const Expr& e) {
+    uint64_t h = 0xcbf29ce484222325ull ^ static_cast<uint64_t>(e.kind);
+    auto put = [&h](uint64_t v) {
+      h = (h ^ v) * 0x100000001b3ull;
+      h ^= h >> 31;
+    };
     switch (e.kind) {
-      case ExprKind::kBytes: key += e.bytes; break;
-      case ExprKind::kCharClass:
-        for (const CodepointRange& r : e.ranges) put((int64_t{r.lo} << 32) | r.hi);
+      case ExprKind::kBytes:
+        for (char c : e.bytes) put(static_cast<uint8_t>(c));
+        put(e.bytes.size());
         break;
-      case ExprKind::kRuleRef: put(e.rule); break;
-      case ExprKind::kRepeat: put(e.min), put(e.max), put(e.children[0]); break;
+      case ExprKind::kCharClass:
+        for (const CodepointRange& r : e.ranges) put((uint64_t{r.lo} << 32) | r.hi);
+        break;
+      case ExprKind::kRuleRef: put(static_cast<uint32_t>(e.rule)); break;
+      case ExprKind::kRepeat:
+        put(static_cast<uint32_t>(e.min)), put(static_cast<uint32_t>(e.max)), put(static_cast<uint32_t>(e.children[0]));
+        break;
       case ExprKind::kSequence:
       case ExprKind::kChoice:
-        for (ExprId c : e.children) put(c);
+        for (ExprId c : e.children) put(static_cast<uint32_t>(c));
+        put(e.children.size());
         break;
       case ExprKind::kEmpty: break;
     }
-    return key;
+    return h;
+  }
+
+  static bool SameExpr(const Expr& a, const Expr& b) {
+    if (a.kind != b.kind) return false;
+    switch (a.kind) {
+      case ExprKind::kBytes: return a.bytes == b.bytes;
+      case ExprKind::kCharClass:
+        return a.ranges.size() == b.ranges.size() &&
+               std::equal(a.ranges.begin(), a.ranges.end(), b.ranges.begin(),
+                          [](const CodepointRange& x, const CodepointRange& y) { return x.lo == y.lo && x.hi == y.hi; });
+      case ExprKind::kRuleRef: return a.rule == b.rule;
+      case ExprKind::kRepeat: return a.min == b.min && a.max == b.max && a.children[0] == b.children[0];
+      case ExprKind::kSequence:
+      case ExprKind::kChoice: return a.children == b.children;
+      case ExprKind::kEmpty: return true;
+    }
+    return false;
+  }
+
+  void Insert(ExprId id, uint64_t h) {
+    if (hashes_.size() <= static_cast<size_t>(id)) hashes_.resize(id + 1);
+    hashes_[id] = h;
+    if (2 * (++count_) > table_.size()) {  // keep the load under one half
+      std::vector<ExprId> old;
+      old.swap(table_);
+      table_.assign(old.size() * 2, kNone);
+      for (ExprId x : old) {
+        if (x != kNone) Place(x);
+      }
+    }
+    Place(id);
+  }
+
+  void Place(ExprId id) {
+    size_t slot = hashes_[id] & (table_.size() - 1);
+    while (table_[slot] != kNone) slot = (slot + 1) & (table_.size() - 1);
+    table_[slot] = id;
   }
 
   Grammar* dst_;
-  std::unordered_map<std::string, ExprId> ids_;
+  std::vector<ExprId> table_;
+  std::vector<uint64_t> hashes_;  // by expression id
+  size_t count_ = 0;
 };
 
 bool IsSingleCodepoint(const Expr& e, uint32_t* cp) {
@@ -67,11 +120,10 @@ class Simplifier {
  public:
   Simplifier(const Grammar& src, InterningBuilder* out,
              std::function<ExprId(RuleId)> rule_ref = nullptr)
-      : src_(src), out_(out), rule_ref_(std::move(rule_ref)) {}
+      : src_(src), out_(out), rule_ref_(std::move(rule_ref)), memo_(src.exprs.size(), kNone) {}
 
   ExprId Copy(ExprId id) {
-    auto it = memo_.find(id);
-    if (it != memo_.end()) return it->second;
+    if (memo_[id] != kNone) return memo_[id];
     ExprId result = CopyUncached(src_.exprs[id]);
     memo_[id] = result;
     return result;
@@ -120,24 +172,55 @@ class Simplifier {
     return Empty();
   }
 
+  // Appends `c` to a sequence being flattened: nested sequences are spliced in,
+  // empties dropped and adjacent byte strings fused.
+  void PushSequenceItem(ExprId c, std::vector<ExprId>* flat) {
+    const Expr& ce = Get(c);
+    if (ce.kind == ExprKind::kEmpty) return;
+    if (ce.kind == ExprKind::kSequence) {
+      // Children of an interned sequence are already flat; by index, since
+      // Add() may reallocate the expressions.
+      for (size_t i = 0; i < Get(c).children.size(); ++i) PushSequenceItem(Get(c).children[i], flat);
+      return;
+    }
+    if (ce.kind == ExprKind::kBytes && !flat->empty() && Get(flat->back()).kind == ExprKind::kBytes) {
+      std::string fused = Get(flat->back()).bytes + ce.bytes;
+      flat->back() = Bytes(std::move(fused));
+      return;
+    }
+    flat->push_back(c);
+  }
+
+  // Appends `c` to a choice being flattened (nested choices are spliced in).
+  void PushChoiceItem(ExprId c, std::vector<ExprId>* flat) {
+    const Expr& ce = Get(c);
+    if (ce.kind == ExprKind::kChoice) {
+      for (size_t i = 0; i < Get(c).children.size(); ++i) PushChoiceItem(Get(c).children[i], flat);
+      return;
+    }
+    flat->push_back(c);
+  }
+
+  // Drops repeated alternatives, keeping first occurrences in order.
+  static void DropRepeatedAlternatives(std::vector<ExprId>* flat) {
+    if (flat->size() <= 32) {
+      size_t kept = 0;
+      for (size_t i = 0; i < flat->size(); ++i) {
+        ExprId c = (*flat)[i];
+        if (std::find(flat->begin(), flat->begin() + kept, c) == flat->begin() + kept) (*flat)[kept++] = c;
+      }
+      flat->resize(kept);
+      return;
+    }
+    std::unordered_set<ExprId> seen;
+    flat->erase(std::remove_if(flat->begin(), flat->end(), [&](ExprId c) { return !seen.insert(c).second; }),
+                flat->end());
+  }
+
   ExprId Sequence(const std::vector<ExprId>& children) {
     std::vector<ExprId> flat;
-    std::function<void(ExprId)> push = [&](ExprId c) {
-      const Expr& ce = Get(c);
-      if (ce.kind == ExprKind::kEmpty) return;
-      if (ce.kind == ExprKind::kSequence) {
-        std::vector<ExprId> inner = ce.children;  // copy: Add() may reallocate exprs
-        for (ExprId x : inner) push(x);
-        return;
-      }
-      if (ce.kind == ExprKind::kBytes && !flat.empty() && Get(flat.back()).kind == ExprKind::kBytes) {
-        std::string fused = Get(flat.back()).bytes + ce.bytes;
-        flat.back() = Bytes(std::move(fused));
-        return;
-      }
-      flat.push_back(c);
-    };
-    for (ExprId c : children) push(Copy(c));
+    flat.reserve(children.size());
+    for (ExprId c : children) PushSequenceItem(Copy(c), &flat);
     if (flat.empty()) return Empty();
     if (flat.size() == 1) return flat[0];
     Expr e;
@@ -148,17 +231,9 @@ class Simplifier {
 
   ExprId Choice(const std::vector<ExprId>& children) {
     std::vector<ExprId> flat;
-    std::unordered_set<ExprId> seen;
-    std::function<void(ExprId)> push = [&](ExprId c) {
-      const Expr& ce = Get(c);
-      if (ce.kind == ExprKind::kChoice) {
-        std::vector<ExprId> inner = ce.children;
-        for (ExprId x : inner) push(x);
-        return;
-      }
-      if (seen.insert(c).second) flat.push_back(c);
-    };
-    for (ExprId c : children) push(Copy(c));
+    flat.reserve(children.size());
+    for (ExprId c : children) PushChoiceItem(Copy(c), &flat);
+    DropRepeatedAlternatives(&flat);
     // Alternatives that are single code points merge into one character class.
     std::vector<CodepointRange> ranges;
     std::vector<ExprId> rest;
@@ -229,7 +304,7 @@ class Simplifier {
   const Grammar& src_;
   InterningBuilder* out_;
   std::function<ExprId(RuleId)> rule_ref_;
-  std::unordered_map<ExprId, ExprId> memo_;
+  std::vector<ExprId> memo_;  // by source expression id
 };
 
 void CollectRuleRefs(const Grammar& g, ExprId root, std::vector<RuleId>* refs,
@@ -309,10 +384,9 @@ std::vector<std::vector<RuleId>> StronglyConnectedComponents(
 
 // Number of nodes in the expression *tree* (shared sub-expressions counted once
 // per use), saturating at `cap`.
-int64_t TreeSize(const Grammar& g, ExprId id, std::unordered_map<ExprId, int64_t>* memo,
-                 int64_t cap) {
-  auto it = memo->find(id);
-  if (it != memo->end()) return it->second;
+int64_t TreeSize(const Grammar& g, ExprId id, std::vector<int64_t>* memo, int64_t cap) {
+  if (memo->size() <= static_cast<size_t>(id)) memo->resize(g.exprs.size(), -1);
+  if ((*memo)[id] >= 0) return (*memo)[id];
   int64_t size = 1;
   for (ExprId c : g.exprs[id].children) size = std::min(cap, size + TreeSize(g, c, memo, cap));
   (*memo)[id] = size;
@@ -320,9 +394,9 @@ int64_t TreeSize(const Grammar& g, ExprId id, std::unordered_map<ExprId, int64_t
 }
 
 // Expression depth of the tree (longest path to a leaf), saturating at `cap`.
-int64_t TreeDepth(const Grammar& g, ExprId id, std::unordered_map<ExprId, int64_t>* memo, int64_t cap) {
-  auto it = memo->find(id);
-  if (it != memo->end()) return it->second;
+int64_t TreeDepth(const Grammar& g, ExprId id, std::vector<int64_t>* memo, int64_t cap) {
+  if (memo->size() <= static_cast<size_t>(id)) memo->resize(g.exprs.size(), -1);
+  if ((*memo)[id] >= 0) return (*memo)[id];
   int64_t depth = 1;
   for (ExprId c : g.exprs[id].children) depth = std::min(cap, std::max(depth, 1 + TreeDepth(g, c, memo, cap)));
   (*memo)[id] = depth;
@@ -421,8 +495,8 @@ Grammar InlineRules(const Grammar& g) {
 
   std::vector<bool> inlinable(g.rules.size(), false);
   std::vector<ExprId> new_body(g.rules.size(), kNone);
-  std::unordered_map<ExprId, int64_t> size_memo;
-  std::unordered_map<ExprId, int64_t> depth_memo;
+  std::vector<int64_t> size_memo;  // by expression id of `out`, -1 when unknown
+  std::vector<int64_t> depth_memo;
   auto rule_ref = [&](RuleId r) -> ExprId {
     if (inlinable[r] && new_body[r] != kNone) return new_body[r];
     Expr e;
