@@ -236,10 +236,13 @@ class GrammarCompiler:
             general_unicode_escapes=general_unicode_escapes,
             any_order=any_order,
         )
-        text = schema if isinstance(schema, str) else None
-        if text is None and isinstance(schema, (dict, bool)):
-            text = json.dumps(schema)
-        key = ("json_schema:" + repr(sorted(options.items())), text) if text is not None else None
+        key: Optional[Tuple[str, str]] = None
+        if self.cache_enabled:  # the key costs a serialisation of the schema
+            text = schema if isinstance(schema, str) else None
+            if text is None and isinstance(schema, (dict, bool)):
+                text = json.dumps(schema)
+            if text is not None:
+                key = ("json_schema:" + repr(sorted(options.items())), text)
         if key is not None and self.cache_enabled:
             with self._lock:
                 hit = self._cache.get(key)

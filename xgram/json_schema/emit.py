@@ -15,6 +15,7 @@ of positional elements followed by a counted repetition of ``items``.
 from __future__ import annotations
 
 import itertools
+import re
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -43,6 +44,8 @@ MAX_UNIQUE_DOMAIN = 5
 MAX_ANY_ORDER_REQUIRED = 8
 MAX_COUNT_BOUND = 1 << 20  # the largest repetition bound the grammar takes
 MAX_FREE_DEPTH = 16  # nesting of unconstrained values with a fixed indent
+
+_NOT_NAME_CHAR = re.compile("[^0-9A-Za-z]")
 
 
 def _lcm_decimals(values: List[Decimal]) -> Decimal:
@@ -114,10 +117,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
 
     def fresh(self, hint: str) -> str:
         """A new rule name derived from ``hint``."""
-        clean = (
-            "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in hint)[:24].strip("_")
-            or "v"
-        )
+        clean = _NOT_NAME_CHAR.sub("_", hint[:24]).strip("_") or "v"
         if clean[0].isdigit():
             clean = "v" + clean
         return f"{clean}_{next(self._counter)}"

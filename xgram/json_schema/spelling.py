@@ -10,6 +10,7 @@ narrower language, never a looser one).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Optional, Tuple
@@ -31,8 +32,14 @@ _SHORT = {
 }
 
 
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]')
+_HAS_SEVERAL_SPELLINGS = re.compile(r'[\x00-\x1f"\\/]')
+
+
 def ebnf_literal(text: str) -> str:
     """``text`` as an EBNF string literal (double-quoted, escaped)."""
+    if _NEEDS_ESCAPE.search(text) is None:
+        return '"' + text + '"'
     out = []
     for ch in text:
         if ch == '"':
@@ -70,6 +77,8 @@ def _char_spellings(ch: str) -> Optional[str]:
 
 def string_content(value: str) -> str:
     """EBNF for the JSON string content (no quotes) spelling ``value``."""
+    if _HAS_SEVERAL_SPELLINGS.search(value) is None:
+        return ebnf_literal(value) if value else '""'
     parts = []
     run = []
     for ch in value:
