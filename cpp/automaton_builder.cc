@@ -392,6 +392,9 @@ struct DeterminizeScratch {
   std::vector<int32_t> set;
   std::vector<int32_t> targets;
   std::vector<int> points;
+  std::vector<const NfaEdge*> byte_edges;  // of the current set
+  std::vector<int32_t> interval_begin;     // CSR of NFA targets per elementary interval
+  std::vector<int32_t> interval_targets;
   std::vector<std::pair<int32_t, int32_t>> call_targets;  // (call symbol, NFA target)
 };
 
@@ -470,14 +473,18 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
   std::vector<std::pair<int32_t, int32_t>>& call_targets = scratch->call_targets;
   std::vector<int32_t>& targets = scratch->targets;
   for (int32_t d = 0; d < dfa.size(); ++d) {
-    // Byte edges: split [0,255] at every range boundary, then collect targets.
+    // Byte edges: split [0,255] at every range boundary into elementary
+    // intervals, then give each interval the targets of the edges covering it.
     points.clear();
     call_targets.clear();
+    std::vector<const NfaEdge*>& byte_edges = scratch->byte_edges;
+    byte_edges.clear();
     for (int32_t s : set_of(d)) {
       for (const NfaEdge& e : nfa[s]) {
         if (e.kind == NfaEdge::kByte) {
           points.push_back(e.lo);
           points.push_back(e.hi + 1);
+          byte_edges.push_back(&e);
         } else if (e.kind == NfaEdge::kCall) {
           call_targets.push_back({e.call, e.target});
         }
@@ -485,18 +492,29 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
     }
     std::sort(points.begin(), points.end());
     points.erase(std::unique(points.begin(), points.end()), points.end());
-    for (size_t p = 0; p + 1 < points.size(); ++p) {
-      int lo = points[p], hi = points[p + 1] - 1;
-      targets.clear();
-      for (int32_t s : set_of(d)) {
-        for (const NfaEdge& e : nfa[s]) {
-          if (e.kind == NfaEdge::kByte && e.lo <= lo && hi <= e.hi) targets.push_back(e.target);
-        }
+    size_t num_intervals = points.empty() ? 0 : points.size() - 1;
+    std::vector<int32_t>& interval_begin = scratch->interval_begin;
+    std::vector<int32_t>& interval_targets = scratch->interval_targets;
+    interval_begin.assign(num_intervals + 2, 0);
+    auto interval_of = [&](int point) {
+      return static_cast<size_t>(std::lower_bound(points.begin(), points.end(), point) - points.begin());
+    };
+    for (const NfaEdge* e : byte_edges) {
+      for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) ++interval_begin[i + 2];
+    }
+    for (size_t i = 0; i < num_intervals; ++i) interval_begin[i + 2] += interval_begin[i + 1];
+    interval_targets.resize(interval_begin[num_intervals + 1]);
+    for (const NfaEdge* e : byte_edges) {
+      for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) {
+        interval_targets[interval_begin[i + 1]++] = e->target;
       }
-      if (targets.empty()) continue;
+    }
+    for (size_t p = 0; p < num_intervals; ++p) {
+      if (interval_begin[p] == interval_begin[p + 1]) continue;
+      targets.assign(interval_targets.begin() + interval_begin[p], interval_targets.begin() + interval_begin[p + 1]);
       closure(targets);
       int32_t t = intern();
-      dfa.AddByteEdge(static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), t);
+      dfa.AddByteEdge(static_cast<uint8_t>(points[p]), static_cast<uint8_t>(points[p + 1] - 1), t);
     }
     std::sort(call_targets.begin(), call_targets.end());
     for (size_t i = 0; i < call_targets.size();) {
