@@ -1,0 +1,265 @@
+// Per-rule automata for the automaton builder (automaton_builder.cc): the NFA
+// and DFA containers and the classic algorithms over them.
+//
+//   Determinize  subset construction; byte edges are split into elementary
+//                intervals and each interval's NFA targets gathered in one
+//                counting pass, call symbols are letters.
+//   Minimize     Moore partition refinement (signatures hashed into an
+//                open-addressing table, so a round is linear in the edges),
+//                then breadth-first renumbering for canonical state ids.
+//   Restrict, MarkReachable, CanReachFinal  trimming helpers; a call edge
+//                counts only when `allowed_call` accepts its symbol, which is
+//                how calls of unproductive rules are ignored without copying.
+//
+// Compile time is dominated by allocation when every state owns a vector, so
+// both automata are flat (CSR) arrays: each algorithm emits states in id order
+// and appends their edges; Determinize's buffers are reused from rule to rule.
+#ifndef XGRAM_RULE_DFA_H_
+#define XGRAM_RULE_DFA_H_
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "automaton.h"
+#include "errors.h"
+
+namespace xgram {
+namespace rule_dfa {
+
+template <typename T>
+struct ConstRange {
+  const T* first;
+  const T* last;
+  const T* begin() const { return first; }
+  const T* end() const { return last; }
+  bool empty() const { return first == last; }
+};
+
+struct NfaEdge {
+  enum Kind : uint8_t { kEpsilon, kByte, kCall } kind;
+  uint8_t lo = 0;
+  uint8_t hi = 0;
+  int32_t from = 0;
+  int32_t target = 0;
+  int32_t call = -1;  // index into the call-symbol table
+};
+
+// An NFA as edges grouped by source state (CSR), built from the builder's edge
+// list with one counting sort, so no state owns a vector.
+class Nfa {
+ public:
+  void Assign(const std::vector<NfaEdge>& edges, int32_t num_states) {
+    begin_.assign(num_states + 1, 0);
+    for (const NfaEdge& e : edges) ++begin_[e.from + 1];
+    for (int32_t s = 0; s < num_states; ++s) begin_[s + 1] += begin_[s];
+    edges_.resize(edges.size());
+    fill_.assign(begin_.begin(), begin_.end() - 1);
+    for (const NfaEdge& e : edges) edges_[fill_[e.from]++] = e;
+  }
+  int32_t size() const { return static_cast<int32_t>(begin_.size()) - 1; }
+  ConstRange<NfaEdge> operator[](int32_t s) const {
+    return {edges_.data() + begin_[s], edges_.data() + begin_[s + 1]};
+  }
+
+ private:
+  std::vector<int32_t> begin_;
+  std::vector<int32_t> fill_;
+  std::vector<NfaEdge> edges_;
+};
+
+// Deterministic automaton of one rule before it joins the global numbering.
+// Edges are stored flat (CSR): every pass below emits the states in order, so a
+// state's edges are appended contiguously and no per-state vector is allocated.
+struct RuleDfa {
+  std::vector<ByteEdge> byte_edges;                        // targets are local ids
+  std::vector<std::pair<int32_t, int32_t>> call_edges;     // (call symbol, target)
+  std::vector<int32_t> byte_begin{0};
+  std::vector<int32_t> call_begin{0};
+  std::vector<uint8_t> final;
+  int32_t start = 0;
+  int32_t size() const { return static_cast<int32_t>(final.size()); }
+  ConstRange<ByteEdge> bytes(int32_t s) const {
+    return {byte_edges.data() + byte_begin[s], byte_edges.data() + byte_begin[s + 1]};
+  }
+  ConstRange<std::pair<int32_t, int32_t>> calls(int32_t s) const {
+    return {call_edges.data() + call_begin[s], call_edges.data() + call_begin[s + 1]};
+  }
+  // Appends a byte edge to the state being emitted, merging it into the previous
+  // range when that one ends just before it with the same target.
+  void AddByteEdge(uint8_t lo, uint8_t hi, int32_t target) {
+    if (static_cast<int32_t>(byte_edges.size()) > byte_begin.back() && byte_edges.back().target == target &&
+        byte_edges.back().hi + 1 == lo) {
+      byte_edges.back().hi = hi;
+    } else {
+      byte_edges.push_back({lo, hi, target});
+    }
+  }
+  // Ends the state being emitted (states are emitted in id order).
+  void CloseState() {
+    byte_begin.push_back(static_cast<int32_t>(byte_edges.size()));
+    call_begin.push_back(static_cast<int32_t>(call_edges.size()));
+  }
+};
+
+class Budget {
+ public:
+  explicit Budget(const CompileLimits& limits)
+      : limits_(limits), start_(std::chrono::steady_clock::now()) {}
+
+  void AddStates(int64_t n) {
+    states_ += n;
+    if (states_ > limits_.max_states) {
+      throw CompileBudgetError("grammar compilation exceeded the state budget (" +
+                               std::to_string(limits_.max_states) +
+                               " automaton states); simplify the grammar or raise max_states");
+    }
+    if ((++ticks_ & 1023) == 0) CheckTime();
+  }
+  // NFA states count against a budget of their own (unrolled repetitions can
+  // multiply them before determinisation ever runs).
+  void AddNfaStates(int64_t n) {
+    nfa_states_ += n;
+    if (nfa_states_ > limits_.max_states * 4) {
+      throw CompileBudgetError("grammar compilation exceeded the state budget (" +
+                               std::to_string(limits_.max_states * 4) +
+                               " NFA states); nested repetitions multiply states, "
+                               "simplify the grammar or raise max_states");
+    }
+    if ((++ticks_ & 4095) == 0) CheckTime();
+  }
+  void CheckTime() const {
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (elapsed > limits_.max_seconds) {
+      throw CompileBudgetError("grammar compilation exceeded the time budget (" +
+                               std::to_string(limits_.max_seconds) + " s)");
+    }
+  }
+
+ private:
+  const CompileLimits& limits_;
+  std::chrono::steady_clock::time_point start_;
+  int64_t states_ = 0;
+  int64_t nfa_states_ = 0;
+  int64_t ticks_ = 0;
+};
+
+// Buffers Determinize reuses from rule to rule.
+struct DeterminizeScratch {
+  Nfa nfa;
+  std::vector<uint8_t> mark;
+  std::vector<int32_t> set;
+  std::vector<int32_t> targets;
+  std::vector<int> points;
+  std::vector<const NfaEdge*> byte_edges;  // of the current set
+  std::vector<int32_t> interval_begin;     // CSR of NFA targets per elementary interval
+  std::vector<int32_t> interval_targets;
+  std::vector<std::pair<int32_t, int32_t>> call_targets;  // (call symbol, NFA target)
+};
+
+// The DFA of the NFA from `start`; a DFA state is final when its set holds `accept`.
+RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budget,
+                    DeterminizeScratch* scratch);
+
+// Moore partition refinement, then breadth-first renumbering from the start.
+RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget);
+
+// The states `keep` marks, renumbered in order, without the edges that leave
+// them or that `allowed_call` rejects.
+template <typename AllowedCall>
+RuleDfa Restrict(const RuleDfa& dfa, const std::vector<uint8_t>& keep, AllowedCall allowed_call) {
+  std::vector<int32_t> new_id(dfa.size(), -1);
+  RuleDfa out;
+  for (int32_t s = 0; s < dfa.size(); ++s) {
+    if (keep[s]) {
+      new_id[s] = out.size();
+      out.final.push_back(dfa.final[s]);
+    }
+  }
+  for (int32_t s = 0; s < dfa.size(); ++s) {
+    if (!keep[s]) continue;
+    for (const ByteEdge& e : dfa.bytes(s)) {
+      if (new_id[e.target] >= 0) out.byte_edges.push_back({e.lo, e.hi, new_id[e.target]});
+    }
+    for (auto [call, t] : dfa.calls(s)) {
+      if (new_id[t] >= 0 && allowed_call(call)) out.call_edges.push_back({call, new_id[t]});
+    }
+    out.CloseState();
+  }
+  out.start = new_id[dfa.start];
+  return out;
+}
+
+// Marks, into `seen`, the states reachable from `from` over byte edges and the
+// call edges `allowed_call` accepts; stops early once `stop_at_final` finds a
+// final state and returns whether one was found.
+template <typename AllowedCall>
+bool MarkReachable(const RuleDfa& dfa, int32_t from, AllowedCall allowed_call, bool stop_at_final,
+                   std::vector<uint8_t>* seen, std::vector<int32_t>* work) {
+  seen->assign(dfa.size(), 0);
+  work->assign(1, from);
+  (*seen)[from] = 1;
+  bool found_final = false;
+  while (!work->empty()) {
+    int32_t s = work->back();
+    work->pop_back();
+    if (dfa.final[s]) {
+      found_final = true;
+      if (stop_at_final) return true;
+    }
+    auto visit = [&](int32_t t) {
+      if (!(*seen)[t]) (*seen)[t] = 1, work->push_back(t);
+    };
+    for (const ByteEdge& e : dfa.bytes(s)) visit(e.target);
+    for (auto [call, t] : dfa.calls(s)) {
+      if (allowed_call(call)) visit(t);
+    }
+  }
+  return found_final;
+}
+
+// Marks the states from which some final state is reachable over byte edges and
+// the call edges `allowed_call` accepts.
+template <typename AllowedCall>
+std::vector<uint8_t> CanReachFinal(const RuleDfa& dfa, AllowedCall allowed_call) {
+  // Reverse edges in CSR form.
+  int32_t n = dfa.size();
+  std::vector<int32_t> begin(n + 2, 0);
+  for (int32_t s = 0; s < n; ++s) {
+    for (const ByteEdge& e : dfa.bytes(s)) ++begin[e.target + 2];
+    for (auto [call, t] : dfa.calls(s)) {
+      if (allowed_call(call)) ++begin[t + 2];
+    }
+  }
+  for (int32_t s = 0; s < n; ++s) begin[s + 2] += begin[s + 1];
+  std::vector<int32_t> sources(begin[n + 1]);
+  for (int32_t s = 0; s < n; ++s) {
+    for (const ByteEdge& e : dfa.bytes(s)) sources[begin[e.target + 1]++] = s;
+    for (auto [call, t] : dfa.calls(s)) {
+      if (allowed_call(call)) sources[begin[t + 1]++] = s;
+    }
+  }
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<int32_t> work;
+  for (int32_t s = 0; s < n; ++s) {
+    if (dfa.final[s]) seen[s] = 1, work.push_back(s);
+  }
+  while (!work.empty()) {
+    int32_t s = work.back();
+    work.pop_back();
+    for (int32_t i = begin[s]; i < begin[s + 1]; ++i) {
+      int32_t p = sources[i];
+      if (!seen[p]) seen[p] = 1, work.push_back(p);
+    }
+  }
+  return seen;
+}
+
+}  // namespace rule_dfa
+}  // namespace xgram
+
+#endif  // XGRAM_RULE_DFA_H_
