@@ -40,6 +40,8 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
       }
     }
     for (int32_t s : out) mark[s] = 0;
+    out.erase(std::remove_if(out.begin(), out.end(), [&](int32_t s) { return !nfa.Reads(s) && s != accept; }),
+              out.end());
     std::sort(out.begin(), out.end());
   };
   // The DFA state of the set in scratch->set, created on first sight.

@@ -59,8 +59,17 @@ class Nfa {
     edges_.resize(edges.size());
     fill_.assign(begin_.begin(), begin_.end() - 1);
     for (const NfaEdge& e : edges) edges_[fill_[e.from]++] = e;
+    reads_.assign(num_states, 0);
+    for (const NfaEdge& e : edges) {
+      if (e.kind != NfaEdge::kEpsilon) reads_[e.from] = 1;
+    }
   }
   int32_t size() const { return static_cast<int32_t>(begin_.size()) - 1; }
+  // Whether the state has a byte or call edge. States with only epsilon edges
+  // add nothing to a subset once its closure is taken, so Determinize leaves
+  // them out of its keys: subsets that differ only in such states (the ends of
+  // the many branches of a key trie) become one DFA state before minimisation.
+  bool Reads(int32_t s) const { return reads_[s] != 0; }
   ConstRange<NfaEdge> operator[](int32_t s) const {
     return {edges_.data() + begin_[s], edges_.data() + begin_[s + 1]};
   }
@@ -69,6 +78,7 @@ class Nfa {
   std::vector<int32_t> begin_;
   std::vector<int32_t> fill_;
   std::vector<NfaEdge> edges_;
+  std::vector<uint8_t> reads_;
 };
 
 // Deterministic automaton of one rule before it joins the global numbering.
