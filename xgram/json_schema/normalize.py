@@ -225,6 +225,45 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     return c
 
 
+_CONTAINER_FIELDS = (
+    "excluded",
+    "patterns",
+    "formats",
+    "multiple_of",
+    "prefix",
+    "contains",
+    "properties",
+    "evaluated_props",
+    "evaluated_patterns",
+    "required",
+    "origin",
+)
+
+
+def _intersect_with_true(b: Conj, pattern_matches: Any) -> Optional[Conj]:
+    """``merge(Conj(), b)``: an unshared copy of ``b``, or None when it is empty.
+
+    Without pattern properties the merge changes nothing but the containers'
+    identity, so this copies them instead of re-deriving every field (the
+    common case of a conjunction's first location).
+    """
+    if b.pattern_properties:
+        return merge(Conj(), b, pattern_matches)
+    types = {t for t in b.types if t in NON_NUMBER_TYPES}
+    if not types and b.number is None:
+        return None
+    if b.consts is not None and not b.consts:
+        return None
+    c = object.__new__(Conj)
+    fields = dict(b.__dict__)
+    for name in _CONTAINER_FIELDS:
+        fields[name] = fields[name].copy()
+    fields["types"] = types
+    fields["pattern_properties"] = []
+    c.__dict__.update(fields)
+    return c
+
+
 class Normalizer:
     """Turns schema locations into lists of :class:`Conj` (memoised per location).
 
@@ -265,11 +304,15 @@ class Normalizer:
 
     def normalize_sub(self, sub: Sub) -> List[Conj]:
         """The records of a conjunction of locations."""
-        cases = [Conj()]
-        for loc in sub:
-            cases = self.product(cases, self.normalize(loc), "allOf", loc[2])
+        if not sub:
+            return [Conj()]
+        # The first location's records intersected with "anything" are themselves.
+        cases = [_intersect_with_true(c, self.pattern_matches) for c in self.normalize(sub[0])]
+        cases = [c for c in cases if c is not None]
+        for loc in sub[1:]:
             if not cases:
                 break
+            cases = self.product(cases, self.normalize(loc), "allOf", loc[2])
         return cases
 
     def product(
