@@ -210,7 +210,7 @@ class NfaBuilder {
   }
 
   // The automaton built so far, grouped by state into `out`.
-  void Finish(Nfa* out) const { out->Assign(edges_, static_cast<int32_t>(size_)); }
+  void Finish(Nfa* out, int32_t accept) const { out->Assign(edges_, static_cast<int32_t>(size_), accept); }
 
  private:
   void AddEpsilon(int32_t from, int32_t to) { edges_.push_back({NfaEdge::kEpsilon, 0, 0, from, to, -1}); }
@@ -310,7 +310,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     NfaBuilder nfa(&ctx, static_cast<RuleId>(r), /*inline_calls=*/false);
     int32_t start = nfa.NewState();
     int32_t accept = nfa.Build(ctx.rule_bodies[r], start);
-    nfa.Finish(&scratch.nfa);
+    nfa.Finish(&scratch.nfa, accept);
     dfas.push_back(Determinize(scratch.nfa, start, accept, &ctx.budget, &scratch));
   }
   size_t num_rules = ctx.rules.size();
@@ -426,7 +426,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     NfaBuilder nfa(&ctx, static_cast<RuleId>(r), /*inline_calls=*/true);
     int32_t start = nfa.NewState();
     int32_t accept = nfa.Build(grammar.rules[r].lookahead, start);
-    nfa.Finish(&scratch.nfa);
+    nfa.Finish(&scratch.nfa, accept);
     RuleDfa d = Determinize(scratch.nfa, start, accept, &ctx.budget, &scratch);
     if (d.final[d.start]) continue;  // an assertion that holds on "" always holds
     auto any_call = [](int32_t) { return true; };

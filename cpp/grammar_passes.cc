@@ -414,6 +414,7 @@ constexpr int64_t kInlineMaxCopiesSize = 64;
 
 Grammar CopyRulesWith(const Grammar& g, const std::function<ExprId(Simplifier&, RuleId)>& body_of) {
   Grammar out;
+  out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
   InterningBuilder builder(&out);
   for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
   out.root = g.root;
@@ -488,6 +489,7 @@ Grammar InlineRules(const Grammar& g) {
   }
 
   Grammar out;
+  out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
   InterningBuilder builder(&out);
   for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
   out.root = g.root;
@@ -542,6 +544,7 @@ Grammar RemoveUnreachableRules(const Grammar& g) {
   }
   std::vector<RuleId> new_id(g.rules.size(), kNone);
   Grammar out;
+  out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
   for (size_t i = 0; i < g.rules.size(); ++i) {
     if (reachable[i]) new_id[i] = out.AddRule(g.rules[i].name, kNone);
   }

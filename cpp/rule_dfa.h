@@ -52,7 +52,8 @@ struct NfaEdge {
 // list with one counting sort, so no state owns a vector.
 class Nfa {
  public:
-  void Assign(const std::vector<NfaEdge>& edges, int32_t num_states) {
+  // `keep` (the accept state) is never skipped by SkipEpsilonChains.
+  void Assign(const std::vector<NfaEdge>& edges, int32_t num_states, int32_t keep) {
     begin_.assign(num_states + 1, 0);
     for (const NfaEdge& e : edges) ++begin_[e.from + 1];
     for (int32_t s = 0; s < num_states; ++s) begin_[s + 1] += begin_[s];
@@ -63,6 +64,7 @@ class Nfa {
     for (const NfaEdge& e : edges) {
       if (e.kind != NfaEdge::kEpsilon) reads_[e.from] = 1;
     }
+    SkipEpsilonChains(keep);
   }
   int32_t size() const { return static_cast<int32_t>(begin_.size()) - 1; }
   // Whether the state has a byte or call edge. States with only epsilon edges
@@ -77,8 +79,41 @@ class Nfa {
  private:
   std::vector<int32_t> begin_;
   std::vector<int32_t> fill_;
+  // Thompson construction leaves chains of states whose only edge is one
+  // epsilon (the ends of nested groups); entering such a state is entering its
+  // target, so every edge is pointed past the chain. Closures then stop walking
+  // up through a deep trie's group ends on every step.
+  void SkipEpsilonChains(int32_t keep) {
+    int32_t n = size();
+    constexpr int32_t kUnknown = -1, kOnChain = -2;
+    forward_.assign(n, kUnknown);
+    for (int32_t s = 0; s < n; ++s) {
+      if (forward_[s] != kUnknown) continue;
+      chain_.clear();
+      int32_t t = s;
+      while (true) {
+        if (forward_[t] >= 0) {
+          t = forward_[t];
+          break;
+        }
+        if (forward_[t] == kOnChain) break;  // an epsilon cycle: stop inside it
+        if (t == keep || begin_[t + 1] - begin_[t] != 1 || edges_[begin_[t]].kind != NfaEdge::kEpsilon) {
+          forward_[t] = t;
+          break;
+        }
+        forward_[t] = kOnChain;
+        chain_.push_back(t);
+        t = edges_[begin_[t]].target;
+      }
+      for (int32_t c : chain_) forward_[c] = t;
+    }
+    for (NfaEdge& e : edges_) e.target = forward_[e.target];
+  }
+
   std::vector<NfaEdge> edges_;
   std::vector<uint8_t> reads_;
+  std::vector<int32_t> forward_;
+  std::vector<int32_t> chain_;
 };
 
 // Deterministic automaton of one rule before it joins the global numbering.

@@ -91,11 +91,15 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     the tries into one, whose states are plain byte transitions: the mask walk
     stays a DFA walk through a key, and the text after the trie is one loop.
     Characters that have escape spellings are left to the general regex path
-    (None is returned).
+    (None is returned). When every word is ASCII, a non-ASCII character leaves
+    the trie wherever it comes, so that way out is a fourth trie (of every
+    prefix) followed once by the character class: the automaton then has one
+    set of UTF-8 continuation states instead of one per trie node.
     """
     if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
         return None
     trie = _trie(words)
+    ascii_words = all(w.isascii() for w in words)
 
     def paths(node: Dict[str, Any], leaf: Any) -> Optional[str]:
         """Prefixes of the words, each followed by ``leaf(node)`` where that is not None."""
@@ -116,7 +120,12 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
 
     def leaves_by_char(node: Dict[str, Any]) -> str:
         cls = "".join(_class_char(c) for c in sorted(ch for ch in node if ch))
+        if ascii_words:
+            cls += "\\x80-\\U0010FFFF"
         return f'[^\\x00-\\x1F"\\\\{cls}]'
+
+    def anywhere(node: Dict[str, Any]) -> str:
+        return '""'
 
     def leaves_by_escape(node: Dict[str, Any]) -> str:
         return '"\\\\"'
@@ -129,6 +138,8 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
     if ending is not None:
         alts.append(f'{ending} "\\""')
     alts.append(f"{paths(trie, leaves_by_char)} {tail}")
+    if ascii_words:
+        alts.append(f"{paths(trie, anywhere)} [^\\x00-\\x7F] {tail}")
     alts.append(f"{paths(trie, leaves_by_escape)} ({ESCAPE_AFTER_BACKSLASH}) {tail}")
     return '"\\"" (' + " | ".join(alts) + ")"
 
