@@ -1516,7 +1516,7 @@ def test_key_exclusion_trie_matches_the_regex_path(words):
     content = _core.regex_to_json_string(not_in_set_regex(list(words)), False, False, 0, -1)[0]
     via_regex = xgram.Grammar.from_ebnf(f'root ::= "\\"" ({content}) "\\""')
     bodies = ["", "n", "na", "nam", "name", "names", "nat", "natx", "x", "a", "ab", "abc", "abcd",
-              "b", "ba", "日", "日本", "日本語", "é", "😀"]
+              "b", "ba", "日", "日本", "日本語", "é", "😀", "né", "naé", "name😀", "aé", "abcé", "b日"]
     escapes = ["\\\"", "\\\\", "\\/", "/", "\\n", "\\t", "\\b", "\\u0001", "\\u001F", "\\u0022",
                "\\u002f", "\\u005C", "\\u0061", "\\x", "\\u00", "\\uD83D\\uDE00"]
     spellings = [json.dumps(b, ensure_ascii=False) for b in bodies]
