@@ -17,7 +17,6 @@ rules later, which is what lets recursive schemas turn into recursive rules.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -100,8 +99,15 @@ class Conj:
     origin: Dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> Conj:
-        """A copy safe to modify."""
-        return copy.copy(self).__class__(**{k: copy.copy(v) for k, v in self.__dict__.items()})
+        """A copy safe to modify (containers copied, their items shared)."""
+        c = object.__new__(Conj)
+        fields = dict(self.__dict__)
+        for name in _MUTABLE_FIELDS:
+            value = fields[name]
+            if value is not None:
+                fields[name] = value.copy()
+        c.__dict__.update(fields)
+        return c
 
     def allowed_types(self) -> Set[str]:
         """The JSON types this record admits ("number"/"integer" for numbers)."""
@@ -225,7 +231,10 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     return c
 
 
-_CONTAINER_FIELDS = (
+# Every field holding a list, dict or set (None allowed): what a copy must not share.
+_MUTABLE_FIELDS = (
+    "types",
+    "consts",
     "excluded",
     "patterns",
     "formats",
@@ -236,6 +245,7 @@ _CONTAINER_FIELDS = (
     "evaluated_props",
     "evaluated_patterns",
     "required",
+    "pattern_properties",
     "origin",
 )
 
@@ -254,13 +264,8 @@ def _intersect_with_true(b: Conj, pattern_matches: Any) -> Optional[Conj]:
         return None
     if b.consts is not None and not b.consts:
         return None
-    c = object.__new__(Conj)
-    fields = dict(b.__dict__)
-    for name in _CONTAINER_FIELDS:
-        fields[name] = fields[name].copy()
-    fields["types"] = types
-    fields["pattern_properties"] = []
-    c.__dict__.update(fields)
+    c = b.copy()
+    c.types = types
     return c
 
 
