@@ -3,7 +3,9 @@
 //
 //   Determinize  subset construction; byte edges are split into elementary
 //                intervals and each interval's NFA targets gathered in one
-//                counting pass, call symbols are letters.
+//                counting pass, call symbols are letters. Subsets are keyed by
+//                their states that read (see Nfa::Reads), and the NFA's edges
+//                skip chains of epsilon-only states (Nfa::SkipEpsilonChains).
 //   Minimize     Moore partition refinement (signatures hashed into an
 //                open-addressing table, so a round is linear in the edges),
 //                then breadth-first renumbering for canonical state ids.
