@@ -44,7 +44,6 @@ using rule_dfa::Determinize;
 using rule_dfa::MarkReachable;
 using rule_dfa::Minimize;
 using rule_dfa::Restrict;
-using rule_dfa::ConstRange;
 using rule_dfa::DeterminizeScratch;
 using rule_dfa::Nfa;
 using rule_dfa::NfaEdge;
@@ -221,15 +220,16 @@ class NfaBuilder {
     edges_.push_back({NfaEdge::kCall, 0, 0, from, to, ctx_->InternCall(sym)});
   }
 
-  // A state whose only edge reads `range` into `next`, shared within one class.
+  // A state whose only edge reads `range` into `next`, shared within one class
+  // (hashed: a class of many scattered code points has thousands of suffixes).
   int32_t SuffixState(ByteRange range, int32_t next) {
-    for (const Suffix& x : suffixes_) {
-      if (x.lo == range.lo && x.hi == range.hi && x.next == next) return x.state;
+    uint64_t key = (static_cast<uint64_t>(next) << 16) | (uint64_t{range.hi} << 8) | range.lo;
+    auto [it, inserted] = suffixes_.try_emplace(key, 0);
+    if (inserted) {
+      it->second = NewState();
+      AddByte(it->second, range.lo, range.hi, next);
     }
-    int32_t state = NewState();
-    AddByte(state, range.lo, range.hi, next);
-    suffixes_.push_back({range.lo, range.hi, next, state});
-    return state;
+    return it->second;
   }
 
   int32_t BuildRuleRef(RuleId rule, int32_t start) {
@@ -291,11 +291,7 @@ class NfaBuilder {
   std::vector<NfaEdge>& edges_;
   size_t size_ = 0;
   std::vector<RuleId> inline_stack_;
-  struct Suffix {
-    uint8_t lo, hi;
-    int32_t next, state;
-  };
-  std::vector<Suffix> suffixes_;  // of the character class being built
+  std::unordered_map<uint64_t, int32_t> suffixes_;  // (next, hi, lo) -> state, current class
 };
 
 }  // namespace

@@ -79,8 +79,6 @@ class Nfa {
   }
 
  private:
-  std::vector<int32_t> begin_;
-  std::vector<int32_t> fill_;
   // Thompson construction leaves chains of states whose only edge is one
   // epsilon (the ends of nested groups); entering such a state is entering its
   // target, so every edge is pointed past the chain. Closures then stop walking
@@ -112,6 +110,8 @@ class Nfa {
     for (NfaEdge& e : edges_) e.target = forward_[e.target];
   }
 
+  std::vector<int32_t> begin_;
+  std::vector<int32_t> fill_;
   std::vector<NfaEdge> edges_;
   std::vector<uint8_t> reads_;
   std::vector<int32_t> forward_;

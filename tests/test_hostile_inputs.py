@@ -38,6 +38,17 @@ def test_long_rule_chains_compile() -> None:
     assert g.accepts("aaa") and not g.accepts("b")
 
 
+def test_class_of_scattered_code_points_is_exact() -> None:
+    # Thousands of UTF-8 sequences sharing suffix states within one class.
+    members = list(range(0x800, 0xD000, 3)) + list(range(0x10000, 0x10400, 5))
+    cls = "".join(f"\\U{cp:08x}" if cp > 0xFFFF else f"\\u{cp:04x}" for cp in members)
+    g = xgram.Grammar.from_ebnf(f"root ::= [{cls}]+")
+    assert g.accepts("".join(chr(cp) for cp in members[::97]))
+    for cp in members[::211]:
+        assert g.accepts(chr(cp))
+        assert not g.accepts(chr(cp + 1)) and not g.accepts(chr(cp + 2))
+
+
 def test_nested_repetitions_stay_small() -> None:
     # 16**5 copies if unrolled naively; counters keep it to a few hundred states.
     g = xgram.Grammar.from_ebnf("root ::= ((((([ab]{16}){16}){16}){16}){16})")
