@@ -14,7 +14,7 @@
 //      rules are removed, then states that are unreachable or cannot reach a final
 //      state are trimmed. So every surviving thread of the matcher can still
 //      complete, which makes "is a valid prefix" exact.
-//   4. Moore minimisation and breadth-first renumbering, which gives every state a
+//   4. Minimisation (partition refinement) and breadth-first renumbering, which gives every state a
 //      canonical id within its rule.
 // Lookaheads are compiled like rule bodies with every call inlined (they must be
 // regular) into one shared plain-byte DFA.
@@ -329,6 +329,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     throw GrammarError("the grammar accepts no string: rule '" + grammar.rules[grammar.root].name +
                        "' can never complete (every alternative needs a rule that never ends)");
   }
+  rule_dfa::MinimizeScratch minimize_scratch;
   for (size_t r = 0; r < num_rules; ++r) {
     if (!productive[r]) {
       RuleDfa empty;
@@ -341,7 +342,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     std::vector<uint8_t> keep = CanReachFinal(dfas[r], productive_call);
     for (size_t s = 0; s < keep.size(); ++s) keep[s] = keep[s] && seen[s];
     // 4. Minimise.
-    dfas[r] = Minimize(Restrict(dfas[r], keep, productive_call), ctx.budget);
+    dfas[r] = Minimize(Restrict(dfas[r], keep, productive_call), ctx.budget, &minimize_scratch);
   }
 
   // Nullable rules: a path from start to final through calls of nullable rules only.

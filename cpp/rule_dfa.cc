@@ -9,9 +9,12 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
   RuleDfa dfa;
   // The NFA state sets of the DFA states, stored back to back, and an
   // open-addressing table from a set to its DFA state.
-  std::vector<int32_t> set_data;
-  std::vector<int32_t> set_begin{0};
-  std::vector<int32_t> table(64, -1);
+  std::vector<int32_t>& set_data = scratch->set_data;
+  std::vector<int32_t>& set_begin = scratch->set_begin;
+  std::vector<int32_t>& table = scratch->table;
+  set_data.clear();
+  set_begin.assign(1, 0);
+  table.assign(64, -1);
   size_t table_mask = table.size() - 1;
   auto set_hash = [](const int32_t* first, const int32_t* last) {
     uint64_t h = 1469598103934665603ull;
@@ -24,12 +27,12 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
   std::vector<uint8_t>& mark = scratch->mark;
   if (mark.size() < static_cast<size_t>(nfa.size())) mark.resize(nfa.size(), 0);
 
-  // Epsilon closure of `seeds`, sorted, into scratch->set.
-  auto closure = [&](const std::vector<int32_t>& seeds) {
+  // Epsilon closure of the seeds, sorted, into scratch->set.
+  auto closure = [&](const int32_t* first, const int32_t* last) {
     std::vector<int32_t>& out = scratch->set;
     out.clear();
-    for (int32_t s : seeds) {
-      if (!mark[s]) mark[s] = 1, out.push_back(s);
+    for (const int32_t* p = first; p != last; ++p) {
+      if (!mark[*p]) mark[*p] = 1, out.push_back(*p);
     }
     for (size_t i = 0; i < out.size(); ++i) {
       for (const NfaEdge& e : nfa[out[i]]) {
@@ -74,149 +77,333 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
     return id;
   };
 
-  scratch->targets.assign(1, start);
-  closure(scratch->targets);
+  // Most transitions lead to one NFA state (literal chains, the states of a
+  // key trie), often the same one from many DFA states: its DFA state is kept
+  // per NFA state, which skips the closure and the set lookup.
+  std::vector<int32_t>& dfa_of_single = scratch->dfa_of_single;
+  dfa_of_single.assign(nfa.size(), -1);
+  auto dfa_of_targets = [&](const int32_t* first, const int32_t* last) {
+    if (last - first == 1) {
+      int32_t& known = dfa_of_single[*first];
+      if (known < 0) {
+        closure(first, last);
+        known = intern();
+      }
+      return known;
+    }
+    closure(first, last);
+    return intern();
+  };
+
+  closure(&start, &start + 1);
   dfa.start = intern();
   std::vector<int>& points = scratch->points;
   std::vector<std::pair<int32_t, int32_t>>& call_targets = scratch->call_targets;
   std::vector<int32_t>& targets = scratch->targets;
+  std::vector<const NfaEdge*>& byte_edges = scratch->byte_edges;
+  std::vector<int32_t>& interval_begin = scratch->interval_begin;
+  std::vector<int32_t>& interval_targets = scratch->interval_targets;
   for (int32_t d = 0; d < dfa.size(); ++d) {
-    // Byte edges: split [0,255] at every range boundary into elementary
-    // intervals, then give each interval the targets of the edges covering it.
-    points.clear();
     call_targets.clear();
-    std::vector<const NfaEdge*>& byte_edges = scratch->byte_edges;
     byte_edges.clear();
     for (int32_t s : set_of(d)) {
       for (const NfaEdge& e : nfa[s]) {
         if (e.kind == NfaEdge::kByte) {
-          points.push_back(e.lo);
-          points.push_back(e.hi + 1);
           byte_edges.push_back(&e);
         } else if (e.kind == NfaEdge::kCall) {
           call_targets.push_back({e.call, e.target});
         }
       }
     }
-    std::sort(points.begin(), points.end());
-    points.erase(std::unique(points.begin(), points.end()), points.end());
-    size_t num_intervals = points.empty() ? 0 : points.size() - 1;
-    std::vector<int32_t>& interval_begin = scratch->interval_begin;
-    std::vector<int32_t>& interval_targets = scratch->interval_targets;
-    interval_begin.assign(num_intervals + 2, 0);
-    auto interval_of = [&](int point) {
-      return static_cast<size_t>(std::lower_bound(points.begin(), points.end(), point) - points.begin());
-    };
-    for (const NfaEdge* e : byte_edges) {
-      for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) ++interval_begin[i + 2];
-    }
-    for (size_t i = 0; i < num_intervals; ++i) interval_begin[i + 2] += interval_begin[i + 1];
-    interval_targets.resize(interval_begin[num_intervals + 1]);
-    for (const NfaEdge* e : byte_edges) {
-      for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) {
-        interval_targets[interval_begin[i + 1]++] = e->target;
+    if (byte_edges.size() == 1) {
+      const NfaEdge* e = byte_edges[0];
+      int32_t t = dfa_of_targets(&e->target, &e->target + 1);
+      dfa.AddByteEdge(e->lo, e->hi, t);
+    } else if (!byte_edges.empty()) {
+      // Split [0,255] at every range boundary into elementary intervals, then
+      // give each interval the targets of the edges covering it.
+      points.clear();
+      for (const NfaEdge* e : byte_edges) {
+        points.push_back(e->lo);
+        points.push_back(e->hi + 1);
+      }
+      std::sort(points.begin(), points.end());
+      points.erase(std::unique(points.begin(), points.end()), points.end());
+      size_t num_intervals = points.size() - 1;
+      interval_begin.assign(num_intervals + 2, 0);
+      auto interval_of = [&](int point) {
+        return static_cast<size_t>(std::lower_bound(points.begin(), points.end(), point) - points.begin());
+      };
+      for (const NfaEdge* e : byte_edges) {
+        for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) ++interval_begin[i + 2];
+      }
+      for (size_t i = 0; i < num_intervals; ++i) interval_begin[i + 2] += interval_begin[i + 1];
+      interval_targets.resize(interval_begin[num_intervals + 1]);
+      for (const NfaEdge* e : byte_edges) {
+        for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) {
+          interval_targets[interval_begin[i + 1]++] = e->target;
+        }
+      }
+      for (size_t p = 0; p < num_intervals; ++p) {
+        if (interval_begin[p] == interval_begin[p + 1]) continue;
+        int32_t t = dfa_of_targets(interval_targets.data() + interval_begin[p],
+                                   interval_targets.data() + interval_begin[p + 1]);
+        dfa.AddByteEdge(static_cast<uint8_t>(points[p]), static_cast<uint8_t>(points[p + 1] - 1), t);
       }
     }
-    for (size_t p = 0; p < num_intervals; ++p) {
-      if (interval_begin[p] == interval_begin[p + 1]) continue;
-      targets.assign(interval_targets.begin() + interval_begin[p], interval_targets.begin() + interval_begin[p + 1]);
-      closure(targets);
-      int32_t t = intern();
-      dfa.AddByteEdge(static_cast<uint8_t>(points[p]), static_cast<uint8_t>(points[p + 1] - 1), t);
-    }
-    std::sort(call_targets.begin(), call_targets.end());
-    for (size_t i = 0; i < call_targets.size();) {
-      int32_t call = call_targets[i].first;
-      targets.clear();
-      for (; i < call_targets.size() && call_targets[i].first == call; ++i) {
-        targets.push_back(call_targets[i].second);
+    if (!call_targets.empty()) {
+      std::sort(call_targets.begin(), call_targets.end());
+      for (size_t i = 0; i < call_targets.size();) {
+        int32_t call = call_targets[i].first;
+        targets.clear();
+        for (; i < call_targets.size() && call_targets[i].first == call; ++i) {
+          targets.push_back(call_targets[i].second);
+        }
+        int32_t t = dfa_of_targets(targets.data(), targets.data() + targets.size());
+        dfa.call_edges.push_back({call, t});
       }
-      closure(targets);
-      int32_t t = intern();
-      dfa.call_edges.push_back({call, t});
     }
     dfa.CloseState();
   }
   return dfa;
 }
 
-RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
-  int32_t n = dfa.size();
-  std::vector<int32_t> cls(n);
-  for (int32_t s = 0; s < n; ++s) cls[s] = dfa.final[s];
-  int32_t num_classes = -1;
-  // Moore refinement: a state's signature is its class and its transitions'
-  // target classes; rounds repeat until the number of classes stops growing.
-  // Signatures live in one flat arena and equal ones are found with an
-  // open-addressing table of state ids, so a round allocates nothing and costs
-  // time linear in the edges (a rule such as `[ \t]{0,64}` needs 65 rounds).
-  std::vector<int64_t> arena;
-  std::vector<int32_t> begin(n + 1);
-  std::vector<int32_t> next(n);
-  size_t table_size = 16;
-  while (table_size < 2 * static_cast<size_t>(n)) table_size *= 2;
-  std::vector<int32_t> table(table_size);
-  auto sig_hash = [&](int32_t a) {
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-    for (int32_t i = begin[a]; i < begin[a + 1]; ++i) {
-      h = (h ^ static_cast<uint64_t>(arena[i])) * 0x100000001b3ull;
-      h ^= h >> 29;
-    }
-    return h;
-  };
-  auto sig_equal = [&](int32_t a, int32_t b) {
-    return std::equal(arena.begin() + begin[a], arena.begin() + begin[a + 1], arena.begin() + begin[b],
-                      arena.begin() + begin[b + 1]);
-  };
-  while (true) {
-    arena.clear();
+RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scratch) {
+  const int32_t n = dfa.size();
+  // Partition refinement from {final, non-final} to the coarsest partition in
+  // which the states of a class have the same signature: for each byte, the
+  // class of its target (or no edge), and the same for each call symbol.
+  //
+  // Moore's algorithm recomputes every signature each round, and needs as many
+  // rounds as the longest chain of distinguishing steps (65 for `[ \t]{0,64}`,
+  // the key length for a trie of keys), which made it quadratic on the chains
+  // schemas are full of. Here a round re-signs only the states with an edge into
+  // a state whose class changed in the previous round: a state whose targets all
+  // kept their classes keeps its signature, so it stays with the other clean
+  // members of its class, which agree with each other. Within each class with
+  // re-signed members, the members that still match a clean member keep the
+  // class id and every other signature gets a new class. Each split separates
+  // states with different signatures, so the fixpoint is the same coarsest
+  // partition Moore reaches (and the renumbering below makes the output
+  // identical).
+  std::vector<int32_t>& pred_begin = scratch->pred_begin;
+  pred_begin.assign(n + 2, 0);
+  for (int32_t s = 0; s < n; ++s) {
+    for (const ByteEdge& e : dfa.bytes(s)) ++pred_begin[e.target + 2];
+    for (auto [call, t] : dfa.calls(s)) ++pred_begin[t + 2];
+  }
+  for (int32_t s = 0; s < n; ++s) pred_begin[s + 2] += pred_begin[s + 1];
+  std::vector<int32_t>& preds = scratch->preds;
+  preds.resize(pred_begin[n + 1]);
+  for (int32_t s = 0; s < n; ++s) {
+    for (const ByteEdge& e : dfa.bytes(s)) preds[pred_begin[e.target + 1]++] = s;
+    for (auto [call, t] : dfa.calls(s)) preds[pred_begin[t + 1]++] = s;
+  }
+
+  // The classes as ranges of `members`, a permutation of the states.
+  std::vector<int32_t>& cls = scratch->cls;
+  std::vector<int32_t>& members = scratch->members;
+  std::vector<int32_t>& position = scratch->position;
+  std::vector<int32_t>& class_begin = scratch->class_begin;
+  std::vector<int32_t>& class_end = scratch->class_end;
+  cls.resize(n);
+  members.resize(n);
+  position.resize(n);
+  class_begin.clear();
+  class_end.clear();
+  {
+    int32_t num_final = 0;
+    for (int32_t s = 0; s < n; ++s) num_final += dfa.final[s];
+    int32_t next_final = 0, next_other = num_final;
     for (int32_t s = 0; s < n; ++s) {
-      begin[s] = static_cast<int32_t>(arena.size());
-      arena.push_back(cls[s]);
-      int64_t last_cls = -1, last_hi = -2;
-      for (const ByteEdge& e : dfa.bytes(s)) {
-        int64_t c = cls[e.target];
-        if (c == last_cls && e.lo == last_hi + 1) {
-          arena.back() = e.hi;  // extend the previous range
-        } else {
-          arena.push_back(-1 - c);
-          arena.push_back(e.lo);
-          arena.push_back(e.hi);
-        }
-        last_cls = c;
-        last_hi = e.hi;
-      }
-      arena.push_back(INT64_MIN);
-      for (auto [call, t] : dfa.calls(s)) {
-        arena.push_back(call);
-        arena.push_back(cls[t]);
-      }
+      int32_t at = dfa.final[s] ? next_final++ : next_other++;
+      members[at] = s;
+      position[s] = at;
     }
-    begin[n] = static_cast<int32_t>(arena.size());
-    std::fill(table.begin(), table.end(), -1);
-    int32_t count = 0;
-    for (int32_t s = 0; s < n; ++s) {
-      size_t slot = sig_hash(s) & (table_size - 1);
-      while (table[slot] >= 0 && !sig_equal(table[slot], s)) slot = (slot + 1) & (table_size - 1);
-      if (table[slot] < 0) {
-        table[slot] = s;
-        next[s] = count++;
+    if (num_final > 0) class_begin.push_back(0), class_end.push_back(num_final);
+    if (num_final < n) class_begin.push_back(num_final), class_end.push_back(n);
+    for (int32_t s = 0; s < n; ++s) cls[s] = dfa.final[s] || num_final == 0 ? 0 : 1;
+  }
+  auto move_to = [&](int32_t s, int32_t at) {
+    int32_t other = members[at];
+    members[position[s]] = other;
+    position[other] = position[s];
+    members[at] = s;
+    position[s] = at;
+  };
+
+  std::vector<int32_t>& dirty = scratch->dirty;  // the first round re-signs everything
+  dirty.resize(n);
+  for (int32_t s = 0; s < n; ++s) dirty[s] = s;
+  std::vector<uint8_t>& is_dirty = scratch->is_dirty;
+  std::vector<int32_t>& dirty_count = scratch->dirty_count;
+  is_dirty.assign(n, 0);
+  dirty_count.assign(n, 0);
+  std::vector<int32_t>& touched = scratch->touched;
+  std::vector<int32_t>& signed_states = scratch->signed_states;
+  std::vector<int32_t>& new_class = scratch->new_class;
+  std::vector<int32_t>& changed = scratch->changed;
+  std::vector<int64_t>& arena = scratch->arena;
+  std::vector<int32_t>& sig_begin = scratch->sig_begin;
+  std::vector<int32_t>& table = scratch->table;
+  std::vector<uint64_t>& sig_hashes = scratch->sig_hashes;
+  auto sig_equal = [&](size_t a, size_t b) {
+    return std::equal(arena.begin() + sig_begin[a], arena.begin() + sig_begin[a + 1],
+                      arena.begin() + sig_begin[b], arena.begin() + sig_begin[b + 1]);
+  };
+  // Appends the signature of `s`, led by its class, and returns its hash.
+  auto append_signature = [&](int32_t s) {
+    size_t first = arena.size();
+    sig_begin.push_back(static_cast<int32_t>(first));
+    arena.push_back(cls[s]);
+    int64_t last_cls = -1, last_hi = -2;
+    for (const ByteEdge& e : dfa.bytes(s)) {
+      int64_t c = cls[e.target];
+      if (c == last_cls && e.lo == last_hi + 1) {
+        arena.back() = e.hi;  // extend the previous range
       } else {
-        next[s] = next[table[slot]];
+        arena.push_back(-1 - c);
+        arena.push_back(e.lo);
+        arena.push_back(e.hi);
       }
+      last_cls = c;
+      last_hi = e.hi;
+    }
+    arena.push_back(INT64_MIN);
+    for (auto [call, t] : dfa.calls(s)) {
+      arena.push_back(call);
+      arena.push_back(cls[t]);
+    }
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (size_t k = first; k < arena.size(); ++k) h = (h + static_cast<uint64_t>(arena[k])) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+  };
+
+  while (!dirty.empty()) {
+    // Gather each touched class's dirty members at the end of its range.
+    touched.clear();
+    for (int32_t s : dirty) {
+      int32_t c = cls[s];
+      if (dirty_count[c] == 0) touched.push_back(c);
+      ++dirty_count[c];
+      move_to(s, class_end[c] - dirty_count[c]);
+    }
+    signed_states.clear();
+    arena.clear();
+    sig_begin.clear();
+    for (int32_t c : touched) {
+      int32_t first = class_end[c] - dirty_count[c];
+      if (first > class_begin[c]) signed_states.push_back(members[class_begin[c]]);
+      for (int32_t i = first; i < class_end[c]; ++i) signed_states.push_back(members[i]);
+    }
+    sig_hashes.clear();
+    for (int32_t s : signed_states) sig_hashes.push_back(append_signature(s));
+    sig_begin.push_back(static_cast<int32_t>(arena.size()));
+
+    // Group equal signatures; the first of a class keeps the class id.
+    size_t table_size = 16;
+    while (table_size < 2 * signed_states.size()) table_size *= 2;
+    table.assign(table_size, -1);
+    new_class.assign(signed_states.size(), -1);
+    int32_t num_classes = static_cast<int32_t>(class_begin.size());
+    changed.clear();
+    size_t i = 0;
+    for (int32_t c : touched) {
+      int32_t first = class_end[c] - dirty_count[c];
+      size_t class_first = i;
+      int32_t classes_before = num_classes;
+      size_t class_last = i + (first > class_begin[c] ? 1 : 0) + dirty_count[c];
+      for (; i < class_last; ++i) {
+        size_t slot = sig_hashes[i] & (table_size - 1);
+        while (table[slot] >= 0 && !sig_equal(table[slot], i)) slot = (slot + 1) & (table_size - 1);
+        if (table[slot] >= 0) {
+          new_class[i] = new_class[table[slot]];
+        } else {
+          table[slot] = static_cast<int32_t>(i);
+          new_class[i] = i == class_first ? c : num_classes++;
+        }
+      }
+      size_t dirty_first = class_last - dirty_count[c];
+      // With no clean member, the largest group keeps the class id: fewer
+      // states change class, so fewer predecessors are re-signed next round
+      // (Hopcroft's "all but the largest" trick).
+      if (dirty_first == class_first && num_classes > classes_before) {
+        std::vector<int32_t>& group_size = scratch->group_size;  // [0] is c, then new ids
+        group_size.assign(num_classes - classes_before + 1, 0);
+        for (size_t k = class_first; k < class_last; ++k) {
+          ++group_size[new_class[k] == c ? 0 : new_class[k] - classes_before + 1];
+        }
+        size_t largest = std::max_element(group_size.begin(), group_size.end()) - group_size.begin();
+        if (largest != 0) {
+          int32_t other = classes_before + static_cast<int32_t>(largest) - 1;
+          for (size_t k = class_first; k < class_last; ++k) {
+            if (new_class[k] == c) {
+              new_class[k] = other;
+            } else if (new_class[k] == other) {
+              new_class[k] = c;
+            }
+          }
+        }
+      }
+      // Lay the dirty members out by new class, those that stay in c first.
+      if (num_classes > classes_before) {
+        std::vector<std::pair<int32_t, int32_t>>& order = scratch->order;  // (class rank, state)
+        order.clear();
+        for (size_t k = dirty_first; k < class_last; ++k) {
+          order.push_back({new_class[k] == c ? -1 : new_class[k], signed_states[k]});
+        }
+        std::sort(order.begin(), order.end());
+        int32_t at = first;
+        for (auto [rank, s] : order) {
+          members[at] = s;
+          position[s] = at;
+          ++at;
+        }
+        int32_t run_begin = first;
+        class_begin.resize(num_classes);
+        class_end.resize(num_classes);
+        for (size_t k = 0; k < order.size(); ++k) {
+          if (k + 1 < order.size() && order[k + 1].first == order[k].first) continue;
+          int32_t run_end = first + static_cast<int32_t>(k) + 1;
+          int32_t id = order[k].first < 0 ? c : order[k].first;
+          if (id == c) {
+            class_end[c] = run_end;
+          } else {
+            class_begin[id] = run_begin;
+            class_end[id] = run_end;
+            for (int32_t p = run_begin; p < run_end; ++p) {
+              cls[members[p]] = id;
+              changed.push_back(members[p]);
+            }
+          }
+          run_begin = run_end;
+        }
+        if (order.front().first >= 0) class_end[c] = first;  // every dirty member left c
+      }
+      dirty_count[c] = 0;
     }
     budget.CheckTime();
-    cls.swap(next);
-    if (count == num_classes) break;
-    num_classes = count;
+    // Next round: the predecessors of the states that changed class.
+    dirty.clear();
+    for (int32_t s : changed) {
+      for (int32_t k = pred_begin[s]; k < pred_begin[s + 1]; ++k) {
+        int32_t p = preds[k];
+        if (!is_dirty[p]) is_dirty[p] = 1, dirty.push_back(p);
+      }
+    }
+    for (int32_t p : dirty) is_dirty[p] = 0;
   }
+  int32_t num_classes = static_cast<int32_t>(class_begin.size());
   // Renumber classes in BFS order from the start class.
-  std::vector<int32_t> representative(num_classes, -1);
+  std::vector<int32_t>& representative = scratch->representative;
+  representative.assign(num_classes, -1);
   for (int32_t s = 0; s < n; ++s) {
     if (representative[cls[s]] < 0) representative[cls[s]] = s;
   }
-  std::vector<int32_t> order_id(num_classes, -1);
-  std::vector<int32_t> queue{cls[dfa.start]};
+  std::vector<int32_t>& order_id = scratch->order_id;
+  order_id.assign(num_classes, -1);
+  std::vector<int32_t>& queue = scratch->queue;
+  queue.assign(1, cls[dfa.start]);
   order_id[cls[dfa.start]] = 0;
   for (size_t i = 0; i < queue.size(); ++i) {
     int32_t rep = representative[queue[i]];
@@ -232,6 +419,11 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget) {
   }
   RuleDfa out;
   out.start = 0;
+  out.final.reserve(queue.size());
+  out.byte_begin.reserve(queue.size() + 1);
+  out.call_begin.reserve(queue.size() + 1);
+  out.byte_edges.reserve(dfa.byte_edges.size());
+  out.call_edges.reserve(dfa.call_edges.size());
   for (int32_t c : queue) {
     int32_t rep = representative[c];
     out.final.push_back(dfa.final[rep]);

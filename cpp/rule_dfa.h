@@ -6,8 +6,10 @@
 //                counting pass, call symbols are letters. Subsets are keyed by
 //                their states that read (see Nfa::Reads), and the NFA's edges
 //                skip chains of epsilon-only states (Nfa::SkipEpsilonChains).
-//   Minimize     Moore partition refinement (signatures hashed into an
-//                open-addressing table, so a round is linear in the edges),
+//   Minimize     partition refinement that re-signs, each round, only the
+//                states with an edge into a state that changed class (so a
+//                chain costs its length, not length x depth as in Moore's
+//                rounds); signatures are hashed into an open-addressing table;
 //                then breadth-first renumbering for canonical state ids.
 //   Restrict, MarkReachable, CanReachFinal  trimming helpers; a call edge
 //                counts only when `allowed_call` accepts its symbol, which is
@@ -206,14 +208,32 @@ struct DeterminizeScratch {
   std::vector<int32_t> interval_begin;     // CSR of NFA targets per elementary interval
   std::vector<int32_t> interval_targets;
   std::vector<std::pair<int32_t, int32_t>> call_targets;  // (call symbol, NFA target)
+  std::vector<int32_t> set_data;      // the NFA sets of the DFA states, back to back
+  std::vector<int32_t> set_begin;
+  std::vector<int32_t> table;         // open addressing: set -> DFA state
+  std::vector<int32_t> dfa_of_single;  // NFA state -> DFA state of its closure
 };
 
 // The DFA of the NFA from `start`; a DFA state is final when its set holds `accept`.
 RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budget,
                     DeterminizeScratch* scratch);
 
-// Moore partition refinement, then breadth-first renumbering from the start.
-RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget);
+// Buffers Minimize reuses from rule to rule.
+struct MinimizeScratch {
+  std::vector<int32_t> pred_begin, preds;  // reverse edges (CSR)
+  std::vector<int32_t> cls, members, position, class_begin, class_end;
+  std::vector<int32_t> dirty, dirty_count, touched, signed_states, new_class, changed;
+  std::vector<uint8_t> is_dirty;
+  std::vector<int64_t> arena;
+  std::vector<int32_t> sig_begin, table, group_size;
+  std::vector<uint64_t> sig_hashes;
+  std::vector<std::pair<int32_t, int32_t>> order;
+  std::vector<int32_t> representative, order_id, queue;
+};
+
+// Partition refinement to the coarsest partition with equal signatures (see
+// rule_dfa.cc), then breadth-first renumbering from the start.
+RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scratch);
 
 // The states `keep` marks, renumbered in order, without the edges that leave
 // them or that `allowed_call` rejects.
@@ -221,6 +241,11 @@ template <typename AllowedCall>
 RuleDfa Restrict(const RuleDfa& dfa, const std::vector<uint8_t>& keep, AllowedCall allowed_call) {
   std::vector<int32_t> new_id(dfa.size(), -1);
   RuleDfa out;
+  out.final.reserve(dfa.size());
+  out.byte_begin.reserve(dfa.size() + 1);
+  out.call_begin.reserve(dfa.size() + 1);
+  out.byte_edges.reserve(dfa.byte_edges.size());
+  out.call_edges.reserve(dfa.call_edges.size());
   for (int32_t s = 0; s < dfa.size(); ++s) {
     if (keep[s]) {
       new_id[s] = out.size();

@@ -1114,3 +1114,33 @@ def test_right_recursion_keeps_a_constant_stack(grammar: str, unit: bytes) -> No
         if i in (100, 2999):
             sizes.append(m.num_live_nodes)
     assert sizes[0] == sizes[1] and sizes[1] < 10
+
+
+# Each rule's DFA is minimised and renumbered breadth-first, so two spellings of
+# one regular language compile to the same automaton (same fingerprint), with the
+# minimal number of states. Fails when minimisation stops early (a partition
+# that is not the coarsest) or splits equivalent states.
+@pytest.mark.parametrize(
+    "first, second, states",
+    [
+        ('"ab" | "ac"', '"a" [bc]', 3),
+        ('[ \\t]{0,6}', '[ \\t]{0,3} [ \\t]{0,3}', 7),
+        ('[ \\t]{0,6}', '" "{0,6} | [ \\t]{0,6}', 7),
+        ('("x" "y"*)*', '("x" | "x" "y"+)*', 2),
+        ('("a" | "b")* "abb"', '[ab]* "a" "b" "b"', 4),
+        ('"k1" | "k2" | "key" | "kez"', '"k" ([12] | "e" [yz])', 4),
+        ('"aaaa" ("b" | "c") | "aaaa" [bc]', '"a"{4} [b-c]', 6),
+        ('("0" | [1-9] [0-9]*) ("." [0-9]+)?', '("0" | [1-9] [0-9]{0,}) ("." [0-9]{1,})?', 5),
+    ],
+)
+def test_equivalent_spellings_compile_to_one_minimal_automaton(
+    first: str, second: str, states: int
+) -> None:
+    tok = xgram.TokenizerInfo(["a"])
+
+    def compiled(body: str) -> _core.CompiledGrammar:
+        return _core.CompiledGrammar(_core.Grammar.from_ebnf(f"root ::= {body}\n", "root"), tok._handle)
+
+    a, b = compiled(first), compiled(second)
+    assert a.num_states == b.num_states == states
+    assert a.automaton_fingerprint == b.automaton_fingerprint
