@@ -131,9 +131,11 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
       points.erase(std::unique(points.begin(), points.end()), points.end());
       size_t num_intervals = points.size() - 1;
       interval_begin.assign(num_intervals + 2, 0);
-      auto interval_of = [&](int point) {
-        return static_cast<size_t>(std::lower_bound(points.begin(), points.end(), point) - points.begin());
-      };
+      // Every edge bound is one of the points, so a table indexed by byte
+      // value finds its interval without a search.
+      int16_t index_of_point[257];
+      for (size_t i = 0; i < points.size(); ++i) index_of_point[points[i]] = static_cast<int16_t>(i);
+      auto interval_of = [&](int point) { return static_cast<size_t>(index_of_point[point]); };
       for (const NfaEdge* e : byte_edges) {
         for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) ++interval_begin[i + 2];
       }
