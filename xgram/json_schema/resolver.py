@@ -10,6 +10,7 @@ reference to one is a :class:`~xgram.errors.SchemaError`).
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Dict, Tuple
 from urllib.parse import unquote, urldefrag, urljoin
 
@@ -41,6 +42,12 @@ _SCHEMA_KEYWORDS = (
     "unevaluatedProperties",
     "unevaluatedItems",
 )
+# How _index walks a keyword's value: a map, a list, or one schema (a list for "items").
+_CHILD_KIND: Dict[str, int] = {
+    **{k: 0 for k in _SCHEMA_MAP_KEYWORDS},
+    **{k: 1 for k in _SCHEMA_LIST_KEYWORDS},
+    **{k: 2 for k in _SCHEMA_KEYWORDS},
+}
 
 
 def load_schema(schema: Any) -> Any:
@@ -79,7 +86,20 @@ def load_schema(schema: Any) -> Any:
 
 def escape_pointer_token(token: str) -> str:
     """Escape one reference token of a JSON pointer (RFC 6901)."""
+    if "~" not in token and "/" not in token:  # the common case: nothing to escape
+        return token
     return token.replace("~", "~0").replace("/", "~1")
+
+
+@lru_cache(maxsize=4096)
+def join_defrag(base: str, ref: str) -> Tuple[str, str]:
+    """``urldefrag(urljoin(base, ref))`` as ``(document, fragment)``.
+
+    Cached: URL parsing is the costliest step of following a reference, and a
+    schema repeats the same few references and bases.
+    """
+    doc, fragment = urldefrag(urljoin(base, ref))
+    return doc, fragment
 
 
 class SchemaIndex:
@@ -99,6 +119,9 @@ class SchemaIndex:
         self.modern = isinstance(declared, str) and ("2019-09" in declared or "2020-12" in declared)
         self._resources: Dict[str, Location] = {}
         self._anchors: Dict[str, Location] = {}
+        # (ref, base) -> target: resolution does not depend on where the $ref is
+        # written, except for the pointer in an error (failures are not cached).
+        self._resolved: Dict[Tuple[str, str], Location] = {}
         base = _DEFAULT_BASE
         if isinstance(root, dict) and isinstance(root.get("$id"), str):
             base = urljoin(_DEFAULT_BASE, root["$id"])
@@ -112,7 +135,7 @@ class SchemaIndex:
         if not isinstance(node, dict):
             return
         if isinstance(node.get("$id"), str) and pointer:
-            new_base, fragment = urldefrag(urljoin(base, node["$id"]))
+            new_base, fragment = join_defrag(base, node["$id"])
             base = new_base
             self._resources.setdefault(base, (node, base, pointer))
             if fragment and not fragment.startswith("/"):  # draft-07 "$id": "#name"
@@ -120,22 +143,23 @@ class SchemaIndex:
         for key in ("$anchor", "$dynamicAnchor"):
             if isinstance(node.get(key), str):
                 self._anchors.setdefault(f"{base}#{node[key]}", (node, base, pointer))
+        depth += 1
         for key, value in node.items():
+            kind = _CHILD_KIND.get(key)
+            if kind is None:  # not a sub-schema keyword: no pointer to build
+                continue
             child_pointer = f"{pointer}/{escape_pointer_token(key)}"
-            if key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
-                for name, sub in value.items():
-                    self._index(
-                        sub, base, f"{child_pointer}/{escape_pointer_token(name)}", depth + 1
-                    )
-            elif key in _SCHEMA_LIST_KEYWORDS and isinstance(value, list):
+            if kind == 0:
+                if isinstance(value, dict):
+                    for name, sub in value.items():
+                        self._index(
+                            sub, base, f"{child_pointer}/{escape_pointer_token(name)}", depth
+                        )
+            elif isinstance(value, list):  # a list keyword, or draft-07 tuple "items"
                 for i, sub in enumerate(value):
-                    self._index(sub, base, f"{child_pointer}/{i}", depth + 1)
-            elif key in _SCHEMA_KEYWORDS or (key == "items" and isinstance(value, list)):
-                if isinstance(value, list):
-                    for i, sub in enumerate(value):
-                        self._index(sub, base, f"{child_pointer}/{i}", depth + 1)
-                else:
-                    self._index(value, base, child_pointer, depth + 1)
+                    self._index(sub, base, f"{child_pointer}/{i}", depth)
+            elif kind == 2:
+                self._index(value, base, child_pointer, depth)
 
     def resolve(self, ref: str, base: str, pointer: str) -> Location:
         """Resolve ``ref`` written at ``pointer`` (with base URI ``base``).
@@ -146,8 +170,15 @@ class SchemaIndex:
             ``(schema, base URI, JSON pointer)`` of the target.
 
         """
-        target = urljoin(base, ref)
-        doc, fragment = urldefrag(target)
+        found = self._resolved.get((ref, base))
+        if found is not None:
+            return found
+        found = self._resolve(ref, base, pointer)
+        self._resolved[(ref, base)] = found
+        return found
+
+    def _resolve(self, ref: str, base: str, pointer: str) -> Location:
+        doc, fragment = join_defrag(base, ref)
         if fragment and not fragment.startswith("/"):
             found = self._anchors.get(f"{doc}#{fragment}")
             if found is None:
@@ -173,5 +204,5 @@ class SchemaIndex:
                 raise SchemaError(f"reference {ref!r} does not resolve", "$ref", pointer)
             node_pointer = f"{node_pointer}/{escape_pointer_token(token)}"
             if isinstance(node, dict) and isinstance(node.get("$id"), str):
-                node_base = urldefrag(urljoin(node_base, node["$id"]))[0]
+                node_base = join_defrag(node_base, node["$id"])[0]
         return node, node_base, node_pointer
