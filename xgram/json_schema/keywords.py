@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from ..errors import SchemaError
-from .normalize import TRUE_SUB, Conj, Normalizer, number_bound
+from .formats import KNOWN_UNSUPPORTED, format_regex
+from .normalize import TRUE_SUB, Conj, Normalizer, _bound_tighter, new_conj, number_bound
 from .resolver import escape_pointer_token
-from .values import NON_NUMBER_TYPES
+from .values import NON_NUMBER_TYPES, canonical
 
 ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
@@ -15,6 +16,33 @@ ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object"
 # Keywords a validator would enforce but no grammar here can: an error, or with
 # lenient=True ignored (and reported).
 UNSUPPORTED = {"$recursiveRef"}
+
+# The keywords of each block of local_constraints: a schema without any of a
+# block's keywords skips the block (most schemas use one or two blocks).
+_STRING_KEYWORDS = frozenset(("minLength", "maxLength", "pattern", "format"))
+_NUMBER_KEYWORDS = frozenset(
+    ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+)
+_ARRAY_KEYWORDS = frozenset(
+    ("items", "prefixItems", "minItems", "maxItems", "contains", "uniqueItems")
+)
+_OBJECT_KEYWORDS = frozenset(
+    (
+        "properties",
+        "required",
+        "patternProperties",
+        "additionalProperties",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+    )
+)
+_BOUND_KEYWORDS = (
+    ("minimum", True, False),
+    ("maximum", False, False),
+    ("exclusiveMinimum", True, True),
+    ("exclusiveMaximum", False, True),
+)
 
 
 def _count(schema: Dict[str, Any], keyword: str, pointer: str) -> int:
@@ -29,29 +57,32 @@ def _count(schema: Dict[str, Any], keyword: str, pointer: str) -> int:
     return int(value)
 
 
+def _at(pointer: str, tokens: Tuple[Any, ...]) -> str:
+    return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+
+def _sub(value: Any, base: str, pointer: str, *tokens: Any) -> Any:
+    """The sub-schema ``value`` found at ``pointer`` + ``tokens``, as a :data:`Sub`."""
+    if value is True:
+        return TRUE_SUB
+    if not isinstance(value, (dict, bool)):
+        raise SchemaError(
+            f"must be a schema (an object or a boolean), got {value!r}",
+            tokens[0] if tokens else "",
+            pointer,
+        )
+    return ((value, base, _at(pointer, tokens)),)
+
+
 def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
     """Collect ``schema``'s own keywords into one record."""
-
-    def at(*tokens: Any) -> str:
-        return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
-
-    def sub(value: Any, *tokens: Any) -> Any:
-        if value is True:
-            return TRUE_SUB
-        if not isinstance(value, (dict, bool)):
-            raise SchemaError(
-                f"must be a schema (an object or a boolean), got {value!r}",
-                tokens[0] if tokens else "",
-                pointer,
-            )
-        return ((value, base, at(*tokens)),)
-
-    c = Conj()
-    for keyword in schema:
-        if keyword in UNSUPPORTED:
-            if schema[keyword] is True or schema[keyword] == {}:
-                continue
-            norm.relax(keyword, pointer, f"{keyword} is not supported")
+    c = new_conj()
+    if not UNSUPPORTED.isdisjoint(schema):
+        for keyword in schema:
+            if keyword in UNSUPPORTED:
+                if schema[keyword] is True or schema[keyword] == {}:
+                    continue
+                norm.relax(keyword, pointer, f"{keyword} is not supported")
     if "type" in schema:
         t = schema["type"]
         names: List[str] = [t] if isinstance(t, str) else t
@@ -68,13 +99,26 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         if not isinstance(values, list):
             raise SchemaError("must be an array", "enum", pointer)
         if c.consts is not None:
-            from .values import canonical  # noqa: PLC0415
-
             keys = {canonical(v) for v in values}
             c.consts = [v for v in c.consts if canonical(v) in keys]
         else:
             c.consts = list(values)
-    # strings
+    if not _STRING_KEYWORDS.isdisjoint(schema):
+        _string_keywords(norm, schema, pointer, c)
+    if not _NUMBER_KEYWORDS.isdisjoint(schema):
+        _number_keywords(schema, pointer, c)
+    if not _ARRAY_KEYWORDS.isdisjoint(schema):
+        _array_keywords(schema, base, pointer, c)
+    if not _OBJECT_KEYWORDS.isdisjoint(schema):
+        _object_keywords(schema, base, pointer, c)
+    if schema.get("x-xgram-not-integer") is True:
+        c.not_integer = True
+    if "x-xgram-not-in" in schema:
+        c.excluded = list(schema["x-xgram-not-in"])
+    return c
+
+
+def _string_keywords(norm: Normalizer, schema: Dict[str, Any], pointer: str, c: Conj) -> None:
     if "minLength" in schema:
         c.min_length = _count(schema, "minLength", pointer)
     if "maxLength" in schema:
@@ -86,8 +130,6 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
     if "format" in schema:
         if not isinstance(schema["format"], str):
             raise SchemaError("must be a string", "format", pointer)
-        from .formats import KNOWN_UNSUPPORTED, format_regex  # noqa: PLC0415
-
         name = schema["format"]
         if format_regex(name) is not None:
             c.formats.append((name, pointer))
@@ -97,13 +139,10 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
             norm.note(
                 f"unknown format {name!r} at {pointer or '#'} is ignored, as the specification says"
             )
-    # numbers
-    for keyword, is_lower, exclusive in (
-        ("minimum", True, False),
-        ("maximum", False, False),
-        ("exclusiveMinimum", True, True),
-        ("exclusiveMaximum", False, True),
-    ):
+
+
+def _number_keywords(schema: Dict[str, Any], pointer: str, c: Conj) -> None:
+    for keyword, is_lower, exclusive in _BOUND_KEYWORDS:
         if keyword not in schema:
             continue
         value = schema[keyword]
@@ -117,8 +156,6 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
                     c.upper = bound if not is_lower else c.upper
             continue
         bound = (number_bound(value, keyword, pointer), exclusive)
-        from .normalize import _bound_tighter  # noqa: PLC0415
-
         if is_lower:
             c.lower = bound if c.lower is None else _bound_tighter(c.lower, bound, True)
         else:
@@ -130,20 +167,25 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
             raise SchemaError("must be greater than 0", "multipleOf", pointer)
         c.multiple_of.append(m)
         c.origin["multipleOf"] = pointer
-    # arrays
+
+
+def _array_keywords(schema: Dict[str, Any], base: str, pointer: str, c: Conj) -> None:
     items = schema.get("items")
     if isinstance(items, list):  # draft-07 tuple form
-        c.prefix = [sub(s, "items", i) for i, s in enumerate(items)]
+        c.prefix = [_sub(s, base, pointer, "items", i) for i, s in enumerate(items)]
         if "additionalItems" in schema:
-            c.items = sub(schema["additionalItems"], "additionalItems")
+            c.items = _sub(schema["additionalItems"], base, pointer, "additionalItems")
             c.all_items_evaluated = True
     else:
         if "prefixItems" in schema:
             if not isinstance(schema["prefixItems"], list):
                 raise SchemaError("must be an array of schemas", "prefixItems", pointer)
-            c.prefix = [sub(s, "prefixItems", i) for i, s in enumerate(schema["prefixItems"])]
+            c.prefix = [
+                _sub(s, base, pointer, "prefixItems", i)
+                for i, s in enumerate(schema["prefixItems"])
+            ]
         if "items" in schema:
-            c.items = sub(items, "items")
+            c.items = _sub(items, base, pointer, "items")
             c.all_items_evaluated = True
     if "minItems" in schema:
         c.min_items = _count(schema, "minItems", pointer)
@@ -152,16 +194,32 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
     if "contains" in schema:
         low = _count(schema, "minContains", pointer) if "minContains" in schema else 1
         high = _count(schema, "maxContains", pointer) if "maxContains" in schema else None
-        c.contains.append((sub(schema["contains"], "contains"), low, high, pointer))
+        c.contains.append((_sub(schema["contains"], base, pointer, "contains"), low, high, pointer))
     if schema.get("uniqueItems") is True:
         c.unique_items = True
         c.origin["uniqueItems"] = pointer
-    # objects
+    c.evaluated_prefix = len(c.prefix)
+
+
+def _object_keywords(schema: Dict[str, Any], base: str, pointer: str, c: Conj) -> None:
     if "properties" in schema:
         props = schema["properties"]
         if not isinstance(props, dict):
             raise SchemaError("must be an object", "properties", pointer)
-        c.properties = {name: sub(s, "properties", name) for name, s in props.items()}
+        # The pointer prefix is shared by every property: built once.
+        at = pointer + "/properties/"
+        c.properties = {
+            name: (
+                TRUE_SUB
+                if s is True
+                else (
+                    ((s, base, at + escape_pointer_token(str(name))),)
+                    if isinstance(s, (dict, bool))
+                    else _sub(s, base, pointer, "properties", name)
+                )
+            )
+            for name, s in props.items()
+        }
     if "required" in schema:
         req = schema["required"]
         if not isinstance(req, list) or any(not isinstance(r, str) for r in req):
@@ -171,14 +229,16 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         pp = schema["patternProperties"]
         if not isinstance(pp, dict):
             raise SchemaError("must be an object", "patternProperties", pointer)
-        c.pattern_properties = [(p, sub(s, "patternProperties", p)) for p, s in pp.items()]
+        c.pattern_properties = [
+            (p, _sub(s, base, pointer, "patternProperties", p)) for p, s in pp.items()
+        ]
         c.origin["patternProperties"] = pointer
     if "additionalProperties" in schema:
-        c.additional = sub(schema["additionalProperties"], "additionalProperties")
+        c.additional = _sub(schema["additionalProperties"], base, pointer, "additionalProperties")
         c.all_props_evaluated = True
         c.origin["additionalProperties"] = pointer
     if "propertyNames" in schema:
-        c.property_names = sub(schema["propertyNames"], "propertyNames")
+        c.property_names = _sub(schema["propertyNames"], base, pointer, "propertyNames")
         c.origin["propertyNames"] = pointer
     if "minProperties" in schema:
         c.min_properties = _count(schema, "minProperties", pointer)
@@ -188,9 +248,3 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
         c.origin["maxProperties"] = pointer
     c.evaluated_props = set(c.properties)
     c.evaluated_patterns = {p for p, _ in c.pattern_properties}
-    c.evaluated_prefix = len(c.prefix)
-    if schema.get("x-xgram-not-integer") is True:
-        c.not_integer = True
-    if "x-xgram-not-in" in schema:
-        c.excluded = list(schema["x-xgram-not-in"])
-    return c

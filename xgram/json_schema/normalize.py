@@ -20,16 +20,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Set, Tuple
-from urllib.parse import urldefrag, urljoin
 
 from ..errors import SchemaError
-from .resolver import Location, SchemaIndex, escape_pointer_token
+from .resolver import Location, SchemaIndex, escape_pointer_token, join_defrag
 from .values import NON_NUMBER_TYPES, canonical, is_number, to_decimal
 
 Sub = Tuple[Location, ...]  # a conjunction of schema locations; () is the "true" schema
 TRUE_SUB: Sub = ()
 
 MAX_CASES = 256
+
+# The keywords Normalizer._combinators reads: a schema with none of them is its own record.
+_COMBINATOR_KEYWORDS = frozenset(
+    (
+        "$ref",
+        "$dynamicRef",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "dependentRequired",
+        "dependentSchemas",
+        "dependencies",
+    )
+)
+_UNEVALUATED_KEYWORDS = ("unevaluatedProperties", "unevaluatedItems")
 
 ANNOTATIONS = {
     "title",
@@ -100,13 +116,26 @@ class Conj:
 
     def copy(self) -> Conj:
         """A copy safe to modify (containers copied, their items shared)."""
+        # Every list, dict and set field, named one by one (a loop over the names
+        # costs twice as much, and records are copied thousands of times).
+        d = self.__dict__.copy()
+        d["types"] = d["types"].copy()
+        if d["consts"] is not None:
+            d["consts"] = d["consts"].copy()
+        d["excluded"] = d["excluded"].copy()
+        d["patterns"] = d["patterns"].copy()
+        d["formats"] = d["formats"].copy()
+        d["multiple_of"] = d["multiple_of"].copy()
+        d["prefix"] = d["prefix"].copy()
+        d["contains"] = d["contains"].copy()
+        d["properties"] = d["properties"].copy()
+        d["evaluated_props"] = d["evaluated_props"].copy()
+        d["evaluated_patterns"] = d["evaluated_patterns"].copy()
+        d["required"] = d["required"].copy()
+        d["pattern_properties"] = d["pattern_properties"].copy()
+        d["origin"] = d["origin"].copy()
         c = object.__new__(Conj)
-        fields = dict(self.__dict__)
-        for name in _MUTABLE_FIELDS:
-            value = fields[name]
-            if value is not None:
-                fields[name] = value.copy()
-        c.__dict__.update(fields)
+        c.__dict__ = d
         return c
 
     def allowed_types(self) -> Set[str]:
@@ -115,6 +144,34 @@ class Conj:
         if self.number:
             out.add(self.number)
         return out
+
+
+_BLANK = Conj()  # never modified: the template of new_conj
+
+
+def new_conj() -> Conj:
+    """``Conj()``, the record of the schema ``true``, without the dataclass constructor.
+
+    Copying a template's attribute dictionary and giving it fresh containers is
+    about twice as fast as the generated ``__init__`` with its default factories.
+    """
+    d = _BLANK.__dict__.copy()
+    d["types"] = set(NON_NUMBER_TYPES)
+    d["excluded"] = []
+    d["patterns"] = []
+    d["formats"] = []
+    d["multiple_of"] = []
+    d["prefix"] = []
+    d["contains"] = []
+    d["properties"] = {}
+    d["evaluated_props"] = set()
+    d["evaluated_patterns"] = set()
+    d["required"] = []
+    d["pattern_properties"] = []
+    d["origin"] = {}
+    c = object.__new__(Conj)
+    c.__dict__ = d
+    return c
 
 
 def _bound_tighter(
@@ -134,6 +191,10 @@ def _min_opt(a: Optional[int], b: Optional[int]) -> Optional[int]:
 
 
 def _conj_sub(a: Sub, b: Sub) -> Sub:
+    if not b or a is b:
+        return a
+    if not a:
+        return b
     seen = {(id(loc[0]), loc[1]) for loc in a}
     return a + tuple(loc for loc in b if (id(loc[0]), loc[1]) not in seen)
 
@@ -158,114 +219,115 @@ def _value_for_key(c: Conj, name: str, pattern_matches: Any) -> Sub:
     return sub
 
 
+_NUMBER_ORDER = {None: 0, "integer": 1, "number": 2}
+
+
 def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     """The intersection of two records, or None when it is obviously empty."""
-    c = Conj()
-    c.origin = {**a.origin, **b.origin}
-    c.types = a.types & b.types
-    order = {None: 0, "integer": 1, "number": 2}
-    c.number = a.number if order[a.number] <= order[b.number] else b.number
+    types = a.types & b.types
+    number = a.number if _NUMBER_ORDER[a.number] <= _NUMBER_ORDER[b.number] else b.number
     if a.consts is not None and b.consts is not None:
         keys = {canonical(v) for v in b.consts}
-        c.consts = [v for v in a.consts if canonical(v) in keys]
+        consts = [v for v in a.consts if canonical(v) in keys]
     else:
-        c.consts = a.consts if a.consts is not None else b.consts
-    c.excluded = a.excluded + b.excluded
-    c.not_integer = a.not_integer or b.not_integer
-    c.min_length = max(a.min_length, b.min_length)
-    c.max_length = _min_opt(a.max_length, b.max_length)
-    c.patterns = a.patterns + [p for p in b.patterns if p not in a.patterns]
-    c.formats = a.formats + [f for f in b.formats if f[0] not in {x[0] for x in a.formats}]
-    c.lower = (
+        consts = a.consts if a.consts is not None else b.consts
+    empty = (not types and number is None) or (consts is not None and not consts)
+    if empty and not (a.pattern_properties or b.pattern_properties):
+        # Nothing below can fail (only pattern matching, for properties, can raise).
+        return None
+    # Every field is set below, so the template's containers are never shared.
+    d = _BLANK.__dict__.copy()
+    origin = {**a.origin, **b.origin}
+    d["origin"] = origin
+    d["types"] = types
+    d["number"] = number
+    d["consts"] = consts
+    d["excluded"] = a.excluded + b.excluded
+    d["not_integer"] = a.not_integer or b.not_integer
+    d["min_length"] = max(a.min_length, b.min_length)
+    d["max_length"] = _min_opt(a.max_length, b.max_length)
+    d["patterns"] = a.patterns + [p for p in b.patterns if p not in a.patterns]
+    d["formats"] = a.formats + [f for f in b.formats if f[0] not in {x[0] for x in a.formats}]
+    d["lower"] = (
         a.lower
         if b.lower is None
         else (b.lower if a.lower is None else _bound_tighter(a.lower, b.lower, True))
     )
-    c.upper = (
+    d["upper"] = (
         a.upper
         if b.upper is None
         else (b.upper if a.upper is None else _bound_tighter(a.upper, b.upper, False))
     )
-    c.multiple_of = a.multiple_of + [m for m in b.multiple_of if m not in a.multiple_of]
+    d["multiple_of"] = a.multiple_of + [m for m in b.multiple_of if m not in a.multiple_of]
     # arrays: position i is constrained by both sides' prefix or items
-    n = max(len(a.prefix), len(b.prefix))
-    for i in range(n):
+    prefix = []
+    for i in range(max(len(a.prefix), len(b.prefix))):
         left = a.prefix[i] if i < len(a.prefix) else a.items
         right = b.prefix[i] if i < len(b.prefix) else b.items
-        c.prefix.append(_conj_sub(left, right))
-    c.items = _conj_sub(a.items, b.items)
-    c.min_items = max(a.min_items, b.min_items)
-    c.max_items = _min_opt(a.max_items, b.max_items)
-    c.contains = a.contains + b.contains
-    c.unique_items = a.unique_items or b.unique_items
+        prefix.append(_conj_sub(left, right))
+    d["prefix"] = prefix
+    d["items"] = _conj_sub(a.items, b.items)
+    d["min_items"] = max(a.min_items, b.min_items)
+    d["max_items"] = _min_opt(a.max_items, b.max_items)
+    d["contains"] = a.contains + b.contains
+    d["unique_items"] = a.unique_items or b.unique_items
     # objects: a key's value obeys both sides' rule for that key
+    properties = {}
     for name in list(a.properties) + [k for k in b.properties if k not in a.properties]:
-        c.properties[name] = _conj_sub(
+        properties[name] = _conj_sub(
             _value_for_key(a, name, pattern_matches), _value_for_key(b, name, pattern_matches)
         )
-    c.required = a.required + [r for r in b.required if r not in a.required]
+    d["properties"] = properties
+    d["required"] = a.required + [r for r in b.required if r not in a.required]
     if a.pattern_properties and b.pattern_properties:
         if a.pattern_properties != b.pattern_properties:
-            c.pattern_properties = a.pattern_properties + b.pattern_properties
-            c.origin.setdefault("patternProperties!", "merge")
+            d["pattern_properties"] = a.pattern_properties + b.pattern_properties
+            origin.setdefault("patternProperties!", "merge")
         else:
-            c.pattern_properties = list(a.pattern_properties)
+            d["pattern_properties"] = list(a.pattern_properties)
     elif a.pattern_properties or b.pattern_properties:
         pp, other = (a, b) if a.pattern_properties else (b, a)
-        c.pattern_properties = [
+        d["pattern_properties"] = [
             (p, _conj_sub(s, other.additional)) for p, s in pp.pattern_properties
         ]
-    c.additional = _conj_sub(a.additional, b.additional)
-    c.property_names = _conj_sub(a.property_names, b.property_names)
-    c.all_props_evaluated = a.all_props_evaluated or b.all_props_evaluated
-    c.evaluated_props = a.evaluated_props | b.evaluated_props
-    c.evaluated_patterns = a.evaluated_patterns | b.evaluated_patterns
-    c.evaluated_prefix = max(a.evaluated_prefix, b.evaluated_prefix)
-    c.all_items_evaluated = a.all_items_evaluated or b.all_items_evaluated
-    c.min_properties = max(a.min_properties, b.min_properties)
-    c.max_properties = _min_opt(a.max_properties, b.max_properties)
-    if not c.types and c.number is None:
+    else:
+        d["pattern_properties"] = []
+    d["additional"] = _conj_sub(a.additional, b.additional)
+    d["property_names"] = _conj_sub(a.property_names, b.property_names)
+    d["all_props_evaluated"] = a.all_props_evaluated or b.all_props_evaluated
+    d["evaluated_props"] = a.evaluated_props | b.evaluated_props
+    d["evaluated_patterns"] = a.evaluated_patterns | b.evaluated_patterns
+    d["evaluated_prefix"] = max(a.evaluated_prefix, b.evaluated_prefix)
+    d["all_items_evaluated"] = a.all_items_evaluated or b.all_items_evaluated
+    d["min_properties"] = max(a.min_properties, b.min_properties)
+    d["max_properties"] = _min_opt(a.max_properties, b.max_properties)
+    if empty:
         return None
-    if c.consts is not None and not c.consts:
-        return None
+    c = object.__new__(Conj)
+    c.__dict__ = d
     return c
 
 
-# Every field holding a list, dict or set (None allowed): what a copy must not share.
-_MUTABLE_FIELDS = (
-    "types",
-    "consts",
-    "excluded",
-    "patterns",
-    "formats",
-    "multiple_of",
-    "prefix",
-    "contains",
-    "properties",
-    "evaluated_props",
-    "evaluated_patterns",
-    "required",
-    "pattern_properties",
-    "origin",
-)
-
-
 def _intersect_with_true(b: Conj, pattern_matches: Any) -> Optional[Conj]:
-    """``merge(Conj(), b)``: an unshared copy of ``b``, or None when it is empty.
+    """``merge(Conj(), b)``: ``b`` itself, or None when it is empty.
 
-    Without pattern properties the merge changes nothing but the containers'
-    identity, so this copies them instead of re-deriving every field (the
-    common case of a conjunction's first location).
+    Without pattern properties the merge changes nothing (records are never
+    modified once built: whoever changes one copies it first), so ``b`` is
+    returned as it is instead of re-deriving every field (the common case of a
+    conjunction's first location).
     """
     if b.pattern_properties:
-        return merge(Conj(), b, pattern_matches)
-    types = {t for t in b.types if t in NON_NUMBER_TYPES}
-    if not types and b.number is None:
+        return merge(new_conj(), b, pattern_matches)
+    if not b.types and b.number is None:
         return None
     if b.consts is not None and not b.consts:
         return None
+    if b.types.issubset(NON_NUMBER_TYPES):
+        return b
     c = b.copy()
-    c.types = types
+    c.types = {t for t in b.types if t in NON_NUMBER_TYPES}
+    if not c.types and c.number is None:
+        return None
     return c
 
 
@@ -290,6 +352,12 @@ class Normalizer:
         self.lenient = False
         self.relaxed: List[str] = []
         self.notes: List[str] = []
+        # Imported here, once per conversion: those modules import this one.
+        from .keywords import local_constraints  # noqa: PLC0415
+        from .negation import conditional_cases  # noqa: PLC0415
+
+        self._local_constraints = local_constraints
+        self._conditional_cases = conditional_cases
 
     def relax(self, keyword: str, pointer: str, message: str) -> None:
         """Refuse a constraint the grammar cannot enforce, or with ``lenient`` drop it."""
@@ -310,7 +378,7 @@ class Normalizer:
     def normalize_sub(self, sub: Sub) -> List[Conj]:
         """The records of a conjunction of locations."""
         if not sub:
-            return [Conj()]
+            return [new_conj()]
         # The first location's records intersected with "anything" are themselves.
         cases = [_intersect_with_true(c, self.pattern_matches) for c in self.normalize(sub[0])]
         cases = [c for c in cases if c is not None]
@@ -361,7 +429,7 @@ class Normalizer:
 
     def _normalize(self, schema: Any, base: str, pointer: str) -> List[Conj]:
         if schema is True:
-            return [Conj()]
+            return [new_conj()]
         if schema is False:
             return []
         if not isinstance(schema, dict):
@@ -370,15 +438,14 @@ class Normalizer:
             )
         outer_base = base
         if isinstance(schema.get("$id"), str) and pointer:
-            base = urldefrag(urljoin(base, schema["$id"]))[0]
-        from .keywords import local_constraints  # noqa: PLC0415 (cycle: keywords uses Conj)
-
-        cases = [local_constraints(self, schema, base, pointer)]
-        for keyword, disjunction in self._combinators(schema, base, pointer, outer_base):
-            cases = self.product(cases, disjunction, keyword, pointer)
-            if not cases:
-                break
-        for keyword in ("unevaluatedProperties", "unevaluatedItems"):
+            base = join_defrag(base, schema["$id"])[0]
+        cases = [self._local_constraints(self, schema, base, pointer)]
+        if not _COMBINATOR_KEYWORDS.isdisjoint(schema):  # most schemas combine nothing
+            for keyword, disjunction in self._combinators(schema, base, pointer, outer_base):
+                cases = self.product(cases, disjunction, keyword, pointer)
+                if not cases:
+                    break
+        for keyword in _UNEVALUATED_KEYWORDS:
             if keyword in schema and schema[keyword] is not True:
                 sub = schema[keyword]
                 if not isinstance(sub, (dict, bool)):
@@ -464,9 +531,7 @@ class Normalizer:
                 from .disjoint import check_one_of  # noqa: PLC0415
 
                 yield keyword, check_one_of(self, normalized, at(keyword))
-        from .negation import conditional_cases  # noqa: PLC0415
-
-        yield from conditional_cases(self, schema, base, pointer)
+        yield from self._conditional_cases(self, schema, base, pointer)
 
 
 def without_annotations(cases: List[Conj]) -> List[Conj]:
