@@ -79,24 +79,31 @@ std::string Grammar::FreshRuleName(const std::string& base) const {
   }
 }
 
-std::vector<CodepointRange> NormalizeRanges(std::vector<CodepointRange> ranges) {
-  std::vector<CodepointRange> out;
-  for (CodepointRange& r : ranges) {
+void NormalizeRangesInPlace(std::vector<CodepointRange>* ranges) {
+  for (CodepointRange& r : *ranges) {
     if (r.hi > kMaxCodepoint) r.hi = kMaxCodepoint;
   }
-  ranges.erase(std::remove_if(ranges.begin(), ranges.end(),
-                              [](const CodepointRange& r) { return r.lo > r.hi; }),
-               ranges.end());
-  std::sort(ranges.begin(), ranges.end(),
+  ranges->erase(std::remove_if(ranges->begin(), ranges->end(),
+                               [](const CodepointRange& r) { return r.lo > r.hi; }),
+                ranges->end());
+  std::sort(ranges->begin(), ranges->end(),
             [](const CodepointRange& a, const CodepointRange& b) { return a.lo < b.lo; });
-  for (const CodepointRange& r : ranges) {
-    if (!out.empty() && r.lo <= out.back().hi + 1) {
-      out.back().hi = std::max(out.back().hi, r.hi);
+  // Merging only ever shortens the prefix written so far, so it can run in place.
+  size_t kept = 0;
+  for (size_t i = 0; i < ranges->size(); ++i) {
+    CodepointRange r = (*ranges)[i];
+    if (kept > 0 && r.lo <= (*ranges)[kept - 1].hi + 1) {
+      (*ranges)[kept - 1].hi = std::max((*ranges)[kept - 1].hi, r.hi);
     } else {
-      out.push_back(r);
+      (*ranges)[kept++] = r;
     }
   }
-  return out;
+  ranges->resize(kept);
+}
+
+std::vector<CodepointRange> NormalizeRanges(std::vector<CodepointRange> ranges) {
+  NormalizeRangesInPlace(&ranges);
+  return ranges;
 }
 
 std::vector<CodepointRange> ComplementRanges(const std::vector<CodepointRange>& ranges) {

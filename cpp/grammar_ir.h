@@ -88,6 +88,8 @@ using GrammarPtr = std::shared_ptr<const Grammar>;
 
 // Sorts, merges and bounds a list of code-point ranges.
 std::vector<CodepointRange> NormalizeRanges(std::vector<CodepointRange> ranges);
+// The same, reusing the vector's storage (for callers with a scratch buffer).
+void NormalizeRangesInPlace(std::vector<CodepointRange>* ranges);
 // The complement of normalized ranges within [0, kMaxCodepoint].
 std::vector<CodepointRange> ComplementRanges(const std::vector<CodepointRange>& ranges);
 

@@ -7,37 +7,103 @@
 
 #include <algorithm>
 #include <functional>
-#include <unordered_map>
-#include <unordered_set>
+#include <string_view>
 
 #include "utf8.h"
 
 namespace xgram {
 namespace {
 
+// The fields of an expression that interning compares, pointing into storage
+// owned elsewhere, so that a lookup which finds an existing expression builds
+// nothing.
+struct ExprKey {
+  ExprKind kind = ExprKind::kEmpty;
+  std::string_view bytes;
+  const CodepointRange* ranges = nullptr;
+  size_t num_ranges = 0;
+  const ExprId* children = nullptr;
+  size_t num_children = 0;
+  int32_t min = 0;
+  int32_t max = 0;
+  RuleId rule = kNone;
+};
+
 // Builds expressions in `dst`, reusing an existing id for an identical expression
 // (same kind, payload and children; the source offset is not compared). The
-// table is open-addressing over expression ids, so a lookup hashes the
-// expression in place and allocates nothing.
+// table is open-addressing over expression ids, so a lookup hashes the key in
+// place and allocates nothing; an Expr is materialised only for a new entry.
 class InterningBuilder {
  public:
   // Expressions already in `dst` are not reused.
   explicit InterningBuilder(Grammar* dst) : dst_(dst), table_(256, kNone) {}
 
-  ExprId Add(Expr e) {
-    uint64_t h = Hash(e);
+  ExprId Add(const ExprKey& key) {
+    uint64_t h = Hash(key);
     for (size_t slot = h & (table_.size() - 1); table_[slot] != kNone; slot = (slot + 1) & (table_.size() - 1)) {
-      if (hashes_[table_[slot]] == h && SameExpr(dst_->exprs[table_[slot]], e)) return table_[slot];
+      if (hashes_[table_[slot]] == h && SameExpr(dst_->exprs[table_[slot]], key)) return table_[slot];
     }
+    Expr e;
+    e.kind = key.kind;
+    e.bytes.assign(key.bytes.data(), key.bytes.size());
+    e.ranges.assign(key.ranges, key.ranges + key.num_ranges);
+    e.children.assign(key.children, key.children + key.num_children);
+    e.min = key.min;
+    e.max = key.max;
+    e.rule = key.rule;
     ExprId id = dst_->AddExpr(std::move(e));
     Insert(id, h);
     return id;
   }
 
+  ExprId AddEmpty() { return Add(ExprKey{}); }
+
+  ExprId AddBytes(std::string_view bytes) {
+    if (bytes.empty()) return AddEmpty();
+    ExprKey k;
+    k.kind = ExprKind::kBytes;
+    k.bytes = bytes;
+    return Add(k);
+  }
+
+  ExprId AddCharClass(const CodepointRange* ranges, size_t n) {
+    ExprKey k;
+    k.kind = ExprKind::kCharClass;
+    k.ranges = ranges;
+    k.num_ranges = n;
+    return Add(k);
+  }
+
+  ExprId AddRuleRef(RuleId rule) {
+    ExprKey k;
+    k.kind = ExprKind::kRuleRef;
+    k.rule = rule;
+    return Add(k);
+  }
+
+  // A sequence or choice over `n` children.
+  ExprId AddNode(ExprKind kind, const ExprId* children, size_t n) {
+    ExprKey k;
+    k.kind = kind;
+    k.children = children;
+    k.num_children = n;
+    return Add(k);
+  }
+
+  ExprId AddRepeat(ExprId child, int32_t min, int32_t max) {
+    ExprKey k;
+    k.kind = ExprKind::kRepeat;
+    k.children = &child;
+    k.num_children = 1;
+    k.min = min;
+    k.max = max;
+    return Add(k);
+  }
+
   Grammar* grammar() { return dst_; }
 
  private:
-  static uint64_t Hash(const Expr& e) {
+  static uint64_t Hash(const ExprKey& e) {
     uint64_t h = 0xcbf29ce484222325ull ^ static_cast<uint64_t>(e.kind);
     auto put = [&h](uint64_t v) {
       h = (h ^ v) * 0x100000001b3ull;
@@ -49,7 +115,7 @@ class InterningBuilder {
         put(e.bytes.size());
         break;
       case ExprKind::kCharClass:
-        for (const CodepointRange& r : e.ranges) put((uint64_t{r.lo} << 32) | r.hi);
+        for (size_t i = 0; i < e.num_ranges; ++i) put((uint64_t{e.ranges[i].lo} << 32) | e.ranges[i].hi);
         break;
       case ExprKind::kRuleRef: put(static_cast<uint32_t>(e.rule)); break;
       case ExprKind::kRepeat:
@@ -57,26 +123,25 @@ class InterningBuilder {
         break;
       case ExprKind::kSequence:
       case ExprKind::kChoice:
-        for (ExprId c : e.children) put(static_cast<uint32_t>(c));
-        put(e.children.size());
+        for (size_t i = 0; i < e.num_children; ++i) put(static_cast<uint32_t>(e.children[i]));
+        put(e.num_children);
         break;
       case ExprKind::kEmpty: break;
     }
     return h;
   }
 
-  static bool SameExpr(const Expr& a, const Expr& b) {
+  static bool SameExpr(const Expr& a, const ExprKey& b) {
     if (a.kind != b.kind) return false;
     switch (a.kind) {
-      case ExprKind::kBytes: return a.bytes == b.bytes;
+      case ExprKind::kBytes: return std::string_view(a.bytes) == b.bytes;
       case ExprKind::kCharClass:
-        return a.ranges.size() == b.ranges.size() &&
-               std::equal(a.ranges.begin(), a.ranges.end(), b.ranges.begin(),
-                          [](const CodepointRange& x, const CodepointRange& y) { return x.lo == y.lo && x.hi == y.hi; });
+        return a.ranges.size() == b.num_ranges && std::equal(a.ranges.begin(), a.ranges.end(), b.ranges);
       case ExprKind::kRuleRef: return a.rule == b.rule;
       case ExprKind::kRepeat: return a.min == b.min && a.max == b.max && a.children[0] == b.children[0];
       case ExprKind::kSequence:
-      case ExprKind::kChoice: return a.children == b.children;
+      case ExprKind::kChoice:
+        return a.children.size() == b.num_children && std::equal(a.children.begin(), a.children.end(), b.children);
       case ExprKind::kEmpty: return true;
     }
     return false;
@@ -116,6 +181,10 @@ bool IsSingleCodepoint(const Expr& e, uint32_t* cp) {
 
 // Simplifies and copies expressions of `src` into `dst` (rule ids unchanged).
 // `rule_ref` lets a pass replace references (inlining); by default they are kept.
+//
+// Sequences and choices under construction live on one shared stack (`items_`):
+// a call's items sit above its caller's, and every call pops back to where it
+// started, so flattening allocates nothing per expression.
 class Simplifier {
  public:
   Simplifier(const Grammar& src, InterningBuilder* out,
@@ -132,154 +201,146 @@ class Simplifier {
   const Expr& Get(ExprId id) const { return out_->grammar()->exprs[id]; }
 
  private:
-  ExprId Empty() { return out_->Add(Expr{}); }
-
-  ExprId Bytes(std::string bytes) {
-    if (bytes.empty()) return Empty();
-    Expr e;
-    e.kind = ExprKind::kBytes;
-    e.bytes = std::move(bytes);
-    return out_->Add(std::move(e));
-  }
-
   ExprId CopyUncached(const Expr& e) {
     switch (e.kind) {
-      case ExprKind::kEmpty: return Empty();
-      case ExprKind::kBytes: return Bytes(e.bytes);
+      case ExprKind::kEmpty: return out_->AddEmpty();
+      case ExprKind::kBytes: return out_->AddBytes(e.bytes);
       case ExprKind::kCharClass: {
         if (e.ranges.size() == 1 && e.ranges[0].lo == e.ranges[0].hi &&
             !(e.ranges[0].lo >= 0xD800 && e.ranges[0].lo <= 0xDFFF)) {
-          std::string bytes;
-          AppendUtf8(e.ranges[0].lo, &bytes);
-          return Bytes(std::move(bytes));
+          scratch_bytes_.clear();
+          AppendUtf8(e.ranges[0].lo, &scratch_bytes_);
+          return out_->AddBytes(scratch_bytes_);
         }
-        Expr c;
-        c.kind = ExprKind::kCharClass;
-        c.ranges = e.ranges;
-        return out_->Add(std::move(c));
+        return out_->AddCharClass(e.ranges.data(), e.ranges.size());
       }
       case ExprKind::kRuleRef: {
         if (rule_ref_) return rule_ref_(e.rule);
-        Expr r;
-        r.kind = ExprKind::kRuleRef;
-        r.rule = e.rule;
-        return out_->Add(std::move(r));
+        return out_->AddRuleRef(e.rule);
       }
       case ExprKind::kSequence: return Sequence(e.children);
       case ExprKind::kChoice: return Choice(e.children);
       case ExprKind::kRepeat: return Repeat(Copy(e.children[0]), e.min, e.max);
     }
-    return Empty();
+    return out_->AddEmpty();
   }
 
-  // Appends `c` to a sequence being flattened: nested sequences are spliced in,
-  // empties dropped and adjacent byte strings fused.
-  void PushSequenceItem(ExprId c, std::vector<ExprId>* flat) {
+  // Appends `c` to the sequence being flattened at items_[base..]: nested
+  // sequences are spliced in, empties dropped and adjacent byte strings fused.
+  void PushSequenceItem(ExprId c, size_t base) {
     const Expr& ce = Get(c);
     if (ce.kind == ExprKind::kEmpty) return;
     if (ce.kind == ExprKind::kSequence) {
       // Children of an interned sequence are already flat; by index, since
       // Add() may reallocate the expressions.
-      for (size_t i = 0; i < Get(c).children.size(); ++i) PushSequenceItem(Get(c).children[i], flat);
+      for (size_t i = 0; i < Get(c).children.size(); ++i) PushSequenceItem(Get(c).children[i], base);
       return;
     }
-    if (ce.kind == ExprKind::kBytes && !flat->empty() && Get(flat->back()).kind == ExprKind::kBytes) {
-      std::string fused = Get(flat->back()).bytes + ce.bytes;
-      flat->back() = Bytes(std::move(fused));
+    if (ce.kind == ExprKind::kBytes && items_.size() > base && Get(items_.back()).kind == ExprKind::kBytes) {
+      scratch_bytes_.assign(Get(items_.back()).bytes);
+      scratch_bytes_ += ce.bytes;
+      items_.back() = out_->AddBytes(scratch_bytes_);
       return;
     }
-    flat->push_back(c);
+    items_.push_back(c);
   }
 
-  // Appends `c` to a choice being flattened (nested choices are spliced in).
-  void PushChoiceItem(ExprId c, std::vector<ExprId>* flat) {
+  // Appends `c` to the choice being flattened (nested choices are spliced in).
+  void PushChoiceItem(ExprId c) {
     const Expr& ce = Get(c);
     if (ce.kind == ExprKind::kChoice) {
-      for (size_t i = 0; i < Get(c).children.size(); ++i) PushChoiceItem(Get(c).children[i], flat);
+      for (size_t i = 0; i < Get(c).children.size(); ++i) PushChoiceItem(Get(c).children[i]);
       return;
     }
-    flat->push_back(c);
+    items_.push_back(c);
   }
 
-  // Drops repeated alternatives, keeping first occurrences in order.
-  static void DropRepeatedAlternatives(std::vector<ExprId>* flat) {
-    if (flat->size() <= 32) {
-      size_t kept = 0;
-      for (size_t i = 0; i < flat->size(); ++i) {
-        ExprId c = (*flat)[i];
-        if (std::find(flat->begin(), flat->begin() + kept, c) == flat->begin() + kept) (*flat)[kept++] = c;
+  // Drops repeated alternatives in items_[base..], keeping first occurrences in order.
+  void DropRepeatedAlternatives(size_t base) {
+    size_t n = items_.size() - base;
+    ExprId* flat = items_.data() + base;
+    size_t kept = 0;
+    if (n <= 32) {
+      for (size_t i = 0; i < n; ++i) {
+        ExprId c = flat[i];
+        if (std::find(flat, flat + kept, c) == flat + kept) flat[kept++] = c;
       }
-      flat->resize(kept);
-      return;
+    } else {
+      // Mark ids with a per-call stamp instead of building a hash set.
+      ++stamp_;
+      size_t num_exprs = out_->grammar()->exprs.size();
+      if (seen_.size() < num_exprs) seen_.resize(2 * num_exprs, 0);
+      for (size_t i = 0; i < n; ++i) {
+        ExprId c = flat[i];
+        if (seen_[c] != stamp_) seen_[c] = stamp_, flat[kept++] = c;
+      }
     }
-    std::unordered_set<ExprId> seen;
-    flat->erase(std::remove_if(flat->begin(), flat->end(), [&](ExprId c) { return !seen.insert(c).second; }),
-                flat->end());
+    items_.resize(base + kept);
+  }
+
+  // Builds the sequence or choice at items_[base..] and pops it.
+  ExprId Finish(ExprKind kind, size_t base) {
+    size_t n = items_.size() - base;
+    ExprId id;
+    if (n == 0) {
+      id = out_->AddEmpty();
+    } else if (n == 1) {
+      id = items_[base];
+    } else {
+      id = out_->AddNode(kind, items_.data() + base, n);
+    }
+    items_.resize(base);
+    return id;
   }
 
   ExprId Sequence(const std::vector<ExprId>& children) {
-    std::vector<ExprId> flat;
-    flat.reserve(children.size());
-    for (ExprId c : children) PushSequenceItem(Copy(c), &flat);
-    if (flat.empty()) return Empty();
-    if (flat.size() == 1) return flat[0];
-    Expr e;
-    e.kind = ExprKind::kSequence;
-    e.children = std::move(flat);
-    return out_->Add(std::move(e));
+    size_t base = items_.size();
+    for (ExprId c : children) PushSequenceItem(Copy(c), base);
+    return Finish(ExprKind::kSequence, base);
   }
 
   ExprId Choice(const std::vector<ExprId>& children) {
-    std::vector<ExprId> flat;
-    flat.reserve(children.size());
-    for (ExprId c : children) PushChoiceItem(Copy(c), &flat);
-    DropRepeatedAlternatives(&flat);
+    size_t base = items_.size();
+    for (ExprId c : children) PushChoiceItem(Copy(c));
+    DropRepeatedAlternatives(base);
     // Alternatives that are single code points merge into one character class.
-    std::vector<CodepointRange> ranges;
-    std::vector<ExprId> rest;
+    scratch_ranges_.clear();
     size_t merged = 0;
-    for (ExprId c : flat) {
-      const Expr& ce = Get(c);
+    for (size_t i = base; i < items_.size(); ++i) {
+      const Expr& ce = Get(items_[i]);
       uint32_t cp;
       if (ce.kind == ExprKind::kCharClass) {
-        ranges.insert(ranges.end(), ce.ranges.begin(), ce.ranges.end());
+        scratch_ranges_.insert(scratch_ranges_.end(), ce.ranges.begin(), ce.ranges.end());
         ++merged;
       } else if (IsSingleCodepoint(ce, &cp)) {
-        ranges.push_back({cp, cp});
+        scratch_ranges_.push_back({cp, cp});
         ++merged;
-      } else {
-        rest.push_back(c);
       }
     }
     if (merged >= 2) {
-      Expr cls;
-      cls.kind = ExprKind::kCharClass;
-      cls.ranges = NormalizeRanges(std::move(ranges));
-      ExprId cls_id = out_->Add(std::move(cls));
+      NormalizeRangesInPlace(&scratch_ranges_);
+      ExprId cls_id = out_->AddCharClass(scratch_ranges_.data(), scratch_ranges_.size());
       // Keep the class where its first member was, so the order stays familiar.
-      std::vector<ExprId> ordered;
+      size_t kept = base;
       bool placed = false;
-      for (ExprId c : flat) {
+      for (size_t i = base; i < items_.size(); ++i) {
+        ExprId c = items_[i];
         const Expr& ce = Get(c);
         uint32_t cp;
         if (ce.kind == ExprKind::kCharClass || IsSingleCodepoint(ce, &cp)) {
-          if (!placed) ordered.push_back(cls_id), placed = true;
+          if (!placed) items_[kept++] = cls_id, placed = true;
         } else {
-          ordered.push_back(c);
+          items_[kept++] = c;
         }
       }
-      flat = std::move(ordered);
+      items_.resize(kept);
     }
-    if (flat.size() == 1) return flat[0];
-    Expr e;
-    e.kind = ExprKind::kChoice;
-    e.children = std::move(flat);
-    return out_->Add(std::move(e));
+    return Finish(ExprKind::kChoice, base);
   }
 
   ExprId Repeat(ExprId child, int32_t min, int32_t max) {
     const Expr& ce = Get(child);
-    if (ce.kind == ExprKind::kEmpty || max == 0) return Empty();
+    if (ce.kind == ExprKind::kEmpty || max == 0) return out_->AddEmpty();
     if (min == 1 && max == 1) return child;
     if (ce.kind == ExprKind::kRepeat) {
       // (x*)* (x+)* (x?)* (x*)+ (x*)? all equal x*; (x+)+ equals x+; (x?)? equals x?.
@@ -293,40 +354,44 @@ class Simplifier {
       }
       if (imin == 0 && imax == 1 && min == 0 && max == 1) return child;
     }
-    Expr e;
-    e.kind = ExprKind::kRepeat;
-    e.children = {child};
-    e.min = min;
-    e.max = max;
-    return out_->Add(std::move(e));
+    return out_->AddRepeat(child, min, max);
   }
 
   const Grammar& src_;
   InterningBuilder* out_;
   std::function<ExprId(RuleId)> rule_ref_;
   std::vector<ExprId> memo_;  // by source expression id
+  std::vector<ExprId> items_;
+  std::string scratch_bytes_;
+  std::vector<CodepointRange> scratch_ranges_;
+  std::vector<uint32_t> seen_;  // by output expression id: stamp_ when seen
+  uint32_t stamp_ = 0;
 };
 
+// Appends the rules referenced under `root` to `refs`, skipping expressions whose
+// `visited` entry already equals `stamp` (and marking the rest); `stack` is scratch.
 void CollectRuleRefs(const Grammar& g, ExprId root, std::vector<RuleId>* refs,
-                     std::vector<bool>* visited) {
-  std::vector<ExprId> stack{root};
-  while (!stack.empty()) {
-    ExprId id = stack.back();
-    stack.pop_back();
-    if ((*visited)[id]) continue;
-    (*visited)[id] = true;
+                     std::vector<uint32_t>* visited, uint32_t stamp, std::vector<ExprId>* stack) {
+  stack->assign(1, root);
+  while (!stack->empty()) {
+    ExprId id = stack->back();
+    stack->pop_back();
+    if ((*visited)[id] == stamp) continue;
+    (*visited)[id] = stamp;
     const Expr& e = g.exprs[id];
     if (e.kind == ExprKind::kRuleRef) refs->push_back(e.rule);
-    for (ExprId c : e.children) stack.push_back(c);
+    stack->insert(stack->end(), e.children.begin(), e.children.end());
   }
 }
 
 // Rule -> rules its body references (lookaheads excluded).
 std::vector<std::vector<RuleId>> ReferenceGraph(const Grammar& g) {
   std::vector<std::vector<RuleId>> graph(g.rules.size());
+  // One stamp per rule, so the visited marks need not be cleared between rules.
+  std::vector<uint32_t> visited(g.exprs.size(), 0);
+  std::vector<ExprId> stack;
   for (size_t r = 0; r < g.rules.size(); ++r) {
-    std::vector<bool> visited(g.exprs.size(), false);
-    CollectRuleRefs(g, g.rules[r].body, &graph[r], &visited);
+    CollectRuleRefs(g, g.rules[r].body, &graph[r], &visited, static_cast<uint32_t>(r + 1), &stack);
     std::sort(graph[r].begin(), graph[r].end());
     graph[r].erase(std::unique(graph[r].begin(), graph[r].end()), graph[r].end());
   }
@@ -431,10 +496,12 @@ Grammar CopyRulesWith(const Grammar& g, const std::function<ExprId(Simplifier&, 
 
 }  // namespace
 
-std::vector<bool> FindRecursiveRules(const Grammar& g) {
-  auto graph = ReferenceGraph(g);
-  std::vector<bool> recursive(g.rules.size(), false);
-  for (const auto& component : StronglyConnectedComponents(graph)) {
+namespace {
+
+std::vector<bool> RecursiveRules(const std::vector<std::vector<RuleId>>& graph,
+                                 const std::vector<std::vector<RuleId>>& components) {
+  std::vector<bool> recursive(graph.size(), false);
+  for (const auto& component : components) {
     bool cyclic = component.size() > 1 ||
                   std::binary_search(graph[component[0]].begin(), graph[component[0]].end(),
                                      component[0]);
@@ -445,12 +512,21 @@ std::vector<bool> FindRecursiveRules(const Grammar& g) {
   return recursive;
 }
 
+}  // namespace
+
+std::vector<bool> FindRecursiveRules(const Grammar& g) {
+  auto graph = ReferenceGraph(g);
+  return RecursiveRules(graph, StronglyConnectedComponents(graph));
+}
+
 Grammar SimplifyGrammar(const Grammar& g) {
   return CopyRulesWith(g, [&](Simplifier& s, RuleId r) { return s.Copy(g.rules[r].body); });
 }
 
 Grammar InlineRules(const Grammar& g) {
-  std::vector<bool> recursive = FindRecursiveRules(g);
+  std::vector<std::vector<RuleId>> graph = ReferenceGraph(g);
+  std::vector<std::vector<RuleId>> components = StronglyConnectedComponents(graph);
+  std::vector<bool> recursive = RecursiveRules(graph, components);
   // How many expression slots reference each rule.
   std::vector<int> uses(g.rules.size(), 0);
   for (const Expr& e : g.exprs) {
@@ -465,26 +541,39 @@ Grammar InlineRules(const Grammar& g) {
     }
   }
 
-  // The most references any one rule body makes to each rule.
+  // The most references any one rule body makes to each rule. Visited marks and
+  // counts live in flat arrays reused across callers (stamped with the caller).
   std::vector<int> max_refs_per_caller(g.rules.size(), 0);
-  for (const Rule& caller : g.rules) {
-    std::unordered_map<RuleId, int> refs;
-    std::vector<ExprId> stack{caller.body};
-    std::unordered_set<ExprId> seen;
-    while (!stack.empty()) {
-      ExprId e = stack.back();
-      stack.pop_back();
-      if (e == kNone || !seen.insert(e).second) continue;
-      const Expr& x = g.exprs[e];
-      if (e == caller.body && x.kind == ExprKind::kRuleRef) ++refs[x.rule];
-      // Count reference edges: interned bodies share one node per callee.
-      for (ExprId c : x.children) {
-        if (g.exprs[c].kind == ExprKind::kRuleRef) ++refs[g.exprs[c].rule];
-        stack.push_back(c);
+  {
+    std::vector<int> refs(g.rules.size(), 0);
+    std::vector<RuleId> counted;  // rules with a nonzero entry in `refs`
+    std::vector<uint32_t> seen(g.exprs.size(), 0);
+    std::vector<ExprId> stack;
+    auto count = [&](RuleId r) {
+      if (refs[r]++ == 0) counted.push_back(r);
+    };
+    for (size_t caller = 0; caller < g.rules.size(); ++caller) {
+      ExprId body = g.rules[caller].body;
+      uint32_t stamp = static_cast<uint32_t>(caller + 1);
+      stack.assign(1, body);
+      while (!stack.empty()) {
+        ExprId e = stack.back();
+        stack.pop_back();
+        if (e == kNone || seen[e] == stamp) continue;
+        seen[e] = stamp;
+        const Expr& x = g.exprs[e];
+        if (e == body && x.kind == ExprKind::kRuleRef) count(x.rule);
+        // Count reference edges: interned bodies share one node per callee.
+        for (ExprId c : x.children) {
+          if (g.exprs[c].kind == ExprKind::kRuleRef) count(g.exprs[c].rule);
+          stack.push_back(c);
+        }
       }
-    }
-    for (const auto& [callee, count] : refs) {
-      max_refs_per_caller[callee] = std::max(max_refs_per_caller[callee], count);
+      for (RuleId callee : counted) {
+        max_refs_per_caller[callee] = std::max(max_refs_per_caller[callee], refs[callee]);
+        refs[callee] = 0;
+      }
+      counted.clear();
     }
   }
 
@@ -501,14 +590,11 @@ Grammar InlineRules(const Grammar& g) {
   std::vector<int64_t> depth_memo;
   auto rule_ref = [&](RuleId r) -> ExprId {
     if (inlinable[r] && new_body[r] != kNone) return new_body[r];
-    Expr e;
-    e.kind = ExprKind::kRuleRef;
-    e.rule = r;
-    return builder.Add(std::move(e));
+    return builder.AddRuleRef(r);
   };
   Simplifier simplifier(g, &builder, rule_ref);
   // Callees first, so an inlined body is already fully expanded.
-  for (const auto& component : StronglyConnectedComponents(ReferenceGraph(g))) {
+  for (const auto& component : components) {
     for (RuleId r : component) {
       new_body[r] = simplifier.Copy(g.rules[r].body);
       int64_t size = TreeSize(out, new_body[r], &size_memo, kInlineMaxExpandedSize + 1);
@@ -531,13 +617,15 @@ Grammar RemoveUnreachableRules(const Grammar& g) {
   std::vector<bool> reachable(g.rules.size(), false);
   std::vector<RuleId> work{g.root};
   reachable[g.root] = true;
-  std::vector<bool> visited(g.exprs.size(), false);
+  std::vector<uint32_t> visited(g.exprs.size(), 0);
+  std::vector<ExprId> stack;
+  std::vector<RuleId> refs;
   while (!work.empty()) {
     RuleId r = work.back();
     work.pop_back();
-    std::vector<RuleId> refs;
-    CollectRuleRefs(g, g.rules[r].body, &refs, &visited);
-    if (g.rules[r].lookahead != kNone) CollectRuleRefs(g, g.rules[r].lookahead, &refs, &visited);
+    refs.clear();
+    CollectRuleRefs(g, g.rules[r].body, &refs, &visited, 1, &stack);
+    if (g.rules[r].lookahead != kNone) CollectRuleRefs(g, g.rules[r].lookahead, &refs, &visited, 1, &stack);
     for (RuleId x : refs) {
       if (!reachable[x]) reachable[x] = true, work.push_back(x);
     }
@@ -553,12 +641,7 @@ Grammar RemoveUnreachableRules(const Grammar& g) {
   }
   out.root = new_id[g.root];
   InterningBuilder builder(&out);
-  auto rule_ref = [&](RuleId r) {
-    Expr e;
-    e.kind = ExprKind::kRuleRef;
-    e.rule = new_id[r];
-    return builder.Add(std::move(e));
-  };
+  auto rule_ref = [&](RuleId r) { return builder.AddRuleRef(new_id[r]); };
   Simplifier simplifier(g, &builder, rule_ref);
   for (size_t i = 0; i < g.rules.size(); ++i) {
     if (!reachable[i]) continue;
@@ -588,12 +671,7 @@ Grammar MergeGrammars(const std::vector<const Grammar*>& grammars, std::vector<R
     for (size_t i = 0; i < g->rules.size(); ++i) {
       new_id[i] = out.AddRule(out.FreshRuleName(g->rules[i].name), kNone);
     }
-    auto rule_ref = [&](RuleId r) {
-      Expr e;
-      e.kind = ExprKind::kRuleRef;
-      e.rule = new_id[r];
-      return builder.Add(std::move(e));
-    };
+    auto rule_ref = [&](RuleId r) { return builder.AddRuleRef(new_id[r]); };
     Simplifier simplifier(*g, &builder, rule_ref);
     for (size_t i = 0; i < g->rules.size(); ++i) {
       out.rules[new_id[i]].body = simplifier.Copy(g->rules[i].body);
