@@ -11,6 +11,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <string_view>
 #include <unordered_map>
 
 #include "errors.h"
@@ -25,13 +26,23 @@ constexpr int32_t kMaxRepeatBound = 1 << 30;
 constexpr int kMaxNesting = 500;
 
 bool IsNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  unsigned char u = static_cast<unsigned char>(c);
+  // ASCII answers without a locale lookup; other bytes keep isalnum's verdict.
+  if (u < 0x80) {
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' ||
+           u == '-';
+  }
+  return std::isalnum(u);
 }
 
 class EBNFParser {
  public:
   EBNFParser(const std::string& text, const std::string& root_rule_name)
-      : text_(text), root_rule_name_(root_rule_name) {}
+      : text_(text), root_rule_name_(root_rule_name) {
+    // JSON-schema grammars parse to one expression per 4-6 bytes of text;
+    // reserving avoids moving every Expr on each growth of the arena.
+    grammar_.exprs.reserve(text.size() / 4 + 16);
+  }
 
   Grammar Parse() {
     SkipSpace();
@@ -52,7 +63,7 @@ class EBNFParser {
  private:
   struct PendingRef {
     ExprId expr;
-    std::string name;
+    std::string_view name;  // into text_
     size_t offset;
   };
 
@@ -174,23 +185,36 @@ class EBNFParser {
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
   }
 
+  // Pops items_[base..] into a new sequence or choice expression.
+  ExprId AddNode(ExprKind kind, size_t base, size_t offset) {
+    Expr e;
+    e.kind = kind;
+    e.children.assign(items_.begin() + static_cast<std::ptrdiff_t>(base), items_.end());
+    e.source_offset = static_cast<int32_t>(offset);
+    items_.resize(base);
+    return grammar_.AddExpr(std::move(e));
+  }
+
+  // Alternatives and sequence elements collect on one shared stack (`items_`):
+  // nested groups push above their parent's items and pop back before returning.
   ExprId ParseAlternatives(bool nested) {
     size_t offset = pos_;
-    std::vector<ExprId> alternatives{ParseSequence(nested)};
+    size_t base = items_.size();
+    ExprId first = ParseSequence(nested);
+    if (Peek() != '|') return first;
+    items_.push_back(first);
     while (Peek() == '|') {
       ++pos_;
       SkipSpace();
-      alternatives.push_back(ParseSequence(nested));
+      ExprId next = ParseSequence(nested);
+      items_.push_back(next);
     }
-    if (alternatives.size() == 1) return alternatives[0];
-    ExprId id = grammar_.AddChoice(std::move(alternatives));
-    grammar_.exprs[id].source_offset = static_cast<int32_t>(offset);
-    return id;
+    return AddNode(ExprKind::kChoice, base, offset);
   }
 
   ExprId ParseSequence(bool nested) {
     size_t offset = pos_;
-    std::vector<ExprId> elements;
+    size_t base = items_.size();
     while (true) {
       SkipSpace();
       if (AtEnd() || Peek() == '|' || Peek() == ')') break;
@@ -199,14 +223,18 @@ class EBNFParser {
       if (nested && AtRuleStart()) {
         Fail(pos_, "expected ')' before the next rule definition");
       }
-      elements.push_back(ParsePostfix());
+      ExprId element = ParsePostfix();
+      items_.push_back(element);
     }
     SkipSpace();
-    if (elements.size() == 1) return elements[0];
-    if (elements.empty()) return grammar_.AddEmpty();
-    ExprId id = grammar_.AddSequence(std::move(elements));
-    grammar_.exprs[id].source_offset = static_cast<int32_t>(offset);
-    return id;
+    size_t count = items_.size() - base;
+    if (count == 1) {
+      ExprId only = items_[base];
+      items_.resize(base);
+      return only;
+    }
+    if (count == 0) return grammar_.AddEmpty();
+    return AddNode(ExprKind::kSequence, base, offset);
   }
 
   ExprId ParsePostfix() {
@@ -316,9 +344,9 @@ class EBNFParser {
       --depth_;
       return id;
     } else if (IsNameChar(c)) {
-      std::string name = ParseName();
+      while (!AtEnd() && IsNameChar(Peek())) ++pos_;
       id = grammar_.AddRuleRef(kNone);
-      pending_refs_.push_back({id, name, offset});
+      pending_refs_.push_back({id, std::string_view(text_).substr(offset, pos_ - offset), offset});
     } else if (c == '*' || c == '+' || c == '?' || c == '{') {
       Fail(pos_, std::string("quantifier '") + c + "' has nothing to repeat");
     } else if (c == '\'') {
@@ -412,7 +440,42 @@ class EBNFParser {
     return grammar_.AddBytes(std::move(bytes));
   }
 
+  // Where the class opened at `open` would end (the offset of its ']') if it
+  // parses, or npos. Only escapes can hide a ']', and each covers two bytes.
+  size_t ScanCharClassEnd(size_t open) const {
+    for (size_t p = open + 1; p < text_.size();) {
+      char c = text_[p];
+      if (c == ']') return p;
+      if (c == '\n' || c == '\r') return std::string::npos;
+      p += c == '\\' ? 2 : 1;
+    }
+    return std::string::npos;
+  }
+
+  // Schema-derived grammars repeat a few classes (whitespace, string characters,
+  // digits) thousands of times; identical class text always yields the same
+  // ranges, so each distinct text is decoded and normalised once.
   ExprId ParseCharClass() {
+    size_t open = pos_;
+    size_t end = ScanCharClassEnd(open);
+    if (end != std::string::npos) {
+      auto it = class_cache_.find(std::string_view(text_).substr(open, end + 1 - open));
+      if (it != class_cache_.end()) {
+        pos_ = end + 1;
+        Expr e;
+        e.kind = ExprKind::kCharClass;
+        e.ranges = it->second;
+        return grammar_.AddExpr(std::move(e));
+      }
+    }
+    ExprId id = DecodeCharClass();
+    if (end != std::string::npos && pos_ == end + 1) {
+      class_cache_.emplace(std::string_view(text_).substr(open, pos_ - open), grammar_.exprs[id].ranges);
+    }
+    return id;
+  }
+
+  ExprId DecodeCharClass() {
     size_t open = pos_;
     ++pos_;
     bool negated = false;
@@ -450,13 +513,15 @@ class EBNFParser {
   }
 
   void ResolveReferences() {
-    std::unordered_map<std::string, RuleId> ids;
+    // Keys view the rule names, which stay put while references are resolved.
+    std::unordered_map<std::string_view, RuleId> ids;
+    ids.reserve(grammar_.rules.size());
     for (size_t i = 0; i < grammar_.rules.size(); ++i) {
       ids[grammar_.rules[i].name] = static_cast<RuleId>(i);
     }
     for (const PendingRef& ref : pending_refs_) {
       auto it = ids.find(ref.name);
-      if (it == ids.end()) Fail(ref.offset, "rule '" + ref.name + "' is not defined");
+      if (it == ids.end()) Fail(ref.offset, "rule '" + std::string(ref.name) + "' is not defined");
       grammar_.exprs[ref.expr].rule = it->second;
     }
   }
@@ -467,6 +532,8 @@ class EBNFParser {
   int depth_ = 0;
   Grammar grammar_;
   std::vector<PendingRef> pending_refs_;
+  std::vector<ExprId> items_;
+  std::unordered_map<std::string_view, std::vector<CodepointRange>> class_cache_;  // keys view text_
   std::unordered_map<std::string, size_t> rule_offsets_;
 };
 
