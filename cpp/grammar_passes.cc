@@ -6,6 +6,7 @@
 #include "grammar_passes.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <string_view>
 
@@ -35,23 +36,31 @@ struct ExprKey {
 // place and allocates nothing; an Expr is materialised only for a new entry.
 class InterningBuilder {
  public:
-  // Expressions already in `dst` are not reused.
-  explicit InterningBuilder(Grammar* dst) : dst_(dst), table_(256, kNone) {}
+  // Expressions already in `dst` are not reused. `expected` (how many
+  // expressions the caller expects to add) sizes the table up front.
+  explicit InterningBuilder(Grammar* dst, size_t expected = 0) : dst_(dst) {
+    size_t size = 256;
+    while (size < 2 * expected) size *= 2;
+    table_.assign(size, kNone);
+    hashes_.reserve(dst->exprs.size() + expected);
+  }
 
+  // `key` must not point into dst's expressions: a new one may move them.
   ExprId Add(const ExprKey& key) {
     uint64_t h = Hash(key);
     for (size_t slot = h & (table_.size() - 1); table_[slot] != kNone; slot = (slot + 1) & (table_.size() - 1)) {
       if (hashes_[table_[slot]] == h && SameExpr(dst_->exprs[table_[slot]], key)) return table_[slot];
     }
-    Expr e;
+    // Built in place: most new expressions have one non-empty payload field.
+    ExprId id = static_cast<ExprId>(dst_->exprs.size());
+    Expr& e = dst_->exprs.emplace_back();
     e.kind = key.kind;
-    e.bytes.assign(key.bytes.data(), key.bytes.size());
-    e.ranges.assign(key.ranges, key.ranges + key.num_ranges);
-    e.children.assign(key.children, key.children + key.num_children);
+    if (!key.bytes.empty()) e.bytes.assign(key.bytes.data(), key.bytes.size());
+    if (key.num_ranges != 0) e.ranges.assign(key.ranges, key.ranges + key.num_ranges);
+    if (key.num_children != 0) e.children.assign(key.children, key.children + key.num_children);
     e.min = key.min;
     e.max = key.max;
     e.rule = key.rule;
-    ExprId id = dst_->AddExpr(std::move(e));
     Insert(id, h);
     return id;
   }
@@ -110,10 +119,17 @@ class InterningBuilder {
       h ^= h >> 31;
     };
     switch (e.kind) {
-      case ExprKind::kBytes:
-        for (char c : e.bytes) put(static_cast<uint8_t>(c));
-        put(e.bytes.size());
+      case ExprKind::kBytes: {
+        // Eight bytes per step; the length is mixed in, so zero padding is safe.
+        size_t n = e.bytes.size();
+        for (size_t i = 0; i < n; i += 8) {
+          uint64_t word = 0;
+          std::memcpy(&word, e.bytes.data() + i, std::min<size_t>(8, n - i));
+          put(word);
+        }
+        put(n);
         break;
+      }
       case ExprKind::kCharClass:
         for (size_t i = 0; i < e.num_ranges; ++i) put((uint64_t{e.ranges[i].lo} << 32) | e.ranges[i].hi);
         break;
@@ -148,7 +164,7 @@ class InterningBuilder {
   }
 
   void Insert(ExprId id, uint64_t h) {
-    if (hashes_.size() <= static_cast<size_t>(id)) hashes_.resize(id + 1);
+    if (hashes_.size() <= static_cast<size_t>(id)) hashes_.resize(id + 1, 0);
     hashes_[id] = h;
     if (2 * (++count_) > table_.size()) {  // keep the load under one half
       std::vector<ExprId> old;
@@ -480,7 +496,7 @@ constexpr int64_t kInlineMaxCopiesSize = 64;
 Grammar CopyRulesWith(const Grammar& g, const std::function<ExprId(Simplifier&, RuleId)>& body_of) {
   Grammar out;
   out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
-  InterningBuilder builder(&out);
+  InterningBuilder builder(&out, g.exprs.size());
   for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
   out.root = g.root;
   for (size_t i = 0; i < g.rules.size(); ++i) {
@@ -579,7 +595,7 @@ Grammar InlineRules(const Grammar& g) {
 
   Grammar out;
   out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
-  InterningBuilder builder(&out);
+  InterningBuilder builder(&out, g.exprs.size());
   for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
   out.root = g.root;
   for (size_t i = 0; i < g.rules.size(); ++i) out.rules[i].source_offset = g.rules[i].source_offset;
@@ -640,7 +656,7 @@ Grammar RemoveUnreachableRules(const Grammar& g) {
     if (reachable[i]) out.rules[new_id[i]].source_offset = g.rules[i].source_offset;
   }
   out.root = new_id[g.root];
-  InterningBuilder builder(&out);
+  InterningBuilder builder(&out, g.exprs.size());
   auto rule_ref = [&](RuleId r) { return builder.AddRuleRef(new_id[r]); };
   Simplifier simplifier(g, &builder, rule_ref);
   for (size_t i = 0; i < g.rules.size(); ++i) {
