@@ -6,7 +6,15 @@ from typing import Any, Dict, List, Tuple
 
 from ..errors import SchemaError
 from .formats import KNOWN_UNSUPPORTED, format_regex
-from .normalize import TRUE_SUB, Conj, Normalizer, _bound_tighter, new_conj, number_bound
+from .normalize import (
+    TRUE_RECORD,
+    TRUE_SUB,
+    Conj,
+    Normalizer,
+    _bound_tighter,
+    new_conj,
+    number_bound,
+)
 from .resolver import escape_pointer_token
 from .values import NON_NUMBER_TYPES, canonical
 
@@ -37,6 +45,19 @@ _OBJECT_KEYWORDS = frozenset(
         "maxProperties",
     )
 )
+# Every keyword local_constraints reads: a schema with none of them is "true".
+_CONSTRAINT_KEYWORDS = frozenset(
+    UNSUPPORTED.union(
+        ("type", "const", "enum", "x-xgram-not-integer", "x-xgram-not-in"),
+        _STRING_KEYWORDS,
+        _NUMBER_KEYWORDS,
+        _ARRAY_KEYWORDS,
+        _OBJECT_KEYWORDS,
+    )
+)
+# ...and all but "type": a schema with only "type" has one shared record per type.
+_CONSTRAINTS_BESIDES_TYPE = _CONSTRAINT_KEYWORDS - {"type"}
+_TYPE_RECORDS: Dict[Any, Conj] = {}
 _BOUND_KEYWORDS = (
     ("minimum", True, False),
     ("maximum", False, False),
@@ -75,7 +96,30 @@ def _sub(value: Any, base: str, pointer: str, *tokens: Any) -> Any:
 
 
 def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
-    """Collect ``schema``'s own keywords into one record."""
+    """Collect ``schema``'s own keywords into one record.
+
+    Records are never modified once built, so the two commonest kinds are
+    shared: a schema with no constraint keyword (only a ``$ref``, or only
+    annotations) and one whose only constraint is ``type``.
+    """
+    if _CONSTRAINT_KEYWORDS.isdisjoint(schema):
+        return TRUE_RECORD
+    if _CONSTRAINTS_BESIDES_TYPE.isdisjoint(schema):
+        t = schema["type"]
+        key = t if isinstance(t, str) else None
+        if isinstance(t, list) and all(isinstance(n, str) for n in t):
+            key = tuple(t)
+        if key is not None:
+            record = _TYPE_RECORDS.get(key)
+            if record is None:  # built (and checked) the ordinary way, once
+                record = _local_constraints(norm, schema, base, pointer)
+                if len(_TYPE_RECORDS) < 256:  # lists of type names could be many
+                    _TYPE_RECORDS[key] = record
+            return record
+    return _local_constraints(norm, schema, base, pointer)
+
+
+def _local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
     c = new_conj()
     if not UNSUPPORTED.isdisjoint(schema):
         for keyword in schema:

@@ -174,6 +174,12 @@ def new_conj() -> Conj:
     return c
 
 
+# The record of the schema ``true``, shared: records are never modified once
+# built (whoever derives one from another copies it first), so every schema with
+# no constraint keyword can start from this one.
+TRUE_RECORD = new_conj()
+
+
 def _bound_tighter(
     a: Tuple[Decimal, bool], b: Tuple[Decimal, bool], lower: bool
 ) -> Tuple[Decimal, bool]:
@@ -393,11 +399,17 @@ class Normalizer:
     ) -> List[Conj]:
         """All pairwise intersections, dropping the empty ones."""
         out = []
-        for a in left:
+        if len(left) == 1 and left[0] is TRUE_RECORD:  # e.g. a schema that is only a $ref
             for b in right:
-                m = merge(a, b, self.pattern_matches)
+                m = _intersect_with_true(b, self.pattern_matches)
                 if m is not None:
                     out.append(m)
+        else:
+            for a in left:
+                for b in right:
+                    m = merge(a, b, self.pattern_matches)
+                    if m is not None:
+                        out.append(m)
         if len(out) > MAX_CASES:
             raise SchemaError(
                 f"the schema splits into more than {MAX_CASES} cases (intersections of unions)",
