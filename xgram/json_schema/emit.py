@@ -46,6 +46,17 @@ MAX_COUNT_BOUND = 1 << 20  # the largest repetition bound the grammar takes
 MAX_FREE_DEPTH = 16  # nesting of unconstrained values with a fixed indent
 
 _NOT_NAME_CHAR = re.compile("[^0-9A-Za-z]")
+_NULL_KEY = canonical(None)
+_BOOLEANS = (('"true"', canonical(True)), ('"false"', canonical(False)))
+
+
+@lru_cache(maxsize=4096)
+def _rule_stem(hint: str) -> str:
+    """The name part of a rule derived from ``hint`` (cached: hints repeat)."""
+    clean = _NOT_NAME_CHAR.sub("_", hint[:24]).strip("_") or "v"
+    if clean[0].isdigit():
+        clean = "v" + clean
+    return clean
 
 
 def _lcm_decimals(values: List[Decimal]) -> Decimal:
@@ -117,10 +128,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
 
     def fresh(self, hint: str) -> str:
         """A new rule name derived from ``hint``."""
-        clean = _NOT_NAME_CHAR.sub("_", hint[:24]).strip("_") or "v"
-        if clean[0].isdigit():
-            clean = "v" + clean
-        return f"{clean}_{next(self._counter)}"
+        return f"{_rule_stem(hint)}_{next(self._counter)}"
 
     def add_rule(self, hint: str, body: str) -> str:
         """Add a rule (or reuse one with the same body) and return its name."""
@@ -227,13 +235,13 @@ class Emitter(ObjectEmitter, ArrayEmitter):
                 if conj_accepts(self.norm, others, v):
                     kept.append(value_literal(v, self.layout, depth))
             return "(" + " | ".join(kept) + ")" if kept else None
-        excluded = {canonical(v): v for v in c.excluded}
+        excluded = {canonical(v): v for v in c.excluded} if c.excluded else {}
         parts = []
-        if "null" in c.types and canonical(None) not in excluded:
+        if "null" in c.types and _NULL_KEY not in excluded:
             parts.append('"null"')
         if "boolean" in c.types:
-            for lit, v in (('"true"', True), ('"false"', False)):
-                if canonical(v) not in excluded:
+            for lit, key in _BOOLEANS:
+                if key not in excluded:
                     parts.append(lit)
         if c.number is not None:
             expr = self.number(c, [v for v in excluded.values() if is_number(v)], hint)
@@ -247,15 +255,17 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         for kind, python_type, emit in (("array", list, self.array), ("object", dict, self.object)):
             if kind not in c.types:
                 continue
-            plain = self._without_exclusions(c)
-            if any(
-                isinstance(v, python_type) and conj_accepts(self.norm, plain, v) for v in structured
-            ):
-                self.norm.relax(
-                    "not",
-                    c.origin.get("not", ""),
-                    f"excluding a particular {kind} is not supported",
-                )
+            if structured:
+                plain = self._without_exclusions(c)
+                if any(
+                    isinstance(v, python_type) and conj_accepts(self.norm, plain, v)
+                    for v in structured
+                ):
+                    self.norm.relax(
+                        "not",
+                        c.origin.get("not", ""),
+                        f"excluding a particular {kind} is not supported",
+                    )
             expr = emit(c, depth, hint)
             if expr is not None:
                 parts.append(expr)

@@ -95,8 +95,9 @@ def string_content(value: str) -> str:
     return " ".join(parts) if parts else '""'
 
 
+@lru_cache(maxsize=8192)
 def string_literal(value: str) -> str:
-    """EBNF for a JSON string literal with value ``value`` (quotes included)."""
+    """EBNF for a JSON string literal with value ``value`` (quotes included; cached)."""
     return '"\\"" ' + string_content(value) + ' "\\""'
 
 
