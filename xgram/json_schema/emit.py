@@ -153,7 +153,11 @@ class Emitter(ObjectEmitter, ArrayEmitter):
 
     def sub_key(self, sub: Sub, depth: int) -> Any:
         """The memo key of a sub-schema at ``depth``."""
-        return (tuple((id(loc[0]), loc[1]) for loc in sub), depth if self.indent is not None else 0)
+        if len(sub) == 1:  # the common case, without a generator
+            locs: Tuple[Any, ...] = ((id(sub[0][0]), sub[0][1]),)
+        else:
+            locs = tuple((id(loc[0]), loc[1]) for loc in sub)
+        return (locs, depth if self.indent is not None else 0)
 
     # --- values --------------------------------------------------------------------------
 
@@ -299,12 +303,17 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             kwargs["exclusive_maximum" if c.upper[1] else "maximum"] = c.upper[0]
         if c.multiple_of:
             kwargs["multiple_of"] = _lcm_decimals(c.multiple_of)
-        plain = Conj(
-            types=set(), number=c.number, lower=c.lower, upper=c.upper, multiple_of=c.multiple_of
-        )
-        holes = sorted({to_decimal(v) for v in excluded if conj_accepts(self.norm, plain, v)})
-        if holes:
-            return self._number_with_holes(c, holes, hint)
+        if excluded:
+            plain = Conj(
+                types=set(),
+                number=c.number,
+                lower=c.lower,
+                upper=c.upper,
+                multiple_of=c.multiple_of,
+            )
+            holes = sorted({to_decimal(v) for v in excluded if conj_accepts(self.norm, plain, v)})
+            if holes:
+                return self._number_with_holes(c, holes, hint)
         cache_key = (c.number, tuple(sorted(kwargs.items())))
         if cache_key in self._numbers:
             return self._numbers[cache_key]

@@ -167,8 +167,9 @@ class ObjectEmitter:
         names_sub = c.property_names
         members: List[Tuple[str, bool]] = []
         declared = list(c.properties) + [r for r in c.required if r not in c.properties]
+        required_names = set(c.required)  # a set: objects may declare thousands of names
         for name in declared:
-            required = name in c.required
+            required = name in required_names
             if names_sub != TRUE_SUB and not sub_accepts(self.norm, names_sub, name):
                 if required:
                     return None
@@ -205,9 +206,6 @@ class ObjectEmitter:
         n = len(members)
         chain: Dict[Tuple[str, int, int], Optional[str]] = {}
 
-        def clamp(count: int) -> int:
-            return min(count, lo) if hi is None else count
-
         def extras(count: int, first: bool) -> Optional[str]:
             e_lo = max(0, lo - count)
             e_hi = None if hi is None else hi - count
@@ -223,7 +221,8 @@ class ObjectEmitter:
 
         def after(i: int, count: int) -> Optional[str]:
             """Members from declared i on, `count` (>= 1) already emitted."""
-            key = ("S", i, clamp(count))
+            # Without maxProperties, counts past minProperties are all alike.
+            key = ("S", i, min(count, lo) if hi is None else count)
             if key in chain:
                 return chain[key]
             if i == n:
