@@ -42,6 +42,8 @@ _SCHEMA_KEYWORDS = (
     "unevaluatedProperties",
     "unevaluatedItems",
 )
+# The keywords that name a location (most schema objects have none).
+_LOCATION_KEYWORDS = frozenset(("$id", "$anchor", "$dynamicAnchor"))
 # How _index walks a keyword's value: a map, a list, or one schema (a list for "items").
 _CHILD_KIND: Dict[str, int] = {
     **{k: 0 for k in _SCHEMA_MAP_KEYWORDS},
@@ -134,21 +136,22 @@ class SchemaIndex:
             raise SchemaError("the schema is nested too deeply (more than 200 levels)", "", pointer)
         if not isinstance(node, dict):
             return
-        if isinstance(node.get("$id"), str) and pointer:
-            new_base, fragment = join_defrag(base, node["$id"])
-            base = new_base
-            self._resources.setdefault(base, (node, base, pointer))
-            if fragment and not fragment.startswith("/"):  # draft-07 "$id": "#name"
-                self._anchors.setdefault(f"{base}#{fragment}", (node, base, pointer))
-        for key in ("$anchor", "$dynamicAnchor"):
-            if isinstance(node.get(key), str):
-                self._anchors.setdefault(f"{base}#{node[key]}", (node, base, pointer))
+        if not _LOCATION_KEYWORDS.isdisjoint(node):
+            if isinstance(node.get("$id"), str) and pointer:
+                new_base, fragment = join_defrag(base, node["$id"])
+                base = new_base
+                self._resources.setdefault(base, (node, base, pointer))
+                if fragment and not fragment.startswith("/"):  # draft-07 "$id": "#name"
+                    self._anchors.setdefault(f"{base}#{fragment}", (node, base, pointer))
+            for key in ("$anchor", "$dynamicAnchor"):
+                if isinstance(node.get(key), str):
+                    self._anchors.setdefault(f"{base}#{node[key]}", (node, base, pointer))
         depth += 1
         for key, value in node.items():
             kind = _CHILD_KIND.get(key)
             if kind is None:  # not a sub-schema keyword: no pointer to build
                 continue
-            child_pointer = f"{pointer}/{escape_pointer_token(key)}"
+            child_pointer = f"{pointer}/{key}"  # no keyword holds "~" or "/"
             if kind == 0:
                 if isinstance(value, dict):
                     for name, sub in value.items():
