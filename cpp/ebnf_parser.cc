@@ -187,12 +187,12 @@ class EBNFParser {
 
   // Pops items_[base..] into a new sequence or choice expression.
   ExprId AddNode(ExprKind kind, size_t base, size_t offset) {
-    Expr e;
+    Expr& e = grammar_.exprs.emplace_back();
     e.kind = kind;
     e.children.assign(items_.begin() + static_cast<std::ptrdiff_t>(base), items_.end());
     e.source_offset = static_cast<int32_t>(offset);
     items_.resize(base);
-    return grammar_.AddExpr(std::move(e));
+    return static_cast<ExprId>(grammar_.exprs.size() - 1);
   }
 
   // Alternatives and sequence elements collect on one shared stack (`items_`):
@@ -434,6 +434,17 @@ class EBNFParser {
         Fail(open, "unterminated string literal (a string ends with '\"' on the same line)");
       }
       if (Peek() == '"') break;
+      // A run of plain ASCII is its own UTF-8; copy it in one step.
+      size_t run = pos_;
+      while (run < text_.size() && static_cast<unsigned char>(text_[run]) < 0x80 && text_[run] != '"' &&
+             text_[run] != '\\' && text_[run] != '\n' && text_[run] != '\r') {
+        ++run;
+      }
+      if (run > pos_) {
+        bytes.append(text_, pos_, run - pos_);
+        pos_ = run;
+        continue;
+      }
       AppendUtf8(ParseCodepoint(/*in_class=*/false), &bytes);
     }
     ++pos_;
@@ -462,10 +473,10 @@ class EBNFParser {
       auto it = class_cache_.find(std::string_view(text_).substr(open, end + 1 - open));
       if (it != class_cache_.end()) {
         pos_ = end + 1;
-        Expr e;
+        Expr& e = grammar_.exprs.emplace_back();
         e.kind = ExprKind::kCharClass;
         e.ranges = it->second;
-        return grammar_.AddExpr(std::move(e));
+        return static_cast<ExprId>(grammar_.exprs.size() - 1);
       }
     }
     ExprId id = DecodeCharClass();

@@ -6,51 +6,51 @@
 
 namespace xgram {
 
-ExprId Grammar::AddEmpty() { return AddExpr(Expr{}); }
+// The helpers build each expression in place in the arena: a temporary Expr
+// would be moved twice on its way in.
+Expr& Grammar::NewExpr(ExprKind kind) {
+  Expr& e = exprs.emplace_back();
+  e.kind = kind;
+  return e;
+}
+
+ExprId Grammar::AddEmpty() {
+  NewExpr(ExprKind::kEmpty);
+  return LastId();
+}
 
 ExprId Grammar::AddBytes(std::string bytes) {
   if (bytes.empty()) return AddEmpty();
-  Expr e;
-  e.kind = ExprKind::kBytes;
-  e.bytes = std::move(bytes);
-  return AddExpr(std::move(e));
+  NewExpr(ExprKind::kBytes).bytes = std::move(bytes);
+  return LastId();
 }
 
 ExprId Grammar::AddCharClass(std::vector<CodepointRange> ranges) {
-  Expr e;
-  e.kind = ExprKind::kCharClass;
-  e.ranges = NormalizeRanges(std::move(ranges));
-  return AddExpr(std::move(e));
+  NewExpr(ExprKind::kCharClass).ranges = NormalizeRanges(std::move(ranges));
+  return LastId();
 }
 
 ExprId Grammar::AddSequence(std::vector<ExprId> children) {
-  Expr e;
-  e.kind = ExprKind::kSequence;
-  e.children = std::move(children);
-  return AddExpr(std::move(e));
+  NewExpr(ExprKind::kSequence).children = std::move(children);
+  return LastId();
 }
 
 ExprId Grammar::AddChoice(std::vector<ExprId> children) {
-  Expr e;
-  e.kind = ExprKind::kChoice;
-  e.children = std::move(children);
-  return AddExpr(std::move(e));
+  NewExpr(ExprKind::kChoice).children = std::move(children);
+  return LastId();
 }
 
 ExprId Grammar::AddRepeat(ExprId child, int32_t min, int32_t max) {
-  Expr e;
-  e.kind = ExprKind::kRepeat;
-  e.children = {child};
+  Expr& e = NewExpr(ExprKind::kRepeat);
+  e.children.assign(1, child);
   e.min = min;
   e.max = max;
-  return AddExpr(std::move(e));
+  return LastId();
 }
 
 ExprId Grammar::AddRuleRef(RuleId rule) {
-  Expr e;
-  e.kind = ExprKind::kRuleRef;
-  e.rule = rule;
-  return AddExpr(std::move(e));
+  NewExpr(ExprKind::kRuleRef).rule = rule;
+  return LastId();
 }
 
 RuleId Grammar::AddRule(std::string name, ExprId body, ExprId lookahead) {

@@ -82,6 +82,10 @@ class Grammar {
   RuleId FindRule(const std::string& name) const;
   // A name not used by any rule, derived from `base`.
   std::string FreshRuleName(const std::string& base) const;
+
+ private:
+  Expr& NewExpr(ExprKind kind);
+  ExprId LastId() const { return static_cast<ExprId>(exprs.size() - 1); }
 };
 
 using GrammarPtr = std::shared_ptr<const Grammar>;

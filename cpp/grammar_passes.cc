@@ -164,8 +164,13 @@ class InterningBuilder {
   }
 
   void Insert(ExprId id, uint64_t h) {
-    if (hashes_.size() <= static_cast<size_t>(id)) hashes_.resize(id + 1, 0);
-    hashes_[id] = h;
+    // Ids are handed out in order, so this is almost always an append.
+    if (hashes_.size() < static_cast<size_t>(id)) hashes_.resize(id, 0);
+    if (hashes_.size() == static_cast<size_t>(id)) {
+      hashes_.push_back(h);
+    } else {
+      hashes_[id] = h;
+    }
     if (2 * (++count_) > table_.size()) {  // keep the load under one half
       std::vector<ExprId> old;
       old.swap(table_);
