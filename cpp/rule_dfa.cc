@@ -394,6 +394,10 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
       }
     }
     for (int32_t p : dirty) is_dirty[p] = 0;
+    // A state alone in its class cannot split: do not re-sign it.
+    dirty.erase(std::remove_if(dirty.begin(), dirty.end(),
+                               [&](int32_t p) { return class_end[cls[p]] - class_begin[cls[p]] == 1; }),
+                dirty.end());
   }
   int32_t num_classes = static_cast<int32_t>(class_begin.size());
   // Renumber classes in BFS order from the start class.
