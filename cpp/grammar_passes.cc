@@ -194,6 +194,13 @@ class InterningBuilder {
   size_t count_ = 0;
 };
 
+// A class of one code point, which the simplifier turns into a literal (a lone
+// surrogate has no UTF-8 form and stays a class).
+bool IsLiteralClass(const Expr& e) {
+  return e.kind == ExprKind::kCharClass && e.ranges.size() == 1 && e.ranges[0].lo == e.ranges[0].hi &&
+         !(e.ranges[0].lo >= 0xD800 && e.ranges[0].lo <= 0xDFFF);
+}
+
 bool IsSingleCodepoint(const Expr& e, uint32_t* cp) {
   if (e.kind != ExprKind::kBytes) return false;
   int len = DecodeUtf8(e.bytes, 0, cp);
@@ -227,8 +234,7 @@ class Simplifier {
       case ExprKind::kEmpty: return out_->AddEmpty();
       case ExprKind::kBytes: return out_->AddBytes(e.bytes);
       case ExprKind::kCharClass: {
-        if (e.ranges.size() == 1 && e.ranges[0].lo == e.ranges[0].hi &&
-            !(e.ranges[0].lo >= 0xD800 && e.ranges[0].lo <= 0xDFFF)) {
+        if (IsLiteralClass(e)) {
           scratch_bytes_.clear();
           AppendUtf8(e.ranges[0].lo, &scratch_bytes_);
           return out_->AddBytes(scratch_bytes_);
@@ -634,23 +640,101 @@ Grammar InlineRules(const Grammar& g) {
   return out;
 }
 
-Grammar RemoveUnreachableRules(const Grammar& g) {
+namespace {
+
+// Marks the rules reachable from the root (through bodies and lookaheads) and,
+// in `visited` (1 when reached), the expressions under them.
+std::vector<bool> ReachableRules(const Grammar& g, std::vector<uint32_t>* visited) {
   std::vector<bool> reachable(g.rules.size(), false);
   std::vector<RuleId> work{g.root};
   reachable[g.root] = true;
-  std::vector<uint32_t> visited(g.exprs.size(), 0);
+  visited->assign(g.exprs.size(), 0);
   std::vector<ExprId> stack;
   std::vector<RuleId> refs;
   while (!work.empty()) {
     RuleId r = work.back();
     work.pop_back();
     refs.clear();
-    CollectRuleRefs(g, g.rules[r].body, &refs, &visited, 1, &stack);
-    if (g.rules[r].lookahead != kNone) CollectRuleRefs(g, g.rules[r].lookahead, &refs, &visited, 1, &stack);
+    CollectRuleRefs(g, g.rules[r].body, &refs, visited, 1, &stack);
+    if (g.rules[r].lookahead != kNone) CollectRuleRefs(g, g.rules[r].lookahead, &refs, visited, 1, &stack);
     for (RuleId x : refs) {
       if (!reachable[x]) reachable[x] = true, work.push_back(x);
     }
   }
+  return reachable;
+}
+
+// RemoveUnreachableRules for a grammar the Simplifier built (InlineRules'
+// output), without simplifying it again. The Simplifier maps its own output to
+// itself except for a one-code-point class, which a choice can produce by merging
+// alternatives that denote the same code point (an empty class brought next to
+// "a" by inlining; no front-end makes empty classes today) but which a second run
+// turns into a literal (and then fuses):
+//   - a sequence it builds is flat, has no empties and no adjacent literals;
+//   - a choice has no nested choice, no repeated alternative, and at most one
+//     alternative that is a class or a one-code-point literal (it merges two);
+//   - a repetition was built only after every folding rule had declined;
+//   - expressions are interned, so distinct ones stay distinct once the rules
+//     are renumbered.
+// So when no such class is reachable, a second run would add exactly one
+// expression per reachable one, children first, in the order it visits them
+// (rules in order, body then lookahead, children left to right), with the same
+// payload; this copies them in that order, so the result is identical. Otherwise
+// it falls back to the full pass.
+Grammar CompactReachable(Grammar&& g) {
+  std::vector<uint32_t> visited;
+  std::vector<bool> reachable = ReachableRules(g, &visited);
+  for (size_t i = 0; i < g.exprs.size(); ++i) {
+    if (visited[i] != 0 && IsLiteralClass(g.exprs[i])) return RemoveUnreachableRules(g);
+  }
+  std::vector<RuleId> new_id(g.rules.size(), kNone);
+  Grammar out;
+  for (size_t i = 0; i < g.rules.size(); ++i) {
+    if (!reachable[i]) continue;
+    new_id[i] = static_cast<RuleId>(out.rules.size());
+    Rule& r = out.rules.emplace_back();
+    r.name = std::move(g.rules[i].name);
+    r.source_offset = g.rules[i].source_offset;
+  }
+  out.root = new_id[g.root];
+  size_t num_reachable = 0;
+  for (uint32_t v : visited) num_reachable += v;
+  out.exprs.reserve(num_reachable);
+  // Post-order over the DAG with an explicit stack: (expression, next child).
+  std::vector<ExprId> new_expr(g.exprs.size(), kNone);
+  std::vector<std::pair<ExprId, size_t>> stack;
+  auto copy = [&](ExprId root) {
+    if (new_expr[root] != kNone) return new_expr[root];
+    stack.assign(1, {root, 0});
+    while (!stack.empty()) {
+      auto& [id, next] = stack.back();
+      Expr& e = g.exprs[id];
+      if (next < e.children.size()) {
+        ExprId c = e.children[next++];
+        if (new_expr[c] == kNone) stack.push_back({c, 0});  // invalidates id/next
+        continue;
+      }
+      for (ExprId& c : e.children) c = new_expr[c];
+      if (e.kind == ExprKind::kRuleRef) e.rule = new_id[e.rule];
+      new_expr[id] = static_cast<ExprId>(out.exprs.size());
+      out.exprs.push_back(std::move(e));
+      stack.pop_back();
+    }
+    return new_expr[root];
+  };
+  for (size_t i = 0; i < g.rules.size(); ++i) {
+    if (!reachable[i]) continue;
+    out.rules[new_id[i]].body = copy(g.rules[i].body);
+    if (g.rules[i].lookahead != kNone) out.rules[new_id[i]].lookahead = copy(g.rules[i].lookahead);
+  }
+  return out;
+}
+
+}  // namespace
+
+Grammar RemoveUnreachableRules(const Grammar& g) {
+  std::vector<uint32_t> visited;
+  std::vector<bool> reachable = ReachableRules(g, &visited);
   std::vector<RuleId> new_id(g.rules.size(), kNone);
   Grammar out;
   out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
@@ -675,7 +759,7 @@ Grammar RemoveUnreachableRules(const Grammar& g) {
 }
 
 Grammar NormalizeGrammar(const Grammar& g) {
-  return RemoveUnreachableRules(InlineRules(SimplifyGrammar(g)));
+  return CompactReachable(InlineRules(SimplifyGrammar(g)));
 }
 
 namespace {

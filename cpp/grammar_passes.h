@@ -7,7 +7,9 @@
 //   2. Inline: replace references to small or once-used non-recursive rules
 //      (without lookahead) by their bodies, so the automaton builder sees larger
 //      regular pieces and the matcher makes fewer calls.
-//   3. Drop unreachable rules and compact the expression arena.
+//   3. Drop unreachable rules and compact the expression arena. After inlining
+//      this is a plain copy: the arena is already simplified (NormalizeGrammar
+//      checks the one case where simplifying again would change it).
 // Each pass builds a fresh arena, so shared sub-expressions never alias edits.
 #ifndef XGRAM_GRAMMAR_PASSES_H_
 #define XGRAM_GRAMMAR_PASSES_H_
