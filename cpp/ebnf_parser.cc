@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "errors.h"
 #include "utf8.h"
@@ -52,11 +53,12 @@ class EBNFParser {
       SkipSpace();
     }
     ResolveReferences();
-    grammar_.root = grammar_.FindRule(root_rule_name_);
-    if (grammar_.root == kNone) {
+    auto root = rule_ids_.find(root_rule_name_);
+    if (root == rule_ids_.end()) {
       throw GrammarError("the grammar has no rule named '" + root_rule_name_ +
                          "' (the root rule); define it or pass root_rule_name");
     }
+    grammar_.root = root->second;
     return std::move(grammar_);
   }
 
@@ -130,12 +132,13 @@ class EBNFParser {
       Fail(pos_, "expected '::=' after the rule name '" + name + "', found " + DescribeHere());
     }
     pos_ += 3;
-    auto it = rule_offsets_.find(name);
-    if (it != rule_offsets_.end()) {
+    // The key views the name in text_; the id is the one AddRule gives below.
+    auto [it, inserted] = rule_ids_.try_emplace(std::string_view(text_).substr(name_offset, name.size()),
+                                                static_cast<RuleId>(grammar_.rules.size()));
+    if (!inserted) {
       Fail(name_offset, "rule '" + name + "' is defined twice (first definition at " +
-                            LineColumn(it->second) + ")");
+                            LineColumn(grammar_.rules[it->second].source_offset) + ")");
     }
-    rule_offsets_[name] = name_offset;
     SkipSpace();
     ExprId body = ParseAlternatives(/*nested=*/false);
     if (Peek() == ')') Fail(pos_, "unmatched ')' (no '(' is open here)");
@@ -154,7 +157,7 @@ class EBNFParser {
                        " after it");
       }
     }
-    RuleId id = grammar_.AddRule(name, body, lookahead);
+    RuleId id = grammar_.AddRule(std::move(name), body, lookahead);
     grammar_.rules[id].source_offset = static_cast<int32_t>(name_offset);
   }
 
@@ -524,15 +527,9 @@ class EBNFParser {
   }
 
   void ResolveReferences() {
-    // Keys view the rule names, which stay put while references are resolved.
-    std::unordered_map<std::string_view, RuleId> ids;
-    ids.reserve(grammar_.rules.size());
-    for (size_t i = 0; i < grammar_.rules.size(); ++i) {
-      ids[grammar_.rules[i].name] = static_cast<RuleId>(i);
-    }
     for (const PendingRef& ref : pending_refs_) {
-      auto it = ids.find(ref.name);
-      if (it == ids.end()) Fail(ref.offset, "rule '" + std::string(ref.name) + "' is not defined");
+      auto it = rule_ids_.find(ref.name);
+      if (it == rule_ids_.end()) Fail(ref.offset, "rule '" + std::string(ref.name) + "' is not defined");
       grammar_.exprs[ref.expr].rule = it->second;
     }
   }
@@ -545,7 +542,7 @@ class EBNFParser {
   std::vector<PendingRef> pending_refs_;
   std::vector<ExprId> items_;
   std::unordered_map<std::string_view, std::vector<CodepointRange>> class_cache_;  // keys view text_
-  std::unordered_map<std::string, size_t> rule_offsets_;
+  std::unordered_map<std::string_view, RuleId> rule_ids_;  // keys view text_
 };
 
 }  // namespace
