@@ -108,7 +108,13 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         self._bodies: Dict[str, str] = {}  # rule body -> the first rule with it
         self._numbers: Dict[Any, Optional[str]] = {}
         self._strings: Dict[Any, Optional[str]] = {}
-        self.uses_any_value = False
+        # Which shared helper rules (base_rules) the emitted text names: a rule
+        # nothing references still costs the grammar parser its text.
+        self.uses_ws = False
+        self.uses_any_value = False  # json_value and what it calls
+        self.uses_free_value = False  # json_number and json_string, for free_value_d*
+        self.uses_json_string = False
+        self._building: Dict[str, bool] = {}  # value() rules in progress -> referenced yet
         self._free_base: Optional[int] = None
         # One JSON string character, every spelling (free text accepts all escapes).
         self.char_expr = free_char_expr()
@@ -121,6 +127,9 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         if self.indent is None:
             depth = 0
         if depth not in self._layouts:
+            # Arrays and objects ask for a layout before spelling anything; scalars
+            # never do, so a schema of scalars leaves `ws` out.
+            self.uses_ws = self.any_whitespace
             self._layouts[depth] = make_layout(
                 depth, self.any_whitespace, self.indent, self.separators
             )
@@ -170,7 +179,10 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             return self.free_value_at(depth)
         key = self.sub_key(sub, depth)
         if key in self._memo:
-            return self._memo[key]
+            found = self._memo[key]
+            if found in self._building:
+                self._building[found] = True  # a recursive reference: the name must stay
+            return found
         if self.indent is not None and depth > 64:
             raise SchemaError(
                 "nesting deeper than 64 levels with a fixed indent (a recursive schema?)", "", ""
@@ -178,11 +190,13 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         name = self.fresh(hint)
         self._memo[key] = name
         self.rules[name] = ""  # reserved: recursion refers to it
+        self._building[name] = False
         alternatives = []
         for conj in self.norm.normalize_sub(sub):
             expr = self.conj(conj, depth, name)
             if expr is not None and expr not in alternatives:
                 alternatives.append(expr)
+        recursive = self._building.pop(name)
         if not alternatives:
             del self.rules[name]
             self._memo[key] = None
@@ -190,7 +204,10 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         body = " | ".join(alternatives)
         twin = self._bodies.get(body)
         if twin is not None:
-            self.rules[name] = twin  # referenced while being built; an alias is inlined later
+            if recursive:
+                self.rules[name] = twin  # referenced while being built: keep it as an alias
+            else:
+                del self.rules[name]  # named nowhere yet: the twin serves instead
             self._memo[key] = twin
             return twin
         self._bodies[body] = name
@@ -208,7 +225,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             return name
         self.rules[name] = ""
         scalars = '"null" | "true" | "false" | json_number | json_string'
-        self.uses_any_value = True
+        self.uses_free_value = True
         if self._free_base is None:
             self._free_base = depth  # the first free value: nesting is counted from here
         if depth >= self._free_base + MAX_FREE_DEPTH:
@@ -405,6 +422,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             regexes.append((not_in_set_regex(live_excluded), False, "not", c.origin.get("not", "")))
         if not regexes:
             if lo == 0 and hi is None:
+                self.uses_json_string = True
                 return "json_string"
             if hi is not None and hi > MAX_COUNT_BOUND:
                 self.norm.relax(
@@ -450,17 +468,26 @@ class Emitter(ObjectEmitter, ArrayEmitter):
 
 
 def base_rules(emitter: Emitter) -> Dict[str, str]:
-    """Shared helper rules every schema grammar may use."""
-    any_char = emitter.char_expr
-    rules = {"json_string": f'"\\"" ({any_char})* "\\""'}
-    if emitter.any_whitespace:
+    """The shared helper rules the emitted rules name, in a fixed order.
+
+    Each ``uses_*`` flag is set where the helper's name is written; a helper nobody
+    names would only cost the grammar parser its text.
+    """
+    any_value = emitter.uses_any_value
+    if any_value:
+        lay = emitter.layout(0)  # json_array and json_object below: may name `ws`
+    rules: Dict[str, str] = {}
+    if any_value or emitter.uses_free_value or emitter.uses_json_string:
+        rules["json_string"] = f'"\\"" ({emitter.char_expr})* "\\""'
+    if emitter.uses_ws:
         rules["ws"] = f"[ \\t\\n\\r]{{0,{emitter.max_ws}}}"
-    if emitter.uses_any_value:
-        lay = emitter.layout(0)
+    if any_value:
         rules["json_value"] = (
             '"null" | "true" | "false" | json_number | json_string | json_array | json_object'
         )
+    if any_value or emitter.uses_free_value:
         rules["json_number"] = '"-"? ("0" | [1-9] [0-9]*) ("." [0-9]+)? ([eE] [-+]? [0-9]+)?'
+    if any_value:
         rules["json_array"] = (
             f"{lay.open_array} json_value ({lay.item_sep} json_value)* {lay.close_array} | {lay.empty_array}"  # noqa: E501
         )

@@ -9,6 +9,7 @@ spelled as a grammar that leaves it at the first differing character.
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -253,12 +254,17 @@ class ObjectEmitter:
             return chain[key]
 
         # Fill the memo from the last member backwards, so that no call recurses
-        # deeper than one level (objects may declare thousands of properties).
+        # deeper than one level (objects may declare thousands of properties), and
+        # only with the entries first(0) reaches (any other would be a rule nothing
+        # names): first(i) while members 0..i-1 are all optional, and after(i, count)
+        # from count = the required members before i (at least one member) to i.
         top = max(1, lo if hi is None else hi + 1)
+        required_before = list(itertools.accumulate((r for _, r in members), initial=0))
         for i in range(n, 0, -1):
-            for count in range(1, min(i, top) + 1):
+            for count in range(min(max(1, required_before[i]), top), min(i, top) + 1):
                 after(i, count)
-        for i in range(n, -1, -1):
+        first_required = next((i for i, (_, r) in enumerate(members) if r), n)
+        for i in range(first_required, -1, -1):
             first(i)
         nonempty = first(0)
         forms = []
@@ -384,6 +390,7 @@ class ObjectEmitter:
         names = c.property_names
         if names == TRUE_SUB and pattern is None:
             if not declared:
+                self.uses_json_string = True
                 return "json_string"
             direct = key_not_in_set_ebnf(tuple(declared))
             if direct is not None:
@@ -394,6 +401,7 @@ class ObjectEmitter:
         search = pattern is not None
         if names == TRUE_SUB:
             if regex is None:
+                self.uses_json_string = True
                 return "json_string"
             ebnf, _, max_len, _ = self.json_string_regex(regex, search, 0, None)
             return None if max_len == -2 else f'("\\"" ({ebnf}) "\\"")'
