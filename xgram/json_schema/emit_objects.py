@@ -9,7 +9,6 @@ spelled as a grammar that leaves it at the first differing character.
 
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -167,6 +166,8 @@ class ObjectEmitter:
         lay = self.layout(depth)
         names_sub = c.property_names
         members: List[Tuple[str, bool]] = []
+        n_required = 0  # among members
+        first_required: Optional[int] = None  # the index in members of the first
         declared = list(c.properties) + [r for r in c.required if r not in c.properties]
         required_names = set(c.required)  # a set: objects may declare thousands of names
         for name in declared:
@@ -187,6 +188,10 @@ class ObjectEmitter:
                 if required:
                     return None
                 continue
+            if required:
+                n_required += 1
+                if first_required is None:
+                    first_required = len(members)
             members.append((f"{string_literal(name)} {lay.key_sep} {v}", required))
         extra = self.extra_member(c, declared, lay, depth, hint)
         lo, hi = c.min_properties, c.max_properties
@@ -259,12 +264,12 @@ class ObjectEmitter:
         # names): first(i) while members 0..i-1 are all optional, and after(i, count)
         # from count = the required members before i (at least one member) to i.
         top = max(1, lo if hi is None else hi + 1)
-        required_before = list(itertools.accumulate((r for _, r in members), initial=0))
+        required_before = n_required  # among members 0..i-1, kept for i from n down
         for i in range(n, 0, -1):
-            for count in range(min(max(1, required_before[i]), top), min(i, top) + 1):
+            for count in range(min(max(1, required_before), top), min(i, top) + 1):
                 after(i, count)
-        first_required = next((i for i, (_, r) in enumerate(members) if r), n)
-        for i in range(first_required, -1, -1):
+            required_before -= members[i - 1][1]
+        for i in range(n if first_required is None else first_required, -1, -1):
             first(i)
         nonempty = first(0)
         forms = []
