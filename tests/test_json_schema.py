@@ -1531,3 +1531,38 @@ def test_key_exclusion_trie_matches_the_regex_path(words):
     assert any(via_regex.accepts(s) for s in spellings)
     for w in words:  # and the words themselves are out
         assert not direct.accepts(json.dumps(w, ensure_ascii=False))
+
+
+def test_conversion_outcome_does_not_depend_on_hash_seed() -> None:
+    # The oneOf disjointness check visits required names; in set order the
+    # constant 'b' (disjoint) or the self-referencing 'a' (an error) came first
+    # depending on PYTHONHASHSEED. Schema order makes the outcome reproducible.
+    import subprocess
+
+    schema = {
+        "$defs": {"r": {"$ref": "#/$defs/r"}},
+        "oneOf": [
+            {"type": "object", "required": ["a", "b", "c", "d"],
+             "properties": {"a": {"$ref": "#/$defs/r"}, "b": {"const": 1}}},
+            {"type": "object", "required": ["a", "b", "c", "d"],
+             "properties": {"a": {"$ref": "#/$defs/r"}, "b": {"const": 2}}},
+        ],
+    }
+    code = (
+        "import json, sys\n"
+        "from xgram.json_schema import json_schema_to_ebnf\n"
+        "try:\n"
+        "    json_schema_to_ebnf(json.loads(sys.argv[1])); print('ok')\n"
+        "except Exception as e:\n"
+        "    print(type(e).__name__, e)\n"
+    )
+    outcomes = set()
+    for seed in range(4):
+        env = dict(os.environ, PYTHONHASHSEED=str(seed))
+        run = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(schema)], capture_output=True, text=True, env=env
+        )
+        assert run.returncode == 0, run.stderr
+        outcomes.add(run.stdout.strip())
+    assert len(outcomes) == 1, outcomes
+    assert outcomes.pop().startswith("SchemaError")

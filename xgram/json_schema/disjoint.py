@@ -60,9 +60,9 @@ def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
         if all(canonical(v) in keys for v in m.consts):
             return True
     kinds = m.types | ({"number"} if m.number else set())
-    for kind in list(kinds):
+    for kind in sorted(kinds):  # sorted: which check runs first decides which error a cycle raises
         if kind == "object":
-            for name in set(a.required) | set(b.required):
+            for name in dict.fromkeys([*a.required, *b.required]):  # schema order, not hash order
                 if name in a.required and _forbids(b, norm, name):
                     break
                 if name in b.required and _forbids(a, norm, name):
