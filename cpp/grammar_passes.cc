@@ -154,6 +154,17 @@ std::vector<bool> RecursiveRules(const std::vector<std::vector<RuleId>>& graph,
   return recursive;
 }
 
+// A grammar with g's rules (names, root, source offsets) and no expressions
+// yet, for a pass that rebuilds every body.
+Grammar RulesWithoutBodies(const Grammar& g) {
+  Grammar out;
+  out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
+  for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
+  out.root = g.root;
+  for (size_t i = 0; i < g.rules.size(); ++i) out.rules[i].source_offset = g.rules[i].source_offset;
+  return out;
+}
+
 }  // namespace
 
 std::vector<bool> FindRecursiveRules(const Grammar& g) {
@@ -162,12 +173,8 @@ std::vector<bool> FindRecursiveRules(const Grammar& g) {
 }
 
 Grammar SimplifyGrammar(const Grammar& g) {
-  Grammar out;
-  out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
+  Grammar out = RulesWithoutBodies(g);
   InterningBuilder builder(&out, g.exprs.size());
-  for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
-  out.root = g.root;
-  for (size_t i = 0; i < g.rules.size(); ++i) out.rules[i].source_offset = g.rules[i].source_offset;
   Simplifier simplifier(g, &builder, KeepRuleRefs{&builder});
   for (size_t i = 0; i < g.rules.size(); ++i) {
     out.rules[i].body = simplifier.Copy(g.rules[i].body);
@@ -230,12 +237,8 @@ Grammar InlineRules(const Grammar& g) {
     }
   }
 
-  Grammar out;
-  out.exprs.reserve(g.exprs.size());  // a copy is rarely larger; saves moving Exprs
+  Grammar out = RulesWithoutBodies(g);
   InterningBuilder builder(&out, g.exprs.size());
-  for (const Rule& r : g.rules) out.AddRule(r.name, kNone);
-  out.root = g.root;
-  for (size_t i = 0; i < g.rules.size(); ++i) out.rules[i].source_offset = g.rules[i].source_offset;
 
   std::vector<bool> inlinable(g.rules.size(), false);
   std::vector<ExprId> new_body(g.rules.size(), kNone);
