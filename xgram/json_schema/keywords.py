@@ -82,17 +82,20 @@ def _at(pointer: str, tokens: Tuple[Any, ...]) -> str:
     return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
 
 
-def _sub(value: Any, base: str, pointer: str, *tokens: Any) -> Any:
-    """The sub-schema ``value`` found at ``pointer`` + ``tokens``, as a :data:`Sub`."""
+def _sub_at(value: Any, base: str, location: str, keyword: str, pointer: str) -> Any:
+    """The sub-schema ``value`` of ``keyword`` found at ``location``, as a :data:`Sub`."""
     if value is True:
         return TRUE_SUB
     if not isinstance(value, (dict, bool)):
         raise SchemaError(
-            f"must be a schema (an object or a boolean), got {value!r}",
-            tokens[0] if tokens else "",
-            pointer,
+            f"must be a schema (an object or a boolean), got {value!r}", keyword, pointer
         )
-    return ((value, base, _at(pointer, tokens)),)
+    return ((value, base, location),)
+
+
+def _sub(value: Any, base: str, pointer: str, *tokens: Any) -> Any:
+    """The sub-schema ``value`` found at ``pointer`` + ``tokens``, as a :data:`Sub`."""
+    return _sub_at(value, base, _at(pointer, tokens), tokens[0] if tokens else "", pointer)
 
 
 def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
@@ -253,15 +256,7 @@ def _object_keywords(schema: Dict[str, Any], base: str, pointer: str, c: Conj) -
         # The pointer prefix is shared by every property: built once.
         at = pointer + "/properties/"
         c.properties = {
-            name: (
-                TRUE_SUB
-                if s is True
-                else (
-                    ((s, base, at + escape_pointer_token(str(name))),)
-                    if isinstance(s, (dict, bool))
-                    else _sub(s, base, pointer, "properties", name)
-                )
-            )
+            name: _sub_at(s, base, at + escape_pointer_token(str(name)), "properties", pointer)
             for name, s in props.items()
         }
     if "required" in schema:
