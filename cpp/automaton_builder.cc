@@ -17,12 +17,17 @@
 //   4. Minimisation (partition refinement) and breadth-first renumbering, which gives every state a
 //      canonical id within its rule.
 // Lookaheads are compiled like rule bodies with every call inlined (they must be
-// regular) into one shared plain-byte DFA.
+// regular) into one shared plain-byte DFA. A difference `a - b` compiles both
+// operands the same way, each to its own DFA, and splices their product (which
+// accepts what `a` does and `b` does not) into the rule's NFA: `"\"" ([^"]* -
+// ("name" | "age")) "\""` costs the grammar text of the words and a trie-shaped
+// DFA, where spelling the complement out in EBNF needs three tries of text.
 // The per-rule containers and algorithms (steps 2 and 4, trimming) live in
 // rule_dfa.h; this file builds the NFAs and runs the whole-grammar steps.
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -77,6 +82,16 @@ struct BuildContext {
   std::vector<NfaEdge> nfa_edges;
   // UTF-8 sequences of each character-class expression (interned, so shared).
   std::unordered_map<ExprId, std::vector<Utf8Sequence>> utf8_sequences;
+  // Differences: the DFA of each operand and of each product, built on first
+  // use (the operand `chars*` of every key exclusion is one interned expression).
+  // Operand NFAs are built into edge buffers kept per nesting depth (a deque, so
+  // a deeper level never moves a shallower one's buffer) and determinised with
+  // the rule loop's scratch, which is idle while a rule's NFA is being built.
+  std::unordered_map<ExprId, RuleDfa> operand_dfas;
+  std::unordered_map<ExprId, RuleDfa> difference_dfas;
+  std::deque<std::vector<NfaEdge>> operand_edges;
+  size_t operand_depth = 0;
+  DeterminizeScratch* scratch = nullptr;
 
   const std::vector<Utf8Sequence>& SequencesOf(ExprId id) {
     auto it = utf8_sequences.find(id);
@@ -141,12 +156,21 @@ struct BuildContext {
   }
 };
 
+// Where an NFA is being built with every call inlined, for the error messages.
+enum class InlinedPart { kNone, kLookahead, kDifferenceOperand };
+
 class NfaBuilder {
  public:
-  // `inline_calls`: expand rule references in place (for lookaheads, which must be
-  // regular); `owner` names the rule for helper names and errors.
-  NfaBuilder(BuildContext* ctx, RuleId owner, bool inline_calls)
-      : ctx_(ctx), owner_(owner), inline_calls_(inline_calls), edges_(ctx->nfa_edges) {
+  // `inlined`: expand rule references in place (for lookaheads and the
+  // operands of `a - b`, which must be regular); `owner` names the rule for
+  // helper names and errors. Edges go to `edges` (cleared), by default the
+  // context's buffer shared from rule to rule.
+  NfaBuilder(BuildContext* ctx, RuleId owner, InlinedPart inlined, std::vector<NfaEdge>* edges = nullptr)
+      : ctx_(ctx),
+        owner_(owner),
+        inline_calls_(inlined != InlinedPart::kNone),
+        inlined_(inlined),
+        edges_(edges != nullptr ? *edges : ctx->nfa_edges) {
     edges_.clear();
   }
 
@@ -154,8 +178,7 @@ class NfaBuilder {
     ++size_;
     ctx_->budget.AddNfaStates(1);
     if (inline_calls_ && size_ > 200000) {
-      throw CompileBudgetError("the lookahead of rule '" + ctx_->rules[owner_].name +
-                               "' is too large to compile (over 200000 automaton states)");
+      throw CompileBudgetError(InlinedWhat() + " is too large to compile (over 200000 automaton states)");
     }
     return static_cast<int32_t>(size_ - 1);
   }
@@ -204,6 +227,8 @@ class NfaBuilder {
         return BuildRuleRef(e.rule, start);
       case ExprKind::kRepeat:
         return BuildRepeat(id, start);
+      case ExprKind::kDifference:
+        return BuildDifference(id, start);
     }
     return start;
   }
@@ -239,14 +264,16 @@ class NfaBuilder {
       return end;
     }
     if (std::find(inline_stack_.begin(), inline_stack_.end(), rule) != inline_stack_.end()) {
-      throw GrammarError("the lookahead of rule '" + ctx_->rules[owner_].name +
-                         "' refers to the recursive rule '" + ctx_->grammar.rules[rule].name +
-                         "'; lookahead assertions must be regular (no recursion)");
+      throw GrammarError(InlinedWhat() + " refers to the recursive rule '" + ctx_->grammar.rules[rule].name +
+                         (inlined_ == InlinedPart::kLookahead
+                              ? "'; lookahead assertions must be regular (no recursion)"
+                              : "'; both operands of '-' must be regular (no recursion)"));
     }
     if (ctx_->grammar.rules[rule].lookahead != kNone) {
-      throw GrammarError("the lookahead of rule '" + ctx_->rules[owner_].name +
-                         "' refers to rule '" + ctx_->grammar.rules[rule].name +
-                         "', which has a lookahead of its own; a lookahead cannot nest another");
+      throw GrammarError(InlinedWhat() + " refers to rule '" + ctx_->grammar.rules[rule].name +
+                         (inlined_ == InlinedPart::kLookahead
+                              ? "', which has a lookahead of its own; a lookahead cannot nest another"
+                              : "', which has a lookahead; an operand of '-' cannot hold one"));
     }
     inline_stack_.push_back(rule);
     int32_t end = Build(ctx_->grammar.rules[rule].body, start);
@@ -285,9 +312,55 @@ class NfaBuilder {
     return end;
   }
 
+  std::string InlinedWhat() const {
+    const std::string& name = ctx_->rules[owner_].name;
+    return inlined_ == InlinedPart::kLookahead ? "the lookahead of rule '" + name + "'"
+                                               : "an operand of '-' in rule '" + name + "'";
+  }
+
+  // `a - b`: both operands are compiled on their own (calls inlined) to DFAs,
+  // their product is built once per expression (rule_dfa::Difference), and its
+  // states are copied into this NFA between `start` and a fresh end state.
+  int32_t BuildDifference(ExprId id, int32_t start) {
+    auto it = ctx_->difference_dfas.find(id);
+    if (it == ctx_->difference_dfas.end()) {
+      const Expr& e = ctx_->grammar.exprs[id];
+      const RuleDfa& minuend = OperandDfa(e.children[0]);
+      const RuleDfa& subtrahend = OperandDfa(e.children[1]);
+      it = ctx_->difference_dfas.emplace(id, rule_dfa::Difference(minuend, subtrahend, &ctx_->budget)).first;
+    }
+    const RuleDfa& dfa = it->second;
+    int32_t first = static_cast<int32_t>(size_);
+    for (int32_t s = 0; s < dfa.size(); ++s) NewState();
+    int32_t end = NewState();
+    AddEpsilon(start, first + dfa.start);
+    for (int32_t s = 0; s < dfa.size(); ++s) {
+      for (const ByteEdge& edge : dfa.bytes(s)) AddByte(first + s, edge.lo, edge.hi, first + edge.target);
+      if (dfa.final[s]) AddEpsilon(first + s, end);
+    }
+    return end;
+  }
+
+  // The DFA of an operand of `a - b`, every call inlined (map entries stay put).
+  const RuleDfa& OperandDfa(ExprId operand) {
+    auto it = ctx_->operand_dfas.find(operand);
+    if (it != ctx_->operand_dfas.end()) return it->second;
+    if (ctx_->operand_edges.size() <= ctx_->operand_depth) ctx_->operand_edges.emplace_back();
+    NfaBuilder builder(ctx_, owner_, InlinedPart::kDifferenceOperand, &ctx_->operand_edges[ctx_->operand_depth]);
+    ++ctx_->operand_depth;
+    int32_t start = builder.NewState();
+    int32_t accept = builder.Build(operand, start);
+    --ctx_->operand_depth;
+    DeterminizeScratch* scratch = ctx_->scratch;
+    builder.Finish(&scratch->nfa, accept);
+    RuleDfa dfa = Determinize(scratch->nfa, start, accept, &ctx_->budget, scratch);
+    return ctx_->operand_dfas.emplace(operand, std::move(dfa)).first->second;
+  }
+
   BuildContext* ctx_;
   RuleId owner_;
   bool inline_calls_;
+  InlinedPart inlined_;
   std::vector<NfaEdge>& edges_;
   size_t size_ = 0;
   std::vector<RuleId> inline_stack_;
@@ -302,8 +375,9 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   // 1-2. Per-rule DFAs (helper rules for counted repetitions are appended on the way).
   std::vector<RuleDfa> dfas;
   DeterminizeScratch scratch;
+  ctx.scratch = &scratch;
   for (size_t r = 0; r < ctx.rules.size(); ++r) {
-    NfaBuilder nfa(&ctx, static_cast<RuleId>(r), /*inline_calls=*/false);
+    NfaBuilder nfa(&ctx, static_cast<RuleId>(r), InlinedPart::kNone);
     int32_t start = nfa.NewState();
     int32_t accept = nfa.Build(ctx.rule_bodies[r], start);
     nfa.Finish(&scratch.nfa, accept);
@@ -420,7 +494,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   a.lookahead_edge_begin.push_back(0);
   for (size_t r = 0; r < grammar.rules.size(); ++r) {
     if (grammar.rules[r].lookahead == kNone) continue;
-    NfaBuilder nfa(&ctx, static_cast<RuleId>(r), /*inline_calls=*/true);
+    NfaBuilder nfa(&ctx, static_cast<RuleId>(r), InlinedPart::kLookahead);
     int32_t start = nfa.NewState();
     int32_t accept = nfa.Build(grammar.rules[r].lookahead, start);
     nfa.Finish(&scratch.nfa, accept);

@@ -2,7 +2,8 @@
 //
 // Recursive descent, one function per syntactic level:
 //   ParseGrammar -> ParseRule -> ParseAlternatives -> ParseSequence
-//   -> ParsePostfix (quantifiers) -> ParseAtom (literal, class, '.', name, group).
+//   -> ParseDifference (`a - b`) -> ParsePostfix (quantifiers)
+//   -> ParseAtom (literal, class, '.', name, group).
 // Rule references are recorded by name while parsing and resolved at the end, so
 // rules may be used before they are defined. The one subtle point is where a rule
 // ends: newlines are ordinary whitespace, so a sequence stops before a name that
@@ -226,7 +227,7 @@ class EBNFParser {
       if (nested && AtRuleStart()) {
         Fail(pos_, "expected ')' before the next rule definition");
       }
-      ExprId element = ParsePostfix();
+      ExprId element = ParseDifference();
       items_.push_back(element);
     }
     SkipSpace();
@@ -238,6 +239,31 @@ class EBNFParser {
     }
     if (count == 0) return grammar_.AddEmpty();
     return AddNode(ExprKind::kSequence, base, offset);
+  }
+
+  // `a - b - c`, left-associative, binding tighter than a sequence and looser
+  // than a quantifier. The operator is a lone '-' with whitespace after it:
+  // names may contain (and even start with) '-', so `a -b` stays a sequence.
+  ExprId ParseDifference() {
+    size_t offset = pos_;
+    ExprId expr = ParsePostfix();
+    while (true) {
+      size_t before_space = pos_;
+      SkipSpace();
+      if (Peek() != '-' || pos_ + 1 >= text_.size() || !std::isspace(static_cast<unsigned char>(text_[pos_ + 1]))) {
+        pos_ = before_space;
+        return expr;
+      }
+      size_t operator_offset = pos_;
+      ++pos_;
+      SkipSpace();
+      if (AtEnd() || Peek() == '|' || Peek() == ')' || AtRuleStart()) {
+        Fail(operator_offset, "'-' needs an expression after it (the strings to take away)");
+      }
+      ExprId subtrahend = ParsePostfix();
+      expr = grammar_.AddDifference(expr, subtrahend);
+      grammar_.exprs[expr].source_offset = static_cast<int32_t>(offset);
+    }
   }
 
   ExprId ParsePostfix() {

@@ -7,6 +7,10 @@
 //   [a-z\n] [^"\\] [^]         character class (code points, UTF-8 aware)
 //   .                          any code point
 //   x* x+ x? x{m} x{m,} x{m,n} repetition
+//   a - b                      difference: what `a` matches and `b` does not
+//                              (W3C EBNF; both regular; binds tighter than a
+//                              sequence, looser than a quantifier; the '-' needs
+//                              whitespace after it, as names may contain '-')
 //   # ...                      comment to the end of the line
 //   name ::= body (= expr)     positive lookahead after the body
 // Rules may span lines; a rule ends where the next `name ::=` begins. The parser

@@ -53,6 +53,11 @@ ExprId Grammar::AddRuleRef(RuleId rule) {
   return LastId();
 }
 
+ExprId Grammar::AddDifference(ExprId minuend, ExprId subtrahend) {
+  NewExpr(ExprKind::kDifference).children = {minuend, subtrahend};
+  return LastId();
+}
+
 RuleId Grammar::AddRule(std::string name, ExprId body, ExprId lookahead) {
   Rule r;
   r.name = std::move(name);

@@ -39,6 +39,10 @@ enum class ExprKind : uint8_t {
   kChoice,     // one of children
   kRepeat,     // children[0] repeated min..max times (max == kUnbounded for no limit)
   kRuleRef,    // rule `rule`
+  // children[0] minus children[1]: the strings the first matches and the second
+  // does not (W3C EBNF's `A - B`). Both operands must be regular; the automaton
+  // builder compiles each to a DFA and splices in their product.
+  kDifference,
 };
 
 struct Expr {
@@ -77,6 +81,7 @@ class Grammar {
   ExprId AddChoice(std::vector<ExprId> children);
   ExprId AddRepeat(ExprId child, int32_t min, int32_t max);
   ExprId AddRuleRef(RuleId rule);
+  ExprId AddDifference(ExprId minuend, ExprId subtrahend);
   RuleId AddRule(std::string name, ExprId body, ExprId lookahead = kNone);
 
   RuleId FindRule(const std::string& name) const;

@@ -1,7 +1,8 @@
 // Grammar IR -> EBNF text that ParseEBNF reads back to an equivalent grammar.
 //
-// Precedence, from loosest to tightest: choice, sequence, repetition, atom. A child
-// is parenthesised only when it binds looser than its context requires.
+// Precedence, from loosest to tightest: choice, sequence, difference (`a - b`),
+// repetition, atom. A child is parenthesised only when it binds looser than its
+// context requires.
 #include "grammar_printer.h"
 
 #include <cstdio>
@@ -11,7 +12,7 @@
 namespace xgram {
 namespace {
 
-enum Precedence { kChoicePrec = 0, kSequencePrec = 1, kRepeatPrec = 2, kAtomPrec = 3 };
+enum Precedence { kChoicePrec = 0, kSequencePrec = 1, kDifferencePrec = 2, kRepeatPrec = 3, kAtomPrec = 4 };
 
 std::string EscapeCodepoint(uint32_t cp, bool in_class) {
   switch (cp) {
@@ -79,6 +80,11 @@ class Printer {
       case ExprKind::kRepeat:
         own = kRepeatPrec;
         out = PrintExpr(e.children[0], kAtomPrec) + Quantifier(e.min, e.max);
+        break;
+      case ExprKind::kDifference:
+        // Left-associative: `a - b - c` is `(a - b) - c`.
+        own = kDifferencePrec;
+        out = PrintExpr(e.children[0], kDifferencePrec) + " - " + PrintExpr(e.children[1], kRepeatPrec);
         break;
       default:
         return "\"\"";

@@ -95,7 +95,7 @@ class InterningBuilder {
     return Add(k);
   }
 
-  // A sequence or choice over `n` children.
+  // A sequence, choice or difference over `n` children.
   ExprId AddNode(ExprKind kind, const ExprId* children, size_t n) {
     ExprKey k;
     k.kind = kind;
@@ -144,6 +144,7 @@ class InterningBuilder {
         break;
       case ExprKind::kSequence:
       case ExprKind::kChoice:
+      case ExprKind::kDifference:
         for (size_t i = 0; i < e.num_children; ++i) put(static_cast<uint32_t>(e.children[i]));
         put(e.num_children);
         break;
@@ -162,6 +163,7 @@ class InterningBuilder {
       case ExprKind::kRepeat: return a.min == b.min && a.max == b.max && a.children[0] == b.children[0];
       case ExprKind::kSequence:
       case ExprKind::kChoice:
+      case ExprKind::kDifference:
         return a.children.size() == b.num_children && std::equal(a.children.begin(), a.children.end(), b.children);
       case ExprKind::kEmpty: return true;
     }
@@ -258,6 +260,10 @@ class Simplifier {
       case ExprKind::kSequence: return Sequence(e.children);
       case ExprKind::kChoice: return Choice(e.children);
       case ExprKind::kRepeat: return Repeat(Copy(e.children[0]), e.min, e.max);
+      case ExprKind::kDifference: {
+        ExprId operands[2] = {Copy(e.children[0]), Copy(e.children[1])};
+        return out_->AddNode(ExprKind::kDifference, operands, 2);
+      }
     }
     return out_->AddEmpty();
   }

@@ -149,6 +149,8 @@ Interval LengthOf(const Grammar& g, ExprId e) {
       return {child.lo * x.min, hi};
     }
     case ExprKind::kRuleRef: return {0, -1};
+    // A difference matches some of its first operand's strings.
+    case ExprKind::kDifference: return LengthOf(g, x.children[0]);
   }
   return {0, -1};
 }
@@ -291,6 +293,11 @@ ExprId JsonEncodeExpr(Grammar* g, ExprId decoded, bool general_escapes) {
     }
     case ExprKind::kRepeat:
       return g->AddRepeat(JsonEncodeExpr(g, x.children[0], general_escapes), x.min, x.max);
+    case ExprKind::kDifference:
+      // Spellings decode to one string each, so the spellings of A - B are
+      // those of A less those of B.
+      return g->AddDifference(JsonEncodeExpr(g, x.children[0], general_escapes),
+                              JsonEncodeExpr(g, x.children[1], general_escapes));
   }
   return decoded;
 }

@@ -1,6 +1,8 @@
 // See rule_dfa.h.
 #include "rule_dfa.h"
 
+#include <unordered_map>
+
 namespace xgram {
 namespace rule_dfa {
 
@@ -438,6 +440,68 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
     out.CloseState();
   }
   return out;
+}
+
+}  // namespace rule_dfa
+}  // namespace xgram
+
+namespace xgram {
+namespace rule_dfa {
+
+RuleDfa Difference(const RuleDfa& a, const RuleDfa& b, Budget* budget) {
+  // Product states (state of a, state of b or -1 once b is stuck), numbered in
+  // the order they are first reached.
+  std::vector<std::pair<int32_t, int32_t>> pairs;
+  std::unordered_map<uint64_t, int32_t> id_of;
+  auto intern = [&](int32_t x, int32_t y) {
+    uint64_t key = (uint64_t{static_cast<uint32_t>(x)} << 32) | static_cast<uint32_t>(y);
+    auto [it, inserted] = id_of.try_emplace(key, static_cast<int32_t>(pairs.size()));
+    if (inserted) {
+      pairs.push_back({x, y});
+      budget->AddStates(1);
+    }
+    return it->second;
+  };
+  RuleDfa product;
+  product.start = intern(a.start, b.start);
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    auto [x, y] = pairs[i];  // a copy: intern() may grow `pairs`
+    product.final.push_back(a.final[x] && (y < 0 || !b.final[y]));
+    // Both edge lists are sorted and disjoint, so one merge walk splits each of
+    // a's ranges into the parts b also reads and the gaps where b is stuck.
+    const ByteEdge* b_edge = y >= 0 ? b.bytes(y).first : nullptr;
+    const ByteEdge* b_end = y >= 0 ? b.bytes(y).last : nullptr;
+    for (const ByteEdge& a_edge : a.bytes(x)) {
+      int lo = a_edge.lo;
+      while (lo <= a_edge.hi) {
+        while (b_edge != b_end && b_edge->hi < lo) ++b_edge;
+        if (b_edge == b_end || b_edge->lo > a_edge.hi) {
+          product.AddByteEdge(static_cast<uint8_t>(lo), a_edge.hi, intern(a_edge.target, -1));
+          break;
+        }
+        if (b_edge->lo > lo) {
+          product.AddByteEdge(static_cast<uint8_t>(lo), static_cast<uint8_t>(b_edge->lo - 1),
+                              intern(a_edge.target, -1));
+          lo = b_edge->lo;
+        }
+        int hi = std::min<int>(a_edge.hi, b_edge->hi);
+        product.AddByteEdge(static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), intern(a_edge.target, b_edge->target));
+        lo = hi + 1;
+      }
+    }
+    product.CloseState();
+  }
+  // Pairs where b has matched a whole string of a's dead end, and the like, can
+  // never accept: trimmed here so they are not spliced into the caller's NFA.
+  auto no_calls = [](int32_t) { return false; };
+  std::vector<uint8_t> live = CanReachFinal(product, no_calls);
+  if (!live[product.start]) {
+    RuleDfa empty;
+    empty.final.push_back(0);
+    empty.CloseState();
+    return empty;
+  }
+  return Restrict(product, live, no_calls);
 }
 
 }  // namespace rule_dfa

@@ -11,6 +11,8 @@
 //                chain costs its length, not length x depth as in Moore's
 //                rounds); signatures are hashed into an open-addressing table;
 //                then breadth-first renumbering for canonical state ids.
+//   Difference   product construction for `a - b` over two call-free DFAs;
+//                a state pairs a state of each (or a's alone once b is stuck).
 //   Restrict, MarkReachable, CanReachFinal  trimming helpers; a call edge
 //                counts only when `allowed_call` accepts its symbol, which is
 //                how calls of unproductive rules are ignored without copying.
@@ -230,6 +232,10 @@ struct MinimizeScratch {
   std::vector<std::pair<int32_t, int32_t>> order;
   std::vector<int32_t> representative, order_id, queue;
 };
+
+// The product automaton of `a` and `b` (plain-byte DFAs, no calls) that accepts
+// what `a` accepts and `b` does not, trimmed to the states that can still accept.
+RuleDfa Difference(const RuleDfa& a, const RuleDfa& b, Budget* budget);
 
 // Partition refinement to the coarsest partition with equal signatures (see
 // rule_dfa.cc), then breadth-first renumbering from the start.

@@ -1505,10 +1505,9 @@ def test_large_schemas_stay_linear():
 
 @pytest.mark.parametrize("words", [("name", "nat"), ("a",), ("ab", "abc", "b"), ("日本", "日")])
 def test_key_exclusion_trie_matches_the_regex_path(words):
-    """The direct trie form of "any key but these" accepts every JSON spelling the general
-    regex path (one regex engine, json_string_encoding.cc) accepts, and beyond it only
-    spellings of other keys: after the key has left the trie, its free text may use any
-    escape, as json_string does."""
+    """The direct form of "any key but these" (a difference, `chars* - ("w1" | ...)`) accepts
+    every JSON spelling the general regex path (one regex engine, json_string_encoding.cc)
+    accepts, and beyond it only spellings of other keys (\\u escapes past ASCII)."""
     from xgram import _core
     from xgram.json_schema.emit_objects import key_not_in_set_ebnf, not_in_set_regex
 

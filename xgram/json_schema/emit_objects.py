@@ -3,8 +3,9 @@
 Declared properties come in schema order, each present or absent as ``required``
 says; a chain of rules "members from declared property i on, n written so far"
 places the commas and counts members for ``minProperties``/``maxProperties``.
-Additional keys must differ from every declared name: the trie of the names is
-spelled as a grammar that leaves it at the first differing character.
+Additional keys must differ from every declared name: the key grammar is the
+difference ``chars* - ("name1" | "name2" ...)``, which the automaton builder
+turns into a trie of the names that leaves it at the first differing character.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
 from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
-from .spelling import FREE_CHAR, Layout, ebnf_literal, string_literal
+from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
 MAX_ANY_ORDER_REQUIRED = 8
@@ -79,69 +80,40 @@ def _class_char(ch: str) -> str:
     return ch
 
 
+# A key character other than a quote or a backslash, spelled raw or, for the
+# characters that no key word may hold (_SPECIAL_KEY_CHARS), escaped.
+_KEY_CHAR = '[^"\\\\\\x00-\\x1F] | "\\\\" (' + ESCAPE_AFTER_BACKSLASH + ")"
+# \u escapes of the code points past ASCII, which spell no character of an
+# ASCII word.
+_BEYOND_ASCII_ESCAPE = (
+    '"\\\\u" ("00" [89A-Fa-f] [0-9A-Fa-f] | "0" [1-9A-Fa-f] [0-9A-Fa-f]{2}'
+    " | [1-9A-Fa-f] [0-9A-Fa-f]{3})"
+)
+
+
 @lru_cache(maxsize=1024)
 def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
-    """EBNF for a JSON string literal whose value is none of ``words``.
+    r"""EBNF for a JSON string literal whose value is none of ``words``.
 
-    Such a key either ends at a trie node where no word ends, or leaves the
-    trie: a character no word continues with (or an escape, which no word
-    holds), then anything up to the closing quote. It is written as three tries
-    of the words' prefixes, one per way out, followed once each by the ending,
-    free text up to the quote, or an escape and that text. The automaton merges
-    the tries into one, whose states are plain byte transitions: the mask walk
-    stays a DFA walk through a key, and the text after the trie is one loop.
-    Characters that have escape spellings are left to the general regex path
-    (None is returned). When every word is ASCII, a non-ASCII character leaves
-    the trie wherever it comes, so that way out is a fourth trie (of every
-    prefix) followed once by the character class: the automaton then has one
-    set of UTF-8 continuation states instead of one per trie node.
+    The key is written as a difference, ``"\"" (chars* - ("w1" | "w2" ...))
+    "\""``: the automaton builder compiles both operands and splices in their
+    product, a trie of the words whose every node can leave at a character no
+    word continues with, so the grammar text grows by the words alone. That is
+    exact only when a word has one spelling, so here a key spells its
+    characters raw and escapes only those no word may hold (quote, backslash,
+    slash, controls), plus, when every word is ASCII, any code point past ASCII.
+    Every key value keeps a spelling; ``\u`` escapes of other characters,
+    which no JSON serialiser writes, are not offered. Words with characters
+    that have escape spellings are left to the general regex path (None is
+    returned).
     """
     if any(ch in _SPECIAL_KEY_CHARS for w in words for ch in w):
         return None
-    trie = _trie(words)
-    ascii_words = all(w.isascii() for w in words)
-
-    def paths(node: Dict[str, Any], leaf: Any) -> Optional[str]:
-        """Prefixes of the words, each followed by ``leaf(node)`` where that is not None."""
-        alts = []
-        here = leaf(node)
-        if here is not None:
-            alts.append(here)
-        for c in sorted(ch for ch in node if ch):
-            below = paths(node[c], leaf)
-            if below is not None:
-                alts.append(f"{ebnf_literal(c)} {below}")
-        if not alts:
-            return None
-        return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
-
-    def ends_here(node: Dict[str, Any]) -> Optional[str]:
-        return None if "" in node else '""'
-
-    def leaves_by_char(node: Dict[str, Any]) -> str:
-        cls = "".join(_class_char(c) for c in sorted(ch for ch in node if ch))
-        if ascii_words:
-            cls += "\\x80-\\U0010FFFF"
-        return f'[^\\x00-\\x1F"\\\\{cls}]'
-
-    def anywhere(node: Dict[str, Any]) -> str:
-        return '""'
-
-    def leaves_by_escape(node: Dict[str, Any]) -> str:
-        return '"\\\\"'
-
-    # Written out, not called: each appears once, and the automaton then has no
-    # call between the key's first byte and its closing quote.
-    tail = f'({FREE_CHAR})* "\\""'
-    alts = []
-    ending = paths(trie, ends_here)
-    if ending is not None:
-        alts.append(f'{ending} "\\""')
-    alts.append(f"{paths(trie, leaves_by_char)} {tail}")
-    if ascii_words:
-        alts.append(f"{paths(trie, anywhere)} [^\\x00-\\x7F] {tail}")
-    alts.append(f"{paths(trie, leaves_by_escape)} ({ESCAPE_AFTER_BACKSLASH}) {tail}")
-    return '"\\"" (' + " | ".join(alts) + ")"
+    chars = _KEY_CHAR
+    if all(w.isascii() for w in words):
+        chars += " | " + _BEYOND_ASCII_ESCAPE
+    excluded = " | ".join(ebnf_literal(w) for w in words)
+    return f'"\\"" (({chars})* - ({excluded})) "\\""'
 
 
 def _either(a: Optional[str], b: Optional[str]) -> Optional[str]:
@@ -397,7 +369,9 @@ class ObjectEmitter:
             if not declared:
                 self.uses_json_string = True
                 return "json_string"
-            direct = key_not_in_set_ebnf(tuple(declared))
+            # With general escapes every spelling of a word must be excluded: the
+            # regex path below does that.
+            direct = None if self.general_escapes else key_not_in_set_ebnf(tuple(declared))
             if direct is not None:
                 return self.add_rule("key", direct)
         regex = (
