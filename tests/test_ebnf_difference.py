@@ -180,3 +180,14 @@ def test_random_differences_match_re(a: Tuple[str, str], b: Tuple[str, str]) -> 
         # Whatever can still complete within the samples must stay a viable prefix.
         if member[s]:
             assert g.accepts_prefix(f"<{s}"), (a_ebnf, b_ebnf, s)
+
+
+def test_a_product_past_the_state_budget_is_a_clear_error() -> None:
+    compiler = xgram.GrammarCompiler(xgram.TokenizerInfo(["a", "b"]), cache_enabled=False)
+    saved = xgram.get_compile_limits()
+    xgram.set_compile_limits(max_states=20_000)
+    try:
+        with pytest.raises(xgram.CompileBudgetError, match="state budget"):
+            compiler.compile_grammar('root ::= .{0,200} - (.{0,100} "a" .{0,100})')
+    finally:
+        xgram.set_compile_limits(max_states=saved[0], max_seconds=saved[1])
