@@ -1565,3 +1565,22 @@ def test_conversion_outcome_does_not_depend_on_hash_seed() -> None:
         outcomes.add(run.stdout.strip())
     assert len(outcomes) == 1, outcomes
     assert outcomes.pop().startswith("SchemaError")
+
+
+def test_additional_keys_spelling_next_to_declared_names() -> None:
+    """Keys other than the declared ones: never a declared name in any spelling; escapes
+    only for characters no name may hold and, next to ASCII names, code points past ASCII;
+    general_unicode_escapes offers every spelling through the regex path."""
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}},
+        "additionalProperties": {"type": "integer"},
+    }
+    plain = xgram.Grammar.from_json_schema(schema, strict_mode=False)
+    general = xgram.Grammar.from_json_schema(schema, strict_mode=False, general_unicode_escapes=True)
+    for g in (plain, general):
+        assert g.accepts('{"name": "x"}') and g.accepts('{"nam": 1}') and g.accepts('{"names": 1}')
+        assert not g.accepts('{"name": 1}') and not g.accepts('{"n\\u0061me": 1}')
+        assert g.accepts('{"caf\\u00e9": 1}') and g.accepts('{"a\\"b": 1}') and g.accepts('{"a\\/b": 1}')
+    assert not plain.accepts('{"zz\\u0061": 1}')  # a spelling no serialiser writes
+    assert general.accepts('{"zz\\u0061": 1}')
