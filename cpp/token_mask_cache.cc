@@ -206,14 +206,29 @@ void WalkListedNodes(const AutomatonPtr& automaton, const TokenizerInfo& tok, St
                      OnNode on_node) {
   if (nodes.empty()) return;
   const std::vector<TrieNode>& trie = tok.trie();
+  // The walk asks about trie nodes in ascending order, so the first listed node
+  // at or after `i` is searched from the previous answer on, with steps that
+  // double (a gap costs its logarithm, and a dead subtree holding many listed
+  // nodes is passed in a few steps).
+  const int32_t* first = nodes.data();
+  const int32_t* last = first + nodes.size();
+  const int32_t* cursor = first;
+  auto seek = [&](int32_t i) {
+    if (cursor == last || *cursor >= i) return;
+    size_t step = 1;
+    const int32_t* low = cursor;
+    while (static_cast<size_t>(last - low) > step && low[step] < i) low += step, step *= 2;
+    cursor = std::lower_bound(low, std::min(low + step + 1, last), i);
+  };
   WalkTrie(
       automaton, tok, state, /*escape=*/true, /*self_repeat=*/false, callers, num_callers,
       [&](int32_t i) {  // only subtrees holding a listed node
-        auto it = std::lower_bound(nodes.begin(), nodes.end(), i);
-        return it != nodes.end() && *it < trie[i].subtree_end;
+        seek(i);
+        return cursor != last && *cursor < trie[i].subtree_end;
       },
       [&](int32_t i, const WalkResult& r) {
-        if (std::binary_search(nodes.begin(), nodes.end(), i)) on_node(i, r);
+        seek(i);
+        if (cursor != last && *cursor == i) on_node(i, r);
       },
       [](int32_t, bool) {});
 }
