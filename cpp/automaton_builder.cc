@@ -168,7 +168,6 @@ class NfaBuilder {
   NfaBuilder(BuildContext* ctx, RuleId owner, InlinedPart inlined, std::vector<NfaEdge>* edges = nullptr)
       : ctx_(ctx),
         owner_(owner),
-        inline_calls_(inlined != InlinedPart::kNone),
         inlined_(inlined),
         edges_(edges != nullptr ? *edges : ctx->nfa_edges) {
     edges_.clear();
@@ -177,7 +176,7 @@ class NfaBuilder {
   int32_t NewState() {
     ++size_;
     ctx_->budget.AddNfaStates(1);
-    if (inline_calls_ && size_ > 200000) {
+    if (InlinesCalls() && size_ > 200000) {
       throw CompileBudgetError(InlinedWhat() + " is too large to compile (over 200000 automaton states)");
     }
     return static_cast<int32_t>(size_ - 1);
@@ -258,7 +257,7 @@ class NfaBuilder {
   }
 
   int32_t BuildRuleRef(RuleId rule, int32_t start) {
-    if (!inline_calls_) {
+    if (!InlinesCalls()) {
       int32_t end = NewState();
       AddCall(start, {rule, 1, 1}, end);
       return end;
@@ -285,7 +284,7 @@ class NfaBuilder {
     const Expr& e = ctx_->grammar.exprs[id];
     ExprId child = e.children[0];
     int32_t min = e.min, max = e.max;
-    bool unroll = inline_calls_ || ctx_->ShouldUnroll(e, ctx_->UnrolledSize(child));
+    bool unroll = InlinesCalls() || ctx_->ShouldUnroll(e, ctx_->UnrolledSize(child));
     if (!unroll) {
       RuleId helper = ctx_->HelperRule(child, ctx_->rules[owner_].name);
       int32_t end = NewState();
@@ -311,6 +310,8 @@ class NfaBuilder {
     }
     return end;
   }
+
+  bool InlinesCalls() const { return inlined_ != InlinedPart::kNone; }
 
   std::string InlinedWhat() const {
     const std::string& name = ctx_->rules[owner_].name;
@@ -359,7 +360,6 @@ class NfaBuilder {
 
   BuildContext* ctx_;
   RuleId owner_;
-  bool inline_calls_;
   InlinedPart inlined_;
   std::vector<NfaEdge>& edges_;
   size_t size_ = 0;

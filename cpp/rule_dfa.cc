@@ -442,12 +442,6 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
   return out;
 }
 
-}  // namespace rule_dfa
-}  // namespace xgram
-
-namespace xgram {
-namespace rule_dfa {
-
 RuleDfa Difference(const RuleDfa& a, const RuleDfa& b, Budget* budget) {
   // Product states (state of a, state of b or -1 once b is stuck), numbered in
   // the order they are first reached.

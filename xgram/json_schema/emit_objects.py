@@ -72,14 +72,6 @@ _SPECIAL_KEY_CHARS = set('"\\/') | {chr(i) for i in range(0x20)}
 ESCAPE_AFTER_BACKSLASH = '["\\\\/bfnrt] | "u" "00" ([01] [0-9A-Fa-f] | "22" | "2" [Ff] | "5" [Cc])'
 
 
-def _class_char(ch: str) -> str:
-    if ch in "]\\^-[":
-        return "\\" + ch
-    if ord(ch) < 0x20 or ord(ch) == 0x7F:
-        return f"\\x{ord(ch):02X}"
-    return ch
-
-
 # A key character other than a quote or a backslash, spelled raw or, for the
 # characters that no key word may hold (_SPECIAL_KEY_CHARS), escaped.
 _KEY_CHAR = '[^"\\\\\\x00-\\x1F] | "\\\\" (' + ESCAPE_AFTER_BACKSLASH + ")"
