@@ -16,7 +16,7 @@
 namespace xgram {
 
 TokenMaskCache::TokenMaskCache(AutomatonPtr automaton, TokenizerInfoPtr tokenizer)
-    : automaton_(std::move(automaton)), tokenizer_(std::move(tokenizer)) {
+    : automaton_(std::move(automaton)), tokenizer_(std::move(tokenizer)), rows_(*automaton_) {
   int32_t n = automaton_->num_states();
   entries_.reset(new std::atomic<const TokenMaskEntry*>[n]);
   plain_loop_.reset(new std::atomic<int8_t>[n]);
@@ -201,7 +201,8 @@ std::vector<int32_t> SortedNodesOf(const TokenizerInfo& tok, const std::vector<i
 // rule's end: into every call site (callers == nullptr, Layer B) or into the
 // given callers (Layer C). `on_node(i, result)` sees each listed node reached.
 template <typename OnNode>
-void WalkListedNodes(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state,
+void WalkListedNodes(const AutomatonPtr& automaton, const trie_walk::TransitionRows& rows,
+                     const TokenizerInfo& tok, StateId state,
                      const std::vector<int32_t>& nodes, const CallerFrame* callers, int32_t num_callers,
                      OnNode on_node) {
   if (nodes.empty()) return;
@@ -221,7 +222,7 @@ void WalkListedNodes(const AutomatonPtr& automaton, const TokenizerInfo& tok, St
     cursor = std::lower_bound(low, std::min(low + step + 1, last), i);
   };
   WalkTrie(
-      automaton, tok, state, /*escape=*/true, /*self_repeat=*/false, callers, num_callers,
+      automaton, rows, tok, state, /*escape=*/true, /*self_repeat=*/false, callers, num_callers,
       [&](int32_t i) {  // only subtrees holding a listed node
         seek(i);
         return cursor != last && *cursor < trie[i].subtree_end;
@@ -239,12 +240,7 @@ void ClearSharedMaskCache() { SharedMasks().Clear(); }
 size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
 size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
 
-std::array<uint64_t, 2> TokenMaskCache::LoopClass(StateId state) const {
-  // Words are atomics: threads that compute the same state store equal values.
-  if (loop_class_known_[state].load(std::memory_order_acquire)) {
-    return {loop_class_[2 * static_cast<size_t>(state)].load(std::memory_order_relaxed),
-            loop_class_[2 * static_cast<size_t>(state) + 1].load(std::memory_order_relaxed)};
-  }
+std::array<uint64_t, 2> TokenMaskCache::ComputeLoopClass(StateId state) const {
   const Automaton& a = *automaton_;
   std::array<uint64_t, 2> words{0, 0};
   if (!a.is_final[state] && a.call_edge_begin[state] == a.call_edge_begin[state + 1]) {
@@ -260,12 +256,9 @@ std::array<uint64_t, 2> TokenMaskCache::LoopClass(StateId state) const {
   return words;
 }
 
-int8_t TokenMaskCache::LoopsOnPlainText(StateId state) const {
-  int8_t known = plain_loop_[state].load(std::memory_order_relaxed);
-  if (known < 0) {
-    known = CheckPlainLoop(*automaton_, state);
-    plain_loop_[state].store(known, std::memory_order_relaxed);
-  }
+int8_t TokenMaskCache::ComputePlainLoop(StateId state) const {
+  int8_t known = CheckPlainLoop(*automaton_, state);
+  plain_loop_[state].store(known, std::memory_order_relaxed);
   return known;
 }
 
@@ -299,7 +292,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       }
     };
     WalkTrie(
-        automaton_, tok, state, /*escape=*/false, self_repeat, /*callers=*/nullptr, 0,
+        automaton_, rows_, tok, state, /*escape=*/false, self_repeat, /*callers=*/nullptr, 0,
         [](int32_t) { return true; },
         [&](int32_t i, const WalkResult& r) {
           const TrieNode& node = trie[i];
@@ -454,7 +447,7 @@ void TokenMaskCache::WalkEscapes(StateId state, const std::vector<int32_t>& cros
   const TokenizerInfo& tok = *tokenizer_;
   const std::vector<TrieNode>& trie = tok.trie();
   const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
-  WalkListedNodes(automaton_, tok, state, crossing, /*callers=*/nullptr, 0, [&](int32_t i, const WalkResult& r) {
+  WalkListedNodes(automaton_, rows_, tok, state, crossing, /*callers=*/nullptr, 0, [&](int32_t i, const WalkResult& r) {
     for (int32_t t = trie[i].token_begin; t < trie[i].token_end; ++t) {
       if (r.needed <= kMaxCountedIterations) {
         counted->push_back({r.needed, trie_tokens[t]});
@@ -531,7 +524,7 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
   const std::vector<int32_t>& nodes = base.uncertain_nodes;
   auto computed = std::make_unique<ContextMaskEntry>();
   computed->key = std::move(full_key);
-  WalkListedNodes(automaton_, tok, state, nodes, callers, num_callers, [&](int32_t i, const WalkResult& r) {
+  WalkListedNodes(automaton_, rows_, tok, state, nodes, callers, num_callers, [&](int32_t i, const WalkResult& r) {
     std::vector<int32_t>& out = r.valid_everywhere ? computed->accepted : computed->uncertain;
     for (int32_t t = trie[i].token_begin; t < trie[i].token_end; ++t) out.push_back(trie_tokens[t]);
   });
@@ -548,7 +541,7 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
 }
 
 size_t TokenMaskCache::MemoryBytes() const {
-  size_t total = sizeof(*this) + automaton_->num_states() * sizeof(void*);
+  size_t total = sizeof(*this) + automaton_->num_states() * sizeof(void*) + rows_.MemoryBytes();
   for (int32_t i = 0; i < automaton_->num_states(); ++i) {
     if (const TokenMaskEntry* e = entries_[i].load()) total += e->MemoryBytes();
   }

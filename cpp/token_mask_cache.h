@@ -38,6 +38,7 @@
 #include "automaton.h"
 #include "pushdown_matcher.h"
 #include "tokenizer_info.h"
+#include "trie_walk.h"
 
 namespace xgram {
 
@@ -131,13 +132,26 @@ class TokenMaskCache {
   // Whether the state loops on every JSON string-content character: 0 no, 1
   // yes, 2 yes and it reads no control byte, not even inside a character
   // (memoised).
-  int8_t LoopsOnPlainText(StateId state) const;
+  int8_t LoopsOnPlainText(StateId state) const {
+    int8_t known = plain_loop_[state].load(std::memory_order_relaxed);
+    return known >= 0 ? known : ComputePlainLoop(state);
+  }
+  int8_t ComputePlainLoop(StateId state) const;
   // The ASCII bytes that lead from a simple state back to itself, as two
   // words (bytes 0-63, 64-127; memoised).
-  std::array<uint64_t, 2> LoopClass(StateId state) const;
+  std::array<uint64_t, 2> LoopClass(StateId state) const {
+    // Words are atomics: threads that compute the same state store equal values.
+    if (loop_class_known_[state].load(std::memory_order_acquire)) {
+      return {loop_class_[2 * static_cast<size_t>(state)].load(std::memory_order_relaxed),
+              loop_class_[2 * static_cast<size_t>(state) + 1].load(std::memory_order_relaxed)};
+    }
+    return ComputeLoopClass(state);
+  }
+  std::array<uint64_t, 2> ComputeLoopClass(StateId state) const;
 
   AutomatonPtr automaton_;
   TokenizerInfoPtr tokenizer_;
+  trie_walk::TransitionRows rows_;  // for the walks' DFA mode
   std::unique_ptr<std::atomic<const TokenMaskEntry*>[]> entries_;
   mutable std::unique_ptr<std::atomic<int8_t>[]> plain_loop_;  // -1 unknown, else LoopsOnPlainText
   mutable std::unique_ptr<std::atomic<uint8_t>[]> loop_class_known_;

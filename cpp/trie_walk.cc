@@ -1,11 +1,40 @@
 // Plain-loop detection for the trie walk (see trie_walk.h).
 #include "trie_walk.h"
 
+#include <algorithm>
 #include <functional>
 #include <unordered_map>
 
 namespace xgram {
 namespace trie_walk {
+
+TransitionRows::TransitionRows(const Automaton& automaton)
+    : automaton_(automaton), rows_(new std::atomic<const StateId*>[automaton.num_states()]) {
+  for (StateId s = 0; s < automaton.num_states(); ++s) rows_[s].store(nullptr, std::memory_order_relaxed);
+}
+
+TransitionRows::~TransitionRows() {
+  for (StateId s = 0; s < automaton_.num_states(); ++s) delete[] rows_[s].load(std::memory_order_relaxed);
+}
+
+const StateId* TransitionRows::Build(StateId state) const {
+  const Automaton& a = automaton_;
+  auto row = std::make_unique<StateId[]>(256);
+  std::fill(row.get(), row.get() + 256, kNone);
+  for (int32_t j = a.byte_edge_begin[state]; j < a.byte_edge_begin[state + 1]; ++j) {
+    const ByteEdge& e = a.byte_edges[j];
+    StateId t = e.target;
+    bool simple = !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
+    for (int b = e.lo; b <= e.hi; ++b) row[b] = simple ? t : -t - 2;
+  }
+  // Threads that build the same row concurrently publish the first and free the rest.
+  const StateId* expected = nullptr;
+  if (rows_[state].compare_exchange_strong(expected, row.get(), std::memory_order_acq_rel)) {
+    num_rows_.fetch_add(1, std::memory_order_relaxed);
+    return row.release();
+  }
+  return expected;
+}
 
 // Whether `s` loops on every JSON string-content character: each printable
 // ASCII byte but '"' and '\\' leads back to `s`, and so does every complete

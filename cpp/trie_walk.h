@@ -19,7 +19,9 @@
 #define XGRAM_TRIE_WALK_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -62,27 +64,57 @@ struct NoLoopClass {
   std::array<uint64_t, 2> operator()(StateId) const { return {0, 0}; }
 };
 
+// Dense transition rows for the walk's DFA mode. A state's byte edges are a
+// sorted list of ranges, and the walk asks for one transition per trie node it
+// visits (a first visit of a free-text state: over 100k of them), so a linear
+// scan of a dozen ranges was a fifth of a walk's instructions. A row maps all
+// 256 bytes at once, built on a state's first DFA-mode step and kept with the
+// grammar's mask cache (1 KiB per such state). It also folds in whether the
+// target is simple (neither final nor calling), which the walk needs next:
+//   kNone       no edge: the prefix dies;
+//   t >= 0      target t, simple;
+//   t < kNone   target -t - 2, not simple (the matcher takes the step).
+class TransitionRows {
+ public:
+  explicit TransitionRows(const Automaton& automaton);
+  ~TransitionRows();
+  TransitionRows(const TransitionRows&) = delete;
+  TransitionRows& operator=(const TransitionRows&) = delete;
+
+  const StateId* Row(StateId state) const {
+    const StateId* row = rows_[state].load(std::memory_order_acquire);
+    return row ? row : Build(state);
+  }
+  static StateId Decode(StateId entry) { return entry >= kNone ? entry : -entry - 2; }
+  size_t MemoryBytes() const { return num_rows_.load(std::memory_order_relaxed) * 256 * sizeof(StateId); }
+
+ private:
+  const StateId* Build(StateId state) const;
+  const Automaton& automaton_;
+  mutable std::unique_ptr<std::atomic<const StateId*>[]> rows_;
+  mutable std::atomic<size_t> num_rows_{0};
+};
+
 template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
           typename OnPlain = std::nullptr_t, typename LoopClass = NoLoopClass,
           typename OnSubtree = std::nullptr_t>
-void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId state, bool escape,
-              bool self_repeat, const CallerFrame* callers, int32_t num_callers, Visit visit,
-              OnTokens on_tokens, OnDead on_dead, LoopsPlain loops_plain = {}, OnPlain on_plain = nullptr,
-              LoopClass loop_class = {}, OnSubtree on_subtree = nullptr) {
+void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const TokenizerInfo& tok,
+              StateId state, bool escape, bool self_repeat, const CallerFrame* callers, int32_t num_callers,
+              Visit visit, OnTokens on_tokens, OnDead on_dead, LoopsPlain loops_plain = {},
+              OnPlain on_plain = nullptr, LoopClass loop_class = {}, OnSubtree on_subtree = nullptr) {
   const Automaton& a = *automaton;
-  const std::vector<TrieNode>& trie = tok.trie();
-  const std::vector<uint8_t>& plain = tok.trie_plain();
-  const std::vector<int32_t>& region_next = tok.trie_region_next();
-  const std::vector<int32_t>& region_next_live = tok.trie_region_next_live();
-  const std::vector<uint64_t>& below_ascii = tok.trie_below_ascii();
-  const std::vector<uint8_t>& below_non_ascii = tok.trie_below_non_ascii();
+  // Raw pointers: the loop below runs once per visited trie node, and indexing
+  // through the vectors reloaded their data pointers on every access.
+  const TrieNode* trie = tok.trie().data();
+  const uint8_t* plain = tok.trie_plain().data();
+  const int32_t* region_next = tok.trie_region_next().data();
+  const int32_t* region_next_live = tok.trie_region_next_live().data();
+  const uint64_t* below_ascii = tok.trie_below_ascii().data();
+  const uint8_t* below_non_ascii = tok.trie_below_non_ascii().data();
   int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
   // The region's dead tokens may be skipped too: control bytes kill them, and no
   // end of the rule on their path makes them crossing.
   bool region_skips_dead = false;
-  auto is_simple = [&a](StateId s) {
-    return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
-  };
   PushdownMatcher matcher(automaton, /*max_rollback_steps=*/-1);
   if (num_callers > 0) {
     matcher.ResetForContext(state, callers, num_callers);
@@ -90,8 +122,19 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     matcher.ResetForClassification(state, escape, self_repeat);
   }
   std::vector<int32_t> matcher_depth{0};  // trie depth of each matcher step
-  std::vector<Item> dfa_thread(1, Item{kNone, kNone, 0});
-  std::vector<int32_t> dfa_needed(1, kNoRepetition);
+  // Per trie depth: the single DFA thread (state kNone when the matcher holds
+  // the parse), the repetition count it needs, and whether the rule (or an
+  // iteration of its repetition) could end at a depth <= d.
+  const size_t max_depth = static_cast<size_t>(tok.max_token_bytes()) + 1;
+  std::vector<Item> thread_store(max_depth, Item{kNone, kNone, 0});
+  std::vector<int32_t> needed_store(max_depth, kNoRepetition);
+  std::vector<uint8_t> ends_store(max_depth, 0);
+  Item* dfa_thread = thread_store.data();
+  int32_t* dfa_needed = needed_store.data();
+  uint8_t* ends_on_path = ends_store.data();
+  auto is_simple = [&a](StateId s) {
+    return !a.is_final[s] && a.call_edge_begin[s] == a.call_edge_begin[s + 1];
+  };
   auto enter_dfa_mode = [&](int32_t depth) {
     Item single;
     if (matcher.SingleThread(&single) && is_simple(single.state)) {
@@ -102,8 +145,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     }
   };
   enter_dfa_mode(0);
-  // The rule (or an iteration of its repetition) could end at a depth <= d.
-  std::vector<uint8_t> ends_on_path(1, matcher.CanEnd() || matcher.RepetitionCompletedHere());
+  ends_on_path[0] = matcher.CanEnd() || matcher.RepetitionCompletedHere();
   // Bookkeeping once the matcher has taken the step for trie depth `depth`.
   auto after_matcher_step = [&](int32_t depth) {
     matcher_depth.push_back(depth);
@@ -114,7 +156,8 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     enter_dfa_mode(depth);
     return r;
   };
-  for (int32_t i = 1, n = static_cast<int32_t>(trie.size()); i < n;) {
+  const StateId* start_row = rows.Row(state);
+  for (int32_t i = 1, n = static_cast<int32_t>(tok.trie().size()); i < n;) {
     const TrieNode& node = trie[i];
     bool in_region = i < region_end;
     if (in_region) {  // skip what the region accepted wholesale (and, if it may, what dies)
@@ -127,7 +170,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
     // Tokens whose first byte only a callee can read are left to the callee's
     // own entry: the callee's predicted thread is live whenever this one is, and
     // a mask is the union over live threads.
-    if (!visit(i) || (node.depth == 1 && a.NextByte(state, node.byte) == kNone)) {
+    if (!visit(i) || (node.depth == 1 && start_row[node.byte] == kNone)) {
       i = node.subtree_end;
       continue;
     }
@@ -136,28 +179,23 @@ void WalkTrie(const AutomatonPtr& automaton, const TokenizerInfo& tok, StateId s
       matcher.Rollback(1);
       matcher_depth.pop_back();
     }
-    if (static_cast<int32_t>(dfa_thread.size()) <= depth) {
-      dfa_thread.resize(depth + 1, Item{kNone, kNone, 0});
-      dfa_needed.resize(depth + 1, kNoRepetition);
-      ends_on_path.resize(depth + 1, 0);
-    }
     WalkResult result{false, kNoRepetition};
     const Item parent = dfa_thread[depth - 1];
     bool alive;
     StateId dfa_state = kNone;
     if (parent.state != kNone) {
-      StateId next = a.NextByte(parent.state, node.byte);
-      alive = next != kNone;
-      if (alive && is_simple(next)) {
-        dfa_state = next;
-        dfa_thread[depth] = Item{next, parent.node, parent.guard};
+      StateId entry = rows.Row(parent.state)[node.byte];
+      alive = entry != kNone;
+      if (entry >= 0) {  // a simple state: the DFA step is the whole step
+        dfa_state = entry;
+        dfa_thread[depth] = Item{entry, parent.node, parent.guard};
         dfa_needed[depth] = dfa_needed[depth - 1];
         result = {(parent.guard & kEscapedBit) == 0, dfa_needed[depth]};
         ends_on_path[depth] = ends_on_path[depth - 1];
       } else if (alive) {
-        alive = matcher.PushThread(Item{next, parent.node, parent.guard});
+        alive = matcher.PushThread(Item{TransitionRows::Decode(entry), parent.node, parent.guard});
+        if (alive) result = after_matcher_step(depth);
       }
-      if (alive && !is_simple(next)) result = after_matcher_step(depth);
     } else {
       alive = matcher.AdvanceByte(node.byte);
       if (alive) result = after_matcher_step(depth);
