@@ -222,7 +222,8 @@ void WalkListedNodes(const AutomatonPtr& automaton, const trie_walk::TransitionR
     cursor = std::lower_bound(low, std::min(low + step + 1, last), i);
   };
   WalkTrie(
-      automaton, rows, tok, state, /*escape=*/true, /*self_repeat=*/false, callers, num_callers,
+      automaton, rows, tok, state, /*escape=*/true, /*self_repeat=*/false, /*flat_repeat_start=*/kNone,
+      callers, num_callers,
       [&](int32_t i) {  // only subtrees holding a listed node
         seek(i);
         return cursor != last && *cursor < trie[i].subtree_end;
@@ -292,7 +293,8 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       }
     };
     WalkTrie(
-        automaton_, rows_, tok, state, /*escape=*/false, self_repeat, /*callers=*/nullptr, 0,
+        automaton_, rows_, tok, state, /*escape=*/false, self_repeat,
+        self_repeat ? trie_walk::FlatRepeatStart(a, rule) : kNone, /*callers=*/nullptr, 0,
         [](int32_t) { return true; },
         [&](int32_t i, const WalkResult& r) {
           const TrieNode& node = trie[i];

@@ -36,6 +36,27 @@ const StateId* TransitionRows::Build(StateId state) const {
   return expected;
 }
 
+StateId FlatRepeatStart(const Automaton& a, RuleId rule) {
+  const AutomatonRule& r = a.rules[rule];
+  if (r.lookahead_start != kNone || r.start == kNone || a.is_final[r.start]) return kNone;
+  std::vector<StateId> todo{r.start};
+  std::vector<StateId> seen{r.start};
+  while (!todo.empty()) {
+    StateId s = todo.back();
+    todo.pop_back();
+    if (a.call_edge_begin[s] != a.call_edge_begin[s + 1]) return kNone;
+    if (a.is_final[s] && a.HasByteEdges(s)) return kNone;
+    for (int32_t j = a.byte_edge_begin[s]; j < a.byte_edge_begin[s + 1]; ++j) {
+      StateId t = a.byte_edges[j].target;
+      if (std::find(seen.begin(), seen.end(), t) != seen.end()) continue;
+      if (seen.size() > 64) return kNone;  // bodies worth this are a character or two
+      seen.push_back(t);
+      todo.push_back(t);
+    }
+  }
+  return r.start;
+}
+
 // Whether `s` loops on every JSON string-content character: each printable
 // ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
 // multi-byte UTF-8 character, through states that neither end, call nor fork.

@@ -95,11 +95,21 @@ class TransitionRows {
   mutable std::atomic<size_t> num_rows_{0};
 };
 
+// Flat repeated bodies (Layer A with self_repeat only): a counted repetition of
+// a one-character rule (a string with maxLength) would hand every character to
+// the matcher, which completes the iteration and calls the rule again, and that
+// was most of such a state's first fill. When the rule is *flat* (no calls, no
+// lookahead, a start that is not final, final states without edges) the matcher
+// can never be needed inside it, so the walk does the completion itself and
+// stays in DFA mode; `flat_repeat_start` is the rule's start, or kNone.
+StateId FlatRepeatStart(const Automaton& a, RuleId rule);
+
 template <typename Visit, typename OnTokens, typename OnDead, typename LoopsPlain = NoPlainRegions,
           typename OnPlain = std::nullptr_t, typename LoopClass = NoLoopClass,
           typename OnSubtree = std::nullptr_t>
 void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const TokenizerInfo& tok,
-              StateId state, bool escape, bool self_repeat, const CallerFrame* callers, int32_t num_callers,
+              StateId state, bool escape, bool self_repeat, StateId flat_repeat_start,
+              const CallerFrame* callers, int32_t num_callers,
               Visit visit, OnTokens on_tokens, OnDead on_dead, LoopsPlain loops_plain = {},
               OnPlain on_plain = nullptr, LoopClass loop_class = {}, OnSubtree on_subtree = nullptr) {
   const Automaton& a = *automaton;
@@ -192,6 +202,18 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
         dfa_needed[depth] = dfa_needed[depth - 1];
         result = {(parent.guard & kEscapedBit) == 0, dfa_needed[depth]};
         ends_on_path[depth] = ends_on_path[depth - 1];
+      } else if (alive && flat_repeat_start != kNone && a.is_final[TransitionRows::Decode(entry)]) {
+        // An iteration of a flat repeated body ends (see FlatRepeatStart): what
+        // the matcher would do, without it. Iteration k after the origin's (k = 0:
+        // the origin's own) completes: the bytes fit in k + 1 iterations, the
+        // rule may end here when k = 0, and the thread goes on at the body's
+        // start as re-call k + 1, escaped (the caller decides further bytes).
+        int32_t k = (parent.guard & kEscapedBit) ? dfa_needed[depth - 1] - 1 : 0;
+        dfa_state = flat_repeat_start;
+        dfa_thread[depth] = Item{flat_repeat_start, parent.node, parent.guard | kEscapedBit};
+        dfa_needed[depth] = k + 2;
+        result = k == 0 ? WalkResult{true, kNoRepetition} : WalkResult{false, k + 1};
+        ends_on_path[depth] = 1;
       } else if (alive) {
         alive = matcher.PushThread(Item{TransitionRows::Decode(entry), parent.node, parent.guard});
         if (alive) result = after_matcher_step(depth);
