@@ -21,13 +21,12 @@ TokenMaskCache::TokenMaskCache(AutomatonPtr automaton, TokenizerInfoPtr tokenize
   entries_.reset(new std::atomic<const TokenMaskEntry*>[n]);
   plain_loop_.reset(new std::atomic<int8_t>[n]);
   loop_class_known_.reset(new std::atomic<uint8_t>[n]);
-  loop_class_.reset(new std::atomic<uint64_t>[2 * static_cast<size_t>(n)]);
+  loop_class_.reset(new std::atomic<uint64_t>[3 * static_cast<size_t>(n)]);
   for (int32_t i = 0; i < n; ++i) {
     entries_[i].store(nullptr, std::memory_order_relaxed);
     plain_loop_[i].store(-1, std::memory_order_relaxed);
     loop_class_known_[i].store(0, std::memory_order_relaxed);
-    loop_class_[2 * static_cast<size_t>(i)].store(0, std::memory_order_relaxed);
-    loop_class_[2 * static_cast<size_t>(i) + 1].store(0, std::memory_order_relaxed);
+    for (size_t w = 0; w < 3; ++w) loop_class_[3 * static_cast<size_t>(i) + w].store(0, std::memory_order_relaxed);
   }
 }
 
@@ -241,20 +240,23 @@ void ClearSharedMaskCache() { SharedMasks().Clear(); }
 size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
 size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
 
-std::array<uint64_t, 2> TokenMaskCache::ComputeLoopClass(StateId state) const {
+trie_walk::LoopSet TokenMaskCache::ComputeLoopClass(StateId state) const {
   const Automaton& a = *automaton_;
-  std::array<uint64_t, 2> words{0, 0};
+  trie_walk::LoopSet loop;
   if (!a.is_final[state] && a.call_edge_begin[state] == a.call_edge_begin[state + 1]) {
     for (int32_t j = a.byte_edge_begin[state]; j < a.byte_edge_begin[state + 1]; ++j) {
       const ByteEdge& e = a.byte_edges[j];
       if (e.target != state) continue;
-      for (int b = e.lo; b <= e.hi && b < 0x80; ++b) words[b / 64] |= uint64_t{1} << (b % 64);
+      for (int b = e.lo; b <= e.hi && b < 0x80; ++b) loop.ascii[b / 64] |= uint64_t{1} << (b % 64);
     }
+    std::vector<StateId> inside_characters;
+    if (loop.ascii[0] | loop.ascii[1]) loop.leads = trie_walk::MultibyteLoopLeads(a, state, &inside_characters);
   }
-  loop_class_[2 * static_cast<size_t>(state)].store(words[0], std::memory_order_relaxed);
-  loop_class_[2 * static_cast<size_t>(state) + 1].store(words[1], std::memory_order_relaxed);
+  loop_class_[3 * static_cast<size_t>(state)].store(loop.ascii[0], std::memory_order_relaxed);
+  loop_class_[3 * static_cast<size_t>(state) + 1].store(loop.ascii[1], std::memory_order_relaxed);
+  loop_class_[3 * static_cast<size_t>(state) + 2].store(loop.leads, std::memory_order_relaxed);
   loop_class_known_[state].store(1, std::memory_order_release);
-  return words;
+  return loop;
 }
 
 int8_t TokenMaskCache::ComputePlainLoop(StateId state) const {

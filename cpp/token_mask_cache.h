@@ -138,16 +138,18 @@ class TokenMaskCache {
   }
   int8_t ComputePlainLoop(StateId state) const;
   // The ASCII bytes that lead from a simple state back to itself, as two
-  // words (bytes 0-63, 64-127; memoised).
-  std::array<uint64_t, 2> LoopClass(StateId state) const {
+  // words (bytes 0-63, 64-127), and the lead bytes whose every character does
+  // (memoised, three words per state).
+  trie_walk::LoopSet LoopClass(StateId state) const {
     // Words are atomics: threads that compute the same state store equal values.
     if (loop_class_known_[state].load(std::memory_order_acquire)) {
-      return {loop_class_[2 * static_cast<size_t>(state)].load(std::memory_order_relaxed),
-              loop_class_[2 * static_cast<size_t>(state) + 1].load(std::memory_order_relaxed)};
+      return {{loop_class_[3 * static_cast<size_t>(state)].load(std::memory_order_relaxed),
+               loop_class_[3 * static_cast<size_t>(state) + 1].load(std::memory_order_relaxed)},
+              loop_class_[3 * static_cast<size_t>(state) + 2].load(std::memory_order_relaxed)};
     }
     return ComputeLoopClass(state);
   }
-  std::array<uint64_t, 2> ComputeLoopClass(StateId state) const;
+  trie_walk::LoopSet ComputeLoopClass(StateId state) const;
 
   AutomatonPtr automaton_;
   TokenizerInfoPtr tokenizer_;

@@ -262,6 +262,7 @@ void TokenizerInfo::ClassifyPlainNodes() {
   }
   trie_below_ascii_.assign(2 * static_cast<size_t>(n), 0);
   trie_below_non_ascii_.assign(n, 0);
+  trie_below_leads_.assign(n, 0);
   for (int32_t i = n - 1; i >= 1; --i) {
     int32_t p = parent_of[i];
     uint8_t b = trie_[i].byte;
@@ -271,9 +272,51 @@ void TokenizerInfo::ClassifyPlainNodes() {
       trie_below_ascii_[2 * p + b / 64] |= uint64_t{1} << (b % 64);
     } else {
       trie_below_non_ascii_[p] = 1;
+      if (b >= 0xC2 && b <= 0xF4) trie_below_leads_[p] |= uint64_t{1} << (b - 0xC0);
     }
     trie_below_non_ascii_[p] |= trie_below_non_ascii_[i];
+    trie_below_leads_[p] |= trie_below_leads_[i];
   }
+  // Well-formedness below each node, as a set of UTF-8 decoder states: bit s of
+  // clean_from[j] says that reading node j's byte and then any path below it,
+  // from decoder state s, never breaks UTF-8. States: 0 at a boundary; 1 one
+  // continuation byte (80-BF) left; 2 two left; 3 two left after E0 (A0-BF
+  // next); 4 two left after ED (80-9F next); 5 three left; 6 after F0 (90-BF
+  // next); 7 after F4 (80-8F next).
+  auto utf8_step = [](int s, uint8_t b) -> int {  // next state, or -1
+    switch (s) {
+      case 0:
+        if (b < 0x80) return 0;
+        if (b >= 0xC2 && b <= 0xDF) return 1;
+        if (b == 0xE0) return 3;
+        if (b == 0xED) return 4;
+        if (b >= 0xE1 && b <= 0xEF) return 2;
+        if (b == 0xF0) return 6;
+        if (b == 0xF4) return 7;
+        if (b >= 0xF1 && b <= 0xF3) return 5;
+        return -1;
+      case 1: return b >= 0x80 && b <= 0xBF ? 0 : -1;
+      case 2: return b >= 0x80 && b <= 0xBF ? 1 : -1;
+      case 3: return b >= 0xA0 && b <= 0xBF ? 1 : -1;
+      case 4: return b >= 0x80 && b <= 0x9F ? 1 : -1;
+      case 5: return b >= 0x80 && b <= 0xBF ? 2 : -1;
+      case 6: return b >= 0x90 && b <= 0xBF ? 2 : -1;
+      default: return b >= 0x80 && b <= 0x8F ? 2 : -1;
+    }
+  };
+  std::vector<uint8_t> clean_from(n, 0xFF);        // bit s: node j's byte and below, from state s
+  std::vector<uint8_t> children_clean(n, 0xFF);    // bit s: every child's clean_from has s
+  for (int32_t j = n - 1; j >= 1; --j) {
+    uint8_t bits = 0;
+    for (int st = 0; st < 8; ++st) {
+      int next = utf8_step(st, trie_[j].byte);
+      if (next >= 0 && (children_clean[j] >> next & 1)) bits |= 1 << st;
+    }
+    clean_from[j] = bits;
+    children_clean[parent_of[j]] &= bits;
+  }
+  trie_utf8_clean_below_.assign(n, 0);
+  for (int32_t i = 0; i < n; ++i) trie_utf8_clean_below_[i] = children_clean[i] & 1;
   trie_region_next_live_.assign(n + 1, n);
   for (int32_t i = n - 1; i >= 1; --i) {
     bool skipped = (trie_plain_[i] && !has_live_nonplain[i]) || control_dead[i];
@@ -311,8 +354,8 @@ void TokenizerInfo::ClassifyPlainNodes() {
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
                  token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
-                 trie_plain_.size() * 2 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4 +
-                 trie_below_ascii_.size() * 8;
+                 trie_plain_.size() * 3 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4 +
+                 (trie_below_ascii_.size() + trie_below_leads_.size()) * 8;
   for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
   total += plain_all_.size() * 4 + plain_at_position_.size();
   for (const auto& list : plain_list_by_first_byte_) total += list.size() * 4;

@@ -82,6 +82,12 @@ class TokenizerInfo {
   // loop on the walk's DFA state is accepted without visiting it.
   const std::vector<uint64_t>& trie_below_ascii() const { return trie_below_ascii_; }
   const std::vector<uint8_t>& trie_below_non_ascii() const { return trie_below_non_ascii_; }
+  // Whether every token below node i continues it with well-formed UTF-8 read
+  // from a character boundary (the last character may be cut): a DFA state that
+  // loops on every non-ASCII character as well accepts such a subtree unvisited.
+  const std::vector<uint8_t>& trie_utf8_clean_below() const { return trie_utf8_clean_below_; }
+  // The UTF-8 lead bytes (C2-F4, bit b - 0xC0) below each node.
+  const std::vector<uint64_t>& trie_below_leads() const { return trie_below_leads_; }
   // Plain tokens starting with byte b (bitset by id), for the root's children.
   const std::vector<uint32_t>& plain_tokens_by_first_byte(uint8_t b) const {
     return plain_by_first_byte_[b];
@@ -127,6 +133,8 @@ class TokenizerInfo {
   std::vector<std::vector<uint32_t>> plain_by_first_byte_;
   std::vector<uint32_t> plain_all_;
   std::vector<std::vector<int32_t>> plain_list_by_first_byte_;
+  std::vector<uint8_t> trie_utf8_clean_below_;
+  std::vector<uint64_t> trie_below_leads_;
   std::vector<uint8_t> plain_at_position_;
   std::vector<uint8_t> first_bytes_;
   uint64_t fingerprint_ = 0;

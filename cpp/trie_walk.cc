@@ -57,23 +57,18 @@ StateId FlatRepeatStart(const Automaton& a, RuleId rule) {
   return r.start;
 }
 
-// Whether `s` loops on every JSON string-content character: each printable
-// ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
-// multi-byte UTF-8 character, through states that neither end, call nor fork.
-int8_t CheckPlainLoop(const Automaton& a, StateId s) {
+// The lead bytes (bit b - 0xC0, for C2-F4) all of whose complete characters
+// lead from `s` back to `s` through states that neither end, call nor fork;
+// the states inside those characters are added to `inside_characters`.
+uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>* inside_characters) {
   auto simple = [&a](StateId t) {
     return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
   };
-  if (!simple(s)) return false;
-  for (int b = 0x20; b < 0x80; ++b) {
-    if (b != '"' && b != '\\' && a.NextByte(s, static_cast<uint8_t>(b)) != s) return false;
-  }
   std::unordered_map<int64_t, bool> memo;
-  std::vector<StateId> inside_characters;  // states in the middle of a UTF-8 character
   // All `k` remaining continuation bytes from `t` lead back to `s`.
   std::function<bool(StateId, int)> continuations = [&](StateId t, int k) -> bool {
     if (!simple(t)) return false;
-    inside_characters.push_back(t);
+    inside_characters->push_back(t);
     int64_t key = static_cast<int64_t>(t) * 4 + k;
     auto it = memo.find(key);
     if (it != memo.end()) return it->second;
@@ -88,22 +83,36 @@ int8_t CheckPlainLoop(const Automaton& a, StateId s) {
   auto lead = [&](int b, int lo, int hi, int rest) {
     StateId t = a.NextByte(s, static_cast<uint8_t>(b));
     if (!simple(t)) return false;
-    inside_characters.push_back(t);
+    inside_characters->push_back(t);
     for (int c = lo; c <= hi; ++c) {
       StateId u = a.NextByte(t, static_cast<uint8_t>(c));
       if (rest == 0 ? u != s : !continuations(u, rest)) return false;
     }
     return true;
   };
-  for (int b = 0xC2; b <= 0xDF; ++b) {
-    if (!lead(b, 0x80, 0xBF, 0)) return false;
+  uint64_t leads = 0;
+  for (int b = 0xC2; b <= 0xF4; ++b) {
+    bool loops = b <= 0xDF   ? lead(b, 0x80, 0xBF, 0)
+                 : b <= 0xEF ? lead(b, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF, 1)
+                             : lead(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2);
+    if (loops) leads |= uint64_t{1} << (b - 0xC0);
   }
-  for (int b = 0xE0; b <= 0xEF; ++b) {
-    if (!lead(b, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF, 1)) return false;
+  return leads;
+}
+
+// Whether `s` loops on every JSON string-content character: each printable
+// ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
+// multi-byte UTF-8 character, through states that neither end, call nor fork.
+int8_t CheckPlainLoop(const Automaton& a, StateId s) {
+  auto simple = [&a](StateId t) {
+    return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
+  };
+  if (!simple(s)) return false;
+  for (int b = 0x20; b < 0x80; ++b) {
+    if (b != '"' && b != '\\' && a.NextByte(s, static_cast<uint8_t>(b)) != s) return false;
   }
-  for (int b = 0xF0; b <= 0xF4; ++b) {
-    if (!lead(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2)) return false;
-  }
+  std::vector<StateId> inside_characters;  // states in the middle of a UTF-8 character
+  if (MultibyteLoopLeads(a, s, &inside_characters) != kAllLeads) return false;
   auto reads_control = [&a](StateId t) {
     int32_t first = a.byte_edge_begin[t];
     return first < a.byte_edge_begin[t + 1] && a.byte_edges[first].lo < 0x20;  // edges are sorted

@@ -12,9 +12,12 @@
 //                        every plain token below the node is accepted, and
 //                        only tokens holding '"', '\\', broken UTF-8 (and
 //                        control bytes, unless the loop kills them) are walked;
-//   loop-class regions   a DFA state whose self-loops cover every (ASCII) byte
-//                        below the node: the subtree is accepted unvisited
-//                        (URIs, hostnames, pattern classes).
+//   loop-class regions   a DFA state whose self-loops cover every byte below
+//                        the node (ASCII bytes by class; multi-byte characters
+//                        by lead byte, when the subtree's UTF-8 is well
+//                        formed): the subtree is accepted
+//                        unvisited (URIs, hostnames, pattern classes, the
+//                        "no match yet" state of an unanchored pattern).
 #ifndef XGRAM_TRIE_WALK_H_
 #define XGRAM_TRIE_WALK_H_
 
@@ -57,12 +60,24 @@ struct NoPlainRegions {
 
 // Loop-class regions (with plain-text regions, Layer A only): when the walk
 // reaches, inside the rule, a DFA state whose self-loops cover every byte
-// below the trie node (ASCII only), every token below it stays in that state
+// below the trie node (see LoopSet), every token below it stays in that state
 // and is accepted (`on_subtree`) without visiting the subtree: free text of a
 // format or a pattern class (URIs, hostnames, identifiers).
-struct NoLoopClass {
-  std::array<uint64_t, 2> operator()(StateId) const { return {0, 0}; }
+// A state's self-loops: the ASCII bytes (two words: 0-63, 64-127), and the
+// lead bytes whose every complete character leads back to it (bit b - 0xC0).
+struct LoopSet {
+  std::array<uint64_t, 2> ascii{0, 0};
+  uint64_t leads = 0;
 };
+struct NoLoopClass {
+  LoopSet operator()(StateId) const { return {}; }
+};
+
+// Every UTF-8 lead byte, C2-F4, as bits b - 0xC0.
+constexpr uint64_t kAllLeads = ((uint64_t{1} << (0xF4 - 0xC0 + 1)) - 1) & ~uint64_t{3};
+// The lead bytes all of whose complete characters lead from `s` back to `s`
+// through simple states (collected in `inside_characters`).
+uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>* inside_characters);
 
 // Dense transition rows for the walk's DFA mode. A state's byte edges are a
 // sorted list of ranges, and the walk asks for one transition per trie node it
@@ -121,6 +136,8 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
   const int32_t* region_next_live = tok.trie_region_next_live().data();
   const uint64_t* below_ascii = tok.trie_below_ascii().data();
   const uint8_t* below_non_ascii = tok.trie_below_non_ascii().data();
+  const uint8_t* utf8_clean_below = tok.trie_utf8_clean_below().data();
+  const uint64_t* below_leads = tok.trie_below_leads().data();
   int32_t region_end = -1;  // trie nodes below this index lie in a plain-text region
   // The region's dead tokens may be skipped too: control bytes kill them, and no
   // end of the rule on their path makes them crossing.
@@ -244,10 +261,11 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
     }
     if constexpr (!std::is_same_v<OnSubtree, std::nullptr_t>) {
       if (!counted_already && !in_region && dfa_state != kNone && result.valid_everywhere &&
-          node.subtree_end > i + 1 && !below_non_ascii[i]) {
-        std::array<uint64_t, 2> loop = loop_class(dfa_state);
-        if ((loop[0] | loop[1]) && (below_ascii[2 * i] & ~loop[0]) == 0 &&
-            (below_ascii[2 * i + 1] & ~loop[1]) == 0) {
+          node.subtree_end > i + 1) {
+        LoopSet loop = loop_class(dfa_state);
+        if ((loop.ascii[0] | loop.ascii[1]) && (below_ascii[2 * i] & ~loop.ascii[0]) == 0 &&
+            (below_ascii[2 * i + 1] & ~loop.ascii[1]) == 0 &&
+            (!below_non_ascii[i] || (utf8_clean_below[i] && (below_leads[i] & ~loop.leads) == 0))) {
           on_subtree(i);
           if (node.token_begin < node.token_end) on_tokens(i, result);
           i = node.subtree_end;

@@ -658,13 +658,22 @@ def test_real_vocab_follows_real_text(real, doc_index):
         ({"type": "string", "format": "uri"}, "https://example.com/api/v1/user_identities/37442?q=a%20b#top"),
         ({"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}, "export_files_2_of_many"),
         ({"type": "string", "format": "hostname"}, "mail.example-host.co.uk"),
+        # Unanchored patterns: the "no match yet" state loops on all but a few
+        # characters, multi-byte ones included (by lead byte).
+        ({"type": "string", "pattern": "[0-9]{4}-[0-9]{2}"}, "née à Zürich 2022-01 ✓"),
+        ({"type": "string", "pattern": "^.*.xsl$"}, "stylé ✓ sheet.xsl"),
+        # A class that excludes one multi-byte character: its lead byte's
+        # subtrees are walked, the others accepted whole.
+        ({"type": "string", "pattern": "^[^é]*$"}, "naïve cafe? no: ✓ über"),
+        # Counted one-character bodies complete their iterations in DFA mode.
+        ({"type": "string", "minLength": 2, "maxLength": 9}, "żółw ✓ ab"),
     ],
 )
 def test_llama3_free_text_formats_exact_every_step(schema, value):
     """Format and pattern loops (accepted by whole trie subtrees) against brute force at every step."""
     v = real_vocab("llama3")
     name = json_schema_to_ebnf(schema).ebnf
-    text = json.dumps(value)
+    text = json.dumps(value, ensure_ascii=False)
     ids = v.tokenizer.encode(text, add_special_tokens=False).ids
     follow_text(v, name, ids, text.encode(), full_steps=set(range(len(ids) + 1)), sample=0)
 
