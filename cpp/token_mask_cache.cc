@@ -240,22 +240,30 @@ void ClearSharedMaskCache() { SharedMasks().Clear(); }
 size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
 size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
 
-trie_walk::LoopSet TokenMaskCache::ComputeLoopClass(StateId state) const {
+trie_walk::LoopSet TokenMaskCache::ComputeLoopClass(StateId state, bool with_leads) const {
   const Automaton& a = *automaton_;
   trie_walk::LoopSet loop;
-  if (!a.is_final[state] && a.call_edge_begin[state] == a.call_edge_begin[state + 1]) {
+  bool simple = !a.is_final[state] && a.call_edge_begin[state] == a.call_edge_begin[state + 1];
+  if (simple) {
     for (int32_t j = a.byte_edge_begin[state]; j < a.byte_edge_begin[state + 1]; ++j) {
       const ByteEdge& e = a.byte_edges[j];
       if (e.target != state) continue;
       for (int b = e.lo; b <= e.hi && b < 0x80; ++b) loop.ascii[b / 64] |= uint64_t{1} << (b % 64);
     }
+  }
+  if (with_leads && simple && (loop.ascii[0] | loop.ascii[1])) {
     std::vector<StateId> inside_characters;
-    if (loop.ascii[0] | loop.ascii[1]) loop.leads = trie_walk::MultibyteLoopLeads(a, state, &inside_characters);
+    loop.leads = trie_walk::MultibyteLoopLeads(a, state, &inside_characters);
   }
   loop_class_[3 * static_cast<size_t>(state)].store(loop.ascii[0], std::memory_order_relaxed);
   loop_class_[3 * static_cast<size_t>(state) + 1].store(loop.ascii[1], std::memory_order_relaxed);
-  loop_class_[3 * static_cast<size_t>(state) + 2].store(loop.leads, std::memory_order_relaxed);
-  loop_class_known_[state].store(1, std::memory_order_release);
+  if (with_leads) loop_class_[3 * static_cast<size_t>(state) + 2].store(loop.leads, std::memory_order_relaxed);
+  // Never lowers 2 to 1: a thread that knows the leads keeps them known.
+  uint8_t known = with_leads ? 2 : 1;
+  uint8_t current = loop_class_known_[state].load(std::memory_order_relaxed);
+  while (current < known &&
+         !loop_class_known_[state].compare_exchange_weak(current, known, std::memory_order_release)) {
+  }
   return loop;
 }
 
@@ -327,7 +335,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
             if (plain_at[t]) bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
           }
         },
-        [this](StateId s) { return LoopClass(s); },
+        [this](StateId s, bool with_leads) { return LoopClass(s, with_leads); },
         [&](int32_t i) {
           for (int32_t t = trie[i].token_end, end = tok.SubtreeTokenEnd(i); t < end; ++t) {
             bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);

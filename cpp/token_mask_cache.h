@@ -139,17 +139,16 @@ class TokenMaskCache {
   int8_t ComputePlainLoop(StateId state) const;
   // The ASCII bytes that lead from a simple state back to itself, as two
   // words (bytes 0-63, 64-127), and the lead bytes whose every character does
-  // (memoised, three words per state).
-  trie_walk::LoopSet LoopClass(StateId state) const {
+  // (memoised, three words per state; known 1: the ASCII words, 2: all three).
+  trie_walk::LoopSet LoopClass(StateId state, bool with_leads) const {
     // Words are atomics: threads that compute the same state store equal values.
-    if (loop_class_known_[state].load(std::memory_order_acquire)) {
-      return {{loop_class_[3 * static_cast<size_t>(state)].load(std::memory_order_relaxed),
-               loop_class_[3 * static_cast<size_t>(state) + 1].load(std::memory_order_relaxed)},
-              loop_class_[3 * static_cast<size_t>(state) + 2].load(std::memory_order_relaxed)};
-    }
-    return ComputeLoopClass(state);
+    uint8_t known = loop_class_known_[state].load(std::memory_order_acquire);
+    if (known == 0 || (with_leads && known == 1)) return ComputeLoopClass(state, with_leads);
+    return {{loop_class_[3 * static_cast<size_t>(state)].load(std::memory_order_relaxed),
+             loop_class_[3 * static_cast<size_t>(state) + 1].load(std::memory_order_relaxed)},
+            with_leads ? loop_class_[3 * static_cast<size_t>(state) + 2].load(std::memory_order_relaxed) : 0};
   }
-  trie_walk::LoopSet ComputeLoopClass(StateId state) const;
+  trie_walk::LoopSet ComputeLoopClass(StateId state, bool with_leads) const;
 
   AutomatonPtr automaton_;
   TokenizerInfoPtr tokenizer_;

@@ -64,13 +64,14 @@ struct NoPlainRegions {
 // and is accepted (`on_subtree`) without visiting the subtree: free text of a
 // format or a pattern class (URIs, hostnames, identifiers).
 // A state's self-loops: the ASCII bytes (two words: 0-63, 64-127), and the
-// lead bytes whose every complete character leads back to it (bit b - 0xC0).
+// lead bytes whose every complete character leads back to it (bit b - 0xC0;
+// a LoopClass callback fills them in only when asked `with_leads`).
 struct LoopSet {
   std::array<uint64_t, 2> ascii{0, 0};
   uint64_t leads = 0;
 };
 struct NoLoopClass {
-  LoopSet operator()(StateId) const { return {}; }
+  LoopSet operator()(StateId, bool) const { return {}; }
 };
 
 // Every UTF-8 lead byte, C2-F4, as bits b - 0xC0.
@@ -262,10 +263,13 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
     if constexpr (!std::is_same_v<OnSubtree, std::nullptr_t>) {
       if (!counted_already && !in_region && dfa_state != kNone && result.valid_everywhere &&
           node.subtree_end > i + 1) {
-        LoopSet loop = loop_class(dfa_state);
+        // The lead bytes cost a few thousand transitions per state: asked for
+        // only when a subtree passes the ASCII test and could pass this one.
+        LoopSet loop = loop_class(dfa_state, /*with_leads=*/false);
         if ((loop.ascii[0] | loop.ascii[1]) && (below_ascii[2 * i] & ~loop.ascii[0]) == 0 &&
             (below_ascii[2 * i + 1] & ~loop.ascii[1]) == 0 &&
-            (!below_non_ascii[i] || (utf8_clean_below[i] && (below_leads[i] & ~loop.leads) == 0))) {
+            (!below_non_ascii[i] ||
+             (utf8_clean_below[i] && (below_leads[i] & ~loop_class(dfa_state, true).leads) == 0))) {
           on_subtree(i);
           if (node.token_begin < node.token_end) on_tokens(i, result);
           i = node.subtree_end;
