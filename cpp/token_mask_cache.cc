@@ -370,7 +370,11 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       }
     }
     computed->num_accepted = CountBits(bits);
-    std::sort(computed->crossing_nodes.begin(), computed->crossing_nodes.end());
+    // The walk reports nodes in ascending order, so this is normally a check;
+    // sorting 100k sorted ids anyway was a quarter of a length-bounded string's
+    // first fill.
+    std::vector<int32_t>& crossing = computed->crossing_nodes;
+    if (!std::is_sorted(crossing.begin(), crossing.end())) std::sort(crossing.begin(), crossing.end());
     SharedMasks().Insert(tok.Fingerprint(), key, computed);
     inside = computed;
   }
