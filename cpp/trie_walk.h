@@ -13,11 +13,11 @@
 //                        only tokens holding '"', '\\', broken UTF-8 (and
 //                        control bytes, unless the loop kills them) are walked;
 //   loop-class regions   a DFA state whose self-loops cover every byte below
-//                        the node (ASCII bytes by class; multi-byte characters
-//                        by lead byte, when the subtree's UTF-8 is well
-//                        formed): the subtree is accepted
-//                        unvisited (URIs, hostnames, pattern classes, the
-//                        "no match yet" state of an unanchored pattern).
+//                        the node (ASCII bytes by class, multi-byte characters
+//                        by lead byte when the subtree's UTF-8 is well formed):
+//                        the subtree is accepted unvisited (URIs, hostnames,
+//                        pattern classes, the "no match yet" state of an
+//                        unanchored pattern).
 #ifndef XGRAM_TRIE_WALK_H_
 #define XGRAM_TRIE_WALK_H_
 
@@ -63,9 +63,10 @@ struct NoPlainRegions {
 // below the trie node (see LoopSet), every token below it stays in that state
 // and is accepted (`on_subtree`) without visiting the subtree: free text of a
 // format or a pattern class (URIs, hostnames, identifiers).
-// A state's self-loops: the ASCII bytes (two words: 0-63, 64-127), and the
-// lead bytes whose every complete character leads back to it (bit b - 0xC0;
-// a LoopClass callback fills them in only when asked `with_leads`).
+//
+// LoopSet is a state's self-loops: the ASCII bytes (two words: 0-63, 64-127),
+// and the lead bytes whose every complete character leads back to it (bit
+// b - 0xC0; a LoopClass callback fills them in only when asked `with_leads`).
 struct LoopSet {
   std::array<uint64_t, 2> ascii{0, 0};
   uint64_t leads = 0;
