@@ -90,7 +90,12 @@ void PushdownMatcher::ResetForContext(StateId state, const CallerFrame* callers,
 
 int32_t PushdownMatcher::KnownCallers(NodeId node, int32_t max_depth, int32_t max_edges, int32_t max_bytes,
                                       CallerFrame* out) const {
-  constexpr size_t kMaxParents = 4;
+  // A call with more parents is a leaf, and a thread whose own call is a leaf
+  // has no known callers: its mask then needs Layer B over every call site of
+  // its rule (25-30 ms for JSON whitespace, called from thousands of places).
+  // Eight parents, the whole edge budget, is still a cheap Layer C context; with
+  // four, a whitespace call shared by five object continuations fell back.
+  constexpr size_t kMaxParents = 8;
   // Whether a call's parent edges can all be given (else it stays a leaf).
   auto expandable = [this](const Node& n) {
     if (n.kind != NodeKind::kCall || n.parents.empty() || n.parents.size() > kMaxParents) return false;
