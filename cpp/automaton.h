@@ -106,6 +106,9 @@ class Automaton {
     return FindEdge(lookahead_edge_begin, lookahead_edges, state, byte);
   }
   bool HasByteEdges(StateId s) const { return byte_edge_begin[s] < byte_edge_begin[s + 1]; }
+  // Neither final nor calling: a thread here moves on byte edges alone, so the
+  // mask walk and the matcher's fast path can step it without a closure.
+  bool IsSimple(StateId s) const { return !is_final[s] && call_edge_begin[s] == call_edge_begin[s + 1]; }
 };
 
 using AutomatonPtr = std::shared_ptr<const Automaton>;

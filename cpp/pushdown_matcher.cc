@@ -433,7 +433,7 @@ bool PushdownMatcher::AdvanceByte(uint8_t byte) {
     Item item = items_[current.begin];
     StateId next = a.NextByte(item.state, byte);
     if (next == kNone) return false;
-    if (!a.is_final[next] && a.call_edge_begin[next] == a.call_edge_begin[next + 1]) {
+    if (a.IsSimple(next)) {
       ++step_counter_;
       size_t begin = items_.size();
       items_.push_back({next, item.node, item.guard});

@@ -277,9 +277,9 @@ void TokenizerInfo::ClassifyPlainNodes() {
     trie_below_non_ascii_[p] |= trie_below_non_ascii_[i];
     trie_below_leads_[p] |= trie_below_leads_[i];
   }
-  // Well-formedness below each node, as a set of UTF-8 decoder states: bit s of
-  // clean_from[j] says that reading node j's byte and then any path below it,
-  // from decoder state s, never breaks UTF-8. States: 0 at a boundary; 1 one
+  // Well-formedness below each node, as sets of UTF-8 decoder states: bit s of
+  // a node's set says that reading its byte and then any path below it, from
+  // decoder state s, never breaks UTF-8. States: 0 at a boundary; 1 one
   // continuation byte (80-BF) left; 2 two left; 3 two left after E0 (A0-BF
   // next); 4 two left after ED (80-9F next); 5 three left; 6 after F0 (90-BF
   // next); 7 after F4 (80-8F next).
@@ -304,15 +304,13 @@ void TokenizerInfo::ClassifyPlainNodes() {
       default: return b >= 0x80 && b <= 0x8F ? 2 : -1;
     }
   };
-  std::vector<uint8_t> clean_from(n, 0xFF);        // bit s: node j's byte and below, from state s
-  std::vector<uint8_t> children_clean(n, 0xFF);    // bit s: every child's clean_from has s
-  for (int32_t j = n - 1; j >= 1; --j) {
+  std::vector<uint8_t> children_clean(n, 0xFF);  // bit s: every child's set has s
+  for (int32_t j = n - 1; j >= 1; --j) {  // children come after their parents
     uint8_t bits = 0;
     for (int st = 0; st < 8; ++st) {
       int next = utf8_step(st, trie_[j].byte);
       if (next >= 0 && (children_clean[j] >> next & 1)) bits |= 1 << st;
     }
-    clean_from[j] = bits;
     children_clean[parent_of[j]] &= bits;
   }
   trie_utf8_clean_below_.assign(n, 0);
@@ -354,7 +352,7 @@ void TokenizerInfo::ClassifyPlainNodes() {
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
                  token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
-                 trie_plain_.size() * 3 + (trie_region_next_.size() + trie_region_next_live_.size()) * 4 +
+                 trie_plain_.size() * 2 + trie_utf8_clean_below_.size() + (trie_region_next_.size() + trie_region_next_live_.size()) * 4 +
                  (trie_below_ascii_.size() + trie_below_leads_.size()) * 8;
   for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
   total += plain_all_.size() * 4 + plain_at_position_.size();

@@ -84,7 +84,8 @@ class TokenizerInfo {
   const std::vector<uint8_t>& trie_below_non_ascii() const { return trie_below_non_ascii_; }
   // Whether every token below node i continues it with well-formed UTF-8 read
   // from a character boundary (the last character may be cut): a DFA state that
-  // loops on every non-ASCII character as well accepts such a subtree unvisited.
+  // loops on every character of the lead bytes below (trie_below_leads) accepts
+  // such a subtree unvisited.
   const std::vector<uint8_t>& trie_utf8_clean_below() const { return trie_utf8_clean_below_; }
   // The UTF-8 lead bytes (C2-F4, bit b - 0xC0) below each node.
   const std::vector<uint64_t>& trie_below_leads() const { return trie_below_leads_; }

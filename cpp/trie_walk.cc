@@ -24,8 +24,7 @@ const StateId* TransitionRows::Build(StateId state) const {
   for (int32_t j = a.byte_edge_begin[state]; j < a.byte_edge_begin[state + 1]; ++j) {
     const ByteEdge& e = a.byte_edges[j];
     StateId t = e.target;
-    bool simple = !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
-    for (int b = e.lo; b <= e.hi; ++b) row[b] = simple ? t : -t - 2;
+    for (int b = e.lo; b <= e.hi; ++b) row[b] = a.IsSimple(t) ? t : -t - 2;
   }
   // Threads that build the same row concurrently publish the first and free the rest.
   const StateId* expected = nullptr;
@@ -62,7 +61,7 @@ StateId FlatRepeatStart(const Automaton& a, RuleId rule) {
 // the states inside those characters are added to `inside_characters`.
 uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>* inside_characters) {
   auto simple = [&a](StateId t) {
-    return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
+    return t != kNone && a.IsSimple(t);
   };
   std::unordered_map<int64_t, bool> memo;
   // All `k` remaining continuation bytes from `t` lead back to `s`.
@@ -105,7 +104,7 @@ uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>*
 // multi-byte UTF-8 character, through states that neither end, call nor fork.
 int8_t CheckPlainLoop(const Automaton& a, StateId s) {
   auto simple = [&a](StateId t) {
-    return t != kNone && !a.is_final[t] && a.call_edge_begin[t] == a.call_edge_begin[t + 1];
+    return t != kNone && a.IsSimple(t);
   };
   if (!simple(s)) return false;
   for (int b = 0x20; b < 0x80; ++b) {
