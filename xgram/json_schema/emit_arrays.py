@@ -77,21 +77,25 @@ class ArrayEmitter:
                 return "" if t_lo == 0 else None
             return f"({sep} {item}){{{t_lo},{'' if t_hi is None else t_hi}}}"
 
-        def rest(i: int) -> Optional[str]:
-            """Elements from position i on, i >= 1 already emitted."""
-            if hi is not None and i >= hi:
-                return "" if i >= lo else None
-            if i >= k:
-                return tail(i)
-            nxt = rest(i + 1)
-            if positions[i] is None or nxt is None:
-                return "" if i >= lo else None
-            take = f"{sep} {positions[i]} {nxt}".strip()
-            return f"({take})?" if i >= lo else f"({take})"
+        def rest() -> Optional[str]:
+            # Elements from position 1 on (the first is written), built from the
+            # end backwards: a loop, not a recursion, since prefixItems may be long.
+            end = max(1, k if hi is None else min(k, hi))
+            if hi is not None and end >= hi:
+                result = "" if end >= lo else None
+            else:
+                result = tail(end)
+            for i in range(end - 1, 0, -1):
+                if positions[i] is None or result is None:
+                    result = "" if i >= lo else None
+                    continue
+                take = f"{sep} {positions[i]} {result}".strip()
+                result = f"({take})?" if i >= lo else f"({take})"
+            return result
 
         if k:
             first = positions[0]
-            more = rest(1)
+            more = rest()
             nonempty = (
                 None
                 if first is None or more is None or (hi is not None and hi < 1)

@@ -172,56 +172,8 @@ class ObjectEmitter:
                 f"property counts above {MAX_COUNT_STATES} are not supported",
             )
             counted, cap, lo, hi = False, 0, 0, None
-        sep = lay.item_sep
+        chain = _MemberChain(self, hint, members, extra, lay.item_sep, lo, hi)
         n = len(members)
-        chain: Dict[Tuple[str, int, int], Optional[str]] = {}
-
-        def extras(count: int, first: bool) -> Optional[str]:
-            e_lo = max(0, lo - count)
-            e_hi = None if hi is None else hi - count
-            if e_hi is not None and e_hi < 0:
-                return None
-            if extra is None or e_hi == 0:
-                return "" if e_lo == 0 else None
-            if first:  # nothing emitted yet: no leading comma; at least one extra here
-                lo1 = max(0, e_lo - 1)
-                hi1 = None if e_hi is None else e_hi - 1
-                return f"{extra} ({sep} {extra}){{{lo1},{'' if hi1 is None else hi1}}}"
-            return f"({sep} {extra}){{{e_lo},{'' if e_hi is None else e_hi}}}"
-
-        def after(i: int, count: int) -> Optional[str]:
-            """Members from declared i on, `count` (>= 1) already emitted."""
-            # Without maxProperties, counts past minProperties are all alike.
-            key = ("S", i, min(count, lo) if hi is None else count)
-            if key in chain:
-                return chain[key]
-            if i == n:
-                result = extras(count, False)
-            else:
-                kv, required = members[i]
-                take_rest = after(i + 1, count + 1) if hi is None or count + 1 <= hi else None
-                take = None if take_rest is None else f"{sep} {kv} {take_rest}".strip()
-                skip = None if required else after(i + 1, count)
-                result = _either(take, skip)
-            chain[key] = self._maybe_rule(result, hint)
-            return chain[key]
-
-        def first(i: int) -> Optional[str]:
-            """Members from declared i on, none emitted yet, at least one to come."""
-            key = ("F", i, 0)
-            if key in chain:
-                return chain[key]
-            if i == n:
-                result = extras(0, True) if extra is not None and (hi is None or hi >= 1) else None
-            else:
-                kv, required = members[i]
-                rest = after(i + 1, 1) if hi is None or hi >= 1 else None
-                take = None if rest is None else f"{kv} {rest}".strip()
-                skip = None if required else first(i + 1)
-                result = _either(take, skip)
-            chain[key] = self._maybe_rule(result, hint)
-            return chain[key]
-
         # Fill the memo from the last member backwards, so that no call recurses
         # deeper than one level (objects may declare thousands of properties), and
         # only with the entries first(0) reaches (any other would be a rule nothing
@@ -231,11 +183,11 @@ class ObjectEmitter:
         required_before = n_required  # among members 0..i-1, kept for i from n down
         for i in range(n, 0, -1):
             for count in range(min(max(1, required_before), top), min(i, top) + 1):
-                after(i, count)
+                chain.after(i, count)
             required_before -= members[i - 1][1]
         for i in range(n if first_required is None else first_required, -1, -1):
-            first(i)
-        nonempty = first(0)
+            chain.first(i)
+        nonempty = chain.first(0)
         forms = []
         if nonempty is not None:
             forms.append(f"{lay.open_object} {nonempty} {lay.close_object}")
@@ -268,31 +220,33 @@ class ObjectEmitter:
             )
         loose = [kv for kv, r in members if not r] + ([extra] if extra is not None else [])
         loose_rule = self.add_rule(hint + "_loose", " | ".join(loose)) if loose else None
-        full = (1 << len(required)) - 1
         names: Dict[int, str] = {}
-        sep = lay.item_sep
-
-        def after(mask: int) -> str:
-            if mask in names:
-                return names[mask]
-            name = self.fresh(hint + "_any")
-            names[mask] = name
-            alts = ['""'] if mask == full else []
-            for i, kv in enumerate(required):
-                if not mask & (1 << i):
-                    alts.append(f"{sep} {kv} {after(mask | (1 << i))}")
-            if loose_rule is not None:
-                alts.append(f"{sep} {loose_rule} {name}")
-            self.rules[name] = " | ".join(alts)
-            return name
-
-        firsts = [f"{kv} {after(1 << i)}" for i, kv in enumerate(required)]
+        chain = (names, required, loose_rule, lay.item_sep, hint)
+        firsts = [f"{kv} {self._any_order_after(1 << i, chain)}" for i, kv in enumerate(required)]
         if loose_rule is not None:
-            firsts.append(f"{loose_rule} {after(0)}")
+            firsts.append(f"{loose_rule} {self._any_order_after(0, chain)}")
         forms = [f"{lay.open_object} ({' | '.join(firsts)}) {lay.close_object}"] if firsts else []
         if not required:
             forms.append(lay.empty_object)
         return "(" + " | ".join(forms) + ")" if forms else None
+
+    def _any_order_after(
+        self, mask: int, chain: Tuple[Dict[int, str], List[str], Optional[str], str, str]
+    ) -> str:
+        """The rule for "the required members in ``mask`` written, the rest to come"."""
+        names, required, loose_rule, sep, hint = chain
+        if mask in names:
+            return names[mask]
+        name = self.fresh(hint + "_any")
+        names[mask] = name
+        alts = ['""'] if mask == (1 << len(required)) - 1 else []
+        for i, kv in enumerate(required):
+            if not mask & (1 << i):
+                alts.append(f"{sep} {kv} {self._any_order_after(mask | (1 << i), chain)}")
+        if loose_rule is not None:
+            alts.append(f"{sep} {loose_rule} {name}")
+        self.rules[name] = " | ".join(alts)
+        return name
 
     def _maybe_rule(self, expr: Optional[str], hint: str) -> Optional[str]:
         if expr is None or len(expr) < 60:
@@ -399,3 +353,83 @@ class ObjectEmitter:
         if not forms:
             return None
         return "(" + " | ".join(forms) + ")"
+
+
+class _MemberChain:
+    """The rules "members from declared property i on", memoised per (i, count).
+
+    A class rather than recursive closures: a closure that names itself is a
+    reference cycle, which would leave the emitter it reaches to the cycle
+    collector instead of reference counting.
+    """
+
+    def __init__(
+        self,
+        emitter: Any,
+        hint: str,
+        members: List[Tuple[str, bool]],
+        extra: Optional[str],
+        sep: str,
+        lo: int,
+        hi: Optional[int],
+    ) -> None:
+        self.emitter = emitter
+        self.hint = hint
+        self.members = members
+        self.extra = extra
+        self.sep = sep
+        self.lo = lo
+        self.hi = hi
+        self.memo: Dict[Tuple[str, int, int], Optional[str]] = {}
+
+    def extras(self, count: int, first: bool) -> Optional[str]:
+        """Additional members after `count` members, none yet written when `first`."""
+        lo, hi, extra, sep = self.lo, self.hi, self.extra, self.sep
+        e_lo = max(0, lo - count)
+        e_hi = None if hi is None else hi - count
+        if e_hi is not None and e_hi < 0:
+            return None
+        if extra is None or e_hi == 0:
+            return "" if e_lo == 0 else None
+        if first:  # nothing emitted yet: no leading comma; at least one extra here
+            lo1 = max(0, e_lo - 1)
+            hi1 = None if e_hi is None else e_hi - 1
+            return f"{extra} ({sep} {extra}){{{lo1},{'' if hi1 is None else hi1}}}"
+        return f"({sep} {extra}){{{e_lo},{'' if e_hi is None else e_hi}}}"
+
+    def after(self, i: int, count: int) -> Optional[str]:
+        """Members from declared i on, `count` (>= 1) already emitted."""
+        hi = self.hi
+        # Without maxProperties, counts past minProperties are all alike.
+        key = ("S", i, min(count, self.lo) if hi is None else count)
+        if key in self.memo:
+            return self.memo[key]
+        if i == len(self.members):
+            result = self.extras(count, False)
+        else:
+            kv, required = self.members[i]
+            take_rest = self.after(i + 1, count + 1) if hi is None or count + 1 <= hi else None
+            take = None if take_rest is None else f"{self.sep} {kv} {take_rest}".strip()
+            skip = None if required else self.after(i + 1, count)
+            result = _either(take, skip)
+        self.memo[key] = self.emitter._maybe_rule(result, self.hint)
+        return self.memo[key]
+
+    def first(self, i: int) -> Optional[str]:
+        """Members from declared i on, none emitted yet, at least one to come."""
+        hi = self.hi
+        key = ("F", i, 0)
+        if key in self.memo:
+            return self.memo[key]
+        if i == len(self.members):
+            result = (
+                self.extras(0, True) if self.extra is not None and (hi is None or hi >= 1) else None
+            )
+        else:
+            kv, required = self.members[i]
+            rest = self.after(i + 1, 1) if hi is None or hi >= 1 else None
+            take = None if rest is None else f"{kv} {rest}".strip()
+            skip = None if required else self.first(i + 1)
+            result = _either(take, skip)
+        self.memo[key] = self.emitter._maybe_rule(result, self.hint)
+        return self.memo[key]

@@ -384,6 +384,56 @@ def _char_class(symbols: list[str]) -> str:
     return "[" + "".join(parts).replace("+-", "+\\-") + "]"
 
 
+class _DfaPrinter:
+    """Spells the states of a DFA: small single-use states inline, the rest as rules.
+
+    Methods, not closures: two closures naming each other form a reference cycle,
+    which leaves everything they reach to the cycle collector.
+    """
+
+    def __init__(
+        self, d: Dfa, prefix: str, edges: list[list[tuple[str, int]]], indeg: list[int]
+    ) -> None:
+        self.d = d
+        self.prefix = prefix
+        self.edges = edges
+        self.indeg = indeg
+        self.leaf = [all(t == s for _, t in edges[s]) for s in range(len(edges))]
+        self.names: dict[int, str] = {}
+        self.queue: list[int] = []
+
+    def ref(self, t: int, depth: int) -> str:
+        """State ``t`` inline, or the name of its rule (queued for printing)."""
+        if self.leaf[t] or (self.indeg[t] < 2 and t != 0 and depth < _INLINE_DEPTH):
+            return self.body(t, depth + 1)
+        if t not in self.names:
+            self.names[t] = f"{self.prefix}_{len(self.names) + 1}"
+            self.queue.append(t)
+        return self.names[t]
+
+    def body(self, s: int, depth: int) -> str:
+        """The expression for the strings accepted from state ``s``."""
+        loop = ""
+        alts = []
+        for cls, t in self.edges[s]:
+            if t == s:
+                loop = cls + "*"
+                continue
+            tail = self.ref(t, depth)
+            if tail == cls + "*" or tail.startswith(cls + "* "):
+                alts.append(cls + "+" + tail[len(cls) + 1 :])  # "x x*" is "x+"
+            elif tail:
+                alts.append(cls + " " + _group(tail))
+            else:
+                alts.append(cls)
+        text = " | ".join(alts)
+        if alts and self.d.accept[s]:
+            text = text + "?" if _ATOM.fullmatch(text) else f"({text})?"
+        if loop:
+            text = loop + (" " + _group(text) if text else "")
+        return text
+
+
 def to_ebnf(d: Dfa, prefix: str) -> tuple[str, list[tuple[str, str]]]:
     """Print a minimised, non-empty DFA as an expression plus helper rules."""
     n = len(d.trans)
@@ -418,45 +468,13 @@ def to_ebnf(d: Dfa, prefix: str) -> tuple[str, list[tuple[str, str]]]:
         for _, t in edges[s]:
             if t != s and not (symmetric and s == 0):
                 indeg[t] += 1
-    leaf = [all(t == s for _, t in edges[s]) for s in range(n)]
-    names: dict[int, str] = {}
-    bodies: list[tuple[str, str]] = []
-    queue: list[int] = []
-
-    def ref(t: int, depth: int) -> str:
-        if leaf[t] or (indeg[t] < 2 and t != 0 and depth < _INLINE_DEPTH):
-            return body(t, depth + 1)
-        if t not in names:
-            names[t] = f"{prefix}_{len(names) + 1}"
-            queue.append(t)
-        return names[t]
-
-    def body(s: int, depth: int) -> str:
-        loop = ""
-        alts = []
-        for cls, t in edges[s]:
-            if t == s:
-                loop = cls + "*"
-                continue
-            tail = ref(t, depth)
-            if tail == cls + "*" or tail.startswith(cls + "* "):
-                alts.append(cls + "+" + tail[len(cls) + 1 :])  # "x x*" is "x+"
-            elif tail:
-                alts.append(cls + " " + _group(tail))
-            else:
-                alts.append(cls)
-        text = " | ".join(alts)
-        if alts and d.accept[s]:
-            text = text + "?" if _ATOM.fullmatch(text) else f"({text})?"
-        if loop:
-            text = loop + (" " + _group(text) if text else "")
-        return text
-
+    printer = _DfaPrinter(d, prefix, edges, indeg)
     if symmetric:
-        expr = '"-"? ' + _group(ref(neg, 0))
+        expr = '"-"? ' + _group(printer.ref(neg, 0))
     else:
-        expr = body(0, 0)
-    while queue:
-        s = queue.pop(0)
-        bodies.append((names[s], body(s, 0)))
+        expr = printer.body(0, 0)
+    bodies: list[tuple[str, str]] = []
+    while printer.queue:
+        s = printer.queue.pop(0)
+        bodies.append((printer.names[s], printer.body(s, 0)))
     return f"({expr})", bodies
