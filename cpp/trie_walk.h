@@ -249,9 +249,16 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
       // The DFA state here: set by the DFA step above, or by entering DFA mode
       // after a matcher step (e.g. just after a call into a string-tail rule).
       if (dfa_state == kNone) dfa_state = dfa_thread[depth].state;
-      int8_t loop = !in_region && plain[i] && dfa_state != kNone && result.valid_everywhere
-                        ? loops_plain(dfa_state)
-                        : kNoPlainLoop;
+      int8_t loop = kNoPlainLoop;
+      if (!in_region && plain[i] && result.valid_everywhere) {
+        if (dfa_state != kNone) loop = loops_plain(dfa_state);
+        // A lead byte read in a plain loop: the subtree's plain tokens finish
+        // their characters back in the loop, so the region can start here, not
+        // at each of the (thousands of) complete characters one level down.
+        if (loop == kNoPlainLoop && node.byte >= 0xC2 && parent.state != kNone) {
+          loop = loops_plain(parent.state);
+        }
+      }
       if (loop != kNoPlainLoop) {
         on_plain(i);
         region_end = node.subtree_end;
