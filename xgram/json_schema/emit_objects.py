@@ -10,6 +10,7 @@ turns into a trie of the names that leaves it at the first differing character.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -355,6 +356,7 @@ class ObjectEmitter:
         return "(" + " | ".join(forms) + ")"
 
 
+@dataclass
 class _MemberChain:
     """The rules "members from declared property i on", memoised per (i, count).
 
@@ -363,24 +365,14 @@ class _MemberChain:
     collector instead of reference counting.
     """
 
-    def __init__(
-        self,
-        emitter: Any,
-        hint: str,
-        members: List[Tuple[str, bool]],
-        extra: Optional[str],
-        sep: str,
-        lo: int,
-        hi: Optional[int],
-    ) -> None:
-        self.emitter = emitter
-        self.hint = hint
-        self.members = members
-        self.extra = extra
-        self.sep = sep
-        self.lo = lo
-        self.hi = hi
-        self.memo: Dict[Tuple[str, int, int], Optional[str]] = {}
+    emitter: Any
+    hint: str
+    members: List[Tuple[str, bool]]
+    extra: Optional[str]
+    sep: str
+    lo: int
+    hi: Optional[int]
+    memo: Dict[Tuple[str, int, int], Optional[str]] = field(default_factory=dict)
 
     def extras(self, count: int, first: bool) -> Optional[str]:
         """Additional members after `count` members, none yet written when `first`."""
