@@ -254,7 +254,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
         if (dfa_state != kNone) loop = loops_plain(dfa_state);
         // A lead byte read in a plain loop: the subtree's plain tokens finish
         // their characters back in the loop, so the region can start here, not
-        // at each of the (thousands of) complete characters one level down.
+        // at each complete character below it (thousands per walk).
         if (loop == kNoPlainLoop && node.byte >= 0xC2 && parent.state != kNone) {
           loop = loops_plain(parent.state);
         }
