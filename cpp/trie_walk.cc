@@ -55,9 +55,6 @@ StateId FlatRepeatStart(const Automaton& a, RuleId rule) {
   return r.start;
 }
 
-// The lead bytes (bit b - 0xC0, for C2-F4) all of whose complete characters
-// lead from `s` back to `s` through states that neither end, call nor fork;
-// the states inside those characters are added to `inside_characters`.
 namespace {
 
 // Whether every byte in [lo, hi] has an edge from `t` whose target satisfies
@@ -116,6 +113,9 @@ class LeadChecker {
 
 }  // namespace
 
+// The lead bytes (bit b - 0xC0, for C2-F4) all of whose complete characters
+// lead from `s` back to `s` through states that neither end, call nor fork;
+// the states inside those characters are added to `inside_characters`.
 uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>* inside_characters) {
   LeadChecker checker(a, s, inside_characters);
   uint64_t leads = 0;

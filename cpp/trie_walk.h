@@ -47,9 +47,10 @@ struct WalkResult {
 };
 
 // Plain-text regions: once the walk reaches, inside the rule, a DFA state that
-// loops on every JSON string-content character (LoopsOnPlainText), every plain
-// token below that trie node is accepted wholesale (`on_plain`), and the walk
-// only descends towards tokens holding a quote, a backslash or a control byte.
+// loops on every JSON string-content character (LoopsOnPlainText), or reads a
+// UTF-8 lead byte from one, every plain token below that trie node is accepted
+// wholesale (`on_plain`), and the walk only descends towards tokens holding a
+// quote, a backslash or a control byte.
 // This is what keeps a fresh "inside a string" state from costing a full trie walk.
 // LoopsPlain callbacks answer kNoPlainLoop, kPlainLoop, or kPlainLoopNoControl
 // (the loop state and its UTF-8 intermediates have no edge for control bytes).
@@ -254,7 +255,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
         if (dfa_state != kNone) loop = loops_plain(dfa_state);
         // A lead byte read in a plain loop: the subtree's plain tokens finish
         // their characters back in the loop, so the region can start here, not
-        // at each complete character below it (thousands per walk).
+        // at each complete character below it.
         if (loop == kNoPlainLoop && node.byte >= 0xC2 && parent.state != kNone) {
           loop = loops_plain(parent.state);
         }

@@ -221,33 +221,14 @@ class ObjectEmitter:
             )
         loose = [kv for kv, r in members if not r] + ([extra] if extra is not None else [])
         loose_rule = self.add_rule(hint + "_loose", " | ".join(loose)) if loose else None
-        names: Dict[int, str] = {}
-        chain = (names, required, loose_rule, lay.item_sep, hint)
-        firsts = [f"{kv} {self._any_order_after(1 << i, chain)}" for i, kv in enumerate(required)]
+        chain = _AnyOrderChain(self, hint, required, loose_rule, lay.item_sep)
+        firsts = [f"{kv} {chain.after(1 << i)}" for i, kv in enumerate(required)]
         if loose_rule is not None:
-            firsts.append(f"{loose_rule} {self._any_order_after(0, chain)}")
+            firsts.append(f"{loose_rule} {chain.after(0)}")
         forms = [f"{lay.open_object} ({' | '.join(firsts)}) {lay.close_object}"] if firsts else []
         if not required:
             forms.append(lay.empty_object)
         return "(" + " | ".join(forms) + ")" if forms else None
-
-    def _any_order_after(
-        self, mask: int, chain: Tuple[Dict[int, str], List[str], Optional[str], str, str]
-    ) -> str:
-        """The rule for "the required members in ``mask`` written, the rest to come"."""
-        names, required, loose_rule, sep, hint = chain
-        if mask in names:
-            return names[mask]
-        name = self.fresh(hint + "_any")
-        names[mask] = name
-        alts = ['""'] if mask == (1 << len(required)) - 1 else []
-        for i, kv in enumerate(required):
-            if not mask & (1 << i):
-                alts.append(f"{sep} {kv} {self._any_order_after(mask | (1 << i), chain)}")
-        if loose_rule is not None:
-            alts.append(f"{sep} {loose_rule} {name}")
-        self.rules[name] = " | ".join(alts)
-        return name
 
     def _maybe_rule(self, expr: Optional[str], hint: str) -> Optional[str]:
         if expr is None or len(expr) < 60:
@@ -425,3 +406,33 @@ class _MemberChain:
             result = _either(take, skip)
         self.memo[key] = self.emitter._maybe_rule(result, self.hint)
         return self.memo[key]
+
+
+@dataclass
+class _AnyOrderChain:
+    """The rules "the required members in ``mask`` written, the rest to come".
+
+    A class for the same reason as _MemberChain: no self-naming closure.
+    """
+
+    emitter: Any
+    hint: str
+    required: List[str]
+    loose_rule: Optional[str]
+    sep: str
+    names: Dict[int, str] = field(default_factory=dict)
+
+    def after(self, mask: int) -> str:
+        """The rule name for ``mask`` (bit i: required member i written)."""
+        if mask in self.names:
+            return self.names[mask]
+        name = self.emitter.fresh(self.hint + "_any")
+        self.names[mask] = name
+        alts = ['""'] if mask == (1 << len(self.required)) - 1 else []
+        for i, kv in enumerate(self.required):
+            if not mask & (1 << i):
+                alts.append(f"{self.sep} {kv} {self.after(mask | (1 << i))}")
+        if self.loose_rule is not None:
+            alts.append(f"{self.sep} {self.loose_rule} {name}")
+        self.emitter.rules[name] = " | ".join(alts)
+        return name
