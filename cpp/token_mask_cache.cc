@@ -21,11 +21,13 @@ TokenMaskCache::TokenMaskCache(AutomatonPtr automaton, TokenizerInfoPtr tokenize
   int32_t n = automaton_->num_states();
   entries_.reset(new std::atomic<const TokenMaskEntry*>[n]);
   plain_loop_.reset(new std::atomic<int8_t>[n]);
+  plain_leads_.reset(new std::atomic<uint64_t>[n]);
   loop_class_known_.reset(new std::atomic<uint8_t>[n]);
   loop_class_.reset(new std::atomic<uint64_t>[3 * static_cast<size_t>(n)]);
   for (int32_t i = 0; i < n; ++i) {
     entries_[i].store(nullptr, std::memory_order_relaxed);
     plain_loop_[i].store(-1, std::memory_order_relaxed);
+    plain_leads_[i].store(0, std::memory_order_relaxed);
     loop_class_known_[i].store(0, std::memory_order_relaxed);
     for (size_t w = 0; w < 3; ++w) loop_class_[3 * static_cast<size_t>(i) + w].store(0, std::memory_order_relaxed);
   }
@@ -298,6 +300,14 @@ int8_t TokenMaskCache::ComputePlainLoop(StateId state) const {
   return known;
 }
 
+uint64_t TokenMaskCache::ComputePlainLeads(StateId state) const {
+  trie_walk::PlainLeads found =
+      trie_walk::LeadsIntoPlainLoops(*automaton_, state, [this](StateId s) { return LoopsOnPlainText(s); });
+  uint64_t known = found.leads | kPlainLeadsKnown | (found.kind == trie_walk::kPlainLoopNoControl ? kPlainLeadsNoControl : 0);
+  plain_leads_[state].store(known, std::memory_order_relaxed);
+  return known;
+}
+
 TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   TokenMaskEntry entry;
   if (!automaton_->HasByteEdges(state)) return entry;
@@ -314,6 +324,11 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
     self_repeat |= a.call_edges[a.call_site_edges[i]].is_counted();
   }
   uint64_t key = MixHash(automaton_->state_hash[state] + (self_repeat ? 0x5E1F : 0));
+  struct CachedPlainRegions {  // the walk's PlainRegions, memoised here
+    const TokenMaskCache* cache;
+    int8_t Loop(StateId s) const { return cache->LoopsOnPlainText(s); }
+    int8_t AfterLead(StateId s, uint8_t lead) const { return cache->PlainAfterLead(s, lead); }
+  };
   std::shared_ptr<const InsideMask> inside = SharedMasks().Find(tok.Fingerprint(), key);
   if (!inside) {
     auto computed = std::make_shared<InsideMask>();
@@ -348,7 +363,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
         [&](int32_t i, bool ended_before) {
           if (ended_before) add_crossing_subtree(i);  // else dead everywhere: rejected
         },
-        [this](StateId s) { return LoopsOnPlainText(s); },
+        CachedPlainRegions{this},
         [&](int32_t i) {
           const TrieNode& node = trie[i];
           if (node.depth == 1) {  // merged after the walk, see below

@@ -137,6 +137,17 @@ class TokenMaskCache {
     return known >= 0 ? known : ComputePlainLoop(state);
   }
   int8_t ComputePlainLoop(StateId state) const;
+  // Whether every character of UTF-8 lead byte `lead` read from `state` ends in
+  // a plain-text loop, answered as LoopsOnPlainText (trie_walk::LeadsIntoPlainLoops;
+  // memoised per state: the leads as bits b - 0xC0, kPlainLeadsKnown, kPlainLeadsNoControl).
+  int8_t PlainAfterLead(StateId state, uint8_t lead) const {
+    uint64_t known = plain_leads_[state].load(std::memory_order_relaxed);
+    if ((known & kPlainLeadsKnown) == 0) known = ComputePlainLeads(state);
+    if (((known >> (lead - 0xC0)) & 1) == 0) return trie_walk::kNoPlainLoop;
+    return (known & kPlainLeadsNoControl) ? trie_walk::kPlainLoopNoControl : trie_walk::kPlainLoop;
+  }
+  static constexpr uint64_t kPlainLeadsKnown = uint64_t{1} << 63, kPlainLeadsNoControl = uint64_t{1} << 62;
+  uint64_t ComputePlainLeads(StateId state) const;
   // The ASCII bytes that lead from a simple state back to itself, as two
   // words (bytes 0-63, 64-127), and the lead bytes whose every character does
   // (memoised, three words per state; known 1: the ASCII words, 2: all three).
@@ -155,6 +166,7 @@ class TokenMaskCache {
   trie_walk::TransitionRows rows_;  // for the walks' DFA mode
   std::unique_ptr<std::atomic<const TokenMaskEntry*>[]> entries_;
   mutable std::unique_ptr<std::atomic<int8_t>[]> plain_loop_;  // -1 unknown, else LoopsOnPlainText
+  mutable std::unique_ptr<std::atomic<uint64_t>[]> plain_leads_;  // PlainAfterLead, 0 unknown
   mutable std::unique_ptr<std::atomic<uint8_t>[]> loop_class_known_;
   mutable std::unique_ptr<std::atomic<uint64_t>[]> loop_class_;
   std::mutex context_mutex_;

@@ -2,6 +2,7 @@
 #include "trie_walk.h"
 
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 namespace xgram {
@@ -75,57 +76,92 @@ bool AllBytesLeadTo(const Automaton& a, StateId t, int lo, int hi, Pred ok) {
   return next > hi;
 }
 
-// The complete multi-byte characters from a state `s`, one UTF-8 lead byte at a time.
+// The complete multi-byte characters from a state `s`, one UTF-8 lead byte at
+// a time: whether each one leads, through simple states, to a state that
+// `target` accepts.
+template <typename Target>
 class LeadChecker {
  public:
-  LeadChecker(const Automaton& a, StateId s, std::vector<StateId>* inside_characters)
-      : a_(a), s_(s), inside_characters_(inside_characters) {}
+  LeadChecker(const Automaton& a, StateId s, Target target, std::vector<StateId>* inside_characters)
+      : a_(a), s_(s), target_(target), inside_characters_(inside_characters) {}
 
   // Every character of lead byte `b` (second byte in [lo, hi], then `rest`
-  // more continuation bytes) leads from `s` back to `s` through simple states.
-  bool Loops(int b, int lo, int hi, int rest) {
+  // more continuation bytes) leads from `s` to a target through simple states.
+  bool Leads(int b, int lo, int hi, int rest) {
     StateId t = a_.NextByte(s_, static_cast<uint8_t>(b));
     if (!Simple(t)) return false;
     inside_characters_->push_back(t);
-    return AllBytesLeadTo(a_, t, lo, hi, [&](StateId u) { return rest == 0 ? u == s_ : Continuations(u, rest); });
+    return AllBytesLeadTo(a_, t, lo, hi, [&](StateId u) { return rest == 0 ? target_(u) : Continuations(u, rest); });
   }
 
  private:
   bool Simple(StateId t) const { return t != kNone && a_.IsSimple(t); }
 
-  // All `k` remaining continuation bytes from `t` lead back to `s`.
+  // All `k` remaining continuation bytes from `t` lead to a target.
   bool Continuations(StateId t, int k) {
     if (!Simple(t)) return false;
     inside_characters_->push_back(t);
     int64_t key = static_cast<int64_t>(t) * 4 + k;
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;
-    bool ok = AllBytesLeadTo(a_, t, 0x80, 0xBF, [&](StateId u) { return k == 1 ? u == s_ : Continuations(u, k - 1); });
+    bool ok = AllBytesLeadTo(a_, t, 0x80, 0xBF, [&](StateId u) { return k == 1 ? target_(u) : Continuations(u, k - 1); });
     memo_[key] = ok;
     return ok;
   }
 
   const Automaton& a_;
   StateId s_;
+  Target target_;
   std::vector<StateId>* inside_characters_;
   std::unordered_map<int64_t, bool> memo_;
 };
 
-}  // namespace
-
 // The lead bytes (bit b - 0xC0, for C2-F4) all of whose complete characters
-// lead from `s` back to `s` through states that neither end, call nor fork;
-// the states inside those characters are added to `inside_characters`.
-uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>* inside_characters) {
-  LeadChecker checker(a, s, inside_characters);
+// lead from `s` to a state `target` accepts through states that neither end,
+// call nor fork; the states inside those characters are added to
+// `inside_characters`.
+template <typename Target>
+uint64_t LeadsInto(const Automaton& a, StateId s, Target target, std::vector<StateId>* inside_characters) {
+  LeadChecker<Target> checker(a, s, target, inside_characters);
   uint64_t leads = 0;
   for (int b = 0xC2; b <= 0xF4; ++b) {
-    bool loops = b <= 0xDF   ? checker.Loops(b, 0x80, 0xBF, 0)
-                 : b <= 0xEF ? checker.Loops(b, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF, 1)
-                             : checker.Loops(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2);
-    if (loops) leads |= uint64_t{1} << (b - 0xC0);
+    bool ok = b <= 0xDF   ? checker.Leads(b, 0x80, 0xBF, 0)
+              : b <= 0xEF ? checker.Leads(b, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF, 1)
+                          : checker.Leads(b, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF, 2);
+    if (ok) leads |= uint64_t{1} << (b - 0xC0);
   }
   return leads;
+}
+
+bool ReadsControl(const Automaton& a, StateId t) {
+  int32_t first = a.byte_edge_begin[t];
+  return first < a.byte_edge_begin[t + 1] && a.byte_edges[first].lo < 0x20;  // edges are sorted
+}
+
+}  // namespace
+
+uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>* inside_characters) {
+  return LeadsInto(a, s, [s](StateId u) { return u == s; }, inside_characters);
+}
+
+PlainLeads LeadsIntoPlainLoops(const Automaton& a, StateId s, const std::function<int8_t(StateId)>& loops_plain) {
+  PlainLeads result;
+  if (s == kNone || !a.IsSimple(s)) return result;
+  result.kind = kPlainLoopNoControl;
+  std::vector<StateId> inside_characters;
+  result.leads = LeadsInto(
+      a, s,
+      [&](StateId u) {
+        int8_t kind = loops_plain(u);
+        if (kind == kPlainLoop) result.kind = kPlainLoop;
+        return kind != kNoPlainLoop;
+      },
+      &inside_characters);
+  for (StateId t : inside_characters) {
+    if (ReadsControl(a, t)) result.kind = kPlainLoop;
+  }
+  if (result.leads == 0) result.kind = kNoPlainLoop;
+  return result;
 }
 
 // Whether `s` loops on every JSON string-content character: each printable
@@ -141,13 +177,9 @@ int8_t CheckPlainLoop(const Automaton& a, StateId s) {
   }
   std::vector<StateId> inside_characters;  // states in the middle of a UTF-8 character
   if (MultibyteLoopLeads(a, s, &inside_characters) != kAllLeads) return false;
-  auto reads_control = [&a](StateId t) {
-    int32_t first = a.byte_edge_begin[t];
-    return first < a.byte_edge_begin[t + 1] && a.byte_edges[first].lo < 0x20;  // edges are sorted
-  };
-  if (reads_control(s)) return kPlainLoop;
+  if (ReadsControl(a, s)) return kPlainLoop;
   for (StateId t : inside_characters) {
-    if (reads_control(t)) return kPlainLoop;
+    if (ReadsControl(a, t)) return kPlainLoop;
   }
   return kPlainLoopNoControl;
 }

@@ -667,6 +667,17 @@ def test_real_vocab_follows_real_text(real, doc_index):
         ({"type": "string", "pattern": "^[^é]*$"}, "naïve cafe? no: ✓ über"),
         # Counted one-character bodies complete their iterations in DFA mode.
         ({"type": "string", "minLength": 2, "maxLength": 9}, "żółw ✓ ab"),
+        # Keys that must differ from a property name: a lead byte read in the
+        # trie of names ends its characters in the loop of other keys, so its
+        # subtree is one plain-text region.
+        (
+            {"type": "object",
+             "properties": {"maxUnavailable": {"type": "integer"}, "größe": {"type": "integer"}},
+             "additionalProperties": {"type": "string"}},
+            {"maxUnavailable": 3, "größe": 4, "grüße": "ü", "mäx ✓": "ü", "maxUnavailablé": "€"},
+        ),
+        # Only one character of a lead byte enters the loop: no region there.
+        ({"type": "string", "pattern": "^(é[\\s\\S]*|[a-z]+)$"}, "été ✓ ok"),
     ],
 )
 def test_llama3_free_text_formats_exact_every_step(schema, value):
