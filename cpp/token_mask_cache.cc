@@ -380,7 +380,8 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
           for (int32_t t = trie[i].token_end, end = tok.SubtreeTokenEnd(i); t < end; ++t) {
             bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
           }
-        });
+        },
+        /*share_quote_suffixes=*/true);
     // Plain tokens of whole first-byte subtrees: OR them in, or, when they are
     // most of the plain tokens (free text), take all plain tokens minus the rest.
     // Decided by token counts: the first bytes past ASCII (lead bytes, byte

@@ -2,6 +2,7 @@
 #include "tokenizer_info.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "errors.h"
@@ -188,6 +189,7 @@ void TokenizerInfo::BuildTrie() {
   close_until(0);
   trie_[0].subtree_end = static_cast<int32_t>(trie_.size());
   ClassifyPlainNodes();
+  BuildQuoteSuffixes();
 }
 
 void TokenizerInfo::ClassifyPlainNodes() {
@@ -349,6 +351,41 @@ void TokenizerInfo::ClassifyPlainNodes() {
   }
 }
 
+void TokenizerInfo::BuildQuoteSuffixes() {
+  int32_t n = static_cast<int32_t>(trie_.size());
+  quote_suffix_node_.assign(n, -1);
+  // Every suffix string, with the main-trie nodes that spell it. Sorted byte
+  // strings are the depth-first pre-order of their trie (a prefix sorts first).
+  std::map<std::string, std::vector<int32_t>> nodes_of_suffix;
+  std::vector<int32_t> path{0};  // main-trie node per depth on the current path
+  for (int32_t i = 1; i < n; ++i) {
+    path.resize(trie_[i].depth);
+    path.push_back(i);
+    if (trie_[i].byte != '"' || !trie_plain_[path[trie_[i].depth - 1]]) continue;
+    std::string suffix;
+    for (int32_t j = i; j < trie_[i].subtree_end; ++j) {
+      suffix.resize(trie_[j].depth - trie_[i].depth);
+      suffix.push_back(static_cast<char>(trie_[j].byte));
+      nodes_of_suffix[suffix].push_back(j);
+    }
+    i = trie_[i].subtree_end - 1;  // nested quotes are in this suffix already
+  }
+  quote_suffix_trie_.assign(1, SuffixNode{0, 0, 0});
+  std::vector<int32_t> open{0};  // suffix-trie nodes on the current path
+  for (const auto& [suffix, nodes] : nodes_of_suffix) {
+    int32_t id = static_cast<int32_t>(quote_suffix_trie_.size());
+    uint16_t depth = static_cast<uint16_t>(suffix.size());
+    while (static_cast<int32_t>(open.size()) > depth) {
+      quote_suffix_trie_[open.back()].subtree_end = id;
+      open.pop_back();
+    }
+    open.push_back(id);
+    quote_suffix_trie_.push_back(SuffixNode{static_cast<uint8_t>(suffix.back()), depth, 0});
+    for (int32_t j : nodes) quote_suffix_node_[j] = id;
+  }
+  for (int32_t id : open) quote_suffix_trie_[id].subtree_end = static_cast<int32_t>(quote_suffix_trie_.size());
+}
+
 size_t TokenizerInfo::MemoryBytes() const {
   size_t total = trie_.size() * sizeof(TrieNode) + trie_token_ids_.size() * 4 +
                  token_node_.size() * 4 + is_special_.size() + text_token_bits_.size() * 4 +
@@ -356,6 +393,7 @@ size_t TokenizerInfo::MemoryBytes() const {
                  (trie_below_ascii_.size() + trie_below_leads_.size()) * 8;
   for (const auto& bits : plain_by_first_byte_) total += bits.size() * 4;
   total += plain_all_.size() * 4 + plain_at_position_.size();
+  total += quote_suffix_trie_.size() * sizeof(SuffixNode) + quote_suffix_node_.size() * 4;
   for (const auto& list : plain_list_by_first_byte_) total += list.size() * 4;
   for (const std::string& s : decoded_vocab_) total += s.capacity() + sizeof(std::string);
   return total;

@@ -103,6 +103,21 @@ class TokenizerInfo {
   // Every plain token (bitset by id), and the first bytes the trie has.
   const std::vector<uint32_t>& plain_tokens() const { return plain_all_; }
   const std::vector<uint8_t>& first_bytes() const { return first_bytes_; }
+  // Suffixes after a closing quote. A token like `abc",` reaches its quote from
+  // a plain prefix, and what follows (`",`) decides it; the vocabulary holds
+  // about 1.3k such tokens behind a few hundred prefixes, but only a few
+  // hundred distinct suffixes. The suffix trie holds every string from such a
+  // quote (the first byte of its path that is not plain, read after plain
+  // text) to a node below it, in the trie's depth-first layout, the quote
+  // itself at node 1; quote_suffix_node() maps each main-trie node at or
+  // below such a quote to its suffix-trie node (-1 elsewhere).
+  struct SuffixNode {
+    uint8_t byte;
+    uint16_t depth;
+    int32_t subtree_end;
+  };
+  const std::vector<SuffixNode>& quote_suffix_trie() const { return quote_suffix_trie_; }
+  const std::vector<int32_t>& quote_suffix_node() const { return quote_suffix_node_; }
   // Trie node of each token id, or -1 for special and padding ids.
   const std::vector<int32_t>& token_node() const { return token_node_; }
   // A fingerprint of everything masks depend on (for cache keys and serialisation).
@@ -114,6 +129,7 @@ class TokenizerInfo {
  private:
   void BuildTrie();
   void ClassifyPlainNodes();
+  void BuildQuoteSuffixes();
 
   VocabType vocab_type_;
   int32_t vocab_size_;
@@ -138,6 +154,8 @@ class TokenizerInfo {
   std::vector<uint64_t> trie_below_leads_;
   std::vector<uint8_t> plain_at_position_;
   std::vector<uint8_t> first_bytes_;
+  std::vector<SuffixNode> quote_suffix_trie_;
+  std::vector<int32_t> quote_suffix_node_;
   uint64_t fingerprint_ = 0;
   int32_t max_token_bytes_ = 0;
 };

@@ -142,6 +142,26 @@ class TransitionRows {
 // stays in DFA mode; `flat_repeat_start` is the rule's start, or kNone.
 StateId FlatRepeatStart(const Automaton& a, RuleId rule);
 
+// Quote suffixes (Layer A, `share_quote_suffixes`): in a string state nearly
+// every token that leaves the string does it at its first quote after plain
+// text, and the thread pushed there is the same for all of them while the
+// matcher has taken no step yet (the walk's origin thread went there by DFA
+// steps). The subtree below each such quote was walked again with the matcher
+// for each prefix (a string value's first fill: 190 quote nodes, 70% of its 3.3M
+// instructions in the matcher, callgrind), though the vocabulary has only a few
+// hundred distinct suffixes. So the suffix trie (TokenizerInfo::quote_suffix_trie)
+// is walked once per pushed thread, and every quote subtree copies its verdicts
+// (that first fill: 3.28M -> 0.60M instructions).
+// What a walk decided for each suffix-trie node from one pushed thread:
+constexpr int8_t kSuffixUnreached = 0, kSuffixLive = 1, kSuffixCrossing = 2, kSuffixDead = 3;
+struct SuffixVerdicts {
+  Item pushed;        // with the two below, the key: the walk's state at the quote
+  int32_t needed;
+  bool ended_before;
+  std::vector<int8_t> verdict;     // per suffix-trie node (unreached below a dead one)
+  std::vector<WalkResult> result;  // for live ones
+};
+
 template <typename Visit, typename OnTokens, typename OnDead, typename PlainRegions = NoPlainRegions,
           typename OnPlain = std::nullptr_t, typename LoopClass = NoLoopClass,
           typename OnSubtree = std::nullptr_t>
@@ -149,7 +169,8 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
               StateId state, bool escape, bool self_repeat, StateId flat_repeat_start,
               const CallerFrame* callers, int32_t num_callers,
               Visit visit, OnTokens on_tokens, OnDead on_dead, PlainRegions plain_regions = {},
-              OnPlain on_plain = nullptr, LoopClass loop_class = {}, OnSubtree on_subtree = nullptr) {
+              OnPlain on_plain = nullptr, LoopClass loop_class = {}, OnSubtree on_subtree = nullptr,
+              bool share_quote_suffixes = false) {
   const Automaton& a = *automaton;
   // Raw pointers: the loop below runs once per visited trie node, and indexing
   // through the vectors reloaded their data pointers on every access.
@@ -203,6 +224,37 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
     enter_dfa_mode(depth);
     return r;
   };
+  const int32_t* suffix_of = share_quote_suffixes ? tok.quote_suffix_node().data() : nullptr;
+  std::vector<SuffixVerdicts> suffix_memo;  // one per distinct pushed thread: usually one
+  std::vector<uint8_t> suffix_ends(max_depth + 1, 0);
+  // Walks the suffix trie from the matcher's first step with the matcher alone
+  // (what the main walk does in DFA mode gives the same verdicts), then rolls back.
+  auto walk_suffixes = [&](SuffixVerdicts* v) {
+    const std::vector<TokenizerInfo::SuffixNode>& suffixes = tok.quote_suffix_trie();
+    int32_t m = static_cast<int32_t>(suffixes.size());
+    v->verdict.assign(m, kSuffixUnreached);
+    v->result.assign(m, WalkResult{false, kNoRepetition});
+    suffix_ends[0] = v->ended_before;
+    int32_t steps = 0;  // matcher steps taken: the depth of the path's last node
+    for (int32_t j = 1; j < m;) {
+      const TokenizerInfo::SuffixNode& sn = suffixes[j];
+      for (; steps > sn.depth - 1; --steps) matcher.Rollback(1);
+      bool ok = sn.depth == 1 ? matcher.PushThread(v->pushed) : matcher.AdvanceByte(sn.byte);
+      if (!ok) {
+        v->verdict[j] = suffix_ends[sn.depth - 1] ? kSuffixCrossing : kSuffixDead;
+        j = sn.subtree_end;
+        continue;
+      }
+      ++steps;
+      WalkResult r{matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
+      if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
+      suffix_ends[sn.depth] = suffix_ends[sn.depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
+      v->verdict[j] = kSuffixLive;
+      v->result[j] = r;
+      ++j;
+    }
+    for (; steps > 0; --steps) matcher.Rollback(1);
+  };
   const StateId* start_row = rows.Row(state);
   for (int32_t i = 1, n = static_cast<int32_t>(tok.trie().size()); i < n;) {
     const TrieNode& node = trie[i];
@@ -252,7 +304,34 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
         result = k == 0 ? WalkResult{true, kNoRepetition} : WalkResult{false, k + 1};
         ends_on_path[depth] = 1;
       } else if (alive) {
-        alive = matcher.PushThread(Item{TransitionRows::Decode(entry), parent.node, parent.guard});
+        Item pushed{TransitionRows::Decode(entry), parent.node, parent.guard};
+        if (suffix_of && suffix_of[i] == 1 && matcher_depth.back() == 0) {
+          const SuffixVerdicts* v = nullptr;
+          for (const SuffixVerdicts& known : suffix_memo) {
+            if (known.pushed == pushed && known.needed == dfa_needed[depth - 1] &&
+                known.ended_before == (ends_on_path[depth - 1] != 0)) {
+              v = &known;
+            }
+          }
+          if (!v) {
+            suffix_memo.push_back(SuffixVerdicts{pushed, dfa_needed[depth - 1], ends_on_path[depth - 1] != 0, {}, {}});
+            walk_suffixes(&suffix_memo.back());
+            v = &suffix_memo.back();
+          }
+          for (int32_t j = i, end = node.subtree_end; j < end;) {
+            int32_t s = suffix_of[j];
+            if (v->verdict[s] != kSuffixLive) {
+              on_dead(j, v->verdict[s] == kSuffixCrossing);
+              j = trie[j].subtree_end;
+              continue;
+            }
+            if (trie[j].token_begin < trie[j].token_end) on_tokens(j, v->result[s]);
+            ++j;
+          }
+          i = node.subtree_end;
+          continue;
+        }
+        alive = matcher.PushThread(pushed);
         if (alive) result = after_matcher_step(depth);
       }
     } else {

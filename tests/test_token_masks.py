@@ -676,6 +676,15 @@ def test_real_vocab_follows_real_text(real, doc_index):
              "additionalProperties": {"type": "string"}},
             {"maxUnavailable": 3, "größe": 4, "grüße": "ü", "mäx ✓": "ü", "maxUnavailablé": "€"},
         ),
+        # Tokens leaving a string at a quote (`abc",`) are decided once per
+        # distinct suffix; an escaped quote is not such a quote.
+        (
+            {"type": "object",
+             "properties": {"name": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
+                            "meta": {"type": "object", "properties": {"note": {"type": "string"}}},
+                            "size": {"type": "integer"}}},
+            {"name": "say \"hi\", ok", "tags": ["a", "b c"], "meta": {"note": "x\"}"}, "size": 2},
+        ),
         # Only one character of a lead byte enters the loop: no region there.
         ({"type": "string", "pattern": "^(é[\\s\\S]*|[a-z]+)$"}, "été ✓ ok"),
     ],
