@@ -104,13 +104,14 @@ class TokenizerInfo {
   const std::vector<uint32_t>& plain_tokens() const { return plain_all_; }
   const std::vector<uint8_t>& first_bytes() const { return first_bytes_; }
   // Suffixes after a closing quote. A token like `abc",` reaches its quote from
-  // a plain prefix, and what follows (`",`) decides it; the vocabulary holds
-  // about 1.3k such tokens behind a few hundred prefixes, but only a few
-  // hundred distinct suffixes. The suffix trie holds every string from such a
-  // quote (the first byte of its path that is not plain, read after plain
-  // text) to a node below it, in the trie's depth-first layout, the quote
-  // itself at node 1; quote_suffix_node() maps each main-trie node at or
-  // below such a quote to its suffix-trie node (-1 elsewhere).
+  // a plain prefix, and what follows (`",`) decides it; Llama-3 has 1,301 such
+  // tokens under 184 quote nodes (1,832 trie nodes at or below them), but only
+  // 576 distinct suffixes (914 suffix-trie nodes). The suffix trie holds every
+  // string from such a quote (the first byte of its path that is not plain,
+  // read after plain text) to a node below it, in the trie's depth-first
+  // layout, the quote itself at node 1; quote_suffix_node() maps each
+  // main-trie node at or below such a quote to its suffix-trie node (-1
+  // elsewhere).
   struct SuffixNode {
     uint8_t byte;
     uint16_t depth;

@@ -18,6 +18,8 @@
 //                        the subtree is accepted unvisited (URIs, hostnames,
 //                        pattern classes, the "no match yet" state of an
 //                        unanchored pattern).
+// And the tokens that leave a string at a quote are decided once per distinct
+// suffix after it (see SuffixVerdicts).
 #ifndef XGRAM_TRIE_WALK_H_
 #define XGRAM_TRIE_WALK_H_
 
@@ -212,17 +214,22 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
       dfa_thread[depth].state = kNone;
     }
   };
+  // What the matcher's last step decides for the bytes so far, and whether the
+  // rule (or an iteration of its repetition) can end right there.
+  auto step_result = [&] {
+    WalkResult r{matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
+    if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
+    return r;
+  };
+  auto step_ends = [&] { return matcher.CanEnd() || matcher.RepetitionCompletedHere(); };
   enter_dfa_mode(0);
-  ends_on_path[0] = matcher.CanEnd() || matcher.RepetitionCompletedHere();
+  ends_on_path[0] = step_ends();
   // Bookkeeping once the matcher has taken the step for trie depth `depth`.
   auto after_matcher_step = [&](int32_t depth) {
     matcher_depth.push_back(depth);
-    WalkResult r{matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
-    if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
-    ends_on_path[depth] =
-        ends_on_path[depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
+    ends_on_path[depth] = ends_on_path[depth - 1] || step_ends();
     enter_dfa_mode(depth);
-    return r;
+    return step_result();
   };
   const int32_t* suffix_of = share_quote_suffixes ? tok.quote_suffix_node().data() : nullptr;
   std::vector<SuffixVerdicts> suffix_memo;  // one per distinct pushed thread: usually one
@@ -246,11 +253,9 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
         continue;
       }
       ++steps;
-      WalkResult r{matcher.CanEnd() || matcher.HasInsideThreads(), kNoRepetition};
-      if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
-      suffix_ends[sn.depth] = suffix_ends[sn.depth - 1] || matcher.CanEnd() || matcher.RepetitionCompletedHere();
+      suffix_ends[sn.depth] = suffix_ends[sn.depth - 1] || step_ends();
       v->verdict[j] = kSuffixLive;
-      v->result[j] = r;
+      v->result[j] = step_result();
       ++j;
     }
     for (; steps > 0; --steps) matcher.Rollback(1);
@@ -311,6 +316,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
             if (known.pushed == pushed && known.needed == dfa_needed[depth - 1] &&
                 known.ended_before == (ends_on_path[depth - 1] != 0)) {
               v = &known;
+              break;
             }
           }
           if (!v) {
