@@ -7,7 +7,10 @@
 //      one *counted* call of a helper rule holding the repeated expression, so
 //      `[a-z]{0,100000}` costs three states.
 //   2. Subset construction: byte edges are split into disjoint ranges and call
-//      symbols are treated as letters, giving a DFA over bytes and calls.
+//      symbols are treated as letters, giving a DFA over bytes and calls. Call
+//      symbols are numbered per rule, so a rule's DFA depends on its body alone
+//      and steps 1-2 (and 4, where every callee is productive) are skipped for a
+//      body built before in the process (rule_dfa_cache.h).
 // Over the whole grammar:
 //   3. Productivity: a rule is productive when some path from its start to a final
 //      state uses only bytes and calls of productive rules. Calls of unproductive
@@ -38,12 +41,19 @@
 #include "flat_set.h"
 #include "grammar_printer.h"
 #include "rule_dfa.h"
+#include "rule_dfa_cache.h"
 #include "utf8_ranges.h"
 
 namespace xgram {
 namespace {
 
 using rule_dfa::Budget;
+using rule_dfa::CachedRule;
+using rule_dfa::Callee;
+using rule_dfa::LocalCall;
+using rule_dfa::RuleCache;
+using rule_dfa::RuleKey;
+using rule_dfa::RuleKeyWriter;
 using rule_dfa::CanReachFinal;
 using rule_dfa::Determinize;
 using rule_dfa::MarkReachable;
@@ -72,8 +82,12 @@ struct BuildContext {
   const Grammar& grammar;
   const CompileLimits& limits;
   Budget budget;
-  std::vector<CallSymbol> call_symbols;
-  std::map<CallSymbol, int32_t> call_symbol_ids;
+  // Call symbols of the rule being built, numbered in order of first appearance
+  // so that a rule's DFA does not depend on the rest of the grammar
+  // (rule_dfa_cache.h), and those of every rule built, by the ids its DFA uses.
+  std::vector<CallSymbol> rule_call_symbols;
+  std::map<CallSymbol, int32_t> rule_call_ids;
+  std::vector<std::vector<CallSymbol>> calls_of_rule;
   std::vector<AutomatonRule> rules;
   std::vector<ExprId> rule_bodies;
   std::unordered_map<ExprId, RuleId> helper_for_expr;
@@ -111,11 +125,11 @@ struct BuildContext {
   }
 
   int32_t InternCall(CallSymbol sym) {
-    auto it = call_symbol_ids.find(sym);
-    if (it != call_symbol_ids.end()) return it->second;
-    int32_t id = static_cast<int32_t>(call_symbols.size());
-    call_symbols.push_back(sym);
-    call_symbol_ids.emplace(sym, id);
+    auto it = rule_call_ids.find(sym);
+    if (it != rule_call_ids.end()) return it->second;
+    int32_t id = static_cast<int32_t>(rule_call_symbols.size());
+    rule_call_symbols.push_back(sym);
+    rule_call_ids.emplace(sym, id);
     return id;
   }
 
@@ -367,34 +381,123 @@ class NfaBuilder {
   std::unordered_map<uint64_t, int32_t> suffixes_;  // (next, hi, lo) -> state, current class
 };
 
+// A rule the cache lacked, built by this grammar; inserted once the whole
+// build has succeeded.
+struct FreshRule {
+  RuleId rule;
+  RuleKey key;
+  std::shared_ptr<CachedRule> entry;
+};
+
+// Completes the entries of the rules this build made (their call symbols as
+// callee ordinals, and their minimised DFA where the rule and every callee were
+// productive, which makes trimming independent of the grammar) and inserts them.
+void InsertFreshRules(const BuildContext& ctx, const std::vector<RuleDfa>& dfas,
+                      const std::vector<uint8_t>& productive, const std::vector<uint8_t>& every_callee_productive,
+                      std::vector<FreshRule>* fresh, RuleCache* cache) {
+  std::vector<RuleId> callee_rules;
+  for (FreshRule& f : *fresh) {
+    callee_rules.clear();
+    for (const Callee& c : f.key.callees) {
+      if (!c.helper) {
+        callee_rules.push_back(c.id);
+        continue;
+      }
+      auto it = ctx.helper_for_expr.find(c.id);
+      callee_rules.push_back(it == ctx.helper_for_expr.end() ? kNone : it->second);
+    }
+    bool complete = true;
+    for (const CallSymbol& sym : ctx.calls_of_rule[f.rule]) {
+      auto it = std::find(callee_rules.begin(), callee_rules.end(), sym.rule);
+      if (it == callee_rules.end()) {
+        complete = false;  // cannot happen: the key names every rule the body calls
+        break;
+      }
+      f.entry->calls.push_back({static_cast<int32_t>(it - callee_rules.begin()), sym.min, sym.max});
+    }
+    if (!complete) continue;
+    if (productive[f.rule] && every_callee_productive[f.rule]) {
+      f.entry->minimized = dfas[f.rule];
+      f.entry->has_minimized = true;
+    }
+    cache->Insert(std::move(f.key.bytes), std::move(f.entry));
+  }
+}
+
 }  // namespace
 
 AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits) {
   BuildContext ctx(grammar, limits);
 
-  // 1-2. Per-rule DFAs (helper rules for counted repetitions are appended on the way).
+  // 1-2. Per-rule DFAs (helper rules for counted repetitions are appended on the
+  // way), each taken from the process-wide cache when a rule with the same body
+  // was built before (rule_dfa_cache.h).
+  RuleCache& cache = RuleCache::Global();
+  const bool use_cache = cache.capacity() > 0;
+  auto unrolls = [&ctx](ExprId id) {
+    const Expr& e = ctx.grammar.exprs[id];
+    return ctx.ShouldUnroll(e, ctx.UnrolledSize(e.children[0]));
+  };
+  RuleKeyWriter<decltype(unrolls)> key_writer(grammar, unrolls);
+  RuleKey key;
+  std::vector<FreshRule> fresh;
+  std::vector<std::shared_ptr<const CachedRule>> hit_of_rule;
   std::vector<RuleDfa> dfas;
   DeterminizeScratch scratch;
   ctx.scratch = &scratch;
   for (size_t r = 0; r < ctx.rules.size(); ++r) {
-    NfaBuilder nfa(&ctx, static_cast<RuleId>(r), InlinedPart::kNone);
+    RuleId rule = static_cast<RuleId>(r);
+    ctx.calls_of_rule.emplace_back();
+    hit_of_rule.emplace_back();
+    bool keyed = use_cache && key_writer.Write(ctx.rule_bodies[r], &key);
+    if (keyed) {
+      if (std::shared_ptr<const CachedRule> hit = cache.Find(key.bytes)) {
+        // Callees resolve in the order the NFA builder would meet them, so helper
+        // rules get the ids and names a build without the cache gives them.
+        std::vector<RuleId> callee_rules;
+        for (const Callee& c : key.callees) {
+          callee_rules.push_back(c.helper ? ctx.HelperRule(c.id, ctx.rules[r].name) : c.id);
+        }
+        for (const LocalCall& c : hit->calls) ctx.calls_of_rule[r].push_back({callee_rules[c.callee], c.min, c.max});
+        ctx.budget.AddNfaStates(hit->nfa_states);
+        ctx.budget.AddStates(hit->dfa_states);
+        dfas.push_back(hit->determinized);
+        hit_of_rule[r] = std::move(hit);
+        continue;
+      }
+    }
+    int64_t nfa_states_before = ctx.budget.nfa_states(), states_before = ctx.budget.states();
+    ctx.rule_call_symbols.clear();
+    ctx.rule_call_ids.clear();
+    NfaBuilder nfa(&ctx, rule, InlinedPart::kNone);
     int32_t start = nfa.NewState();
     int32_t accept = nfa.Build(ctx.rule_bodies[r], start);
     nfa.Finish(&scratch.nfa, accept);
     dfas.push_back(Determinize(scratch.nfa, start, accept, &ctx.budget, &scratch));
+    ctx.calls_of_rule[r] = ctx.rule_call_symbols;
+    if (keyed) {
+      auto entry = std::make_shared<CachedRule>();
+      entry->determinized = dfas.back();
+      entry->nfa_states = ctx.budget.nfa_states() - nfa_states_before;
+      entry->dfa_states = ctx.budget.states() - states_before;
+      fresh.push_back({rule, std::move(key), std::move(entry)});
+    }
   }
   size_t num_rules = ctx.rules.size();
+  auto all_calls = [&ctx](size_t r) -> const std::vector<CallSymbol>& { return ctx.calls_of_rule[r]; };
 
   // 3. Productivity fixpoint, then pruning.
   std::vector<uint8_t> productive(num_rules, 0);
-  auto productive_call = [&](int32_t call) { return productive[ctx.call_symbols[call].rule] != 0; };
+  auto productive_call_of = [&](size_t r) {
+    return [&, r](int32_t call) { return productive[all_calls(r)[call].rule] != 0; };
+  };
   std::vector<uint8_t> seen;
   std::vector<int32_t> work;
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t r = 0; r < num_rules; ++r) {
       if (productive[r]) continue;
-      if (MarkReachable(dfas[r], dfas[r].start, productive_call, /*stop_at_final=*/true, &seen, &work)) {
+      if (MarkReachable(dfas[r], dfas[r].start, productive_call_of(r), /*stop_at_final=*/true, &seen, &work)) {
         productive[r] = 1, changed = true;
       }
     }
@@ -404,6 +507,10 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
                        "' can never complete (every alternative needs a rule that never ends)");
   }
   rule_dfa::MinimizeScratch minimize_scratch;
+  std::vector<uint8_t> every_callee_productive(num_rules, 1);
+  for (size_t r = 0; r < num_rules; ++r) {
+    for (const CallSymbol& c : all_calls(r)) every_callee_productive[r] &= productive[c.rule];
+  }
   for (size_t r = 0; r < num_rules; ++r) {
     if (!productive[r]) {
       RuleDfa empty;
@@ -412,6 +519,12 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       dfas[r] = std::move(empty);
       continue;
     }
+    const CachedRule* hit = hit_of_rule[r].get();
+    if (hit != nullptr && hit->has_minimized && every_callee_productive[r]) {
+      dfas[r] = hit->minimized;
+      continue;
+    }
+    auto productive_call = productive_call_of(r);
     MarkReachable(dfas[r], dfas[r].start, productive_call, /*stop_at_final=*/false, &seen, &work);
     std::vector<uint8_t> keep = CanReachFinal(dfas[r], productive_call);
     for (size_t s = 0; s < keep.size(); ++s) keep[s] = keep[s] && seen[s];
@@ -434,7 +547,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
         work.pop_back();
         if (d.final[s]) nullable[r] = 1, changed = true;
         for (auto [call, t] : d.calls(s)) {
-          if (nullable[ctx.call_symbols[call].rule] && !seen[t]) seen[t] = 1, work.push_back(t);
+          if (nullable[all_calls(r)[call].rule] && !seen[t]) seen[t] = 1, work.push_back(t);
         }
       }
     }
@@ -458,7 +571,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       }
       size_t calls_begin = a.call_edges.size();
       for (auto [call, t] : dfas[r].calls(s)) {
-        const CallSymbol& sym = ctx.call_symbols[call];
+        const CallSymbol& sym = all_calls(r)[call];
         // Extra iterations of a nullable rule can be empty, so only one is needed.
         int32_t min = (sym.min > 1 && nullable[sym.rule]) ? 1 : sym.min;
         a.call_edges.push_back({sym.rule, offset[r] + t, min, sym.max});
@@ -519,6 +632,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   }
   ComputeStateHashes(&a);
   ctx.budget.CheckTime();
+  InsertFreshRules(ctx, dfas, productive, every_callee_productive, &fresh, &cache);
   return automaton;
 }
 

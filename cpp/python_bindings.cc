@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "grammar_handle.h"
 #include "grammar_matcher.h"
+#include "rule_dfa_cache.h"
 #include "tokenizer_info.h"
 #include "grammar_passes.h"
 #include "pushdown_matcher.h"
@@ -297,6 +298,16 @@ PYBIND11_MODULE(_core, m) {
     SetDefaultCompileLimits(l);
   });
 
+  m.def("clear_rule_cache", [] { rule_dfa::RuleCache::Global().Clear(); });
+  m.def("set_rule_cache_capacity", [](int64_t bytes) {
+    if (bytes < 0) throw UsageError("the rule cache capacity must be >= 0 bytes, got " + std::to_string(bytes));
+    rule_dfa::RuleCache::Global().SetCapacity(static_cast<size_t>(bytes));
+  });
+  m.def("rule_cache_stats", [] {
+    rule_dfa::RuleCache& cache = rule_dfa::RuleCache::Global();
+    rule_dfa::RuleCache::Stats s = cache.stats();
+    return py::make_tuple(s.entries, s.bytes, s.hits, s.misses, cache.capacity());
+  });
   m.def("clear_shared_mask_cache", [] { ClearSharedMaskCache(); });
   m.def("shared_mask_cache_stats", [] {
     return py::make_tuple(SharedMaskCacheSize(), SharedMaskCacheBytes());

@@ -182,6 +182,8 @@ class Budget {
     }
     if ((++ticks_ & 4095) == 0) CheckTime();
   }
+  int64_t states() const { return states_; }
+  int64_t nfa_states() const { return nfa_states_; }
   void CheckTime() const {
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

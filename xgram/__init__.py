@@ -7,7 +7,13 @@ matcher runs it with a graph-structured stack.
 from __future__ import annotations
 
 from .compiler import CompiledGrammar, GrammarCompiler
-from .config import get_compile_limits, set_compile_limits
+from .config import (
+    clear_rule_cache,
+    get_compile_limits,
+    rule_cache_info,
+    set_compile_limits,
+    set_rule_cache_capacity,
+)
 from .errors import (
     CompileBudgetError,
     GrammarError,
@@ -42,10 +48,13 @@ __all__ = [
     "XgramError",
     "allocate_token_bitmask",
     "apply_token_bitmask_inplace",
+    "clear_rule_cache",
     "get_bitmask_shape",
     "get_compile_limits",
     "reset_token_bitmask",
+    "rule_cache_info",
     "set_compile_limits",
+    "set_rule_cache_capacity",
 ]
 
 __version__ = "0.1.0"

@@ -1,8 +1,8 @@
-"""Process-wide settings: compilation budgets."""
+"""Process-wide settings: compilation budgets and the rule automaton cache."""
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from . import _core
 
@@ -35,3 +35,54 @@ def set_compile_limits(
         int(states if max_states is None else max_states),
         float(seconds if max_seconds is None else max_seconds),
     )
+
+
+def rule_cache_info() -> Dict[str, int]:
+    """State of the process-wide cache of rule automata.
+
+    Grammars compiled in one process share most of their rules (every JSON
+    schema with free-form values carries the same ``json_value`` rules); a rule
+    whose body was built before, up to the names of the rules it calls, takes its
+    determinised and minimised automaton from this cache. The automaton is the
+    same with or without it.
+
+    Returns
+    -------
+    dict
+        ``entries``, ``bytes`` held, ``hits`` and ``misses`` since the last
+        :func:`clear_rule_cache`, and ``capacity`` in bytes.
+
+    """
+    entries, size, hits, misses, capacity = _core.rule_cache_stats()
+    return {
+        "entries": int(entries),
+        "bytes": int(size),
+        "hits": int(hits),
+        "misses": int(misses),
+        "capacity": int(capacity),
+    }
+
+
+def set_rule_cache_capacity(capacity_bytes: int) -> None:
+    """Bound the memory of the rule automaton cache (default 32 MiB).
+
+    When an insertion would pass the bound the cache is emptied first. ``0``
+    turns the cache off.
+
+    Parameters
+    ----------
+    capacity_bytes : int
+        Most bytes the cache may hold; ``0`` disables it.
+
+    Raises
+    ------
+    UsageError
+        When ``capacity_bytes`` is negative.
+
+    """
+    _core.set_rule_cache_capacity(int(capacity_bytes))
+
+
+def clear_rule_cache() -> None:
+    """Empty the rule automaton cache and reset its counters."""
+    _core.clear_rule_cache()
