@@ -247,7 +247,10 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
   std::vector<int32_t>& signed_states = scratch->signed_states;
   std::vector<int32_t>& new_class = scratch->new_class;
   std::vector<int32_t>& changed = scratch->changed;
-  std::vector<int64_t>& arena = scratch->arena;
+  // Signatures are written back to back into `arena`, sized up front for the
+  // round (each state needs at most 2 + 3 per byte edge + 2 per call), so no
+  // write checks a capacity; a signature is hashed as it is written.
+  std::vector<int32_t>& arena = scratch->arena;
   std::vector<int32_t>& sig_begin = scratch->sig_begin;
   std::vector<int32_t>& table = scratch->table;
   std::vector<uint64_t>& sig_hashes = scratch->sig_hashes;
@@ -255,32 +258,37 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
     return std::equal(arena.begin() + sig_begin[a], arena.begin() + sig_begin[a + 1],
                       arena.begin() + sig_begin[b], arena.begin() + sig_begin[b + 1]);
   };
-  // Appends the signature of `s`, led by its class, and returns its hash.
-  auto append_signature = [&](int32_t s) {
-    size_t first = arena.size();
-    sig_begin.push_back(static_cast<int32_t>(first));
-    arena.push_back(cls[s]);
-    int64_t last_cls = -1, last_hi = -2;
+  auto signature_bound = [&](int32_t s) {
+    return 2 + 3 * (dfa.byte_begin[s + 1] - dfa.byte_begin[s]) + 2 * (dfa.call_begin[s + 1] - dfa.call_begin[s]);
+  };
+  // Writes the signature of `s`, led by its class, at `out`; returns its end.
+  auto write_signature = [&](int32_t s, int32_t* out, uint64_t* hash) {
+    int32_t* first = out;
+    *out++ = cls[s];
+    int32_t last_cls = -1, last_hi = -2;
     for (const ByteEdge& e : dfa.bytes(s)) {
-      int64_t c = cls[e.target];
+      int32_t c = cls[e.target];
       if (c == last_cls && e.lo == last_hi + 1) {
-        arena.back() = e.hi;  // extend the previous range
+        out[-1] = e.hi;  // extend the previous range
       } else {
-        arena.push_back(-1 - c);
-        arena.push_back(e.lo);
-        arena.push_back(e.hi);
+        out[0] = -1 - c;
+        out[1] = e.lo;
+        out[2] = e.hi;
+        out += 3;
       }
       last_cls = c;
       last_hi = e.hi;
     }
-    arena.push_back(INT64_MIN);
+    *out++ = INT32_MIN;
     for (auto [call, t] : dfa.calls(s)) {
-      arena.push_back(call);
-      arena.push_back(cls[t]);
+      out[0] = call;
+      out[1] = cls[t];
+      out += 2;
     }
     uint64_t h = 0x9e3779b97f4a7c15ull;
-    for (size_t k = first; k < arena.size(); ++k) h = (h + static_cast<uint64_t>(arena[k])) * 0xff51afd7ed558ccdull;
-    return h ^ (h >> 32);
+    for (const int32_t* p = first; p != out; ++p) h = (h + static_cast<uint32_t>(*p)) * 0xff51afd7ed558ccdull;
+    *hash = h ^ (h >> 32);
+    return out;
   };
 
   while (!dirty.empty()) {
@@ -293,16 +301,24 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
       move_to(s, class_end[c] - dirty_count[c]);
     }
     signed_states.clear();
-    arena.clear();
-    sig_begin.clear();
+    size_t bound = 0;
     for (int32_t c : touched) {
       int32_t first = class_end[c] - dirty_count[c];
       if (first > class_begin[c]) signed_states.push_back(members[class_begin[c]]);
       for (int32_t i = first; i < class_end[c]; ++i) signed_states.push_back(members[i]);
     }
-    sig_hashes.clear();
-    for (int32_t s : signed_states) sig_hashes.push_back(append_signature(s));
-    sig_begin.push_back(static_cast<int32_t>(arena.size()));
+    for (int32_t s : signed_states) bound += signature_bound(s);
+    if (arena.size() < bound) arena.resize(std::max(bound, 2 * arena.size()));
+    sig_begin.resize(signed_states.size() + 1);
+    sig_hashes.resize(signed_states.size());
+    {
+      int32_t* out = arena.data();
+      for (size_t k = 0; k < signed_states.size(); ++k) {
+        sig_begin[k] = static_cast<int32_t>(out - arena.data());
+        out = write_signature(signed_states[k], out, &sig_hashes[k]);
+      }
+      sig_begin[signed_states.size()] = static_cast<int32_t>(out - arena.data());
+    }
 
     // Group equal signatures; the first of a class keeps the class id.
     size_t table_size = 16;

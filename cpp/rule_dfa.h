@@ -228,7 +228,7 @@ struct MinimizeScratch {
   std::vector<int32_t> cls, members, position, class_begin, class_end;
   std::vector<int32_t> dirty, dirty_count, touched, signed_states, new_class, changed;
   std::vector<uint8_t> is_dirty;
-  std::vector<int64_t> arena;
+  std::vector<int32_t> arena;
   std::vector<int32_t> sig_begin, table, group_size;
   std::vector<uint64_t> sig_hashes;
   std::vector<std::pair<int32_t, int32_t>> order;
