@@ -484,12 +484,11 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     }
   }
   size_t num_rules = ctx.rules.size();
-  auto all_calls = [&ctx](size_t r) -> const std::vector<CallSymbol>& { return ctx.calls_of_rule[r]; };
 
   // 3. Productivity fixpoint, then pruning.
   std::vector<uint8_t> productive(num_rules, 0);
   auto productive_call_of = [&](size_t r) {
-    return [&, r](int32_t call) { return productive[all_calls(r)[call].rule] != 0; };
+    return [&, r](int32_t call) { return productive[ctx.calls_of_rule[r][call].rule] != 0; };
   };
   std::vector<uint8_t> seen;
   std::vector<int32_t> work;
@@ -509,7 +508,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   rule_dfa::MinimizeScratch minimize_scratch;
   std::vector<uint8_t> every_callee_productive(num_rules, 1);
   for (size_t r = 0; r < num_rules; ++r) {
-    for (const CallSymbol& c : all_calls(r)) every_callee_productive[r] &= productive[c.rule];
+    for (const CallSymbol& c : ctx.calls_of_rule[r]) every_callee_productive[r] &= productive[c.rule];
   }
   for (size_t r = 0; r < num_rules; ++r) {
     if (!productive[r]) {
@@ -547,7 +546,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
         work.pop_back();
         if (d.final[s]) nullable[r] = 1, changed = true;
         for (auto [call, t] : d.calls(s)) {
-          if (nullable[all_calls(r)[call].rule] && !seen[t]) seen[t] = 1, work.push_back(t);
+          if (nullable[ctx.calls_of_rule[r][call].rule] && !seen[t]) seen[t] = 1, work.push_back(t);
         }
       }
     }
@@ -571,7 +570,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       }
       size_t calls_begin = a.call_edges.size();
       for (auto [call, t] : dfas[r].calls(s)) {
-        const CallSymbol& sym = all_calls(r)[call];
+        const CallSymbol& sym = ctx.calls_of_rule[r][call];
         // Extra iterations of a nullable rule can be empty, so only one is needed.
         int32_t min = (sym.min > 1 && nullable[sym.rule]) ? 1 : sym.min;
         a.call_edges.push_back({sym.rule, offset[r] + t, min, sym.max});
