@@ -204,7 +204,13 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
     for (auto [call, t] : dfa.calls(s)) preds[pred_begin[t + 1]++] = s;
   }
 
-  // The classes as ranges of `members`, a permutation of the states.
+  // The classes as ranges of `members`, a permutation of the states. They start
+  // as the states grouped by their distance to acceptance: the length of the
+  // shortest word (bytes and calls) that leads to a final state, -1 for none.
+  // Equivalent states accept the same words, so they have the same distance and
+  // the fixpoint below is unchanged; but a chain of states (a key, a literal)
+  // starts out split, where from {final, non-final} it needed one round per state
+  // of the chain to come apart, each round re-signing the states before it.
   std::vector<int32_t>& cls = scratch->cls;
   std::vector<int32_t>& members = scratch->members;
   std::vector<int32_t>& position = scratch->position;
@@ -216,17 +222,42 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
   class_begin.clear();
   class_end.clear();
   {
-    int32_t num_final = 0;
-    for (int32_t s = 0; s < n; ++s) num_final += dfa.final[s];
-    int32_t next_final = 0, next_other = num_final;
+    std::vector<int32_t>& distance = scratch->distance;
+    std::vector<int32_t>& bfs = scratch->queue;
+    distance.assign(n, -1);
+    bfs.clear();
     for (int32_t s = 0; s < n; ++s) {
-      int32_t at = dfa.final[s] ? next_final++ : next_other++;
+      if (dfa.final[s]) distance[s] = 0, bfs.push_back(s);
+    }
+    for (size_t i = 0; i < bfs.size(); ++i) {
+      int32_t s = bfs[i];
+      for (int32_t k = pred_begin[s]; k < pred_begin[s + 1]; ++k) {
+        int32_t p = preds[k];
+        if (distance[p] < 0) distance[p] = distance[s] + 1, bfs.push_back(p);
+      }
+    }
+    // Class c holds distance c - 1 (class 0: no final state reachable); empty
+    // distances are skipped, so class ids stay dense.
+    int32_t max_distance = bfs.empty() ? -1 : distance[bfs.back()];
+    std::vector<int32_t>& class_of_distance = scratch->class_of_distance;
+    class_of_distance.assign(max_distance + 2, 0);
+    for (int32_t s = 0; s < n; ++s) ++class_of_distance[distance[s] + 1];
+    for (int32_t d = 0, at = 0; d < max_distance + 2; ++d) {
+      int32_t size = class_of_distance[d];
+      class_of_distance[d] = -1;
+      if (size == 0) continue;
+      class_of_distance[d] = static_cast<int32_t>(class_begin.size());
+      class_begin.push_back(at);
+      class_end.push_back(at);  // advanced as members are placed
+      at += size;
+    }
+    for (int32_t s = 0; s < n; ++s) {
+      int32_t c = class_of_distance[distance[s] + 1];
+      cls[s] = c;
+      int32_t at = class_end[c]++;
       members[at] = s;
       position[s] = at;
     }
-    if (num_final > 0) class_begin.push_back(0), class_end.push_back(num_final);
-    if (num_final < n) class_begin.push_back(num_final), class_end.push_back(n);
-    for (int32_t s = 0; s < n; ++s) cls[s] = dfa.final[s] || num_final == 0 ? 0 : 1;
   }
   auto move_to = [&](int32_t s, int32_t at) {
     int32_t other = members[at];

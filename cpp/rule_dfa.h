@@ -233,6 +233,7 @@ struct MinimizeScratch {
   std::vector<uint64_t> sig_hashes;
   std::vector<std::pair<int32_t, int32_t>> order;
   std::vector<int32_t> representative, order_id, queue;
+  std::vector<int32_t> distance, class_of_distance;
 };
 
 // The product automaton of `a` and `b` (plain-byte DFAs, no calls) that accepts

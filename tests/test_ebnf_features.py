@@ -1131,6 +1131,9 @@ def test_right_recursion_keeps_a_constant_stack(grammar: str, unit: bytes) -> No
         ('"k1" | "k2" | "key" | "kez"', '"k" ([12] | "e" [yz])', 4),
         ('"aaaa" ("b" | "c") | "aaaa" [bc]', '"a"{4} [b-c]', 6),
         ('("0" | [1-9] [0-9]*) ("." [0-9]+)?', '("0" | [1-9] [0-9]{0,}) ("." [0-9]{1,})?', 5),
+        # Chains that end alike at different distances from acceptance.
+        ('"abcd" | "xbcd" | "bcd" "d"', '[ax] "bcd" | "bcdd"', 7),
+        ('("ab")* "c" | "abab" "c"', '("ab")* "c"', 3),
     ],
 )
 def test_equivalent_spellings_compile_to_one_minimal_automaton(
