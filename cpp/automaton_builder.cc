@@ -392,7 +392,7 @@ struct FreshRule {
 // Completes the entries of the rules this build made (their call symbols as
 // callee ordinals, and their minimised DFA where the rule and every callee were
 // productive, which makes trimming independent of the grammar) and inserts them.
-void InsertFreshRules(const BuildContext& ctx, const std::vector<RuleDfa>& dfas,
+void InsertFreshRules(const BuildContext& ctx, std::vector<RuleDfa>* dfas,
                       const std::vector<uint8_t>& productive, const std::vector<uint8_t>& every_callee_productive,
                       std::vector<FreshRule>* fresh, RuleCache* cache) {
   std::vector<RuleId> callee_rules;
@@ -417,7 +417,7 @@ void InsertFreshRules(const BuildContext& ctx, const std::vector<RuleDfa>& dfas,
     }
     if (!complete) continue;
     if (productive[f.rule] && every_callee_productive[f.rule]) {
-      f.entry->minimized = dfas[f.rule];
+      f.entry->minimized = std::move((*dfas)[f.rule]);  // the build is done with it
       f.entry->has_minimized = true;
     }
     cache->Insert(std::move(f.key.bytes), std::move(f.entry));
@@ -442,7 +442,11 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   RuleKey key;
   std::vector<FreshRule> fresh;
   std::vector<std::shared_ptr<const CachedRule>> hit_of_rule;
+  // The rules' DFAs: those built here, in `dfas`; a cached or fresh entry's
+  // determinised DFA is read in place through `view` (set once every rule is
+  // built, as `dfas` grows with the helper rules), never copied.
   std::vector<RuleDfa> dfas;
+  std::vector<const RuleDfa*> view;
   DeterminizeScratch scratch;
   ctx.scratch = &scratch;
   for (size_t r = 0; r < ctx.rules.size(); ++r) {
@@ -461,7 +465,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
         for (const LocalCall& c : hit->calls) ctx.calls_of_rule[r].push_back({callee_rules[c.callee], c.min, c.max});
         ctx.budget.AddNfaStates(hit->nfa_states);
         ctx.budget.AddStates(hit->dfa_states);
-        dfas.push_back(hit->determinized);
+        dfas.emplace_back();
         hit_of_rule[r] = std::move(hit);
         continue;
       }
@@ -477,13 +481,18 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     ctx.calls_of_rule[r] = ctx.rule_call_symbols;
     if (keyed) {
       auto entry = std::make_shared<CachedRule>();
-      entry->determinized = dfas.back();
+      entry->determinized = std::move(dfas.back());
       entry->nfa_states = ctx.budget.nfa_states() - nfa_states_before;
       entry->dfa_states = ctx.budget.states() - states_before;
       fresh.push_back({rule, std::move(key), std::move(entry)});
     }
   }
   size_t num_rules = ctx.rules.size();
+  view.resize(num_rules);
+  for (size_t r = 0; r < num_rules; ++r) {
+    view[r] = hit_of_rule[r] ? &hit_of_rule[r]->determinized : &dfas[r];
+  }
+  for (const FreshRule& f : fresh) view[f.rule] = &f.entry->determinized;
 
   // 3. Productivity fixpoint, then pruning.
   std::vector<uint8_t> productive(num_rules, 0);
@@ -496,7 +505,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     changed = false;
     for (size_t r = 0; r < num_rules; ++r) {
       if (productive[r]) continue;
-      if (MarkReachable(dfas[r], dfas[r].start, productive_call_of(r), /*stop_at_final=*/true, &seen, &work)) {
+      if (MarkReachable(*view[r], view[r]->start, productive_call_of(r), /*stop_at_final=*/true, &seen, &work)) {
         productive[r] = 1, changed = true;
       }
     }
@@ -516,19 +525,21 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       empty.final = {0};
       empty.CloseState();
       dfas[r] = std::move(empty);
+      view[r] = &dfas[r];
       continue;
     }
     const CachedRule* hit = hit_of_rule[r].get();
     if (hit != nullptr && hit->has_minimized && every_callee_productive[r]) {
-      dfas[r] = hit->minimized;
+      view[r] = &hit->minimized;
       continue;
     }
     auto productive_call = productive_call_of(r);
-    MarkReachable(dfas[r], dfas[r].start, productive_call, /*stop_at_final=*/false, &seen, &work);
-    std::vector<uint8_t> keep = CanReachFinal(dfas[r], productive_call);
+    MarkReachable(*view[r], view[r]->start, productive_call, /*stop_at_final=*/false, &seen, &work);
+    std::vector<uint8_t> keep = CanReachFinal(*view[r], productive_call);
     for (size_t s = 0; s < keep.size(); ++s) keep[s] = keep[s] && seen[s];
     // 4. Minimise.
-    dfas[r] = Minimize(Restrict(dfas[r], keep, productive_call), ctx.budget, &minimize_scratch);
+    dfas[r] = Minimize(Restrict(*view[r], keep, productive_call), ctx.budget, &minimize_scratch);
+    view[r] = &dfas[r];
   }
 
   // Nullable rules: a path from start to final through calls of nullable rules only.
@@ -537,7 +548,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     changed = false;
     for (size_t r = 0; r < num_rules; ++r) {
       if (nullable[r]) continue;
-      const RuleDfa& d = dfas[r];
+      const RuleDfa& d = *view[r];
       seen.assign(d.size(), 0);
       work.assign(1, d.start);
       seen[d.start] = 1;
@@ -558,18 +569,19 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   a.root = grammar.root;
   a.rules = ctx.rules;
   std::vector<int32_t> offset(num_rules + 1, 0);
-  for (size_t r = 0; r < num_rules; ++r) offset[r + 1] = offset[r] + dfas[r].size();
+  for (size_t r = 0; r < num_rules; ++r) offset[r + 1] = offset[r] + view[r]->size();
   a.byte_edge_begin.push_back(0);
   a.call_edge_begin.push_back(0);
   for (size_t r = 0; r < num_rules; ++r) {
-    a.rules[r].start = offset[r] + dfas[r].start;
+    const RuleDfa& dfa = *view[r];
+    a.rules[r].start = offset[r] + dfa.start;
     a.rules[r].nullable = nullable[r];
-    for (int32_t s = 0; s < dfas[r].size(); ++s) {
-      for (const ByteEdge& e : dfas[r].bytes(s)) {
+    for (int32_t s = 0; s < dfa.size(); ++s) {
+      for (const ByteEdge& e : dfa.bytes(s)) {
         a.byte_edges.push_back({e.lo, e.hi, offset[r] + e.target});
       }
       size_t calls_begin = a.call_edges.size();
-      for (auto [call, t] : dfas[r].calls(s)) {
+      for (auto [call, t] : dfa.calls(s)) {
         const CallSymbol& sym = ctx.calls_of_rule[r][call];
         // Extra iterations of a nullable rule can be empty, so only one is needed.
         int32_t min = (sym.min > 1 && nullable[sym.rule]) ? 1 : sym.min;
@@ -580,7 +592,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       });
       a.byte_edge_begin.push_back(static_cast<int32_t>(a.byte_edges.size()));
       a.call_edge_begin.push_back(static_cast<int32_t>(a.call_edges.size()));
-      a.is_final.push_back(dfas[r].final[s]);
+      a.is_final.push_back(dfa.final[s]);
       a.state_rule.push_back(static_cast<RuleId>(r));
     }
   }
@@ -631,7 +643,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   }
   ComputeStateHashes(&a);
   ctx.budget.CheckTime();
-  InsertFreshRules(ctx, dfas, productive, every_callee_productive, &fresh, &cache);
+  InsertFreshRules(ctx, &dfas, productive, every_callee_productive, &fresh, &cache);
   return automaton;
 }
 

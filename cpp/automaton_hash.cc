@@ -58,6 +58,7 @@ void ComputeStateHashes(Automaton* automaton) {
   std::vector<uint64_t> hash(num_rules, 0);
   uint64_t salt = a.Fingerprint();
   std::vector<std::pair<RuleId, size_t>> stack;
+  std::vector<std::array<uint64_t, 3>> calls;  // one state's call edges, reused
   for (size_t root = 0; root < num_rules; ++root) {
     if (mark[root]) continue;
     stack.push_back({static_cast<RuleId>(root), 0});
@@ -95,7 +96,7 @@ void ComputeStateHashes(Automaton* automaton) {
                          uint32_t(edge.target - first_state[done]));
         }
         // Call edges are stored by rule id, which differs between grammars.
-        std::vector<std::array<uint64_t, 3>> calls;
+        calls.clear();
         for (int32_t e = a.call_edge_begin[s]; e < a.call_edge_begin[s + 1]; ++e) {
           const CallEdge& call = a.call_edges[e];
           calls.push_back({hash[call.rule],
