@@ -27,6 +27,7 @@
 #define XGRAM_RULE_DFA_CACHE_H_
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,22 +77,45 @@ struct CachedRule {
 // lookahead: building it raises the error). `unrolls(repeat)` tells whether the
 // builder unrolls a repetition outside difference operands (inside, it always
 // does); it must be the builder's own test, since it decides the NFA.
+//
+// The body is a DAG (the normalisation passes intern expressions), and a rule
+// with inlined members repeats sub-expressions many times (`ws "," ws`, a key
+// that must differ from the declared names). The second and later visits of an
+// expression (in the same inlining mode) within one key are written as a
+// reference to the ordinal of its first visit, so a key is as long as the DAG,
+// not the tree. Interning gives a tree one DAG, so equal bodies still get equal
+// keys, and the references can be expanded back, so unequal ones do not. A
+// reference skips the walk that checks the inlined rules for recursion; the
+// first visit made that check, and it fails for every visit or none (a rule on
+// the inline stack at a later visit reaches the expression, which would then
+// reach the rule again from its first visit too). Meeting an expression inside
+// its own first visit is recursion too, and fails the key as before.
 template <typename Unrolls>
 class RuleKeyWriter {
  public:
-  RuleKeyWriter(const Grammar& grammar, Unrolls unrolls) : grammar_(grammar), unrolls_(unrolls) {}
+  RuleKeyWriter(const Grammar& grammar, Unrolls unrolls)
+      : grammar_(grammar), unrolls_(unrolls), visit_stamp_(2 * grammar.exprs.size(), 0),
+        visit_ordinal_(2 * grammar.exprs.size(), 0), visit_open_(2 * grammar.exprs.size(), 0) {}
 
   bool Write(ExprId body, RuleKey* key) {
     key_ = key;
-    key_->bytes.clear();
+    buffer_.clear();
     key_->callees.clear();
     inline_stack_.clear();
-    return Expr(body, /*inlined=*/false);
+    ++stamp_;
+    next_ordinal_ = 0;
+    bool ok = Expr(body, /*inlined=*/false);
+    if (ok) key_->bytes.assign(buffer_.data(), buffer_.size());
+    return ok;
   }
 
  private:
-  void Put(char tag) { key_->bytes.push_back(tag); }
-  void PutInt(int32_t value) { key_->bytes.append(reinterpret_cast<const char*>(&value), sizeof value); }
+  void Put(char tag) { buffer_.push_back(tag); }
+  void PutInt(int32_t value) {
+    char bytes[sizeof value];
+    std::memcpy(bytes, &value, sizeof value);
+    buffer_.insert(buffer_.end(), bytes, bytes + sizeof value);
+  }
   void PutCallee(Callee callee) {
     std::vector<Callee>& callees = key_->callees;
     size_t ordinal = 0;
@@ -102,14 +126,41 @@ class RuleKeyWriter {
 
   bool Expr(ExprId id, bool inlined) {
     const xgram::Expr& e = grammar_.exprs[id];
+    if (e.kind == ExprKind::kEmpty) {
+      Put('E');
+      return true;
+    }
+    if (e.kind == ExprKind::kRuleRef && !inlined) {
+      Put('R');
+      PutCallee({false, e.rule});
+      return true;
+    }
+    size_t slot = 2 * static_cast<size_t>(id) + (inlined ? 1 : 0);
+    if (visit_stamp_[slot] == stamp_) {
+      // Met again inside its own first visit: the walk went round a recursive
+      // inlined rule, which the inline stack check below reports on the first
+      // visit only when the cycle passes the rule reference first.
+      if (visit_open_[slot]) return false;
+      Put('P');
+      PutInt(visit_ordinal_[slot]);
+      return true;
+    }
+    visit_stamp_[slot] = stamp_;
+    visit_ordinal_[slot] = next_ordinal_++;
+    visit_open_[slot] = 1;
+    bool ok = Node(id, e, inlined);
+    visit_open_[slot] = 0;
+    return ok;
+  }
+
+  bool Node(ExprId id, const xgram::Expr& e, bool inlined) {
     switch (e.kind) {
       case ExprKind::kEmpty:
-        Put('E');
         return true;
       case ExprKind::kBytes:
         Put('B');
         PutInt(static_cast<int32_t>(e.bytes.size()));
-        key_->bytes.append(e.bytes);
+        buffer_.insert(buffer_.end(), e.bytes.begin(), e.bytes.end());
         return true;
       case ExprKind::kCharClass:
         Put('C');
@@ -138,12 +189,7 @@ class RuleKeyWriter {
         PutCallee(child.kind == ExprKind::kRuleRef ? Callee{false, child.rule} : Callee{true, e.children[0]});
         return true;
       }
-      case ExprKind::kRuleRef: {
-        if (!inlined) {
-          Put('R');
-          PutCallee({false, e.rule});
-          return true;
-        }
+      case ExprKind::kRuleRef: {  // inlined (a call is written above)
         const Rule& rule = grammar_.rules[e.rule];
         for (RuleId open : inline_stack_) {
           if (open == e.rule) return false;
@@ -165,7 +211,15 @@ class RuleKeyWriter {
   const Grammar& grammar_;
   Unrolls unrolls_;
   RuleKey* key_ = nullptr;
+  std::vector<char> buffer_;  // the key being written (reused across rules)
   std::vector<RuleId> inline_stack_;
+  // Per (expression, inlined): the key whose walk visited it last, its ordinal
+  // there, and whether that visit is still being written.
+  std::vector<uint32_t> visit_stamp_;
+  std::vector<int32_t> visit_ordinal_;
+  std::vector<uint8_t> visit_open_;
+  uint32_t stamp_ = 0;
+  int32_t next_ordinal_ = 0;
 };
 
 class RuleCache {

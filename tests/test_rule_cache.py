@@ -47,6 +47,14 @@ GRAMMARS = [
     'root ::= "a" | "a" never\nnever ::= "b" never',
     'root ::= "q" opt opt\nopt ::= ("z" rest)? | "a" opt\nrest ::= "z" | "b" rest "b"',
     'root ::= "q" opt opt\nopt ::= ("z" rest)? | "a" opt\nrest ::= "b" rest "b"',
+    # a sub-expression met again is keyed by reference to its first visit: bodies
+    # that repeat different parts, or the same part in and out of a difference
+    'root ::= ("ab" | "q") "," ("ab" | "q") "," "z"',
+    'root ::= ("ab" | "q") "," "z" "," ("ab" | "q")',
+    'root ::= ("ab" | "q") "," ("z" | "q") "," ("ab" | "q")',
+    'root ::= ("ab" | "q") "," ("z" | "q") "," ("z" | "q")',
+    'root ::= (w - "ab") "," (w - "ab") | w "," (w - "ba")\nw ::= [abq]*',
+    'root ::= (w - "ab") "," (w - "ba") | w "," (w - "ab")\nw ::= [abq]*',
 ]
 
 
