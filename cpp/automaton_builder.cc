@@ -501,9 +501,11 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   };
   std::vector<uint8_t> seen;
   std::vector<int32_t> work;
+  // Rules come callers first (the root, then what it calls), so the fixpoint
+  // visits them backwards: a callee is usually settled before its callers.
   for (bool changed = true; changed;) {
     changed = false;
-    for (size_t r = 0; r < num_rules; ++r) {
+    for (size_t r = num_rules; r-- > 0;) {
       if (productive[r]) continue;
       if (MarkReachable(*view[r], view[r]->start, productive_call_of(r), /*stop_at_final=*/true, &seen, &work)) {
         productive[r] = 1, changed = true;
@@ -546,7 +548,7 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   std::vector<uint8_t> nullable(num_rules, 0);
   for (bool changed = true; changed;) {
     changed = false;
-    for (size_t r = 0; r < num_rules; ++r) {
+    for (size_t r = num_rules; r-- > 0;) {  // backwards, as for productivity
       if (nullable[r]) continue;
       const RuleDfa& d = *view[r];
       seen.assign(d.size(), 0);
@@ -570,6 +572,16 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   a.rules = ctx.rules;
   std::vector<int32_t> offset(num_rules + 1, 0);
   for (size_t r = 0; r < num_rules; ++r) offset[r + 1] = offset[r] + view[r]->size();
+  {
+    size_t num_states = static_cast<size_t>(offset[num_rules]), num_bytes = 0, num_calls = 0;
+    for (size_t r = 0; r < num_rules; ++r) num_bytes += view[r]->byte_edges.size(), num_calls += view[r]->call_edges.size();
+    a.byte_edges.reserve(num_bytes);
+    a.call_edges.reserve(num_calls);
+    a.byte_edge_begin.reserve(num_states + 1);
+    a.call_edge_begin.reserve(num_states + 1);
+    a.is_final.reserve(num_states);
+    a.state_rule.reserve(num_states);
+  }
   a.byte_edge_begin.push_back(0);
   a.call_edge_begin.push_back(0);
   for (size_t r = 0; r < num_rules; ++r) {

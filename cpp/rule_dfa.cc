@@ -29,41 +29,48 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
   std::vector<uint8_t>& mark = scratch->mark;
   if (mark.size() < static_cast<size_t>(nfa.size())) mark.resize(nfa.size(), 0);
 
-  // Epsilon closure of the seeds, sorted, into scratch->set.
+  // Epsilon closure of the seeds, sorted, into set[0, set_size). The marks keep
+  // each NFA state to one slot, so the buffer is sized once to the NFA.
+  if (scratch->set.size() < static_cast<size_t>(nfa.size())) scratch->set.resize(nfa.size());
+  int32_t* const set = scratch->set.data();
+  size_t set_size = 0;
   auto closure = [&](const int32_t* first, const int32_t* last) {
-    std::vector<int32_t>& out = scratch->set;
-    out.clear();
+    size_t n = 0;
     for (const int32_t* p = first; p != last; ++p) {
-      if (!mark[*p]) mark[*p] = 1, out.push_back(*p);
+      if (!mark[*p]) mark[*p] = 1, set[n++] = *p;
     }
-    for (size_t i = 0; i < out.size(); ++i) {
-      for (const NfaEdge& e : nfa[out[i]]) {
+    for (size_t i = 0; i < n; ++i) {
+      for (const NfaEdge& e : nfa[set[i]]) {
         if (e.kind == NfaEdge::kEpsilon && !mark[e.target]) {
           mark[e.target] = 1;
-          out.push_back(e.target);
+          set[n++] = e.target;
         }
       }
     }
-    for (int32_t s : out) mark[s] = 0;
-    out.erase(std::remove_if(out.begin(), out.end(), [&](int32_t s) { return !nfa.Reads(s) && s != accept; }),
-              out.end());
-    std::sort(out.begin(), out.end());
+    size_t kept = 0;
+    for (size_t i = 0; i < n; ++i) {
+      int32_t s = set[i];
+      mark[s] = 0;
+      if (nfa.Reads(s) || s == accept) set[kept++] = s;
+    }
+    std::sort(set, set + kept);
+    set_size = kept;
   };
-  // The DFA state of the set in scratch->set, created on first sight.
+  // The DFA state of the set in set[0, set_size), created on first sight.
   auto intern = [&]() {
-    const std::vector<int32_t>& set = scratch->set;
-    size_t slot = set_hash(set.data(), set.data() + set.size()) & table_mask;
+    const int32_t* set_first = set;
+    const int32_t* set_end = set + set_size;
+    size_t slot = set_hash(set_first, set_end) & table_mask;
     for (; table[slot] >= 0; slot = (slot + 1) & table_mask) {
       ConstRange<int32_t> other = set_of(table[slot]);
-      if (static_cast<size_t>(other.last - other.first) == set.size() &&
-          std::equal(set.begin(), set.end(), other.first)) {
+      if (static_cast<size_t>(other.last - other.first) == set_size && std::equal(set_first, set_end, other.first)) {
         return table[slot];
       }
     }
     int32_t id = dfa.size();
     budget->AddStates(1);
-    dfa.final.push_back(std::binary_search(set.begin(), set.end(), accept));
-    set_data.insert(set_data.end(), set.begin(), set.end());
+    dfa.final.push_back(std::binary_search(set_first, set_end, accept));
+    set_data.insert(set_data.end(), set_first, set_end);
     set_begin.push_back(static_cast<int32_t>(set_data.size()));
     table[slot] = id;
     if (2 * static_cast<size_t>(id + 1) > table.size()) {  // keep the load under one half
@@ -99,7 +106,6 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
 
   closure(&start, &start + 1);
   dfa.start = intern();
-  std::vector<int>& points = scratch->points;
   std::vector<std::pair<int32_t, int32_t>>& call_targets = scratch->call_targets;
   std::vector<int32_t>& targets = scratch->targets;
   std::vector<const NfaEdge*>& byte_edges = scratch->byte_edges;
@@ -124,19 +130,27 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
     } else if (!byte_edges.empty()) {
       // Split [0,255] at every range boundary into elementary intervals, then
       // give each interval the targets of the edges covering it.
-      points.clear();
+      // The bounds are values in [0, 256]: a bitmap read in order sorts and
+      // dedupes them.
+      uint64_t is_point[5] = {0, 0, 0, 0, 0};
       for (const NfaEdge* e : byte_edges) {
-        points.push_back(e->lo);
-        points.push_back(e->hi + 1);
+        is_point[e->lo >> 6] |= uint64_t{1} << (e->lo & 63);
+        int end = e->hi + 1;
+        is_point[end >> 6] |= uint64_t{1} << (end & 63);
       }
-      std::sort(points.begin(), points.end());
-      points.erase(std::unique(points.begin(), points.end()), points.end());
-      size_t num_intervals = points.size() - 1;
+      int points[257];
+      size_t num_points = 0;
+      for (int word = 0; word < 5; ++word) {
+        for (uint64_t bits = is_point[word]; bits != 0; bits &= bits - 1) {
+          points[num_points++] = 64 * word + __builtin_ctzll(bits);
+        }
+      }
+      size_t num_intervals = num_points - 1;
       interval_begin.assign(num_intervals + 2, 0);
       // Every edge bound is one of the points, so a table indexed by byte
       // value finds its interval without a search.
       int16_t index_of_point[257];
-      for (size_t i = 0; i < points.size(); ++i) index_of_point[points[i]] = static_cast<int16_t>(i);
+      for (size_t i = 0; i < num_points; ++i) index_of_point[points[i]] = static_cast<int16_t>(i);
       auto interval_of = [&](int point) { return static_cast<size_t>(index_of_point[point]); };
       for (const NfaEdge* e : byte_edges) {
         for (size_t i = interval_of(e->lo), end = interval_of(e->hi + 1); i < end; ++i) ++interval_begin[i + 2];

@@ -207,7 +207,6 @@ struct DeterminizeScratch {
   std::vector<uint8_t> mark;
   std::vector<int32_t> set;
   std::vector<int32_t> targets;
-  std::vector<int> points;
   std::vector<const NfaEdge*> byte_edges;  // of the current set
   std::vector<int32_t> interval_begin;     // CSR of NFA targets per elementary interval
   std::vector<int32_t> interval_targets;
