@@ -40,10 +40,13 @@ std::vector<std::vector<RuleId>> ReferenceGraph(const Grammar& g) {
   // One stamp per rule, so the visited marks need not be cleared between rules.
   std::vector<uint32_t> visited(g.exprs.size(), 0);
   std::vector<ExprId> stack;
+  std::vector<RuleId> refs;  // collected here, so each rule's list is allocated once, to size
   for (size_t r = 0; r < g.rules.size(); ++r) {
-    CollectRuleRefs(g, g.rules[r].body, &graph[r], &visited, static_cast<uint32_t>(r + 1), &stack);
-    std::sort(graph[r].begin(), graph[r].end());
-    graph[r].erase(std::unique(graph[r].begin(), graph[r].end()), graph[r].end());
+    refs.clear();
+    CollectRuleRefs(g, g.rules[r].body, &refs, &visited, static_cast<uint32_t>(r + 1), &stack);
+    std::sort(refs.begin(), refs.end());
+    refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+    graph[r].assign(refs.begin(), refs.end());
   }
   return graph;
 }
