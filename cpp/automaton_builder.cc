@@ -110,7 +110,7 @@ struct BuildContext {
   const std::vector<Utf8Sequence>& SequencesOf(ExprId id) {
     auto it = utf8_sequences.find(id);
     if (it == utf8_sequences.end()) {
-      it = utf8_sequences.emplace(id, Utf8Sequences(grammar.exprs[id].ranges)).first;
+      it = utf8_sequences.emplace(id, Utf8Sequences(grammar.exprs[id].ranges.ToVector())).first;
     }
     return it->second;
   }

@@ -193,7 +193,7 @@ class EBNFParser {
   ExprId AddNode(ExprKind kind, size_t base, size_t offset) {
     Expr& e = grammar_.exprs.emplace_back();
     e.kind = kind;
-    e.children.assign(items_.begin() + static_cast<std::ptrdiff_t>(base), items_.end());
+    e.children.assign(items_.data() + base, items_.data() + items_.size());
     e.source_offset = static_cast<int32_t>(offset);
     items_.resize(base);
     return static_cast<ExprId>(grammar_.exprs.size() - 1);
@@ -567,7 +567,7 @@ class EBNFParser {
   Grammar grammar_;
   std::vector<PendingRef> pending_refs_;
   std::vector<ExprId> items_;
-  std::unordered_map<std::string_view, std::vector<CodepointRange>> class_cache_;  // keys view text_
+  std::unordered_map<std::string_view, RangeList> class_cache_;  // keys view text_
   std::unordered_map<std::string_view, RuleId> rule_ids_;  // keys view text_
 };
 

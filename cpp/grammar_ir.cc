@@ -42,7 +42,7 @@ ExprId Grammar::AddChoice(std::vector<ExprId> children) {
 
 ExprId Grammar::AddRepeat(ExprId child, int32_t min, int32_t max) {
   Expr& e = NewExpr(ExprKind::kRepeat);
-  e.children.assign(1, child);
+  e.children = {child};
   e.min = min;
   e.max = max;
   return LastId();

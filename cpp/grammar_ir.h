@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "small_vector.h"
+
 namespace xgram {
 
 using ExprId = int32_t;
@@ -45,11 +47,16 @@ enum class ExprKind : uint8_t {
   kDifference,
 };
 
+// Most sequences and choices have few members and most classes few ranges, so
+// these lists keep that many in place (small_vector.h).
+using ExprList = SmallVector<ExprId, 4>;
+using RangeList = SmallVector<CodepointRange, 2>;
+
 struct Expr {
   ExprKind kind = ExprKind::kEmpty;
   std::string bytes;
-  std::vector<CodepointRange> ranges;  // sorted, disjoint, non-adjacent
-  std::vector<ExprId> children;
+  RangeList ranges;  // sorted, disjoint, non-adjacent
+  ExprList children;
   int32_t min = 0;
   int32_t max = 0;
   RuleId rule = kNone;

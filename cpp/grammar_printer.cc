@@ -60,7 +60,7 @@ class Printer {
       case ExprKind::kBytes:
         return PrintBytes(e.bytes);
       case ExprKind::kCharClass:
-        return PrintClass(e.ranges);
+        return PrintClass(e.ranges.ToVector());
       case ExprKind::kRuleRef:
         return g_.rules[e.rule].name;
       case ExprKind::kSequence:

@@ -336,13 +336,13 @@ class Simplifier {
     return id;
   }
 
-  ExprId Sequence(const std::vector<ExprId>& children) {
+  ExprId Sequence(const ExprList& children) {
     size_t base = items_.size();
     for (ExprId c : children) PushSequenceItem(Copy(c), base);
     return Finish(ExprKind::kSequence, base);
   }
 
-  ExprId Choice(const std::vector<ExprId>& children) {
+  ExprId Choice(const ExprList& children) {
     size_t base = items_.size();
     for (ExprId c : children) PushChoiceItem(Copy(c));
     DropRepeatedAlternatives(base);

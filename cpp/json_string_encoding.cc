@@ -223,7 +223,7 @@ ExprId FoldLength(Grammar* g, ExprId e, int64_t lo, int64_t hi, bool* empty) {
                                hi < 0 ? -1 : hi - fixed, empty);
     if (folded == kNone) return kNone;
     x.children[variable] = folded;
-    return g->AddSequence(x.children);
+    return g->AddSequence(x.children.ToVector());
   }
   return kNone;
 }
@@ -262,7 +262,7 @@ ExprId JsonEncodeExpr(Grammar* g, ExprId decoded, bool general_escapes) {
     case ExprKind::kRuleRef:
       return decoded;
     case ExprKind::kCharClass:
-      return JsonEncodeClass(g, x.ranges, general_escapes);
+      return JsonEncodeClass(g, x.ranges.ToVector(), general_escapes);
     case ExprKind::kBytes: {
       // Runs of characters with a single (raw) spelling stay one literal.
       std::vector<ExprId> parts;
