@@ -790,7 +790,7 @@ def test_check_option_misuse(args, message):
 
 
 def test_locate_in_json():
-    from xgram.cli import _locate_in_json
+    from xgram._cli_schema import _locate_in_json
 
     text = '{"a": 1, "$defs": {"x~y/z": {"items": [true, {"type": "strin"}]}},\n "a": {"b": 2}}'
     at = _locate_in_json(text, "/$defs/x~0y~1z/items/1", "type")
