@@ -270,6 +270,17 @@ def test_grammar_with_bom(tmp_path):
     assert proc.returncode == 0, err(proc)
 
 
+def test_schema_not_utf8_or_with_bom(tmp_path):
+    # Schemas are read like grammars: UTF-8 only, a leading byte order mark dropped.
+    proc = run("schema", "-", stdin=b'{"const": "\xe9"}')
+    assert proc.returncode == 2
+    assert err(proc).startswith("xgram: error: <stdin>: not valid UTF-8 (byte 11)"), err(proc)
+    path = tmp_path / "bom.json"
+    path.write_bytes(b'\xef\xbb\xbf{"type": "integer"}')
+    proc = run("schema", str(path))
+    assert proc.returncode == 0, err(proc)
+
+
 # ---------------------------------------------------------------------------
 # Files and standard input
 # ---------------------------------------------------------------------------

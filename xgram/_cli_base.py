@@ -86,15 +86,19 @@ def _format_grammar_error(path: str, error: GrammarError) -> str:
     return f"{where}: error: {message}"
 
 
-def _load_grammar(path: str, root: str) -> Grammar:
-    """Read and parse the grammar file at ``path``, raising CliError on failure."""
+def _read_text(path: str) -> str:
+    """Read a whole file as UTF-8 text without a leading byte order mark; CliError on failure."""
     data = _read_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise CliError(f"{path}: not valid UTF-8 (byte {e.start})") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        raise CliError(f"{_display_name(path)}: not valid UTF-8 (byte {e.start})") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _load_grammar(path: str, root: str) -> Grammar:
+    """Read and parse the grammar file at ``path``, raising CliError on failure."""
+    text = _read_text(path)
     try:
         return Grammar.from_ebnf(text, root_rule_name=root)
     except GrammarError as e:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from ._cli_base import CliError, _display_name, _error, _read_bytes
+from ._cli_base import CliError, _display_name, _error, _read_text
 from ._cli_excerpt import _excerpt
 from .errors import GrammarError, SchemaError
 from .grammar import Grammar
@@ -287,13 +287,7 @@ def _load_schema(path: str, options: Dict[str, Any]) -> _SchemaGrammar:
     from .json_schema import json_schema_to_ebnf  # noqa: PLC0415 (kept off 'import xgram.cli')
 
     name = _display_name(path)
-    data = _read_bytes(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise CliError(f"{name}: not valid UTF-8 (byte {e.start})") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = _read_text(path)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as e:
