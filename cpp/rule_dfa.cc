@@ -188,9 +188,10 @@ RuleDfa Determinize(const Nfa& nfa, int32_t start, int32_t accept, Budget* budge
 
 RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scratch) {
   const int32_t n = dfa.size();
-  // Partition refinement from {final, non-final} to the coarsest partition in
-  // which the states of a class have the same signature: for each byte, the
-  // class of its target (or no edge), and the same for each call symbol.
+  // Partition refinement from the states grouped by distance to acceptance
+  // (below) to the coarsest partition in which the states of a class have the
+  // same signature: for each byte, the class of its target (or no edge), and the
+  // same for each call symbol.
   //
   // Moore's algorithm recomputes every signature each round, and needs as many
   // rounds as the longest chain of distinguishing steps (65 for `[ \t]{0,64}`,

@@ -20,7 +20,7 @@
 // every callee is productive (trimming depends on nothing else then).
 //
 // Entries are immutable once inserted and shared by pointer, so a hit costs a
-// hash lookup and a copy of the flat DFA arrays. The cache holds at most
+// hash lookup; the builder reads the entry's DFA in place. The cache holds at most
 // `capacity` bytes (default 32 MiB); when an insertion would pass it, it is
 // emptied first: the entries are rebuilt by the next few grammars that need them.
 #ifndef XGRAM_RULE_DFA_CACHE_H_
