@@ -100,7 +100,7 @@ class GrammarMatcher {
   // Uncertain tokens are re-decided knowing the thread's callers this many
   // calls up, through at most this many parent edges.
   static constexpr int32_t kContextDepth = 3;
-  static constexpr int32_t kContextEdges = 8;
+  static constexpr int32_t kContextEdges = 32;
   CallerFrame chain_[kContextEdges];
   std::vector<int32_t> remaining_;
   std::vector<int32_t> candidates_;
