@@ -98,7 +98,12 @@ class GrammarMatcher {
   std::vector<size_t> context_begin_;
   std::vector<CallerFrame> context_frames_;
   // Uncertain tokens are re-decided knowing the thread's callers this many
-  // calls up, through at most this many parent edges.
+  // calls up, through at most this many parent edges. With 4 edges, a
+  // whitespace call shared by five object continuations fell back to Layer B
+  // over every call site; with 8, a Kubernetes pod spec (MaskBench kb_684, the
+  // token after a container list) still did: 28 threads, 47 ms for one fill.
+  // With 32 that fill is 1.5 ms, and over the sample's instances the mask mean
+  // falls about 9% and p99.9 about 10% (p99 unchanged), masks identical.
   static constexpr int32_t kContextDepth = 3;
   static constexpr int32_t kContextEdges = 32;
   CallerFrame chain_[kContextEdges];

@@ -90,20 +90,15 @@ void PushdownMatcher::ResetForContext(StateId state, const CallerFrame* callers,
 
 int32_t PushdownMatcher::KnownCallers(NodeId node, int32_t max_depth, int32_t max_edges, int32_t max_bytes,
                                       CallerFrame* out) const {
-  // A call with more parents is a leaf, and a thread whose own call is a leaf
-  // has no known callers: its mask then needs Layer B over every call site of
-  // its rule (25-30 ms for JSON whitespace, called from thousands of places).
-  // With four parents, a whitespace call shared by five object continuations
-  // fell back. With eight, a Kubernetes pod spec (MaskBench kb_684, the token
-  // after a container list) still did: 28 threads, each state's Layer B over
-  // every call site, 47 ms for one fill; with 32 it is 1.5 ms, and over the
-  // sample's instances the mask mean falls about 9% and p99.9 about 10% (p99
-  // unchanged), the masks themselves identical. A context of 32 parent edges
-  // is still cheap to key and to walk beside that fallback.
-  constexpr size_t kMaxParents = 32;
+  // A call with more parents than the edge budget is a leaf, and a thread whose
+  // own call is a leaf has no known callers: its mask then needs Layer B over
+  // every call site of its rule (25-30 ms for JSON whitespace, called from
+  // thousands of places). The budget is GrammarMatcher::kContextEdges.
   // Whether a call's parent edges can all be given (else it stays a leaf).
-  auto expandable = [this](const Node& n) {
-    if (n.kind != NodeKind::kCall || n.parents.empty() || n.parents.size() > kMaxParents) return false;
+  auto expandable = [this, max_edges](const Node& n) {
+    if (n.kind != NodeKind::kCall || n.parents.empty() || n.parents.size() > static_cast<size_t>(max_edges)) {
+      return false;
+    }
     for (const ParentEdge& e : n.parents) {
       if (e.call_edge < -1 || (e.call_edge >= 0 && e.count < 0)) return false;
     }

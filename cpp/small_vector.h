@@ -25,7 +25,6 @@ class SmallVector {
  public:
   SmallVector() = default;
   SmallVector(std::initializer_list<T> values) { assign(values.begin(), values.end()); }
-  explicit SmallVector(const std::vector<T>& values) { assign(values.data(), values.data() + values.size()); }
   SmallVector(const SmallVector& other) { assign(other.begin(), other.end()); }
   SmallVector(SmallVector&& other) noexcept { TakeFrom(&other); }
   ~SmallVector() { delete[] heap_; }
@@ -61,8 +60,6 @@ class SmallVector {
   const T* end() const { return data() + size_; }
   T& operator[](size_t i) { return data()[i]; }
   const T& operator[](size_t i) const { return data()[i]; }
-  T& front() { return data()[0]; }
-  const T& front() const { return data()[0]; }
   T& back() { return data()[size_ - 1]; }
   const T& back() const { return data()[size_ - 1]; }
 
@@ -91,10 +88,6 @@ class SmallVector {
     size_ = static_cast<uint32_t>(n);
   }
   std::vector<T> ToVector() const { return std::vector<T>(begin(), end()); }
-
-  bool operator==(const SmallVector& other) const {
-    return size_ == other.size_ && std::equal(begin(), end(), other.begin());
-  }
 
  private:
   void Grow(size_t at_least) {
