@@ -30,6 +30,7 @@ from .matcher import (
     get_bitmask_shape,
     reset_token_bitmask,
 )
+from .structural_tag import StructuralTagError
 from .tokenizer_info import TokenizerInfo, VocabType
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "GrammarMatcher",
     "SchemaError",
     "SchemaRelaxedWarning",
+    "StructuralTagError",
     "TokenizerInfo",
     "UsageError",
     "VocabType",

@@ -173,27 +173,15 @@ class GrammarCompiler:
 
         """
         if isinstance(grammar, str):
-            key = ("ebnf:" + root_rule_name, grammar)
-            grammar_obj: Optional[Grammar] = None
-        elif isinstance(grammar, Grammar):
-            key = ("grammar", str(grammar))
+            text = grammar
+            return self._cached(
+                ("ebnf:" + root_rule_name, text),
+                lambda: Grammar.from_ebnf(text, root_rule_name=root_rule_name),
+            )
+        if isinstance(grammar, Grammar):
             grammar_obj = grammar
-        else:
-            raise TypeError(f"expected xgram.Grammar or EBNF str, got {type(grammar).__name__}")
-        if self.cache_enabled:
-            with self._lock:
-                hit = self._cache.get(key)
-                if hit is not None:
-                    self._cache.move_to_end(key)
-                    return hit
-        if grammar_obj is None:
-            grammar_obj = Grammar.from_ebnf(grammar, root_rule_name=root_rule_name)  # type: ignore[arg-type]
-        compiled = self._build(grammar_obj)
-        if self.cache_enabled:
-            with self._lock:
-                self._cache[key] = compiled
-                self._evict()
-        return compiled
+            return self._cached(("grammar", str(grammar_obj)), lambda: grammar_obj)
+        raise TypeError(f"expected xgram.Grammar or EBNF str, got {type(grammar).__name__}")
 
     def _build(self, grammar: Grammar) -> CompiledGrammar:
         handle = _core.CompiledGrammar(grammar._handle, self.tokenizer_info._handle)
@@ -243,13 +231,33 @@ class GrammarCompiler:
                 text = json.dumps(schema)
             if text is not None:
                 key = ("json_schema:" + repr(sorted(options.items())), text)
+        return self._cached(key, lambda: Grammar.from_json_schema(schema, **options))
+
+    def compile_structural_tag(
+        self, structural_tag: Any, triggers: Optional[Any] = None, *, lenient: bool = False
+    ) -> CompiledGrammar:
+        """Compile a structural tag (see :meth:`Grammar.from_structural_tag`)."""
+        text = structural_tag if isinstance(structural_tag, str) else None
+        if text is None and triggers is None and isinstance(structural_tag, dict):
+            text = json.dumps(structural_tag, sort_keys=True)
+        key = None if text is None else ("structural_tag:" + repr(lenient), text)
+        return self._cached(
+            key, lambda: Grammar.from_structural_tag(structural_tag, triggers, lenient=lenient)
+        )
+
+    def compile_lark(self, lark_string: str) -> CompiledGrammar:
+        """Compile a Lark grammar (see :meth:`Grammar.from_lark`)."""
+        return self._cached(("lark", lark_string), lambda: Grammar.from_lark(lark_string))
+
+    def _cached(self, key: Optional[Tuple[str, str]], make: Any) -> CompiledGrammar:
+        """The compiled grammar for ``key`` from the cache, or ``make()`` compiled and cached."""
         if key is not None and self.cache_enabled:
             with self._lock:
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
                     return hit
-        compiled = self._build(Grammar.from_json_schema(schema, **options))  # type: ignore[arg-type]
+        compiled = self._build(make())
         if key is not None and self.cache_enabled:
             with self._lock:
                 self._cache[key] = compiled

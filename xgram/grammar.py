@@ -182,6 +182,46 @@ class Grammar:
         )
 
     @staticmethod
+    def from_structural_tag(
+        structural_tag: Any,
+        triggers: Optional[List[str]] = None,
+        *,
+        lenient: bool = False,
+    ) -> Grammar:
+        """A grammar for a structural tag (XGrammar 0.2.9's JSON form): tagged tool calls.
+
+        ``structural_tag`` is ``{"type": "structural_tag", "format": {...}}`` or a bare
+        format, as a dict or JSON text; or, with ``triggers``, the legacy list of
+        ``{"begin", "schema", "end"}`` tags. See :mod:`xgram.structural_tag`.
+
+        Raises
+        ------
+        StructuralTagError
+            For a malformed tag, or one that cannot be enforced exactly (token-level
+            formats, token budgets), with the JSON pointer of the offending format.
+
+        """
+        from .structural_tag import grammar_from_structural_tag  # noqa: PLC0415 (import cycle)
+
+        return grammar_from_structural_tag(structural_tag, triggers, lenient=lenient)
+
+    @staticmethod
+    def from_lark(lark_string: str) -> Grammar:
+        """A grammar from Lark syntax (entry rule ``start``); see :mod:`xgram.lark`.
+
+        Raises
+        ------
+        GrammarError
+            For syntax errors and Lark features xgram does not support, with their line.
+
+        """
+        if not isinstance(lark_string, str):
+            raise TypeError(f"lark_string must be str, got {type(lark_string).__name__}")
+        from .lark import grammar_from_lark  # noqa: PLC0415 (import cycle)
+
+        return grammar_from_lark(lark_string)
+
+    @staticmethod
     def builtin_json_grammar() -> Grammar:
         """The JSON grammar of ECMA-404: any JSON value, surrounded by whitespace."""
         return Grammar(_core.Grammar.builtin_json())

@@ -149,6 +149,7 @@ class TokenizerInfo:
         *,
         vocab_size: Optional[int] = None,
         stop_token_ids: Optional[Sequence[int]] = None,
+        special_tokens_as_text: bool = False,
     ) -> TokenizerInfo:
         """Build from a ``transformers`` tokenizer or a ``tokenizers.Tokenizer``.
 
@@ -164,6 +165,13 @@ class TokenizerInfo:
             The model's output size, when larger than the tokenizer.
         stop_token_ids : sequence of int, optional
             Overrides the detected stop tokens.
+        special_tokens_as_text : bool, default False
+            By default added and special tokens are never produced by text, so
+            ``<|im_start|>`` cannot appear inside a JSON string. With True, a special
+            token that spells some text (``<tool_call>``, ``<|channel|>``) is an
+            ordinary token of that text, as in XGrammar: a grammar that spells
+            ``<tool_call>`` then accepts both the single token and its pieces. Stop
+            tokens and tokens that spell nothing stay special.
 
         """
         backend = getattr(tokenizer, "backend_tokenizer", None) or tokenizer
@@ -195,6 +203,8 @@ class TokenizerInfo:
                 if name in vocab and vocab[name] in special | stops:
                     stops.add(vocab[name])
             stop_token_ids = sorted(stops)
+        if special_tokens_as_text:
+            special = {i for i in special if not encoded[i] or i in set(stop_token_ids)}
         return TokenizerInfo(
             encoded,
             vocab_type,

@@ -1,0 +1,472 @@
+"""Structural tags: XGrammar's JSON description of tagged, tool-call-shaped output, as a grammar.
+
+A structural tag says, for instance, "free text, but when ``<tool_call>`` appears, a JSON object
+for one of these functions follows, then ``</tool_call>``". The description is XGrammar 0.2.9's
+JSON form, ``{"type": "structural_tag", "format": FORMAT}``, where a format is one of:
+
+- ``const_string`` (a literal), ``json_schema`` (JSON, or a model's XML argument ``style``),
+  ``grammar`` (EBNF or Lark), ``regex``, ``any_text`` (free text, optionally without
+  ``excludes`` and at most ``max_chars`` characters);
+- ``sequence``, ``or``, ``optional``, ``plus``, ``star``, ``repeat`` (combinators);
+- ``tag`` (``begin content end``), ``triggered_tags`` (free text until a trigger, then one of
+  the tags that trigger begins), ``tags_with_separator``, ``dispatch`` (free text until a
+  pattern, then that pattern's format).
+
+Everything lowers into xgram's EBNF, so a structural tag becomes the same grammar IR and the
+same automaton as any other grammar. Sub-grammars (JSON schemas, EBNF, regexes) are printed and
+embedded with their rules renamed apart.
+
+The free-text parts are regular languages written with EBNF's difference operator, which the
+automaton builder turns into one DFA (a product automaton, like Aho-Corasick over the
+triggers), so a token inside free text is classified once per DFA state at compile time and
+costs nothing extra per step:
+
+- free text is ``[^]* - ([^]* (T1 | ... | E1 | ...) [^]*)``: any text containing no trigger
+  ``Ti`` and no excluded string ``Ej``;
+- the text that leads into trigger ``Ti`` is ``([^]* Ti) - ([^]* (T1 | ...) [^]+) - (...)``:
+  text ending with ``Ti`` in which no trigger ends earlier, i.e. the dispatch happens at the
+  first trigger that completes, as in XGrammar's Aho-Corasick ``TagDispatch``.
+
+Inside a ``tag``, free text cannot contain the tag's end strings (XGrammar's automatic end
+detection), so ``<a>`` + any text + ``</a>`` ends at the first ``</a>``.
+
+Not expressible at the byte level, and refused with :class:`StructuralTagError`: the
+token-level formats (``token``, ``exclude_token``, ``any_tokens``, ``token_triggered_tags``,
+``token_dispatch``, a ``TokenFormat`` begin or end) and token budgets (``max_tokens``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from .errors import GrammarError, SchemaError
+from .grammar import Grammar
+
+ANY_CHAR = "[^]"
+
+_TOKEN_LEVEL = ("token", "exclude_token", "any_tokens", "token_triggered_tags", "token_dispatch")
+
+
+class StructuralTagError(GrammarError):
+    """A structural tag that is malformed or asks for something xgram cannot enforce exactly.
+
+    Attributes
+    ----------
+    pointer : str
+        JSON pointer to the offending format inside the structural tag (``""``: the root).
+
+    """
+
+    def __init__(self, message: str, pointer: str = "") -> None:
+        super().__init__(f"structural tag at {pointer or '#'}: {message}")
+        self.pointer = pointer
+
+
+def ebnf_literal(text: str) -> str:
+    """``text`` as an EBNF string literal (UTF-8 kept raw, quotes and controls escaped)."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02X}")
+        elif 0xD800 <= ord(ch) <= 0xDFFF:
+            raise StructuralTagError(f"lone surrogate U+{ord(ch):04X} in {text!r}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _choice(alternatives: Iterable[str]) -> str:
+    items = list(alternatives)
+    return items[0] if len(items) == 1 else "(" + " | ".join(items) + ")"
+
+
+_PRINTED_TOKEN = re.compile(
+    r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]|[A-Za-z_][A-Za-z0-9_\-]*|.', re.S
+)
+
+
+class _Lowering:
+    """Writes the rules of one structural tag as EBNF text."""
+
+    def __init__(self, json_options: Dict[str, Any], tokenizer_info: Any) -> None:
+        self.rules: List[str] = []
+        self.used: set[str] = {"root"}
+        self.json_options = json_options
+        self.tokenizer_info = tokenizer_info
+
+    # Rules -------------------------------------------------------------------
+    def fresh(self, stem: str) -> str:
+        name, n = stem, 0
+        while name in self.used:
+            n += 1
+            name = f"{stem}_{n}"
+        self.used.add(name)
+        return name
+
+    def rule(self, stem: str, body: str) -> str:
+        name = self.fresh(stem)
+        self.rules.append(f"{name} ::= {body}")
+        return name
+
+    def embed(self, grammar: Grammar, stem: str) -> str:
+        """Copies ``grammar``'s rules in under fresh names; returns its root's new name."""
+        rename = {name: self.fresh(f"{stem}_{name}") for name in grammar.rule_names}
+        printed = "".join(
+            rename.get(tok, tok) if tok[0].isalpha() or tok[0] == "_" else tok
+            for tok in _PRINTED_TOKEN.findall(str(grammar))
+        )
+        self.rules.extend(line for line in printed.splitlines() if line.strip())
+        return rename[grammar.root_rule_name]
+
+    # Formats -----------------------------------------------------------------
+    def lower(self, fmt: Any, at: str, ends: Sequence[str] = ()) -> str:
+        """An EBNF expression for ``fmt``; ``ends`` are the enclosing tag's end strings."""
+        if not isinstance(fmt, dict):
+            raise StructuralTagError(f"a format must be an object, got {type(fmt).__name__}", at)
+        kind = fmt.get("type")
+        if kind in _TOKEN_LEVEL:
+            raise StructuralTagError(
+                f"the token-level format {kind!r} matches token ids, which xgram's byte-level "
+                "grammars cannot express exactly; spell the text instead",
+                at,
+            )
+        method = getattr(self, f"_lower_{kind}", None) if isinstance(kind, str) else None
+        if method is None:
+            raise StructuralTagError(f"unknown format type {kind!r}", at)
+        return method(fmt, at, list(ends))
+
+    def _lower_const_string(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        return ebnf_literal(_field(fmt, "value", str, at))
+
+    def _lower_json_schema(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        schema = _field(fmt, "json_schema", (dict, bool, str), at)
+        style = fmt.get("style", "json")
+        any_order = bool(fmt.get("any_order", False))
+        ws = fmt.get("max_whitespace_cnt")
+        excludes = fmt.get("excludes") or []
+        try:
+            if style == "json" and not excludes:
+                grammar = Grammar.from_json_schema(
+                    schema, any_order=any_order, max_whitespace_cnt=ws, **self.json_options
+                )
+            else:
+                from .json_schema.xml_styles import xml_style_grammar  # noqa: PLC0415
+
+                grammar = xml_style_grammar(
+                    schema, style, any_order=any_order, max_whitespace_cnt=ws, excludes=excludes
+                )
+        except SchemaError as exc:
+            raise StructuralTagError(f"json_schema: {exc}", at) from exc
+        return self.embed(grammar, "json")
+
+    def _lower_qwen_xml_parameter(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        converted = {"type": "json_schema", "json_schema": fmt.get("json_schema")}
+        return self._lower_json_schema({**converted, "style": "qwen_xml"}, at, ends)
+
+    def _lower_grammar(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        text = _field(fmt, "grammar", str, at)
+        syntax = fmt.get("syntax", "ebnf")
+        try:
+            if syntax == "ebnf":
+                grammar = Grammar.from_ebnf(text)
+            elif syntax == "lark":
+                grammar = Grammar.from_lark(text)
+            else:
+                raise StructuralTagError(f"unknown grammar syntax {syntax!r}", at)
+        except StructuralTagError:
+            raise
+        except GrammarError as exc:
+            raise StructuralTagError(f"grammar: {exc}", at) from exc
+        return self.embed(grammar, "grammar")
+
+    def _lower_regex(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        try:
+            grammar = Grammar.from_regex(_field(fmt, "pattern", str, at))
+        except GrammarError as exc:
+            raise StructuralTagError(f"regex: {exc}", at) from exc
+        return self.embed(grammar, "regex")
+
+    def _lower_any_text(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        if fmt.get("max_tokens") is not None:
+            raise StructuralTagError(
+                "max_tokens counts tokens, which a byte-level grammar cannot; use max_chars", at
+            )
+        excludes = _strings(fmt.get("excludes") or [], at + "/excludes")
+        max_chars = fmt.get("max_chars")
+        text = ANY_CHAR + ("*" if max_chars is None else f"{{0,{_count(max_chars, at)}}}")
+        forbidden = [s for s in excludes + ends if s]
+        if not forbidden:
+            return self.rule("any_text", text)
+        return self.rule("any_text", f"{text} - {_containing(forbidden)}")
+
+    def _lower_sequence(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        elements = _field(fmt, "elements", list, at)
+        if not elements:
+            return '""'
+        last = len(elements) - 1
+        parts = [
+            self.lower(e, f"{at}/elements/{i}", ends if i == last else ())
+            for i, e in enumerate(elements)
+        ]
+        return self.rule("sequence", " ".join(parts))
+
+    def _lower_or(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        elements = _field(fmt, "elements", list, at)
+        if not elements:
+            raise StructuralTagError("'or' needs at least one element", at)
+        parts = [self.lower(e, f"{at}/elements/{i}", ends) for i, e in enumerate(elements)]
+        return self.rule("or", " | ".join(parts))
+
+    def _lower_optional(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        return self.rule("optional", f"({self._content(fmt, at, ends)})?")
+
+    def _lower_plus(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        return self.rule("plus", f"({self._content(fmt, at, ends)})+")
+
+    def _lower_star(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        return self.rule("star", f"({self._content(fmt, at, ends)})*")
+
+    def _lower_repeat(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        low = _count(fmt.get("min"), at + "/min")
+        high = fmt.get("max")
+        if high == -1:
+            bounds = f"{{{low},}}"
+        else:
+            high = _count(high, at + "/max")
+            if high < low:
+                raise StructuralTagError(f"repeat max {high} is below min {low}", at)
+            bounds = f"{{{low},{high}}}"
+        return self.rule("repeat", f"({self._content(fmt, at, ends)}){bounds}")
+
+    def _content(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        return self.lower(_field(fmt, "content", dict, at), at + "/content", ends)
+
+    def _lower_tag(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        begin, content, tag_ends = self._tag_parts(fmt, at)
+        return self.rule("tag", f"{ebnf_literal(begin)} {content} {_choice(tag_ends)}")
+
+    def _tag_parts(self, fmt: Dict[str, Any], at: str) -> Tuple[str, str, List[str]]:
+        """(begin text, content expression, end alternatives as literals) of a tag."""
+        if not isinstance(fmt, dict) or fmt.get("type", "tag") != "tag":
+            raise StructuralTagError("expected a format of type 'tag'", at)
+        begin = fmt.get("begin")
+        end = fmt.get("end")
+        if isinstance(begin, dict) or isinstance(end, dict):
+            raise StructuralTagError(
+                "a TokenFormat begin or end matches a token id, which xgram's byte-level "
+                "grammars cannot express exactly; give the text",
+                at,
+            )
+        begin = _field(fmt, "begin", str, at)
+        end_list = [end] if isinstance(end, str) else _strings(end, at + "/end")
+        if not end_list:
+            raise StructuralTagError("a tag needs at least one end string", at)
+        content = self._content(fmt, at, [e for e in end_list if e])
+        return begin, content, [ebnf_literal(e) for e in end_list]
+
+    def _lower_triggered_tags(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        triggers = _strings(_field(fmt, "triggers", list, at), at + "/triggers")
+        tags = _field(fmt, "tags", list, at)
+        if not triggers or "" in triggers:
+            raise StructuralTagError("triggered_tags needs non-empty triggers", at)
+        if not tags:
+            raise StructuralTagError("triggered_tags needs at least one tag", at)
+        groups: Dict[str, List[str]] = {t: [] for t in triggers}
+        whole: List[str] = []
+        for i, tag in enumerate(tags):
+            tag_at = f"{at}/tags/{i}"
+            begin, content, tag_ends = self._tag_parts(tag, tag_at)
+            owners = [t for t in triggers if begin.startswith(t)]
+            if len(owners) != 1:
+                raise StructuralTagError(
+                    f"the begin {begin!r} must start with exactly one trigger, "
+                    f"but {len(owners)} of {triggers} match",
+                    tag_at,
+                )
+            rest = begin[len(owners[0]) :]
+            groups[owners[0]].append(
+                f"{ebnf_literal(rest) if rest else ''} {content} {_choice(tag_ends)}".strip()
+            )
+            whole.append(f"{ebnf_literal(begin)} {content} {_choice(tag_ends)}")
+        excludes = _strings(fmt.get("excludes") or [], at + "/excludes") + ends
+        rules = [(t, self.rule("triggered_group", " | ".join(g))) for t, g in groups.items() if g]
+        loop = not fmt.get("stop_after_first", False)
+        if fmt.get("at_least_one", False):
+            first = self.rule("triggered_first", " | ".join(whole))
+            if not loop:
+                return first
+            return self.rule("triggered_tags", f"{first} {self._dispatch(rules, excludes, True)}")
+        return self._dispatch(rules, excludes, loop)
+
+    def _lower_tags_with_separator(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        tags = _field(fmt, "tags", list, at)
+        if not tags:
+            raise StructuralTagError("tags_with_separator needs at least one tag", at)
+        separator = ebnf_literal(_field(fmt, "separator", str, at))
+        one = self.rule(
+            "tags", " | ".join(self._lower_tag(t, f"{at}/tags/{i}", []) for i, t in enumerate(tags))
+        )
+        body = one if fmt.get("stop_after_first", False) else f"{one} ({separator} {one})*"
+        if not fmt.get("at_least_one", False):
+            body = f"({body})?"
+        return self.rule("tags_with_separator", body)
+
+    def _lower_dispatch(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+        pairs = _field(fmt, "rules", list, at)
+        rules: List[Tuple[str, str]] = []
+        for i, pair in enumerate(pairs):
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+                raise StructuralTagError(
+                    "a dispatch rule is a [pattern, format] pair", f"{at}/rules/{i}"
+                )
+            pattern = pair[0]
+            if not isinstance(pattern, str) or not pattern:
+                raise StructuralTagError(
+                    "a dispatch pattern is a non-empty string", f"{at}/rules/{i}"
+                )
+            rules.append((pattern, self.lower(pair[1], f"{at}/rules/{i}/1")))
+        excludes = _strings(fmt.get("excludes") or [], at + "/excludes") + ends
+        return self._dispatch(rules, excludes, bool(fmt.get("loop", True)))
+
+    def _dispatch(self, rules: List[Tuple[str, str]], excludes: List[str], loop: bool) -> str:
+        """Free text; at the first trigger that completes, that trigger's continuation.
+
+        With ``loop`` free text resumes after each continuation; without it the text ends
+        after the first one. The output may end anywhere in free text.
+        """
+        triggers = [t for t, _ in rules]
+        excludes = [e for e in excludes if e]
+        free = self.rule("free_text", f"{ANY_CHAR}* - {_containing(triggers + excludes)}")
+        leads = []
+        for trigger, continuation in rules:
+            lead_body = f"({ANY_CHAR}* {ebnf_literal(trigger)}) - {_ending_early(triggers)}"
+            if excludes:
+                lead_body = f"({lead_body}) - {_containing(excludes)}"
+            leads.append(f"{self.rule('lead', lead_body)} {continuation}")
+        if not leads:
+            return free
+        dispatched = self.rule("dispatched", " | ".join(leads))
+        body = f"{dispatched}* {free}" if loop else f"{free} | {dispatched}"
+        return self.rule("dispatch", body)
+
+
+def _containing(strings: Sequence[str]) -> str:
+    """Text containing one of ``strings`` somewhere."""
+    return f"({ANY_CHAR}* {_choice(ebnf_literal(s) for s in strings)} {ANY_CHAR}*)"
+
+
+def _ending_early(strings: Sequence[str]) -> str:
+    """Text in which one of ``strings`` ends before the last character."""
+    return f"({ANY_CHAR}* {_choice(ebnf_literal(s) for s in strings)} {ANY_CHAR}+)"
+
+
+def _field(fmt: Dict[str, Any], name: str, kind: Any, at: str) -> Any:
+    if name not in fmt:
+        raise StructuralTagError(f"missing field {name!r}", at)
+    value = fmt[name]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind in (int, str, list, dict):
+        raise StructuralTagError(f"field {name!r} has the wrong type {type(value).__name__}", at)
+    return value
+
+
+def _strings(values: Any, at: str) -> List[str]:
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise StructuralTagError("expected a list of strings", at)
+    return list(values)
+
+
+def _count(value: Any, at: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise StructuralTagError(f"expected a non-negative integer, got {value!r}", at)
+    return value
+
+
+def _legacy_to_spec(tags: Sequence[Any], triggers: Sequence[str]) -> Dict[str, Any]:
+    """The legacy ``(tags, triggers)`` form: tags ``{"begin", "schema", "end"}``."""
+    converted = []
+    for i, tag in enumerate(tags):
+        if not isinstance(tag, dict) or not {"begin", "schema", "end"} <= set(tag):
+            raise StructuralTagError("a legacy tag is {'begin', 'schema', 'end'}", f"/tags/{i}")
+        schema = tag["schema"]
+        if isinstance(schema, str):
+            try:
+                schema = json.loads(schema)
+            except ValueError as exc:
+                raise StructuralTagError(f"schema is not JSON: {exc}", f"/tags/{i}") from None
+        converted.append(
+            {
+                "type": "tag",
+                "begin": tag["begin"],
+                "content": {"type": "json_schema", "json_schema": schema},
+                "end": tag["end"],
+            }
+        )
+    return {"type": "triggered_tags", "triggers": list(triggers), "tags": converted}
+
+
+def structural_tag_to_ebnf(
+    structural_tag: Union[str, Dict[str, Any], Sequence[Any]],
+    triggers: Optional[Sequence[str]] = None,
+    *,
+    lenient: bool = False,
+    tokenizer_info: Any = None,
+) -> str:
+    """The EBNF text of a structural tag (see :func:`grammar_from_structural_tag`)."""
+    if triggers is not None:
+        spec: Any = _legacy_to_spec(structural_tag, triggers)  # type: ignore[arg-type]
+    elif isinstance(structural_tag, str):
+        try:
+            spec = json.loads(structural_tag)
+        except ValueError as exc:
+            raise StructuralTagError(f"not valid JSON: {exc}") from None
+    else:
+        spec = structural_tag
+    pointer = ""
+    if isinstance(spec, dict) and spec.get("type") == "structural_tag":
+        if "format" not in spec:
+            raise StructuralTagError("missing field 'format'")
+        spec, pointer = spec["format"], "/format"
+    lowering = _Lowering({"lenient": lenient}, tokenizer_info)
+    root = lowering.lower(spec, pointer)
+    return "\n".join([f"root ::= {root}", *lowering.rules]) + "\n"
+
+
+def grammar_from_structural_tag(
+    structural_tag: Union[str, Dict[str, Any], Sequence[Any]],
+    triggers: Optional[Sequence[str]] = None,
+    *,
+    lenient: bool = False,
+    tokenizer_info: Any = None,
+) -> Grammar:
+    """A grammar for a structural tag in XGrammar 0.2.9's JSON form.
+
+    Parameters
+    ----------
+    structural_tag : str, dict or list
+        ``{"type": "structural_tag", "format": {...}}`` or a bare format, as JSON text or a
+        dict; or, with ``triggers``, the legacy list of ``{"begin", "schema", "end"}`` tags.
+    triggers : list of str, optional
+        The legacy form's triggers: free text until a trigger, then a tag it begins.
+    lenient : bool, default False
+        Passed to the JSON-schema conversions (drop what cannot be enforced, with warnings).
+    tokenizer_info : TokenizerInfo, optional
+        Reserved for token-level formats, which are refused today.
+
+    Raises
+    ------
+    StructuralTagError
+        For a malformed structural tag or one that cannot be enforced exactly, with the JSON
+        pointer of the offending format.
+
+    """
+    text = structural_tag_to_ebnf(
+        structural_tag, triggers, lenient=lenient, tokenizer_info=tokenizer_info
+    )
+    try:
+        return Grammar.from_ebnf(text)
+    except GrammarError as exc:
+        raise StructuralTagError(f"lowered grammar failed to build: {exc}") from exc
