@@ -6,6 +6,7 @@ matcher runs it with a graph-structured stack.
 
 from __future__ import annotations
 
+from .batch import BatchGrammarMatcher, BatchRowError
 from .compiler import CompiledGrammar, GrammarCompiler
 from .config import (
     clear_rule_cache,
@@ -34,6 +35,8 @@ from .structural_tag import StructuralTagError
 from .tokenizer_info import TokenizerInfo, VocabType
 
 __all__ = [
+    "BatchGrammarMatcher",
+    "BatchRowError",
     "CheckResult",
     "CompileBudgetError",
     "CompiledGrammar",

@@ -6,13 +6,21 @@ token ``i`` is allowed when bit ``i % 32`` of word ``i // 32`` is set.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+import bisect
+import math
+import operator
+import sys
+import threading
+import time
+import weakref
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
 from . import _core
 from .compiler import CompiledGrammar
 from .errors import UsageError
+from .tokenizer_info import TokenizerInfo
 
 
 def get_bitmask_shape(batch_size: int, vocab_size: int) -> Tuple[int, int]:
@@ -38,8 +46,44 @@ def reset_token_bitmask(bitmask: Any) -> None:
     bitmask.fill(-1) if isinstance(bitmask, np.ndarray) else bitmask.fill_(-1)
 
 
+def _torch_tensor_type() -> Any:
+    """``torch.Tensor`` when torch is already imported, else None.
+
+    A value can only be a tensor if torch is loaded, so checking ``sys.modules``
+    avoids importing torch (seconds) just to learn that a list is not a tensor.
+    """
+    torch = sys.modules.get("torch")
+    return None if torch is None else torch.Tensor
+
+
+def _bitmask_view(bitmask: Any) -> np.ndarray:
+    """A 2-D numpy int32 view (rows, words) sharing the memory of ``bitmask``.
+
+    ``bitmask`` is a C-contiguous int32 numpy array or CPU torch tensor, 1-D (one
+    row) or 2-D; writes through the view change it in place.
+    """
+    tensor_type = _torch_tensor_type()
+    if tensor_type is not None and isinstance(bitmask, tensor_type):
+        if str(bitmask.dtype) != "torch.int32" or not bitmask.is_contiguous():
+            raise UsageError("bitmask must be a contiguous int32 tensor")
+        if bitmask.device.type != "cpu":
+            raise UsageError("fill the bitmask on the CPU, then copy it to the device")
+        bitmask = bitmask.numpy()
+    if not isinstance(bitmask, np.ndarray):
+        raise UsageError(
+            f"bitmask must be an int32 numpy array or torch tensor, got {type(bitmask).__name__}"
+        )
+    if bitmask.dtype != np.int32 or not bitmask.flags.c_contiguous or bitmask.ndim not in (1, 2):
+        raise UsageError("bitmask must be a C-contiguous 1-D or 2-D int32 array")
+    return bitmask if bitmask.ndim == 2 else bitmask.reshape(1, -1)
+
+
 def _row_pointer(bitmask: Any, index: int) -> Tuple[int, int]:
-    """(address of row ``index``, words in a row) of an int32 bitmask."""
+    """(address of row ``index``, words in a row) of an int32 bitmask.
+
+    The same checks as :func:`_bitmask_view`, without building a view: this runs
+    once per mask, where a view of a tensor would cost more than the checks.
+    """
     if isinstance(bitmask, np.ndarray):
         if bitmask.dtype != np.int32 or not bitmask.flags.c_contiguous:
             raise UsageError("bitmask must be a C-contiguous int32 array")
@@ -58,6 +102,144 @@ def _row_pointer(bitmask: Any, index: int) -> Tuple[int, int]:
     return t.data_ptr() + index * t.stride(0) * 4, t.shape[1]
 
 
+class _BitmaskRows:
+    """Fills rows of one bitmask, its checks and address lookup done once for all rows.
+
+    Finding a row's address through numpy or torch costs more than filling a
+    cached mask, so calls that fill many rows (draft trees, batches) use this.
+    """
+
+    __slots__ = ("view", "_base", "_stride", "_words")
+
+    def __init__(self, bitmask: Any) -> None:
+        self.view = _bitmask_view(bitmask)
+        self._base = self.view.ctypes.data
+        self._stride = self.view.strides[0]
+        self._words = self.view.shape[1]
+
+    def fill(self, matcher: GrammarMatcher, row: int) -> bool:
+        """``matcher.fill_next_token_bitmask(bitmask, row)``."""
+        if not 0 <= row < self.view.shape[0]:
+            raise UsageError(f"index {row} out of range for a bitmask of {self.view.shape[0]} rows")
+        address = self._base + row * self._stride
+        return matcher._handle.fill_next_token_bitmask_ptr(address, self._words)
+
+
+def _int_vector(values: Any, name: str) -> List[int]:
+    """A 1-D list, tuple, numpy array or torch tensor of integers, as Python ints."""
+    tensor_type = _torch_tensor_type()
+    if tensor_type is not None and isinstance(values, tensor_type):
+        integer = not (values.is_floating_point() or values.is_complex())
+        if values.dim() != 1 or not integer or str(values.dtype) == "torch.bool":
+            raise UsageError(f"{name} must be a 1-D integer tensor, got {values.dtype}")
+        return [int(v) for v in values.tolist()]
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1 or values.dtype.kind not in "iu":
+            raise UsageError(
+                f"{name} must be a 1-D integer array, got shape {values.shape} {values.dtype}"
+            )
+        return [int(v) for v in values.tolist()]
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise UsageError(f"{name} must be a sequence of integers, got {type(values).__name__}")
+    result = []
+    for position, value in enumerate(values):
+        try:
+            result.append(operator.index(value))
+        except TypeError:
+            raise UsageError(f"{name}[{position}] is {value!r}, not an integer") from None
+    return result
+
+
+def _float32_vector(values: Any, name: str, length: int) -> np.ndarray:
+    """A writable 1-D float32 numpy view of ``values`` (numpy array or CPU torch tensor)."""
+    tensor_type = _torch_tensor_type()
+    if tensor_type is not None and isinstance(values, tensor_type):
+        if str(values.dtype) != "torch.float32" or values.device.type != "cpu":
+            raise UsageError(f"{name} must be a float32 CPU tensor, got {values.dtype}")
+        values = values.numpy()
+    if not isinstance(values, np.ndarray) or values.dtype != np.float32 or values.ndim != 1:
+        raise UsageError(f"{name} must be a 1-D float32 array or tensor")
+    if values.shape[0] < length:
+        raise UsageError(f"{name} has {values.shape[0]} entries, {length} are needed")
+    return values
+
+
+class _ForcedTextTokenizer:
+    """Greedy longest-match tokenization of forced text over a vocabulary's ordinary tokens.
+
+    Ordinary tokens are those that spell some bytes and are neither special nor
+    stop tokens; among tokens that spell the same bytes the lowest id is used.
+    """
+
+    def __init__(self, decoded_vocab: Sequence[bytes], excluded_ids: Set[int]) -> None:
+        self._id_of: Dict[bytes, int] = {}
+        for token_id, spelling in enumerate(decoded_vocab):
+            if spelling and token_id not in excluded_ids and spelling not in self._id_of:
+                self._id_of[spelling] = token_id
+        self._lengths = sorted({len(spelling) for spelling in self._id_of}, reverse=True)
+        self._sorted_spellings = sorted(self._id_of)
+
+    def tokenize(self, forced: bytes) -> List[int]:
+        """Token ids covering a prefix of ``forced`` (see ``find_jump_forward_tokens``)."""
+        tokens: List[int] = []
+        last_spelling = b""
+        position = 0
+        while position < len(forced):
+            match = self._longest_token_at(forced, position)
+            if match is None:  # no token spells the next byte: stop before it
+                break
+            token_id, last_spelling = match
+            tokens.append(token_id)
+            position += len(last_spelling)
+        if tokens and self._is_strict_prefix_of_a_token(last_spelling):
+            # A longer token might cover this one and the free text after it, so
+            # committing the short token now could force an unnatural tokenization.
+            tokens.pop()
+        return tokens
+
+    def _longest_token_at(self, text: bytes, position: int) -> Optional[Tuple[int, bytes]]:
+        remaining = len(text) - position
+        for length in self._lengths:
+            if length <= remaining:
+                spelling = text[position : position + length]
+                token_id = self._id_of.get(spelling)
+                if token_id is not None:
+                    return token_id, spelling
+        return None
+
+    def _is_strict_prefix_of_a_token(self, spelling: bytes) -> bool:
+        # The spellings that start with `spelling` follow it immediately in sorted order.
+        after = bisect.bisect_right(self._sorted_spellings, spelling)
+        return after < len(self._sorted_spellings) and self._sorted_spellings[after].startswith(
+            spelling
+        )
+
+
+_FORCED_TEXT_TOKENIZERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FORCED_TEXT_TOKENIZERS_LOCK = threading.Lock()
+
+
+def _forced_text_tokenizer(
+    tokenizer_info: TokenizerInfo, stop_token_ids: Sequence[int]
+) -> _ForcedTextTokenizer:
+    """The cached tokenizer of forced text for a vocabulary and a set of stop tokens."""
+    key = tuple(sorted(stop_token_ids))
+    with _FORCED_TEXT_TOKENIZERS_LOCK:
+        per_stop_set = _FORCED_TEXT_TOKENIZERS.setdefault(tokenizer_info, {})
+        if key not in per_stop_set:
+            excluded = set(tokenizer_info.special_token_ids) | set(key)
+            per_stop_set[key] = _ForcedTextTokenizer(tokenizer_info.decoded_vocab, excluded)
+        return per_stop_set[key]
+
+
+def _complete_utf8_prefix(data: bytes) -> str:
+    """The longest prefix of ``data`` made of complete, valid UTF-8 characters."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data[: exc.start].decode("utf-8")
+
+
 class GrammarMatcher:
     """Follows one generation: accepts tokens and computes next-token masks.
 
@@ -71,10 +253,13 @@ class GrammarMatcher:
     max_rollback_tokens : int, default -1
         How many tokens can be rolled back (-1: all); older history is released,
         so memory stays bounded over arbitrarily long outputs.
+    default_temperature : float, optional
+        Sampling temperature reported by :attr:`temperature` (xgram grammars have
+        no rule-level temperatures). Finite and non-negative.
 
     """
 
-    __slots__ = ("_handle", "_compiled")
+    __slots__ = ("_handle", "_compiled", "_max_rollback_tokens", "_default_temperature")
 
     def __init__(
         self,
@@ -83,49 +268,46 @@ class GrammarMatcher:
         override_stop_tokens: Optional[Union[int, Sequence[int]]] = None,
         terminate_without_stop_token: bool = False,
         max_rollback_tokens: int = -1,
+        default_temperature: Optional[float] = None,
     ) -> None:
         if not isinstance(compiled_grammar, CompiledGrammar):
             raise TypeError("compiled_grammar must be an xgram.CompiledGrammar")
         if isinstance(override_stop_tokens, int):
             override_stop_tokens = [override_stop_tokens]
+        if default_temperature is not None:
+            default_temperature = float(default_temperature)
+            if not math.isfinite(default_temperature) or default_temperature < 0:
+                raise UsageError(
+                    f"default_temperature must be finite and >= 0, got {default_temperature}"
+                )
         self._compiled = compiled_grammar
+        self._max_rollback_tokens = int(max_rollback_tokens)
+        self._default_temperature = default_temperature
         self._handle = _core.GrammarMatcher(
             compiled_grammar._handle,
             None if override_stop_tokens is None else [int(t) for t in override_stop_tokens],
             bool(terminate_without_stop_token),
-            int(max_rollback_tokens),
+            self._max_rollback_tokens,
         )
 
-    def accept_token(self, token_id: int) -> bool:
+    # Advancing --------------------------------------------------------------
+    def accept_token(self, token_id: int, *, debug_print: bool = False) -> bool:
         """Advance by one token; False (and no change) if it is not allowed.
+
+        ``debug_print`` is accepted for XGrammar compatibility and ignored.
 
         Raises
         ------
         UsageError
-            If ``token_id`` is out of range or the matcher has terminated.
+            If ``token_id`` is out of range or the matcher has terminated
+            (XGrammar returns False in both cases).
 
         """
         return self._handle.accept_token(int(token_id))
 
-    def accept_string(self, text: Union[str, bytes]) -> bool:
+    def accept_string(self, text: Union[str, bytes], *, debug_print: bool = False) -> bool:
         """Advance by the bytes of ``text`` (one rollback unit); False if invalid."""
         return self._handle.accept_string(text)
-
-    def fill_next_token_bitmask(self, bitmask: Any, index: int = 0) -> bool:
-        """Write the allowed next tokens into row ``index`` of ``bitmask``.
-
-        Returns
-        -------
-        bool
-            True when the mask must be applied (some token is disallowed).
-
-        """
-        address, words = _row_pointer(bitmask, int(index))
-        return self._handle.fill_next_token_bitmask_ptr(address, words)
-
-    def find_jump_forward_string(self) -> str:
-        """The text the grammar forces next (may be empty); the matcher is unchanged."""
-        return self._handle.find_jump_forward_string().decode("utf-8", errors="replace")
 
     def rollback(self, num_tokens: int = 1) -> None:
         """Undo the last ``num_tokens`` accepted tokens."""
@@ -139,9 +321,155 @@ class GrammarMatcher:
         """An independent copy in the same state."""
         clone = GrammarMatcher.__new__(GrammarMatcher)
         clone._compiled = self._compiled
+        clone._max_rollback_tokens = self._max_rollback_tokens
+        clone._default_temperature = self._default_temperature
         clone._handle = self._handle.fork()
         return clone
 
+    # Masks and lookahead ----------------------------------------------------
+    def fill_next_token_bitmask(
+        self, bitmask: Any, index: int = 0, *, debug_print: bool = False
+    ) -> bool:
+        """Write the allowed next tokens into row ``index`` of ``bitmask``.
+
+        Returns
+        -------
+        bool
+            True when the mask must be applied (some token is disallowed).
+
+        """
+        address, words = _row_pointer(bitmask, int(index))
+        return self._handle.fill_next_token_bitmask_ptr(address, words)
+
+    def find_jump_forward_string(self) -> str:
+        """The text the grammar forces next (may be empty); the matcher is unchanged.
+
+        Only complete UTF-8 characters are returned, as in XGrammar: forced bytes
+        that stop inside a character (``"é" | "è"`` force only their shared first
+        byte), or that start inside one (after a token that split a character),
+        end the string before that character. :meth:`find_jump_forward_tokens`
+        works on the raw bytes.
+        """
+        return _complete_utf8_prefix(bytes(self._handle.find_jump_forward_string()))
+
+    def find_jump_forward_tokens(self) -> List[int]:
+        """Token ids the grammar forces next, for jump-forward decoding.
+
+        The forced bytes are split by greedy longest match over the ordinary
+        tokens (not special, not stop; the lowest id among equal spellings); the
+        split stops at a byte no token starts with, and a last token that is a
+        strict prefix of a longer ordinary token is left out, because the model
+        may want that longer token. This is XGrammar 0.2.9's rule; the split
+        may differ from the model tokenizer's. The matcher is unchanged.
+
+        Returns
+        -------
+        list of int
+            Empty when nothing is forced, or the matcher is completed or terminated.
+
+        """
+        if self.is_terminated() or self.is_completed():
+            return []
+        forced = bytes(self._handle.find_jump_forward_string())
+        if not forced:
+            return []
+        tokenizer = _forced_text_tokenizer(self._compiled.tokenizer_info, self.stop_token_ids)
+        return tokenizer.tokenize(forced)
+
+    def validate_tokens(self, token_ids: Any) -> int:
+        """Length of the longest prefix of ``token_ids`` the matcher would accept.
+
+        The tokens are accepted one by one and rolled back (on a fork when the
+        rollback window is bounded), so the matcher is unchanged. A stop token
+        ends the prefix: nothing after it is accepted.
+
+        Parameters
+        ----------
+        token_ids : list, numpy array or torch tensor of int
+            The candidate tokens, in order.
+
+        Raises
+        ------
+        UsageError
+            If an id is out of range or the matcher has terminated.
+
+        """
+        ids = _int_vector(token_ids, "token_ids")
+        vocab_size = self._compiled.tokenizer_info.vocab_size
+        for position, token_id in enumerate(ids):
+            if not 0 <= token_id < vocab_size:
+                raise UsageError(
+                    f"token_ids[{position}] = {token_id} is out of range [0, {vocab_size})"
+                )
+        shared = self._max_rollback_tokens < 0
+        matcher = self if shared else self.fork()
+        accepted = 0
+        try:
+            for token_id in ids:
+                if (accepted and matcher.is_terminated()) or not matcher.accept_token(token_id):
+                    break
+                accepted += 1
+        finally:
+            if shared and accepted:
+                self.rollback(accepted)
+        return accepted
+
+    def traverse_draft_tree(
+        self,
+        retrieve_next_token: Any,
+        retrieve_next_sibling: Any,
+        draft_tokens: Any,
+        token_bitmask: Any,
+        time_threshold: float = -1.0,
+        temperatures: Any = None,
+    ) -> bool:
+        """Fill one bitmask row per node of a speculative-decoding draft tree.
+
+        Depth-first from node 0, whose token the matcher has already accepted:
+        a node whose token is allowed by its parent's row is accepted, its row
+        filled, its children visited, and it is rolled back. The row of a node
+        whose token is not allowed, or after which the matcher has terminated,
+        is zeroed and its children are not visited (their rows are left as they
+        were). The matcher is unchanged afterwards. XGrammar's conventions.
+
+        Parameters
+        ----------
+        retrieve_next_token, retrieve_next_sibling : 1-D integer arrays
+            First child and next sibling of each node, -1 for none (list, numpy
+            array or torch tensor). The root has no sibling; no node is reached twice.
+        draft_tokens : 1-D integer array
+            The token of each node (node 0's is ignored).
+        token_bitmask : int32 array or tensor, shape (num_nodes, words)
+            Written in place, on the CPU.
+        time_threshold : float, default -1.0
+            Seconds after which no further node is accepted (<= 0: no limit).
+        temperatures : 1-D float32 array or tensor, optional
+            Set to the temperature at each filled node, -1 elsewhere (or when
+            the matcher has no temperature).
+
+        Returns
+        -------
+        bool
+            True if the whole tree was traversed, False if the time ran out.
+
+        """
+        tree = _draft_tree(retrieve_next_token, retrieve_next_sibling, draft_tokens)
+        rows = _BitmaskRows(token_bitmask)
+        if rows.view.shape[0] != len(tree[0]):
+            raise UsageError(
+                f"token_bitmask has {rows.view.shape[0]} rows for a draft tree of "
+                f"{len(tree[0])} nodes"
+            )
+        temps = None
+        if temperatures is not None:
+            temps = _float32_vector(temperatures, "temperatures", len(tree[0]))
+            if temps.shape[0] != len(tree[0]):
+                raise UsageError(f"temperatures must have one entry per node ({len(tree[0])})")
+            temps.fill(-1.0)
+        deadline = time.perf_counter() + time_threshold if time_threshold > 0 else None
+        return _walk_draft_tree(self, tree, rows, temps, deadline)
+
+    # State ------------------------------------------------------------------
     def is_terminated(self) -> bool:
         """True after a stop token (or completion, with terminate_without_stop_token)."""
         return self._handle.is_terminated()
@@ -150,15 +478,133 @@ class GrammarMatcher:
         """True when the output so far is a complete sentence of the grammar."""
         return self._handle.is_completed()
 
+    def get_captures(self, *, deduplicate: bool = True) -> List[Tuple[str, bytes]]:
+        """Capture groups recorded so far: always empty (xgram grammars have no captures)."""
+        return []
+
     @property
     def stop_token_ids(self) -> List[int]:
         """Stop tokens in force."""
         return list(self._handle.stop_token_ids)
 
     @property
+    def max_rollback_tokens(self) -> int:
+        """The rollback window given to the constructor (-1: unlimited)."""
+        return self._max_rollback_tokens
+
+    @property
+    def temperature(self) -> Optional[float]:
+        """Sampling temperature for the next token: ``default_temperature`` (or None)."""
+        return self._default_temperature
+
+    @property
     def compiled_grammar(self) -> CompiledGrammar:
         """The compiled grammar being matched."""
         return self._compiled
+
+
+_DraftTree = Tuple[List[int], List[int], List[int]]
+
+
+def _draft_tree(next_token: Any, next_sibling: Any, draft_tokens: Any) -> _DraftTree:
+    """(first child, next sibling, token) of each node, checked to form a tree rooted at 0."""
+    children = _int_vector(next_token, "retrieve_next_token")
+    siblings = _int_vector(next_sibling, "retrieve_next_sibling")
+    tokens = _int_vector(draft_tokens, "draft_tokens")
+    num_nodes = len(children)
+    if num_nodes == 0:
+        raise UsageError("the draft tree is empty")
+    if len(siblings) != num_nodes or len(tokens) != num_nodes:
+        raise UsageError(
+            f"retrieve_next_token, retrieve_next_sibling and draft_tokens have lengths "
+            f"{num_nodes}, {len(siblings)}, {len(tokens)}; they must be equal"
+        )
+    if siblings[0] != -1:
+        raise UsageError(f"the root (node 0) must have no sibling, got {siblings[0]}")
+    # Each node but the root is reached by at most one link, so the walk ends.
+    links_into = [0] * num_nodes
+    for name, links in (("retrieve_next_token", children), ("retrieve_next_sibling", siblings)):
+        for node, target in enumerate(links):
+            if not -1 <= target < num_nodes:
+                raise UsageError(f"{name}[{node}] = {target} is outside [-1, {num_nodes})")
+            if target >= 0:
+                links_into[target] += 1
+    if links_into[0]:
+        raise UsageError("the root (node 0) must not be the child or sibling of a node")
+    for node in range(1, num_nodes):
+        if links_into[node] > 1:
+            raise UsageError(
+                f"node {node} is the target of {links_into[node]} links; "
+                "the draft tree must not have cycles or shared nodes"
+            )
+    return children, siblings, tokens
+
+
+def _walk_draft_tree(
+    root: GrammarMatcher,
+    tree: _DraftTree,
+    bitmask: _BitmaskRows,
+    temperatures: Optional[np.ndarray],
+    deadline: Optional[float],
+) -> bool:
+    """The depth-first walk of :meth:`GrammarMatcher.traverse_draft_tree`.
+
+    With an unlimited rollback window one matcher is advanced and rolled back;
+    with a bounded one, a deep tree could outrun the window, so each accepted
+    node gets a fork of its parent's matcher instead.
+    """
+    children, siblings, tokens = tree
+    rows = bitmask.view
+    vocab_size = root.compiled_grammar.tokenizer_info.vocab_size
+    shared = root.max_rollback_tokens < 0
+    # Work items: (node, parent, matcher of the parent); node -1 means "roll back one token".
+    work: List[Tuple[int, int, GrammarMatcher]] = [(0, -1, root)]
+    pending_rollbacks = 0
+    try:
+        while work:
+            node, parent, matcher = work.pop()
+            if node < 0:
+                matcher.rollback(1)
+                pending_rollbacks -= 1
+                continue
+            if siblings[node] >= 0:
+                work.append((siblings[node], parent, matcher))
+            if node > 0:
+                token = tokens[node]
+                if not (0 <= token < vocab_size and _allowed(rows[parent], token)):
+                    rows[node] = 0
+                    continue
+                if deadline is not None and time.perf_counter() > deadline:
+                    return False
+                matcher = matcher if shared else matcher.fork()
+                if not matcher.accept_token(token):
+                    rows[node] = 0
+                    continue
+                if shared:
+                    pending_rollbacks += 1
+            if matcher.is_terminated():
+                rows[node] = 0
+                if node > 0 and shared:
+                    matcher.rollback(1)
+                    pending_rollbacks -= 1
+                continue
+            bitmask.fill(matcher, node)
+            if temperatures is not None:
+                temperature = matcher.temperature
+                temperatures[node] = -1.0 if temperature is None else temperature
+            if node > 0 and shared:
+                work.append((-1, -1, matcher))  # runs after the node's subtree
+            if children[node] >= 0:
+                work.append((children[node], node, matcher))
+        return True
+    finally:
+        if pending_rollbacks:  # time ran out (or an error) inside the tree
+            root.rollback(pending_rollbacks)
+
+
+def _allowed(row: np.ndarray, token_id: int) -> bool:
+    """Whether bit ``token_id`` of a bitmask row is set."""
+    return bool((int(row[token_id >> 5]) >> (token_id & 31)) & 1)
 
 
 _DTYPE_CODES = {"float32": 0, "float16": 1, "bfloat16": 2}

@@ -1,0 +1,245 @@
+"""Batched matcher calls for serving engines: :class:`BatchGrammarMatcher`.
+
+The methods mirror XGrammar 0.2.9's ``BatchGrammarMatcher``. Each row is handled
+by the matcher's own method, one after another; a row that fails does not stop
+the others, and the failures are reported together by :class:`BatchRowError`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
+
+from .errors import UsageError
+from .matcher import GrammarMatcher, _BitmaskRows, _float32_vector, _int_vector
+
+RowResult = TypeVar("RowResult")
+
+
+class BatchRowError(UsageError):
+    """Some rows of a batch call failed; every other row was carried out.
+
+    Attributes
+    ----------
+    failures : dict of int to Exception
+        The error of each failed row, by row number.
+    results : list
+        Each row's result (None for failed rows, and for methods without results).
+
+    """
+
+    def __init__(self, method: str, failures: Dict[int, Exception], results: List[Any]) -> None:
+        first_row = min(failures)
+        others = sorted(failures)[1:]
+        also = f"; rows {others} failed too" if others else ""
+        super().__init__(
+            f"{method}: row {first_row} failed: {failures[first_row]}{also} "
+            f"(the other {len(results) - len(failures)} rows were carried out)"
+        )
+        self.failures = failures
+        self.results = results
+
+
+def _matcher_list(matchers: Sequence[GrammarMatcher]) -> List[GrammarMatcher]:
+    """``matchers`` as a list, each checked to be a GrammarMatcher."""
+    result = list(matchers)
+    for row, matcher in enumerate(result):
+        if not isinstance(matcher, GrammarMatcher):
+            raise TypeError(f"matchers[{row}] is a {type(matcher).__name__}, not a GrammarMatcher")
+    return result
+
+
+def _check_same_length(what: str, values: Sequence[Any], matchers: Sequence[Any]) -> None:
+    if len(values) != len(matchers):
+        raise UsageError(
+            f"{len(matchers)} matchers but {len(values)} {what}; they must be the same length"
+        )
+
+
+def _each_row(
+    method: str, count: int, run_row: Callable[[int], RowResult]
+) -> List[Optional[RowResult]]:
+    """Run ``run_row`` for rows 0..count-1, collecting failures instead of stopping at one."""
+    results: List[Optional[RowResult]] = []
+    failures: Dict[int, Exception] = {}
+    for row in range(count):
+        try:
+            results.append(run_row(row))
+        except Exception as exc:  # reported with its row below, after all rows ran
+            results.append(None)
+            failures[row] = exc
+    if failures:
+        raise BatchRowError(method, failures, results) from failures[min(failures)]
+    return results
+
+
+class BatchGrammarMatcher:
+    """Runs matcher calls over a batch of requests.
+
+    Parameters
+    ----------
+    max_threads : int or "auto", default "auto"
+        Threads for :meth:`batch_fill_next_token_bitmask` ("auto": half the CPUs).
+        The rows are currently filled one after another on the calling thread.
+
+    """
+
+    __slots__ = ("_max_threads",)
+
+    def __init__(self, max_threads: Union[int, str] = "auto") -> None:
+        if max_threads == "auto":
+            self._max_threads = max(1, (os.cpu_count() or 2) // 2)
+        elif isinstance(max_threads, int) and not isinstance(max_threads, bool):
+            if max_threads < 1:
+                raise UsageError(f"max_threads must be at least 1, got {max_threads}")
+            self._max_threads = min(max_threads, os.cpu_count() or max_threads)
+        else:
+            raise UsageError(f"max_threads must be a positive int or 'auto', got {max_threads!r}")
+
+    @property
+    def max_threads(self) -> int:
+        """Threads the batch fill may use."""
+        return self._max_threads
+
+    def batch_fill_next_token_bitmask(
+        self,
+        matchers: Sequence[GrammarMatcher],
+        bitmask: Any,
+        indices: Optional[Sequence[int]] = None,
+        debug_print: bool = False,
+    ) -> None:
+        """Fill row ``indices[i]`` (default ``i``) of ``bitmask`` for ``matchers[i]``.
+
+        Parameters
+        ----------
+        matchers : sequence of GrammarMatcher
+            One per request.
+        bitmask : int32 array or tensor, shape (rows, words)
+            May have more rows than matchers (padding); on the CPU.
+        indices : sequence of int, optional
+            The bitmask row of each matcher.
+        debug_print : bool, default False
+            Accepted for XGrammar compatibility; ignored.
+
+        Raises
+        ------
+        BatchRowError
+            If some rows failed (a terminated matcher, an index out of range).
+
+        """
+        matcher_list = _matcher_list(matchers)
+        rows = _BitmaskRows(bitmask)  # a bad bitmask is one error, not one per row
+        targets = (
+            list(range(len(matcher_list))) if indices is None else _int_vector(indices, "indices")
+        )
+        _check_same_length("indices", targets, matcher_list)
+        _each_row(
+            "batch_fill_next_token_bitmask",
+            len(matcher_list),
+            lambda row: rows.fill(matcher_list[row], targets[row]),
+        )
+
+    @staticmethod
+    def batch_accept_token(
+        matchers: Sequence[GrammarMatcher], tokens: Any, debug_print: bool = False
+    ) -> List[bool]:
+        """Accept ``tokens[i]`` in ``matchers[i]``; whether each was accepted.
+
+        Raises
+        ------
+        BatchRowError
+            If some rows raised (a terminated matcher, a token out of range); its
+            ``results`` hold the other rows' answers.
+
+        """
+        matcher_list = _matcher_list(matchers)
+        token_ids = _int_vector(tokens, "tokens")
+        _check_same_length("tokens", token_ids, matcher_list)
+        results = _each_row(
+            "batch_accept_token",
+            len(matcher_list),
+            lambda row: matcher_list[row].accept_token(token_ids[row]),
+        )
+        return [bool(accepted) for accepted in results]
+
+    @staticmethod
+    def batch_accept_string(
+        matchers: Sequence[GrammarMatcher],
+        strings: Sequence[Union[str, bytes]],
+        debug_print: bool = False,
+    ) -> List[bool]:
+        """Accept ``strings[i]`` in ``matchers[i]``; whether each was accepted.
+
+        Raises
+        ------
+        BatchRowError
+            If some rows raised; its ``results`` hold the other rows' answers.
+
+        """
+        matcher_list = _matcher_list(matchers)
+        if isinstance(strings, (str, bytes)):
+            raise UsageError("strings must be a sequence of str or bytes, one per matcher")
+        string_list = list(strings)
+        _check_same_length("strings", string_list, matcher_list)
+        results = _each_row(
+            "batch_accept_string",
+            len(matcher_list),
+            lambda row: matcher_list[row].accept_string(string_list[row]),
+        )
+        return [bool(accepted) for accepted in results]
+
+    @staticmethod
+    def batch_rollback(
+        matchers: Sequence[GrammarMatcher], num_tokens: Union[int, Sequence[int]] = 1
+    ) -> None:
+        """Roll ``matchers[i]`` back by ``num_tokens`` (an int for all, or one per matcher).
+
+        Raises
+        ------
+        BatchRowError
+            If some rows cannot roll back that far; the other rows were rolled back.
+
+        """
+        matcher_list = _matcher_list(matchers)
+        if isinstance(num_tokens, int):
+            counts = [num_tokens] * len(matcher_list)
+        else:
+            counts = _int_vector(num_tokens, "num_tokens")
+        _check_same_length("num_tokens", counts, matcher_list)
+        _each_row(
+            "batch_rollback",
+            len(matcher_list),
+            lambda row: matcher_list[row].rollback(counts[row]),
+        )
+
+    @staticmethod
+    def batch_fill_temperature(
+        matchers: Sequence[GrammarMatcher],
+        temperatures: Any,
+        indices: Optional[Sequence[int]] = None,
+    ) -> None:
+        """Write each matcher's temperature (-1 for none) to ``temperatures[indices[i]]``.
+
+        Parameters
+        ----------
+        matchers : sequence of GrammarMatcher
+            One per request.
+        temperatures : 1-D float32 array or CPU tensor
+            Written in place; long enough for every index.
+        indices : sequence of int, optional
+            Where each matcher writes (default: position ``i``).
+
+        """
+        matcher_list = _matcher_list(matchers)
+        slots = (
+            list(range(len(matcher_list))) if indices is None else _int_vector(indices, "indices")
+        )
+        _check_same_length("indices", slots, matcher_list)
+        needed = max(slots, default=-1) + 1
+        values = _float32_vector(temperatures, "temperatures", needed)
+        for row, slot in enumerate(slots):
+            if slot < 0:
+                raise UsageError(f"indices[{row}] = {slot} is negative")
+        for matcher, slot in zip(matcher_list, slots):
+            temperature = matcher.temperature
+            values[slot] = -1.0 if temperature is None else temperature
