@@ -1,0 +1,1 @@
+"""Integrations: :mod:`xgrammar.contrib.hf` (``transformers``)."""
