@@ -3,7 +3,7 @@
 // Recursive descent, one function per syntactic level:
 //   ParseGrammar -> ParseRule -> ParseAlternatives -> ParseSequence
 //   -> ParseDifference (`a - b`) -> ParsePostfix (quantifiers)
-//   -> ParseAtom (literal, class, '.', name, group).
+//   -> ParseAtom (literal, class, '.', name, group, `Token(id, ...)`).
 // Rule references are recorded by name while parsing and resolved at the end, so
 // rules may be used before they are defined. The one subtle point is where a rule
 // ends: newlines are ordinary whitespace, so a sequence stops before a name that
@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "errors.h"
+#include "token_marker.h"
 #include "utf8.h"
 
 namespace xgram {
@@ -372,6 +373,8 @@ class EBNFParser {
       ExpectClose(offset, "group '('");
       --depth_;
       return id;
+    } else if (text_.compare(pos_, 6, "Token(") == 0) {
+      id = ParseTokenElement();
     } else if (IsNameChar(c)) {
       while (!AtEnd() && IsNameChar(Peek())) ++pos_;
       id = grammar_.AddRuleRef(kNone);
@@ -452,6 +455,35 @@ class EBNFParser {
     if (len == 0) Fail(pos_, "the grammar text is not valid UTF-8 here");
     pos_ += len;
     return cp;
+  }
+
+  // `Token(id, ...)`: one of these vocabulary tokens, matched by id rather than by
+  // text (token_marker.h). Written with no space before '(', so a rule named
+  // `Token` followed by a group still parses as before.
+  ExprId ParseTokenElement() {
+    size_t open = pos_ + 5;
+    pos_ += 6;
+    std::vector<ExprId> tokens;
+    while (true) {
+      SkipSpace();
+      size_t at = pos_;
+      int64_t id = 0;
+      while (!AtEnd() && std::isdigit(static_cast<unsigned char>(Peek())) && id <= kMaxMarkedTokenId) {
+        id = id * 10 + (Peek() - '0');
+        ++pos_;
+      }
+      if (pos_ == at) Fail(at, "expected a token id (a non-negative integer) in Token(...), found " + DescribeHere());
+      if (id > kMaxMarkedTokenId) Fail(at, "token id is too large for Token(...)");
+      tokens.push_back(grammar_.AddBytes(TokenMarker(static_cast<int32_t>(id))));
+      SkipSpace();
+      if (Peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      ExpectClose(open, "'Token('");
+      break;
+    }
+    return tokens.size() == 1 ? tokens[0] : grammar_.AddChoice(std::move(tokens));
   }
 
   ExprId ParseString() {

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "errors.h"
+#include "token_marker.h"
 
 namespace xgram {
 
@@ -13,7 +14,27 @@ CompiledGrammar::CompiledGrammar(GrammarHandlePtr grammar, TokenizerInfoPtr toke
     : grammar_(std::move(grammar)),
       tokenizer_(std::move(tokenizer)),
       automaton_(grammar_->automaton()),
-      cache_(std::make_unique<TokenMaskCache>(automaton_, tokenizer_)) {}
+      cache_(std::make_unique<TokenMaskCache>(automaton_, tokenizer_)) {
+  CollectMarkedTokens();
+}
+
+void CompiledGrammar::CollectMarkedTokens() {
+  for (const Expr& e : grammar_->grammar().exprs) {
+    if (e.kind != ExprKind::kBytes) continue;
+    for (size_t pos = e.bytes.find(static_cast<char>(kTokenMarkerLead)); pos != std::string::npos;
+         pos = e.bytes.find(static_cast<char>(kTokenMarkerLead), pos + 1)) {
+      int32_t id = ReadTokenMarker(e.bytes, pos);
+      if (id < 0) continue;
+      if (id >= tokenizer_->vocab_size()) {
+        throw UsageError("Token(" + std::to_string(id) + ") is out of range for a vocabulary of " +
+                         std::to_string(tokenizer_->vocab_size()) + " tokens");
+      }
+      marked_tokens_.push_back(id);
+    }
+  }
+  std::sort(marked_tokens_.begin(), marked_tokens_.end());
+  marked_tokens_.erase(std::unique(marked_tokens_.begin(), marked_tokens_.end()), marked_tokens_.end());
+}
 
 size_t CompiledGrammar::MemoryBytes() const {
   const Automaton& a = *automaton_;
@@ -77,6 +98,7 @@ bool GrammarMatcher::AcceptToken(int32_t token_id) {
     RecordToken(0);
     return true;
   }
+  if (compiled_->IsMarked(token_id)) return AdvanceMarker(token_id);
   if (tokenizer_->IsSpecial(token_id)) return false;
   const std::string& bytes = tokenizer_->decoded_vocab()[token_id];
   if (!matcher_.AdvanceBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())) {
@@ -260,6 +282,7 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
   // The dedup bits must be clear for the next call before the list is filtered.
   for (int32_t id : candidates_) candidate_seen_[id >> 5] &= ~(1u << (id & 31));
   CheckCandidates(words);
+  if (!compiled_->marked_tokens().empty()) DecideMarkedTokens(words);
   fill_stats_.threads = static_cast<int64_t>(matcher_.NumCurrentItems());
   fill_stats_.states = static_cast<int64_t>(states_.size());
   fill_stats_.candidates = static_cast<int64_t>(candidates_.size());
@@ -323,6 +346,26 @@ void GrammarMatcher::CheckCandidates(uint32_t* words) {
   if (depth > 0) matcher_.Rollback(static_cast<int64_t>(depth));
 }
 
+bool GrammarMatcher::AdvanceMarker(int32_t token_id) {
+  std::string marker = TokenMarker(token_id);
+  if (!matcher_.AdvanceBytes(reinterpret_cast<const uint8_t*>(marker.data()), marker.size())) return false;
+  RecordToken(static_cast<int64_t>(marker.size()));
+  return true;
+}
+
+// A token the grammar names with Token(id) is allowed exactly when its marker can
+// be read next; its text, if it has any, does not count in this grammar.
+void GrammarMatcher::DecideMarkedTokens(uint32_t* words) {
+  for (int32_t id : compiled_->marked_tokens()) {
+    words[id >> 5] &= ~(1u << (id & 31));
+    std::string marker = TokenMarker(id);
+    size_t read = 0;
+    while (read < marker.size() && matcher_.AdvanceByte(static_cast<uint8_t>(marker[read]))) ++read;
+    if (read > 0) matcher_.Rollback(static_cast<int64_t>(read));
+    if (read == marker.size()) words[id >> 5] |= 1u << (id & 31);
+  }
+}
+
 std::string GrammarMatcher::FindJumpForwardString() {
   CheckUsable("find_jump_forward_string");
   const Automaton& a = matcher_.automaton();
@@ -340,7 +383,8 @@ std::string GrammarMatcher::FindJumpForwardString() {
         forced = edge.lo;
       }
     }
-    if (!unique || forced < 0) break;
+    // A token marker is no text: jump-forward stops before it.
+    if (!unique || forced < 0 || forced == kTokenMarkerLead) break;
     if (!matcher_.AdvanceByte(static_cast<uint8_t>(forced))) break;
     out.push_back(static_cast<char>(forced));
   }

@@ -15,6 +15,7 @@
 #ifndef XGRAM_GRAMMAR_MATCHER_H_
 #define XGRAM_GRAMMAR_MATCHER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -36,12 +37,21 @@ class CompiledGrammar {
   const AutomatonPtr& automaton() const { return automaton_; }
   TokenMaskCache& cache() const { return *cache_; }
   size_t MemoryBytes() const;
+  // Tokens the grammar names with `Token(id)` (token_marker.h), sorted; each is
+  // matched by its marker, never as text, by this grammar's matchers.
+  const std::vector<int32_t>& marked_tokens() const { return marked_tokens_; }
+  bool IsMarked(int32_t id) const {
+    return !marked_tokens_.empty() && std::binary_search(marked_tokens_.begin(), marked_tokens_.end(), id);
+  }
 
  private:
+  void CollectMarkedTokens();
+
   GrammarHandlePtr grammar_;
   TokenizerInfoPtr tokenizer_;
   AutomatonPtr automaton_;
   std::unique_ptr<TokenMaskCache> cache_;
+  std::vector<int32_t> marked_tokens_;
 };
 
 using CompiledGrammarPtr = std::shared_ptr<const CompiledGrammar>;
@@ -77,6 +87,8 @@ class GrammarMatcher {
   void CheckUsable(const char* what) const;
   void RecordToken(int64_t num_bytes);
   void CheckCandidates(uint32_t* words);
+  void DecideMarkedTokens(uint32_t* words);
+  bool AdvanceMarker(int32_t token_id);
 
   CompiledGrammarPtr compiled_;
   const TokenizerInfo* tokenizer_;

@@ -6,7 +6,9 @@
 #include "grammar_printer.h"
 
 #include <cstdio>
+#include <vector>
 
+#include "token_marker.h"
 #include "utf8.h"
 
 namespace xgram {
@@ -58,7 +60,7 @@ class Printer {
       case ExprKind::kEmpty:
         return "\"\"";
       case ExprKind::kBytes:
-        return PrintBytes(e.bytes);
+        return PrintLiteral(e.bytes);
       case ExprKind::kCharClass:
         return PrintClass(e.ranges.ToVector());
       case ExprKind::kRuleRef:
@@ -107,6 +109,30 @@ class Printer {
     if (max == kUnbounded) return "{" + std::to_string(min) + ",}";
     if (min == max) return "{" + std::to_string(min) + "}";
     return "{" + std::to_string(min) + "," + std::to_string(max) + "}";
+  }
+
+  // A literal, with any token markers in it written as `Token(id)` between the
+  // text parts; a literal of several parts is parenthesised, so it stays an atom.
+  static std::string PrintLiteral(const std::string& bytes) {
+    if (bytes.find(static_cast<char>(kTokenMarkerLead)) == std::string::npos) return PrintBytes(bytes);
+    std::vector<std::string> parts;
+    size_t text_start = 0;
+    for (size_t pos = 0; pos < bytes.size();) {
+      int32_t id = ReadTokenMarker(bytes, pos);
+      if (id < 0) {
+        ++pos;
+        continue;
+      }
+      if (pos > text_start) parts.push_back(PrintBytes(bytes.substr(text_start, pos - text_start)));
+      parts.push_back("Token(" + std::to_string(id) + ")");
+      pos += kTokenMarkerBytes;
+      text_start = pos;
+    }
+    if (text_start < bytes.size()) parts.push_back(PrintBytes(bytes.substr(text_start)));
+    if (parts.size() == 1) return parts[0];
+    std::string out = "(";
+    for (size_t i = 0; i < parts.size(); ++i) out += (i ? " " : "") + parts[i];
+    return out + ")";
   }
 
   static std::string PrintBytes(const std::string& bytes) {

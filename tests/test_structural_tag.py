@@ -179,7 +179,9 @@ def test_json_text_and_bare_format_are_accepted():
     "fmt, pointer, words",
     [
         ({"type": "nope"}, "/format", "unknown format type"),
-        ({"type": "token", "token": 5}, "/format", "token-level"),
+        ({"type": "exclude_token", "exclude_tokens": [5]}, "/format", "exactly one token"),
+        ({"type": "token", "token": "<x>"}, "/format", "compile with a tokenizer"),
+        ({"type": "any_tokens", "max_tokens": 3}, "/format", "max_tokens"),
         ({"type": "any_text", "max_tokens": 4}, "/format", "max_tokens"),
         (
             {"type": "sequence", "elements": [const("a"), {"type": "const_string"}]},
@@ -193,7 +195,15 @@ def test_json_text_and_bare_format_are_accepted():
         ),
         ({"type": "repeat", "min": 3, "max": 1, "content": const("a")}, "/format", "below min"),
         ({"type": "regex", "pattern": "(a"}, "/format", "regex"),
-        (tag({"type": "token", "token": 1}, const("a"), "b"), "/format", "TokenFormat"),
+        (
+            {
+                "type": "triggered_tags",
+                "triggers": ["<"],
+                "tags": [tag({"token": 1}, const(""), "")],
+            },
+            "/format/tags/0",
+            "text begins",
+        ),
     ],
 )
 def test_errors_name_the_format(fmt, pointer, words):
@@ -274,3 +284,98 @@ def test_masks_follow_a_tool_call_transcript():
     allowed = _allowed(bad, info.vocab_size)
     assert allowed[tok.token_to_id("get")]
     assert not allowed[tok.token_to_id("post")]
+
+
+# ---------- token-level formats: tokens named by id ----------
+
+VOCAB = ["a", "b", "<call>", "</call>", "x", "<think>", "ab", "<", "call>"]
+CALL, END_CALL, THINK = 2, 3, 5
+
+
+def _small_compiler(as_text: bool):
+    special = [] if as_text else [CALL, END_CALL, THINK]
+    info = xgram.TokenizerInfo(VOCAB, special_token_ids=special)
+    return info, xgram.GrammarCompiler(info)
+
+
+def _walk(compiled, tokens):
+    matcher = xgram.GrammarMatcher(compiled, terminate_without_stop_token=True)
+    for token in tokens:
+        if not _allowed(matcher, len(VOCAB))[token] or not matcher.accept_token(token):
+            return None
+    return matcher
+
+
+TOKEN_TAGS = {
+    "type": "token_triggered_tags",
+    "trigger_tokens": ["<call>"],
+    "tags": [tag({"type": "token", "token": "<call>"}, const("ab"), {"type": "token", "token": 3})],
+    "exclude_tokens": ["<think>"],
+}
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["special", "special-as-text"])
+def test_token_triggered_tags_match_tokens_by_id(as_text):
+    info, compiler = _small_compiler(as_text)
+    compiled = compiler.compile_structural_tag(st(TOKEN_TAGS))
+    assert _walk(compiled, [0, 4, CALL, 6, END_CALL, 1]).is_completed()
+    assert _walk(compiled, [CALL, 0, 1, END_CALL]).is_completed()
+    assert _walk(compiled, [THINK]) is None  # excluded from the free tokens
+    assert _walk(compiled, [CALL, 4]) is None  # the tag's content is "ab"
+    # The trigger spelled in text pieces is text, not the token: no tag follows it.
+    spelled = _walk(compiled, [7, 8, 4])
+    assert spelled is not None and spelled.is_completed()
+
+
+def test_any_tokens_and_token_formats():
+    info, compiler = _small_compiler(False)
+    fmt = {
+        "type": "sequence",
+        "elements": [
+            {"type": "token", "token": THINK},
+            {"type": "any_tokens", "exclude_tokens": [THINK]},
+        ],
+    }
+    compiled = compiler.compile_structural_tag(st(fmt))
+    matcher = _walk(compiled, [THINK, 0, 4])
+    assert matcher is not None and matcher.is_completed()
+    assert _walk(compiled, [THINK, 0, THINK]) is None
+    assert _walk(compiled, [0]) is None
+    dispatch = {"type": "token_dispatch", "rules": [[CALL, const("x")]], "loop": False}
+    compiled = compiler.compile_structural_tag(st(dispatch))
+    assert _walk(compiled, [0, CALL, 4]).is_completed()
+    assert _walk(compiled, [0, CALL, 4, 0]) is None
+
+
+def test_token_tag_end_closes_free_tokens():
+    info, compiler = _small_compiler(False)
+    fmt = tag(
+        {"type": "token", "token": CALL},
+        {"type": "any_tokens"},
+        {"type": "token", "token": END_CALL},
+    )
+    compiled = compiler.compile_structural_tag(st(fmt))
+    assert _walk(compiled, [CALL, 0, 4, END_CALL]).is_completed()
+    assert _walk(compiled, [CALL, END_CALL, END_CALL]) is None
+
+
+def test_model_template_with_token_markers_follows_a_real_transcript():
+    transformers = pytest.importorskip("transformers")
+    path = os.path.join(SHARED, "qwen2.5")
+    if not os.path.exists(path):
+        pytest.skip("no ../shared tokenizer qwen2.5")
+    tok = transformers.AutoTokenizer.from_pretrained(path)
+    tok.add_special_tokens({"additional_special_tokens": ["<think>", "</think>"]})
+    from xgram.tool_calling import get_model_structural_tag
+
+    tools = [{"type": "function", "function": {"name": "get", "parameters": OBJ}}]
+    spec = get_model_structural_tag("qwen_3", tools=tools, token_markers=True, reasoning="disabled")
+    for as_text in (False, True):
+        info = xgram.TokenizerInfo.from_huggingface(tok, special_tokens_as_text=as_text)
+        compiled = xgram.GrammarCompiler(info).compile_structural_tag(spec)
+        text = 'Checking.\n<tool_call>\n{"name": "get", "arguments": {"a": 1}}\n</tool_call>'
+        matcher = xgram.GrammarMatcher(compiled)
+        for token in tok.encode(text, add_special_tokens=False):
+            assert _allowed(matcher, info.vocab_size)[token]
+            assert matcher.accept_token(token)
+        assert matcher.is_completed()

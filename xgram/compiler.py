@@ -242,7 +242,10 @@ class GrammarCompiler:
             text = json.dumps(structural_tag, sort_keys=True)
         key = None if text is None else ("structural_tag:" + repr(lenient), text)
         return self._cached(
-            key, lambda: Grammar.from_structural_tag(structural_tag, triggers, lenient=lenient)
+            key,
+            lambda: Grammar.from_structural_tag(
+                structural_tag, triggers, lenient=lenient, tokenizer_info=self.tokenizer_info
+            ),
         )
 
     def compile_lark(self, lark_string: str) -> CompiledGrammar:

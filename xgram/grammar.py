@@ -187,23 +187,27 @@ class Grammar:
         triggers: Optional[List[str]] = None,
         *,
         lenient: bool = False,
+        tokenizer_info: Any = None,
     ) -> Grammar:
         """A grammar for a structural tag (XGrammar 0.2.9's JSON form): tagged tool calls.
 
         ``structural_tag`` is ``{"type": "structural_tag", "format": {...}}`` or a bare
         format, as a dict or JSON text; or, with ``triggers``, the legacy list of
-        ``{"begin", "schema", "end"}`` tags. See :mod:`xgram.structural_tag`.
+        ``{"begin", "schema", "end"}`` tags. Token formats given by text need
+        ``tokenizer_info`` to resolve them. See :mod:`xgram.structural_tag`.
 
         Raises
         ------
         StructuralTagError
-            For a malformed tag, or one that cannot be enforced exactly (token-level
-            formats, token budgets), with the JSON pointer of the offending format.
+            For a malformed tag, or one that cannot be enforced exactly
+            (``exclude_token``, token budgets), with the JSON pointer of the format.
 
         """
         from .structural_tag import grammar_from_structural_tag  # noqa: PLC0415 (import cycle)
 
-        return grammar_from_structural_tag(structural_tag, triggers, lenient=lenient)
+        return grammar_from_structural_tag(
+            structural_tag, triggers, lenient=lenient, tokenizer_info=tokenizer_info
+        )
 
     @staticmethod
     def from_lark(lark_string: str) -> Grammar:

@@ -30,9 +30,14 @@ costs nothing extra per step:
 Inside a ``tag``, free text cannot contain the tag's end strings (XGrammar's automatic end
 detection), so ``<a>`` + any text + ``</a>`` ends at the first ``</a>``.
 
-Not expressible at the byte level, and refused with :class:`StructuralTagError`: the
-token-level formats (``token``, ``exclude_token``, ``any_tokens``, ``token_triggered_tags``,
-``token_dispatch``, a ``TokenFormat`` begin or end) and token budgets (``max_tokens``).
+Token-level formats (``token``, ``any_tokens``, ``token_triggered_tags``, ``token_dispatch``,
+a ``TokenFormat`` begin or end) name vocabulary tokens by id, written ``Token(id)`` in the
+EBNF (see ``cpp/token_marker.h``): a grammar that names a token matches it by id only, never
+as text, so ``<tool_call>`` named as a token is that one token. Token strings are resolved
+with the tokenizer (compile with :meth:`GrammarCompiler.compile_structural_tag`). Free tokens
+(``any_tokens``, the text before a trigger token) are any text plus the named tokens not
+excluded. Refused with :class:`StructuralTagError`: ``exclude_token`` (exactly one token of
+any text is not a byte-level language) and token budgets (``max_tokens``).
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ from .grammar import Grammar
 
 ANY_CHAR = "[^]"
 
-_TOKEN_LEVEL = ("token", "exclude_token", "any_tokens", "token_triggered_tags", "token_dispatch")
+# An element of an enclosing tag's end: a string, or a token id.
+End = Union[str, int]
 
 
 class StructuralTagError(GrammarError):
@@ -97,6 +103,11 @@ class _Lowering:
         self.used: set[str] = {"root"}
         self.json_options = json_options
         self.tokenizer_info = tokenizer_info
+        self.named_tokens: set[int] = set()
+        self.text_to_token: Optional[Dict[bytes, int]] = None
+        # Free-token rules, written at the end, once every named token is known:
+        # (rule name, excluded token ids, excluded strings).
+        self.free_tokens: List[Tuple[str, set[int], List[str]]] = []
 
     # Rules -------------------------------------------------------------------
     def fresh(self, stem: str) -> str:
@@ -123,15 +134,15 @@ class _Lowering:
         return rename[grammar.root_rule_name]
 
     # Formats -----------------------------------------------------------------
-    def lower(self, fmt: Any, at: str, ends: Sequence[str] = ()) -> str:
-        """An EBNF expression for ``fmt``; ``ends`` are the enclosing tag's end strings."""
+    def lower(self, fmt: Any, at: str, ends: Sequence[End] = ()) -> str:
+        """An EBNF expression for ``fmt``; ``ends`` are the enclosing tag's ends."""
         if not isinstance(fmt, dict):
             raise StructuralTagError(f"a format must be an object, got {type(fmt).__name__}", at)
         kind = fmt.get("type")
-        if kind in _TOKEN_LEVEL:
+        if kind == "exclude_token":
             raise StructuralTagError(
-                f"the token-level format {kind!r} matches token ids, which xgram's byte-level "
-                "grammars cannot express exactly; spell the text instead",
+                "exclude_token matches exactly one token of any text, which a byte-level "
+                "grammar cannot express; use any_tokens or token formats",
                 at,
             )
         method = getattr(self, f"_lower_{kind}", None) if isinstance(kind, str) else None
@@ -198,7 +209,7 @@ class _Lowering:
         excludes = _strings(fmt.get("excludes") or [], at + "/excludes")
         max_chars = fmt.get("max_chars")
         text = ANY_CHAR + ("*" if max_chars is None else f"{{0,{_count(max_chars, at)}}}")
-        forbidden = [s for s in excludes + ends if s]
+        forbidden = [s for s in excludes + ends if isinstance(s, str) and s]
         if not forbidden:
             return self.rule("any_text", text)
         return self.rule("any_text", f"{text} - {_containing(forbidden)}")
@@ -245,28 +256,167 @@ class _Lowering:
     def _content(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
         return self.lower(_field(fmt, "content", dict, at), at + "/content", ends)
 
-    def _lower_tag(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
+    def _lower_tag(self, fmt: Dict[str, Any], at: str, ends: List[End]) -> str:
         begin, content, tag_ends = self._tag_parts(fmt, at)
-        return self.rule("tag", f"{ebnf_literal(begin)} {content} {_choice(tag_ends)}")
+        return self.rule("tag", f"{self._element(begin, at)} {content} {_choice(tag_ends)}")
 
-    def _tag_parts(self, fmt: Dict[str, Any], at: str) -> Tuple[str, str, List[str]]:
-        """(begin text, content expression, end alternatives as literals) of a tag."""
+    def _tag_parts(self, fmt: Dict[str, Any], at: str) -> Tuple[End, str, List[str]]:
+        """(begin: text or token id, content expression, end alternatives) of a tag."""
         if not isinstance(fmt, dict) or fmt.get("type", "tag") != "tag":
             raise StructuralTagError("expected a format of type 'tag'", at)
-        begin = fmt.get("begin")
-        end = fmt.get("end")
-        if isinstance(begin, dict) or isinstance(end, dict):
-            raise StructuralTagError(
-                "a TokenFormat begin or end matches a token id, which xgram's byte-level "
-                "grammars cannot express exactly; give the text",
-                at,
-            )
-        begin = _field(fmt, "begin", str, at)
-        end_list = [end] if isinstance(end, str) else _strings(end, at + "/end")
+        if "begin" not in fmt or "end" not in fmt:
+            raise StructuralTagError("a tag needs 'begin' and 'end'", at)
+        begin = self._begin_or_end(fmt["begin"], at + "/begin")
+        end = fmt["end"]
+        if isinstance(end, list):
+            end_list: List[End] = _strings(end, at + "/end")
+        else:
+            end_list = [self._begin_or_end(end, at + "/end")]
         if not end_list:
-            raise StructuralTagError("a tag needs at least one end string", at)
-        content = self._content(fmt, at, [e for e in end_list if e])
-        return begin, content, [ebnf_literal(e) for e in end_list]
+            raise StructuralTagError("a tag needs at least one end", at)
+        content = self._content(fmt, at, [e for e in end_list if e != ""])
+        return begin, content, [self._element(e, at) for e in end_list]
+
+    def _begin_or_end(self, value: Any, at: str) -> End:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and value.get("type", "token") == "token" and "token" in value:
+            return self.token_id(value["token"], at)
+        raise StructuralTagError("expected a string or a token format", at)
+
+    def _element(self, part: End, at: str) -> str:
+        return f"Token({part})" if isinstance(part, int) else ebnf_literal(part)
+
+    # Token-level formats ---------------------------------------------------
+    def token_id(self, token: Any, at: str) -> int:
+        """The id of a token given by id or by its text; it becomes a named token."""
+        info = self.tokenizer_info
+        if isinstance(token, bool) or not isinstance(token, (int, str)):
+            raise StructuralTagError(f"a token is an id or a string, got {token!r}", at)
+        if isinstance(token, str):
+            if info is None:
+                raise StructuralTagError(
+                    f"the token {token!r} is given by text: compile with a tokenizer "
+                    "(GrammarCompiler.compile_structural_tag) to resolve it",
+                    at,
+                )
+            token = self._token_of_text(token, at)
+        if token < 0 or (info is not None and token >= info.vocab_size):
+            raise StructuralTagError(f"token id {token} is out of range", at)
+        self.named_tokens.add(token)
+        return token
+
+    def _token_of_text(self, text: str, at: str) -> int:
+        """The id of the token that spells ``text``: a special token first, then the lowest id."""
+        if self.text_to_token is None:
+            info = self.tokenizer_info
+            special = set(info.special_token_ids)
+            table: Dict[bytes, int] = {}
+            for i, spelled in enumerate(info.decoded_vocab):
+                best = table.get(spelled)
+                if best is None or (i in special and best not in special):
+                    table[spelled] = i
+            self.text_to_token = table
+        token = self.text_to_token.get(text.encode("utf-8"))
+        if token is None:
+            raise StructuralTagError(f"no token of the tokenizer spells {text!r}", at)
+        return token
+
+    def _token_ids(self, values: Any, at: str) -> List[int]:
+        if not isinstance(values, list):
+            raise StructuralTagError("expected a list of tokens", at)
+        return [self.token_id(v, f"{at}/{i}") for i, v in enumerate(values)]
+
+    def _lower_token(self, fmt: Dict[str, Any], at: str, ends: List[End]) -> str:
+        if "token" not in fmt:
+            raise StructuralTagError("missing field 'token'", at)
+        return f"Token({self.token_id(fmt['token'], at)})"
+
+    def _free_tokens(self, excluded: Sequence[int], ends: Sequence[End]) -> str:
+        """Any text and named tokens, but not ``excluded`` tokens nor text ends."""
+        name = self.fresh("free_tokens")
+        excluded_set = {e for e in excluded} | {e for e in ends if isinstance(e, int)}
+        self.free_tokens.append((name, excluded_set, [e for e in ends if isinstance(e, str)]))
+        return name
+
+    def _lower_any_tokens(self, fmt: Dict[str, Any], at: str, ends: List[End]) -> str:
+        if fmt.get("max_tokens") is not None:
+            raise StructuralTagError(
+                "max_tokens budgets count tokens; xgram cannot enforce them", at
+            )
+        excluded = self._token_ids(fmt.get("exclude_tokens") or [], at + "/exclude_tokens")
+        return self._free_tokens(excluded, ends)
+
+    def _lower_token_triggered_tags(self, fmt: Dict[str, Any], at: str, ends: List[End]) -> str:
+        triggers = self._token_ids(_field(fmt, "trigger_tokens", list, at), at + "/trigger_tokens")
+        tags = _field(fmt, "tags", list, at)
+        if not triggers or not tags:
+            raise StructuralTagError("token_triggered_tags needs trigger tokens and tags", at)
+        groups: Dict[int, List[str]] = {t: [] for t in triggers}
+        whole = []
+        for i, tag in enumerate(tags):
+            begin, content, tag_ends = self._tag_parts(tag, f"{at}/tags/{i}")
+            if begin not in groups:
+                raise StructuralTagError(
+                    "a tag's begin must be one of the trigger tokens", f"{at}/tags/{i}"
+                )
+            groups[begin].append(f"{content} {_choice(tag_ends)}")
+            whole.append(f"Token({begin}) {content} {_choice(tag_ends)}")
+        excluded = triggers + self._token_ids(
+            fmt.get("exclude_tokens") or [], at + "/exclude_tokens"
+        )
+        rules = [(t, self.rule("token_group", " | ".join(g))) for t, g in groups.items() if g]
+        loop = not fmt.get("stop_after_first", False)
+        if fmt.get("at_least_one", False):
+            first = self.rule("token_first", " | ".join(whole))
+            if not loop:
+                return first
+            return self.rule(
+                "token_tags", f"{first} {self._token_dispatch(rules, excluded, ends, True)}"
+            )
+        return self._token_dispatch(rules, excluded, ends, loop)
+
+    def _lower_token_dispatch(self, fmt: Dict[str, Any], at: str, ends: List[End]) -> str:
+        rules: List[Tuple[int, str]] = []
+        for i, pair in enumerate(_field(fmt, "rules", list, at)):
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+                raise StructuralTagError(
+                    "a dispatch rule is a [token, format] pair", f"{at}/rules/{i}"
+                )
+            token = self.token_id(pair[0], f"{at}/rules/{i}/0")
+            rules.append((token, self.lower(pair[1], f"{at}/rules/{i}/1")))
+        excluded = [t for t, _ in rules]
+        excluded += self._token_ids(fmt.get("exclude_tokens") or [], at + "/exclude_tokens")
+        return self._token_dispatch(rules, excluded, ends, bool(fmt.get("loop", True)))
+
+    def _token_dispatch(
+        self, rules: List[Tuple[int, str]], excluded: List[int], ends: Sequence[End], loop: bool
+    ) -> str:
+        """Free tokens; after a trigger token, its continuation (once, or in a loop)."""
+        free = self._free_tokens(excluded, ends)
+        dispatched = self.rule(
+            "token_dispatched", " | ".join(f"{free} Token({t}) {body}" for t, body in rules)
+        )
+        return self.rule(
+            "token_dispatch", f"{dispatched}* {free}" if loop else f"{free} | {dispatched}"
+        )
+
+    def finish_free_tokens(self) -> None:
+        """Writes the free-token rules, now that every named token is known.
+
+        Free tokens are text and named tokens, minus any sequence holding an excluded
+        token or a text end. The excluded tokens are written in the subtracted part, so
+        the grammar names them too and its matchers match them by id only: a token
+        that spells ``<think>`` is excluded even where the tokenizer treats it as text.
+        """
+        unit = _choice([ANY_CHAR] + [f"Token({t})" for t in sorted(self.named_tokens)])
+        for name, excluded, text_ends in self.free_tokens:
+            forbidden = [f"Token({t})" for t in sorted(excluded)]
+            forbidden += [ebnf_literal(e) for e in text_ends]
+            body = f"{unit}*"
+            if forbidden:
+                body += f" - ({unit}* {_choice(forbidden)} {unit}*)"
+            self.rules.append(f"{name} ::= {body}")
 
     def _lower_triggered_tags(self, fmt: Dict[str, Any], at: str, ends: List[str]) -> str:
         triggers = _strings(_field(fmt, "triggers", list, at), at + "/triggers")
@@ -280,6 +430,10 @@ class _Lowering:
         for i, tag in enumerate(tags):
             tag_at = f"{at}/tags/{i}"
             begin, content, tag_ends = self._tag_parts(tag, tag_at)
+            if not isinstance(begin, str):
+                raise StructuralTagError(
+                    "triggered_tags needs text begins; use token_triggered_tags for tokens", tag_at
+                )
             owners = [t for t in triggers if begin.startswith(t)]
             if len(owners) != 1:
                 raise StructuralTagError(
@@ -292,7 +446,7 @@ class _Lowering:
                 f"{ebnf_literal(rest) if rest else ''} {content} {_choice(tag_ends)}".strip()
             )
             whole.append(f"{ebnf_literal(begin)} {content} {_choice(tag_ends)}")
-        excludes = _strings(fmt.get("excludes") or [], at + "/excludes") + ends
+        excludes = _strings(fmt.get("excludes") or [], at + "/excludes") + _text_ends(ends)
         rules = [(t, self.rule("triggered_group", " | ".join(g))) for t, g in groups.items() if g]
         loop = not fmt.get("stop_after_first", False)
         if fmt.get("at_least_one", False):
@@ -329,7 +483,7 @@ class _Lowering:
                     "a dispatch pattern is a non-empty string", f"{at}/rules/{i}"
                 )
             rules.append((pattern, self.lower(pair[1], f"{at}/rules/{i}/1")))
-        excludes = _strings(fmt.get("excludes") or [], at + "/excludes") + ends
+        excludes = _strings(fmt.get("excludes") or [], at + "/excludes") + _text_ends(ends)
         return self._dispatch(rules, excludes, bool(fmt.get("loop", True)))
 
     def _dispatch(self, rules: List[Tuple[str, str]], excludes: List[str], loop: bool) -> str:
@@ -352,6 +506,10 @@ class _Lowering:
         dispatched = self.rule("dispatched", " | ".join(leads))
         body = f"{dispatched}* {free}" if loop else f"{free} | {dispatched}"
         return self.rule("dispatch", body)
+
+
+def _text_ends(ends: Sequence[End]) -> List[str]:
+    return [e for e in ends if isinstance(e, str)]
 
 
 def _containing(strings: Sequence[str]) -> str:
@@ -432,6 +590,7 @@ def structural_tag_to_ebnf(
         spec, pointer = spec["format"], "/format"
     lowering = _Lowering({"lenient": lenient}, tokenizer_info)
     root = lowering.lower(spec, pointer)
+    lowering.finish_free_tokens()
     return "\n".join([f"root ::= {root}", *lowering.rules]) + "\n"
 
 

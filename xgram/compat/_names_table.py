@@ -283,8 +283,9 @@ NOTES: Dict[str, str] = {
     ),
     "xgrammar:GrammarCompiler.compile_lark": "supported; as Grammar.from_lark",
     "xgrammar:Grammar.from_structural_tag": (
-        "supported (xgram.structural_tag), lenient retry for JSON schemas; token-level formats "
-        f"and max_tokens raise {_ERROR}"
+        "supported (xgram.structural_tag), lenient retry for JSON schemas; token formats match "
+        f"by id (a named token is never text in that grammar); exclude_token and max_tokens "
+        f"raise {_ERROR}"
     ),
     "xgrammar:GrammarCompiler.compile_structural_tag": "supported; as Grammar.from_structural_tag",
     "xgrammar:Grammar.serialize_json": "supported (versioned JSON holding the EBNF)",

@@ -8,7 +8,7 @@ built again leniently, as XGrammar accepts it. Errors are XGrammar's:
 :class:`InvalidJSONError` for text that is not JSON,
 :class:`InvalidStructuralTagError` for a tag xgram refuses, and
 :class:`~xgram.compat.NotSupportedByXgramError` when the refused tag uses a
-token-level feature (token formats, ``max_tokens``) xgram does not have.
+token-level feature xgram does not have (``exclude_token``, ``max_tokens`` budgets).
 """
 
 from __future__ import annotations
@@ -22,15 +22,9 @@ from ._shim import BoundedCache, not_supported
 from .exception import InvalidJSONError, InvalidStructuralTagError
 from .structural_tag import StructuralTag, StructuralTagItem, _schema_to_dict
 
-# Formats matched token by token (token ids, token budgets): XGrammar's
-# token-level grammar elements.
-_TOKEN_LEVEL_TYPES = {
-    "token",
-    "exclude_token",
-    "any_tokens",
-    "token_triggered_tags",
-    "token_dispatch",
-}
+# Token-level elements xgram cannot enforce: exactly one token of any text, and
+# token budgets (xgram matches token formats by id, see xgram.structural_tag).
+_TOKEN_LEVEL_TYPES = {"exclude_token"}
 
 
 def structural_tag_args(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, ...]:
@@ -138,8 +132,8 @@ def _token_level_features(node: Any) -> Set[str]:
         kind = node.get("type")
         if kind in _TOKEN_LEVEL_TYPES:
             found.add(str(kind))
-        if kind == "any_text" and node.get("max_tokens") is not None:
-            found.add("any_text.max_tokens")
+        if kind in ("any_text", "any_tokens") and node.get("max_tokens") is not None:
+            found.add(f"{kind}.max_tokens")
         for value in node.values():
             found |= _token_level_features(value)
     elif isinstance(node, (list, tuple)):
