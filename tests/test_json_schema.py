@@ -1114,9 +1114,15 @@ def test_strict_mode_extra_properties():
         assert oracle_valid(schema, text)
         assert not strict.accepts(text)
         assert loose.accepts(text)
-    # an object with no properties at all admits only {} in strict mode
-    assert grammar({"type": "object"}).accepts("{}")
-    assert not grammar({"type": "object"}).accepts('{"a": 1}')
+    # an object that declares no members stays open in strict mode, as in XGrammar (JSON
+    # mode asks for {"type": "object"}); so does any object inside an unconstrained value
+    for open_schema in ({"type": "object"}, {}, True, {"properties": {"x": {}}}):
+        assert grammar(open_schema).accepts("{}")
+        text = '{"x": {"a": 1}}' if open_schema == {"properties": {"x": {}}} else '{"a": 1}'
+        assert grammar(open_schema).accepts(text), open_schema
+    # declared members by `required` or `patternProperties` close it
+    assert not grammar({"type": "object", "required": ["a"]}).accepts('{"a": 1, "b": 2}')
+    assert not grammar({"type": "object", "patternProperties": {"^a": {}}}).accepts('{"b": 1}')
     # an explicit additionalProperties schema is honoured in strict mode
     g = grammar(
         {"type": "object", "properties": {"a": {}}, "additionalProperties": {"type": "integer"}}

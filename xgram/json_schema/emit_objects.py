@@ -248,8 +248,14 @@ class ObjectEmitter:
         self, c: Conj, declared: List[str], lay: Layout, depth: int, hint: str
     ) -> Optional[str]:
         """A `key: value` member for keys not declared in `properties`, or None."""
-        # strict_mode (XGrammar's): no additionalProperties keyword means none allowed
-        strict_closed = self.strict_mode and c.additional == TRUE_SUB and not c.all_props_evaluated
+        # strict_mode (XGrammar's): an object that declares its members (`properties`,
+        # `required`, `patternProperties`) admits no others unless `additionalProperties`
+        # says so. One that declares none (`{"type": "object"}`, `{}`, `true`) stays open,
+        # as in XGrammar: it is what JSON mode asks for, and closing it leaves only `{}`.
+        declares = bool(c.properties) or bool(c.required) or bool(c.pattern_properties)
+        strict_closed = (
+            self.strict_mode and declares and c.additional == TRUE_SUB and not c.all_props_evaluated
+        )
         if strict_closed and not c.pattern_properties:
             return None
         key_forms: List[Tuple[str, Sub]] = []  # (key regex, value schema)
