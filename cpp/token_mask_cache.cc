@@ -270,7 +270,7 @@ size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
 trie_walk::LoopSet TokenMaskCache::ComputeLoopClass(StateId state, bool with_leads) const {
   const Automaton& a = *automaton_;
   trie_walk::LoopSet loop;
-  bool simple = a.IsSimple(state);
+  bool simple = trie_walk::StepsAsDfa(a, state);  // the walk asks only in DFA mode
   if (simple) {
     for (int32_t j = a.byte_edge_begin[state]; j < a.byte_edge_begin[state + 1]; ++j) {
       const ByteEdge& e = a.byte_edges[j];
@@ -323,7 +323,11 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   for (int32_t i = a.call_site_begin[rule]; i < a.call_site_begin[rule + 1]; ++i) {
     self_repeat |= a.call_edges[a.call_site_edges[i]].is_counted();
   }
-  uint64_t key = MixHash(automaton_->state_hash[state] + (self_repeat ? 0x5E1F : 0));
+  // A rule nothing calls has no crossing tokens (trie_walk::EndLeadsNowhere),
+  // unlike a called rule of the same structure: their parts are not shared.
+  bool end_leads_nowhere = trie_walk::EndLeadsNowhere(a, rule);
+  uint64_t key =
+      MixHash(automaton_->state_hash[state] + (self_repeat ? 0x5E1F : 0) + (end_leads_nowhere ? 0xE4D : 0));
   struct CachedPlainRegions {  // the walk's PlainRegions, memoised here
     const TokenMaskCache* cache;
     int8_t Loop(StateId s) const { return cache->LoopsOnPlainText(s); }

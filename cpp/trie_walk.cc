@@ -24,7 +24,7 @@ const StateId* TransitionRows::Build(StateId state) const {
   for (int32_t j = a.byte_edge_begin[state]; j < a.byte_edge_begin[state + 1]; ++j) {
     const ByteEdge& e = a.byte_edges[j];
     StateId t = e.target;
-    for (int b = e.lo; b <= e.hi; ++b) row[b] = a.IsSimple(t) ? t : -t - 2;
+    for (int b = e.lo; b <= e.hi; ++b) row[b] = StepsAsDfa(a, t) ? t : -t - 2;
   }
   // Threads that build the same row concurrently publish the first and free the rest.
   const StateId* expected = nullptr;
@@ -77,8 +77,8 @@ bool AllBytesLeadTo(const Automaton& a, StateId t, int lo, int hi, Pred ok) {
 }
 
 // The complete multi-byte characters from a state `s`, one UTF-8 lead byte at
-// a time: whether each one leads, through simple states, to a state that
-// `target` accepts.
+// a time: whether each one leads, through states DFA mode steps (StepsAsDfa),
+// to a state that `target` accepts.
 template <typename Target>
 class LeadChecker {
  public:
@@ -86,7 +86,7 @@ class LeadChecker {
       : a_(a), s_(s), target_(target), inside_characters_(inside_characters) {}
 
   // Every character of lead byte `b` (second byte in [lo, hi], then `rest`
-  // more continuation bytes) leads from `s` to a target through simple states.
+  // more continuation bytes) leads from `s` to a target through such states.
   bool Leads(int b, int lo, int hi, int rest) {
     StateId t = a_.NextByte(s_, static_cast<uint8_t>(b));
     if (!Simple(t)) return false;
@@ -95,7 +95,7 @@ class LeadChecker {
   }
 
  private:
-  bool Simple(StateId t) const { return t != kNone && a_.IsSimple(t); }
+  bool Simple(StateId t) const { return t != kNone && StepsAsDfa(a_, t); }
 
   // All `k` remaining continuation bytes from `t` lead to a target.
   bool Continuations(StateId t, int k) {
@@ -117,8 +117,8 @@ class LeadChecker {
 };
 
 // The lead bytes (bit b - 0xC0, for C2-F4) all of whose complete characters
-// lead from `s` to a state `target` accepts through states that neither end,
-// call nor fork; the states inside those characters are added to
+// lead from `s` to a state `target` accepts through states DFA mode steps
+// (StepsAsDfa); the states inside those characters are added to
 // `inside_characters`.
 template <typename Target>
 uint64_t LeadsInto(const Automaton& a, StateId s, Target target, std::vector<StateId>* inside_characters) {
@@ -146,7 +146,7 @@ uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>*
 
 PlainLeads LeadsIntoPlainLoops(const Automaton& a, StateId s, const std::function<int8_t(StateId)>& loops_plain) {
   PlainLeads result;
-  if (s == kNone || !a.IsSimple(s)) return result;
+  if (s == kNone || !StepsAsDfa(a, s)) return result;
   result.kind = kPlainLoopNoControl;
   std::vector<StateId> inside_characters;
   result.leads = LeadsInto(
@@ -166,10 +166,10 @@ PlainLeads LeadsIntoPlainLoops(const Automaton& a, StateId s, const std::functio
 
 // Whether `s` loops on every JSON string-content character: each printable
 // ASCII byte but '"' and '\\' leads back to `s`, and so does every complete
-// multi-byte UTF-8 character, through states that neither end, call nor fork.
+// multi-byte UTF-8 character, through states DFA mode steps (StepsAsDfa).
 int8_t CheckPlainLoop(const Automaton& a, StateId s) {
   auto simple = [&a](StateId t) {
-    return t != kNone && a.IsSimple(t);
+    return t != kNone && StepsAsDfa(a, t);
   };
   if (!simple(s)) return false;
   for (int b = 0x20; b < 0x80; ++b) {

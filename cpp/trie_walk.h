@@ -5,8 +5,9 @@
 // edge, with a PushdownMatcher in classification mode: a rollback when it climbs
 // back up, a whole subtree skipped as soon as a prefix dies. While the parse is
 // one thread moving through states that neither call nor complete (inside
-// strings, names, numbers) it follows plain DFA transitions and the matcher
-// runs only where calls and completions are. Two kinds of regions let it skip
+// strings, names, numbers; the root's free text, whose end leads nowhere) it
+// follows plain DFA transitions and the matcher runs only where calls and
+// completions are. Two kinds of regions let it skip
 // most of the vocabulary in free-text states:
 //   plain-text regions   a DFA state looping on every JSON string character:
 //                        every plain token below the node is accepted, and
@@ -42,12 +43,37 @@ namespace trie_walk {
 // calling `on_tokens(node, depth info)` for every reached trie node that holds
 // tokens and `on_dead(node)` for every subtree that dies. `visit(i)` may prune
 // subtrees up front. While the parse is one thread moving through states that
-// neither call nor complete (inside strings, names, numbers) the walk follows
-// plain DFA transitions; the matcher runs only where calls and completions are.
+// neither call nor complete (StepsAsDfa, below) the walk follows plain DFA
+// transitions; the matcher runs only where calls and completions are.
 struct WalkResult {
   bool valid_everywhere;  // an inside thread survives, or the rule ends right here
   int32_t needed;         // see PushdownMatcher::RepetitionNeeded
 };
+
+// Ends that lead nowhere. Nothing reads on after the end of a rule without
+// call sites (the root, unless it recurses): only stop tokens follow it, so a
+// token that goes on past such an end is simply rejected there, and ending
+// decides nothing but "valid when the token stops here", which the thread that
+// stays inside the rule decides as well. The walk therefore
+//   - steps through a final state of such a rule in DFA mode, like a simple
+//     state (`StepsAsDfa`), so its free text gets plain-text and loop-class
+//     regions instead of the matcher at every trie node;
+//   - does not mark such an end on the path: the tokens that die after it are
+//     rejected, not "crossing" (Layer B would only find that nothing follows).
+// Without this, a free-text state where the whole output may end (structural
+// tags: text until a trigger, at the top level) took a matcher step at every
+// node of the vocabulary's trie on first use, where the same text followed by
+// anything walks only the tokens that leave the text. A rule with a lookahead
+// keeps the matcher: its end attaches a guard.
+inline bool EndLeadsNowhere(const Automaton& a, RuleId rule) {
+  return a.call_site_begin[rule] == a.call_site_begin[rule + 1] && a.rules[rule].lookahead_start == kNone;
+}
+// Whether DFA mode steps a thread through `s`: it calls nothing, and it is not
+// final or its rule's end leads nowhere.
+inline bool StepsAsDfa(const Automaton& a, StateId s) {
+  return a.call_edge_begin[s] == a.call_edge_begin[s + 1] &&
+         (!a.is_final[s] || EndLeadsNowhere(a, a.state_rule[s]));
+}
 
 // Plain-text regions: once the walk reaches, inside the rule, a DFA state that
 // loops on every JSON string-content character (LoopsOnPlainText), or reads a
@@ -85,11 +111,11 @@ struct NoLoopClass {
 // Every UTF-8 lead byte, C2-F4, as bits b - 0xC0.
 constexpr uint64_t kAllLeads = ((uint64_t{1} << (0xF4 - 0xC0 + 1)) - 1) & ~uint64_t{3};
 // The lead bytes all of whose complete characters lead from `s` back to `s`
-// through simple states (collected in `inside_characters`).
+// through states DFA mode steps (StepsAsDfa; collected in `inside_characters`).
 uint64_t MultibyteLoopLeads(const Automaton& a, StateId s, std::vector<StateId>* inside_characters);
 
 // The lead bytes (bit b - 0xC0) all of whose complete characters lead from a
-// simple state `s` through simple states into plain-text loops (`loops_plain`
+// state `s` through states DFA mode steps (StepsAsDfa) into plain-text loops (`loops_plain`
 // answers as PlainRegions::Loop), and the weakest kind of those loops
 // (kPlainLoop as well when a state inside a character reads a control byte).
 // Key states are why: in a key that must differ from the schema's names, the
@@ -109,11 +135,11 @@ PlainLeads LeadsIntoPlainLoops(const Automaton& a, StateId s, const std::functio
 // scan of a dozen ranges was 13% of a search-pattern walk's instructions, the
 // simple-target test another 7% (callgrind). A row maps all
 // 256 bytes at once, built on a state's first DFA-mode step and kept with the
-// grammar's mask cache (1 KiB per such state). It also folds in whether the
-// target is simple (neither final nor calling), which the walk needs next:
+// grammar's mask cache (1 KiB per such state). It also folds in whether DFA
+// mode steps through the target (StepsAsDfa), which the walk needs next:
 //   kNone       no edge: the prefix dies;
-//   t >= 0      target t, simple;
-//   t < kNone   target -t - 2, not simple (the matcher takes the step).
+//   t >= 0      target t, stepped in DFA mode;
+//   t < kNone   target -t - 2, which calls or completes (the matcher takes the step).
 class TransitionRows {
  public:
   explicit TransitionRows(const Automaton& automaton);
@@ -207,7 +233,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
   uint8_t* ends_on_path = ends_store.data();
   auto enter_dfa_mode = [&](int32_t depth) {
     Item single;
-    if (matcher.SingleThread(&single) && a.IsSimple(single.state)) {
+    if (matcher.SingleThread(&single) && StepsAsDfa(a, single.state)) {
       dfa_thread[depth] = single;
       dfa_needed[depth] = matcher.RepetitionNeeded(/*include_completed=*/false);
     } else {
@@ -221,7 +247,10 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
     if (!r.valid_everywhere) r.needed = matcher.RepetitionNeeded();
     return r;
   };
-  auto step_ends = [&] { return matcher.CanEnd() || matcher.RepetitionCompletedHere(); };
+  // An end of the origin's rule that leads nowhere is not an end on the path
+  // (see EndLeadsNowhere); CanEnd still makes a token that stops there valid.
+  const bool ends_matter = !EndLeadsNowhere(a, a.state_rule[state]);
+  auto step_ends = [&] { return (ends_matter && matcher.CanEnd()) || matcher.RepetitionCompletedHere(); };
   enter_dfa_mode(0);
   ends_on_path[0] = step_ends();
   // Bookkeeping once the matcher has taken the step for trie depth `depth`.
@@ -290,7 +319,7 @@ void WalkTrie(const AutomatonPtr& automaton, const TransitionRows& rows, const T
     if (parent.state != kNone) {
       StateId entry = rows.Row(parent.state)[node.byte];
       alive = entry != kNone;
-      if (entry >= 0) {  // a simple state: the DFA step is the whole step
+      if (entry >= 0) {  // no call, no end that matters: the DFA step is the whole step
         dfa_state = entry;
         dfa_thread[depth] = Item{entry, parent.node, parent.guard};
         dfa_needed[depth] = dfa_needed[depth - 1];
