@@ -1120,7 +1120,8 @@ def test_strict_mode_extra_properties():
         assert grammar(open_schema).accepts("{}")
         text = '{"x": {"a": 1}}' if open_schema == {"properties": {"x": {}}} else '{"a": 1}'
         assert grammar(open_schema).accepts(text), open_schema
-    # declared members by `required` or `patternProperties` close it
+    # declared members by `required`, `patternProperties` or `"properties": {}` close it
+    assert not grammar({"type": "object", "properties": {}}).accepts('{"a": 1}')
     assert not grammar({"type": "object", "required": ["a"]}).accepts('{"a": 1, "b": 2}')
     assert not grammar({"type": "object", "patternProperties": {"^a": {}}}).accepts('{"b": 1}')
     # an explicit additionalProperties schema is honoured in strict mode

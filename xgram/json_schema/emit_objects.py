@@ -252,7 +252,12 @@ class ObjectEmitter:
         # `required`, `patternProperties`) admits no others unless `additionalProperties`
         # says so. One that declares none (`{"type": "object"}`, `{}`, `true`) stays open,
         # as in XGrammar: it is what JSON mode asks for, and closing it leaves only `{}`.
-        declares = bool(c.properties) or bool(c.required) or bool(c.pattern_properties)
+        declares = (
+            bool(c.properties)
+            or "properties" in c.origin  # `"properties": {}` too, as XGrammar reads it
+            or bool(c.required)
+            or bool(c.pattern_properties)
+        )
         strict_closed = (
             self.strict_mode and declares and c.additional == TRUE_SUB and not c.all_props_evaluated
         )

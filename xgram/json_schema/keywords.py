@@ -259,6 +259,7 @@ def _object_keywords(schema: Dict[str, Any], base: str, pointer: str, c: Conj) -
             name: _sub_at(s, base, at + escape_pointer_token(str(name)), "properties", pointer)
             for name, s in props.items()
         }
+        c.origin["properties"] = pointer
     if "required" in schema:
         req = schema["required"]
         if not isinstance(req, list) or any(not isinstance(r, str) for r in req):
