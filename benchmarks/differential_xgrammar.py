@@ -366,7 +366,7 @@ class Differential:
             for group, members in self._groups(ids).items():
                 record["groups"].append(
                     self._witness(
-                        case, (prefix, tokens[step + 1 :]), side_name, members, compiled, hints, rng
+                        case, (prefix, tokens[step:]), side_name, members, compiled, hints, rng
                     )
                     | {"group": group}
                 )
@@ -397,9 +397,12 @@ class Differential:
     ) -> Dict[str, Any]:
         """Classify tokens only ``side_name`` allows after ``around[0]`` through a witness text.
 
-        ``around`` is (the walk's tokens before the step, the walk's tokens after it).
+        ``around`` is (the walk's tokens before the step, the walk's tokens from it on). The
+        witness replaces the walk's token with the disputed one; failing that (a token inside
+        a string that must still spell a pattern, say), it inserts it before the walk's token.
         """
-        prefix, rest = around
+        prefix, walk_rest = around
+        rest = walk_rest[1:]
         side = self.xgram if side_name == "xgram" else self.xgrammar
         candidates = list(dict.fromkeys([members[0], rng.choice(members), members[-1]]))
         out: Dict[str, Any] = {"allowed_by": side_name, "count": len(members)}
@@ -414,6 +417,8 @@ class Differential:
                 reason = f"{who} allows a token that makes the text invalid UTF-8"
                 return out | {"verdict": verdict, "reason": reason}
             witness = found["text"]
+            if witness is None:  # inserted rather than replacing: the walk's rest as it is
+                witness = self.one(side, "witness", prefix, token, walk_rest, [], hints)["text"]
             if witness is None:
                 continue
             (mine,), (theirs,) = self.both("accepts", [witness])
@@ -441,6 +446,8 @@ class Differential:
             rejecting = self.xgrammar if mine else self.xgram
             divergence = self.one(rejecting, "viable_length", text)
         (verdict, reason), oracle = classify(case, text, mine, theirs, compiled, divergence)
+        if divergence is not None:  # kept in the report: where the rejecting side stops
+            oracle = {**(oracle or {}), "divergence": divergence}
         return verdict, reason, oracle
 
     def _text(self, token: int) -> str:

@@ -15,13 +15,16 @@ completes). Each gets one of four verdicts:
   ``lenient=True``.
 
 Oracles: ``jsonschema`` with format checking for JSON (numbers parsed exactly, XGrammar's
-``strict_mode`` applied to the schema first), Python ``re`` with ECMA-262 meanings for
-regexes.
+``strict_mode`` applied to the schema first, see ``differential_xgrammar_readings.py``),
+Python ``re`` with ECMA-262 meanings for regexes, and for XML-styled tool arguments
+(``qwen_xml``, ``minimax_xml``, ``glm_xml``) a parser back to JSON
+(``differential_xgrammar_xml.py``) followed by the JSON oracle. Where the strict reading
+and the schema as written disagree, XGrammar's own reading of the schema
+(:func:`xgrammar_reading`: keywords beside a combinator ignored) names its reason.
 """
 
 from __future__ import annotations
 
-import copy
 import decimal
 import functools
 import json
@@ -35,6 +38,17 @@ from typing import Any, Dict, List, Optional, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from differential_xgrammar_inputs import ecma_to_python  # noqa: E402
+from differential_xgrammar_readings import (  # noqa: E402
+    _deref,
+    _required_without_properties,
+    _without_dialects,
+    _without_empty_properties,
+    strict_schema,
+    with_anchored_patterns,
+    xgrammar_reading,
+)
+from differential_xgrammar_xml import STYLES as XML_STYLES  # noqa: E402
+from differential_xgrammar_xml import arguments_parse, arguments_verdict  # noqa: E402
 from schema_oracle import exact_validator  # noqa: E402
 
 MAX_WHITESPACE = 64  # xgram's default max_whitespace_cnt
@@ -82,63 +96,6 @@ def parse_json(text: str) -> Any:
     )
 
 
-_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SUBSCHEMA_ONE = (
-    "items",
-    "additionalItems",
-    "additionalProperties",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "contains",
-    "not",
-    "if",
-    "then",
-    "else",
-    "propertyNames",
-)
-
-
-def strict_schema(schema: Any, closing_keyword: str = "unevaluatedProperties") -> Any:
-    """The schema with objects and tuples closed as ``strict_mode`` reads it (both sides).
-
-    Objects that declare members (``properties`` or ``required``) but say nothing of
-    additional ones get ``closing_keyword: false`` (``additionalProperties`` for drafts
-    before 2019-09, which have no ``unevaluatedProperties``); objects that declare none
-    (``{"type": "object"}``, ``{}``) stay open, as XGrammar and xgram read it; tuples
-    (``prefixItems`` or a list ``items``) without a rest schema get no more items.
-    """
-    out = {} if schema is True else copy.deepcopy(schema)  # `true` admits any JSON
-    _close(out, closing_keyword)
-    return out
-
-
-def _close(node: Any, keyword: str, merged: bool = False) -> None:
-    """Close ``node`` and its subschemas; an ``allOf`` branch (``merged``) only below itself."""
-    if not isinstance(node, dict):
-        return
-    is_object = "properties" in node or "required" in node
-    open_keys = ("additionalProperties", "unevaluatedProperties", "patternProperties")
-    if is_object and not merged and not any(k in node for k in open_keys):
-        node[keyword] = False
-    if "prefixItems" in node and "items" not in node and "unevaluatedItems" not in node:
-        node["items"] = False
-    if isinstance(node.get("items"), list) and "additionalItems" not in node:
-        node["additionalItems"] = False
-    for key in _SUBSCHEMA_MAPS:
-        if isinstance(node.get(key), dict):
-            for sub in node[key].values():
-                _close(sub, keyword)
-    for key in _SUBSCHEMA_LISTS:
-        if isinstance(node.get(key), list):
-            for sub in node[key]:
-                _close(sub, keyword, merged=key == "allOf")
-    for key in _SUBSCHEMA_ONE:
-        sub = node.get(key)
-        for s in sub if isinstance(sub, list) else [sub]:
-            _close(s, keyword)
-
-
 def _leaf_keywords(error: Any) -> List[str]:
     if error.context:
         found: List[str] = []
@@ -148,10 +105,11 @@ def _leaf_keywords(error: Any) -> List[str]:
     return [str(error.validator)]
 
 
-_UNCHECKED_FORMATS = ("uri", "uri-reference", "iri", "iri-reference", "duration", "uri-template")
+_UNCHECKED_FORMATS = ("iri", "iri-reference", "duration", "uri-template")
 
-# jsonschema checks ``email`` by looking for an ``@`` and ``hostname`` only with the fqdn
-# package: the oracle brings its own, from the RFCs. RFC 1123 host names (labels of 1-63
+# jsonschema checks ``email`` by looking for an ``@``, ``hostname`` only with the fqdn
+# package and ``uri`` only with rfc3987: the oracle brings its own, from the RFCs.
+# RFC 1123 host names (labels of 1-63
 # letters, digits and hyphens, no hyphen at either end, at most 253 characters); RFC 5321
 # ``Mailbox`` (dot-string or quoted-string local part; a domain of such labels, or an
 # address literal).
@@ -162,6 +120,25 @@ _QUOTED = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"'
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _LITERAL = rf"\[(?:{_OCTET}(?:\.{_OCTET}){{3}}|IPv6:[0-9A-Fa-f:.]+)\]"
 _HOSTNAME_RE = re.compile(_DOMAIN)
+
+# RFC 3986 section 3 and 4.1, ABNF transcribed (``uri``, ``uri-reference``); an IP literal
+# is taken as any bracketed run of hex digits, colons and dots (IPv6) or ``v``-IPvFuture.
+_PCT = r"%[0-9A-Fa-f]{2}"
+_UNRESERVED_SUB = r"[A-Za-z0-9\-._~!$&'()*+,;=]"
+_PCHAR = rf"(?:{_UNRESERVED_SUB}|{_PCT}|[:@])"
+_SEGMENT_NZ_NC = rf"(?:{_UNRESERVED_SUB}|{_PCT}|@)+"
+_AUTHORITY = (
+    rf"(?:(?:{_UNRESERVED_SUB}|{_PCT}|:)*@)?"
+    rf"(?:\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.(?:{_UNRESERVED_SUB}|:)+)\]"
+    rf"|(?:{_UNRESERVED_SUB}|{_PCT})*)(?::[0-9]*)?"
+)
+_ABEMPTY = rf"(?:/{_PCHAR}*)*"
+_ABSOLUTE = rf"/(?:{_PCHAR}+{_ABEMPTY})?"
+_TAIL = rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+_HIER = rf"(?://{_AUTHORITY}{_ABEMPTY}|{_ABSOLUTE}|{_PCHAR}+{_ABEMPTY}|)"
+_RELATIVE = rf"(?://{_AUTHORITY}{_ABEMPTY}|{_ABSOLUTE}|{_SEGMENT_NZ_NC}{_ABEMPTY}|)"
+_URI_RE = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_HIER}{_TAIL}")
+_URI_REFERENCE_RE = re.compile(rf"(?:[A-Za-z][A-Za-z0-9+.\-]*:{_HIER}|{_RELATIVE}){_TAIL}")
 _EMAIL_RE = re.compile(rf"(?:{_ATOM}(?:\.{_ATOM})*|{_QUOTED})@(?:{_DOMAIN}|{_LITERAL})")
 
 
@@ -175,6 +152,14 @@ def _is_email(value: Any) -> bool:
     return not isinstance(value, str) or _EMAIL_RE.fullmatch(value) is not None
 
 
+def _is_uri(value: Any) -> bool:
+    return not isinstance(value, str) or _URI_RE.fullmatch(value) is not None
+
+
+def _is_uri_reference(value: Any) -> bool:
+    return not isinstance(value, str) or _URI_REFERENCE_RE.fullmatch(value) is not None
+
+
 def _format_checker(cls: Any) -> Any:
     """The draft's format checker with the oracle's own ``email`` and ``hostname``."""
     import jsonschema
@@ -183,6 +168,8 @@ def _format_checker(cls: Any) -> Any:
     checker.checkers = dict(cls.FORMAT_CHECKER.checkers)
     checker.checks("email")(_is_email)
     checker.checks("hostname")(_is_hostname)
+    checker.checks("uri")(_is_uri)
+    checker.checks("uri-reference")(_is_uri_reference)
     return checker
 
 
@@ -214,6 +201,17 @@ def _validator_class(schema: Any) -> Any:
     return _undeclared_draft_validator()
 
 
+@functools.cache
+def _with_unevaluated(cls: Any) -> Any:
+    """``cls`` that also reads ``unevaluatedProperties`` (drafts before 2019-09 lack it)."""
+    import jsonschema
+
+    if "unevaluatedProperties" in cls.VALIDATORS:
+        return cls
+    keyword = jsonschema.Draft202012Validator.VALIDATORS["unevaluatedProperties"]
+    return jsonschema.validators.extend(cls, {"unevaluatedProperties": keyword})
+
+
 _KEEP_BESIDE_REF = ("$id", "id", "$schema", "definitions", "$defs", "$ref")
 
 
@@ -234,14 +232,17 @@ def with_ref_siblings(node: Any) -> Any:
     return out
 
 
-def _validate(schema: Any, instance: Any, closed: bool) -> List[Any]:
-    """jsonschema's errors for ``instance`` (exact numbers, formats checked)."""
-    cls = _validator_class(schema)
+def _validate(schema: Any, instance: Any, closed: bool, modern: bool = False) -> List[Any]:
+    """jsonschema's errors for ``instance`` (exact numbers, formats checked).
+
+    ``modern``: read the schema as draft 2020-12 whatever its ``$schema`` says (as xgram does).
+    """
+    cls = _undeclared_draft_validator() if modern else _validator_class(schema)
     if closed:
-        modern = "unevaluatedProperties" in getattr(cls, "VALIDATORS", {})
-        schema = strict_schema(
-            schema, "unevaluatedProperties" if modern else "additionalProperties"
-        )
+        # strict_mode is "unevaluatedProperties: false" (XGrammar's definition) whatever the
+        # draft: an object's closing sees the properties its allOf branches declare.
+        cls = _with_unevaluated(cls)
+        schema = strict_schema(schema, "unevaluatedProperties")
     exact = json.loads(json.dumps(schema), parse_float=Decimal)
     validator = exact_validator(cls)(exact, format_checker=_format_checker(cls))
     with decimal.localcontext() as ctx, warnings.catch_warnings():
@@ -250,10 +251,33 @@ def _validate(schema: Any, instance: Any, closed: bool) -> List[Any]:
         return list(validator.iter_errors(instance))
 
 
+def _valid_as_2020_12(schema: Any, text: str) -> bool:
+    """Valid when every ``$schema`` (root or nested) is read as draft 2020-12, as xgram does."""
+    try:
+        return not _validate(_without_dialects(schema), parse_json(text), closed=True, modern=True)
+    except Exception:  # a draft-4 spelling 2020-12 cannot read, unresolvable $ref...
+        return False
+
+
 def _legacy_draft(schema: Any) -> bool:
     """Declared draft 3-7, where keywords beside ``$ref`` are ignored."""
     declared = schema.get("$schema", "") if isinstance(schema, dict) else ""
     return isinstance(declared, str) and bool(re.search(r"draft-0[3-7]", declared))
+
+
+def _each_duplicate_valid(schema: Any, text: str) -> Optional[bool]:
+    """With duplicate keys: is the object valid whichever occurrence of each key is kept?
+
+    Tries the first and the last occurrence (nested objects alike); None when it cannot tell.
+    """
+    try:
+        readings = [
+            json.loads(text, parse_float=_exact_number, object_pairs_hook=hook)
+            for hook in (dict, lambda pairs: dict(reversed(pairs)))
+        ]
+        return all(not _validate(schema, value, closed=True) for value in readings)
+    except Exception:
+        return None
 
 
 def json_oracle(schema: Any, text: str) -> Dict[str, Any]:
@@ -266,7 +290,8 @@ def json_oracle(schema: Any, text: str) -> Dict[str, Any]:
         instance = parse_json(text)
     except _DuplicateKeys:
         note = "duplicate keys (JSON Schema leaves them undefined)"
-        return {"valid": None, "valid_open": None, "keywords": [], "note": note}
+        each = _each_duplicate_valid(schema, text)
+        return {"valid": None, "valid_open": None, "keywords": [], "note": note, "each": each}
     except (ValueError, RecursionError):
         return {"valid": False, "valid_open": False, "keywords": ["json-syntax"], "note": ""}
     try:
@@ -364,6 +389,16 @@ def _why_xgrammar_refuses(schema: Any, text: str, log: List[str]) -> str:
         return "format: XGrammar's regex refuses a valid string (case, shapes)"
     if _implied_type_mismatch(schema, text):
         return "no 'type': XGrammar implies one from the keywords present"
+    if '"pattern"' in dumped and not _valid_when(with_anchored_patterns(schema), text):
+        return "pattern: JSON Schema's searches, XGrammar matches it whole"
+    if _required_without_properties(schema):
+        return "strict_mode: XGrammar closes an object to {} despite required"
+    if re.search(r'"(\$ref|anyOf|oneOf|allOf)"', dumped) and not _valid_when(
+        xgrammar_reading(schema), text
+    ):
+        return (
+            "XGrammar ignores the keywords beside oneOf/anyOf/allOf/$ref (its reading refuses it)"
+        )
     hint = next((line for line in log if "arning" in line), "")
     return "XGrammar refuses a valid instance" + (f" (its log: {hint[-120:]})" if hint else "")
 
@@ -379,6 +414,21 @@ def _why_xgrammar_accepts(text: str, oracle: Dict[str, Any]) -> str:
     return "XGrammar admits what this forbids: " + (", ".join(oracle["keywords"]) or "?")
 
 
+def _xgrammar_ignores_properties(schema: Any, text: str) -> bool:
+    """``text`` is valid once XGrammar's reading drops the keywords beside combinators."""
+    if not re.search(r'"(\$ref|anyOf|oneOf|allOf)"', json.dumps(schema)):
+        return False
+    return _valid_when(xgrammar_reading(schema), text)
+
+
+def _valid_when(schema: Any, text: str) -> bool:
+    """jsonschema's strict reading of ``schema`` accepts ``text`` (False when it cannot tell)."""
+    try:
+        return not _validate(schema, parse_json(text), closed=True)
+    except Exception:  # unresolvable $ref once keywords are gone, recursion...
+        return False
+
+
 def _strict_mode_verdict(schema: Any, xgram_ok: bool) -> Verdict:
     """A disagreement that only closing objects decides: the sides read strict_mode apart.
 
@@ -392,27 +442,6 @@ def _strict_mode_verdict(schema: Any, xgram_ok: bool) -> Verdict:
     if '"required"' in json.dumps(schema):
         return XGRAMMAR_INEXACT, "strict_mode: XGrammar closes an object to {} despite required"
     return UNRESOLVED, "strict_mode: XGrammar closes an object xgram leaves open"
-
-
-def _deref(node: Any, root: Any) -> Any:
-    """Follow local ``$ref`` pointers (``#/...``) a few times."""
-    for _ in range(8):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-            return node
-        ref = node["$ref"]
-        if not ref.startswith("#"):
-            return node
-        target = root
-        for part in [p for p in ref[1:].split("/") if p]:
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(target, dict) and part in target:
-                target = target[part]
-            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
-                target = target[int(part)]
-            else:
-                return node
-        node = target
-    return node
 
 
 def _declared_properties(schema: Any, root: Any, depth: int = 0) -> Dict[str, Any]:
@@ -470,14 +499,39 @@ def classify_json(
     if not xgram_ok and longest_whitespace_run(text) > MAX_WHITESPACE:
         return (BY_DESIGN, "whitespace run > 64 (xgram's max_whitespace_cnt default)"), oracle
     valid = oracle["valid"]
+    if valid is None and xgram_ok and oracle.get("each"):
+        why = (
+            "duplicate keys: outside JSON Schema's data model; xgram checks each member "
+            "against its schema (README), XGrammar refuses them"
+        )
+        return (BY_DESIGN, why), oracle
     if valid is None:
         return (UNRESOLVED, oracle["note"]), oracle
     if valid != oracle["valid_open"]:
+        if not xgram_ok and _xgrammar_ignores_properties(schema, text):
+            why = (
+                "strict_mode: XGrammar ignores the keywords beside oneOf/anyOf/allOf/$ref "
+                "(and an allOf of several branches), so never sees the object it would close"
+            )
+            return (XGRAMMAR_INEXACT, why), oracle
+        if xgram_ok and '"properties": {}' in json.dumps(schema):
+            if _valid_when(_without_empty_properties(schema), text):
+                why = (
+                    'strict_mode: "properties": {} declares no member, so xgram leaves the '
+                    'object open (as {"type": "object"}); XGrammar closes it to {}'
+                )
+                return (BY_DESIGN, why), oracle
         return _strict_mode_verdict(schema, xgram_ok), oracle
     with_siblings = oracle.get("valid_with_ref_siblings", valid)
     if valid != with_siblings and xgram_ok == with_siblings:
+        # xgram reads every schema as draft 2020-12, where keywords beside $ref apply too:
+        # narrower than drafts 4-7 (by design) when it rejects, looser (wrong) when it accepts.
         why = "keywords beside $ref: the declared draft (4-7) ignores them, xgram applies them"
-        return (XGRAM_WRONG, why), oracle
+        return (XGRAM_WRONG if xgram_ok else BY_DESIGN, why), oracle
+    legacy = re.search(r'"\$schema":\s*"[^"]*draft-0[3-7]', json.dumps(schema))
+    if xgram_ok and not valid and legacy and _valid_as_2020_12(schema, text):
+        why = "xgram reads draft 2020-12 semantics (4.0E5 is an integer) under a declared draft 3-7"
+        return (BY_DESIGN, why), oracle
     if valid and not xgram_ok and out_of_schema_order(schema, parse_json(text)):
         why = "property order: xgram keeps the schema's order; XGrammar let this one through"
         return (BY_DESIGN, why), oracle
@@ -590,9 +644,12 @@ def json_segment(source: Any, text: str, at: int) -> Optional[Tuple[Any, str]]:
     return None
 
 
-def _xml_tags(fmt: Any) -> List[Tuple[str, List[str], str]]:
-    """(begin, ends, style) of every tag whose content is a json_schema with an XML style."""
-    found: List[Tuple[str, List[str], str]] = []
+XmlTag = Tuple[str, List[str], str, Any]  # (begin, ends, style, argument schema)
+
+
+def _xml_tags(fmt: Any) -> List[XmlTag]:
+    """Every tag whose content is a json_schema with an XML style."""
+    found: List[XmlTag] = []
     if isinstance(fmt, dict):
         content = fmt.get("content")
         if fmt.get("type") == "tag" and isinstance(content, dict):
@@ -604,7 +661,7 @@ def _xml_tags(fmt: Any) -> List[Tuple[str, List[str], str]]:
                     if isinstance(ends, str)
                     else [e for e in ends or [] if isinstance(e, str)]
                 )
-                found.append((str(fmt.get("begin")), ends, style))
+                found.append((str(fmt.get("begin")), ends, style, content.get("json_schema")))
         for value in fmt.values():
             found += _xml_tags(value)
     elif isinstance(fmt, list):
@@ -613,16 +670,48 @@ def _xml_tags(fmt: Any) -> List[Tuple[str, List[str], str]]:
     return found
 
 
+def xml_segments(fmt: Any, text: str, at: int) -> List[Tuple[XmlTag, str]]:
+    """(tag, argument text) candidates for the XML-styled arguments character ``at`` is in.
+
+    The arguments run from a ``begin`` ending at or before ``at`` to an ``end`` that closes
+    past ``at`` (or to the end of the text when none does). Nearest ``begin`` and earliest
+    ``end`` first; farther ones come next, since a raw string value may itself spell a
+    ``begin`` or an ``end``.
+    """
+    starts: List[Tuple[int, XmlTag]] = []
+    for tag in _xml_tags(fmt):
+        starts += [(m.end(), tag) for m in re.finditer(re.escape(tag[0]), text) if m.end() <= at]
+    found: List[Tuple[XmlTag, str]] = []
+    for start, tag in sorted(starts, key=lambda s: -s[0])[:4]:
+        closes = sorted(
+            k
+            for end in tag[1]
+            for k in [m.start() for m in re.finditer(re.escape(end), text)]
+            if k >= start and k + len(end) > at
+        )
+        found += [(tag, text[start:close]) for close in (closes[:3] or [len(text)])]
+    return found
+
+
 def xml_style_at(fmt: Any, text: str, at: int) -> Optional[str]:
     """The style of the XML-styled arguments character ``at`` falls in, if any."""
-    for begin, ends, style in _xml_tags(fmt):
-        opened = any(m.end() <= at for m in re.finditer(re.escape(begin), text))
-        # A raw string value may itself contain the end string: any end at or after `at`.
-        longest = max((len(e) for e in ends), default=0)
-        closes = [text.find(e, max(at - longest, 0)) for e in ends]
-        if opened and (not ends or any(c >= 0 for c in closes)):
-            return style
-    return None
+    found = xml_segments(fmt, text, at)
+    return found[0][0][2] if found else None
+
+
+def _classify_xml(tag: XmlTag, args: str, xgram_ok: bool) -> Tuple[Verdict, Dict[str, Any]]:
+    """XML-styled arguments: the structure here, the values through the JSON oracle."""
+    _, _, style, schema = tag
+    where = f"in {style}-styled tool arguments"
+    if style not in XML_STYLES:
+        return (UNRESOLVED, f"{where}: no oracle"), {}
+    decided, spelled, info = arguments_verdict(style, schema, args, xgram_ok, MAX_WHITESPACE)
+    if decided is not None:
+        return (decided[0], f"{where}: {decided[1]}"), info
+    (verdict, reason), oracle = classify_json(
+        schema, spelled or "", xgram_ok, not xgram_ok, False, []
+    )
+    return (verdict, f"{where}: {reason}"), {**oracle, **info}
 
 
 def classify_other(
@@ -634,9 +723,11 @@ def classify_other(
     fmt = source.get("format", source)
     found = json_segment(fmt, text, divergence)
     if found is None:
-        style = xml_style_at(fmt, text, divergence)
-        if style:
-            return (UNRESOLVED, f"in {style}-styled tool arguments: no oracle"), None
+        candidates = xml_segments(fmt, text, divergence)
+        if candidates:  # the nearest whose arguments parse back, else the nearest
+            parsed = [c for c in candidates if arguments_parse(c[0][2], c[0][3], c[1])]
+            tag, args = (parsed or candidates)[0]
+            return _classify_xml(tag, args, xgram_ok)
         return (UNRESOLVED, "structural part (outside JSON): no oracle"), None
     schema, segment = found
     (verdict, reason), oracle = classify_json(schema, segment, xgram_ok, not xgram_ok, False, [])

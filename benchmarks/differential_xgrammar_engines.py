@@ -255,9 +255,25 @@ class EngineBase:
         verdict = utf8_verdict(head)
         if verdict == "invalid":
             return {"text": None, "utf8": verdict}
-        tail = b"".join(vocab[t] for t in rest).decode("utf-8", errors="ignore")
-        if verdict == "valid" and self.accepts_one((head + tail.encode()).decode()):
-            return {"text": (head + tail.encode()).decode(), "utf8": verdict}
+        tail_bytes = b"".join(vocab[t] for t in rest)
+        tail = tail_bytes.decode("utf-8", errors="ignore")
+        # Where the token spells the start of the walk's rest ('":"+' before '":"/api'), the
+        # rest from where they part.
+        shared = 0
+        while shared < min(len(vocab[token]), len(tail_bytes)):
+            if vocab[token][shared] != tail_bytes[shared]:
+                break
+            shared += 1
+        parted = tail_bytes[shared:].decode("utf-8", errors="ignore")
+        # Inside a string whose pattern searches, the string so far spelled again after the
+        # token keeps the pattern's match ('"/' + '!' + '/' + 'api/v1/...').
+        again = prefix.rsplit(b'"', 1)[-1].decode("utf-8", errors="ignore") + tail
+        # The walk's rest as it is, or after one digit (a token like "." or "e" inside a
+        # number needs one before the walk's "," or "}" can follow).
+        for more in (tail, "0" + tail, "1" + tail, parted, again) if verdict == "valid" else ():
+            spliced = (head + more.encode()).decode()
+            if self.accepts_one(spliced):
+                return {"text": spliced, "utf8": verdict}
         for guide in (tail, ""):
             # A guided walk may have to spell out every required property: give it room.
             steps = 4000 if guide else 600
