@@ -145,8 +145,10 @@ class Grammar:
             With ``any_whitespace=False``: the item and key separators; default
             ``(", ", ": ")``, or ``(",", ": ")`` with ``indent``.
         strict_mode : bool, default True
-            As in XGrammar: objects without ``additionalProperties`` and arrays with
-            ``prefixItems`` but no ``items`` admit nothing undeclared. False gives
+            As in XGrammar: objects that declare their members (``properties``,
+            ``required``, ``patternProperties``) without ``additionalProperties``, and
+            arrays with ``prefixItems`` but no ``items``, admit nothing undeclared; an
+            object that declares none (``{"type": "object"}``) stays open. False gives
             the schema's exact semantics.
         max_whitespace_cnt : int, optional
             Longest whitespace run with ``any_whitespace`` (default 64).
