@@ -93,7 +93,6 @@ import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
-import re  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -103,14 +102,15 @@ from multiprocessing.connection import Connection, wait  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Dict, List, Optional, Sequence, Tuple  # noqa: E402
 
-import numpy as np  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from maskbench_engines import ENGINE_CLASSES, EngineBase, package_version  # noqa: E402
+from maskbench_report import print_failures, print_table  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SCHEMA_DIR = SHARED / "schemas" / "jsonschemabench-maskbench"
 TOKENIZER_DIR = SHARED / "tokenizers" / "llama3"
 ENGINES = ("xgram", "xgrammar", "llguidance")
-LLG_OVERRIDES = {"whitespace_flexible": True}
 INIT_TIMEOUT_S = 600.0
 
 Result = Dict[str, Any]
@@ -119,196 +119,6 @@ Test = Tuple[bool, List[int]]
 
 # ----------------------------------------------------------------------------
 # engines (run inside the worker processes only)
-
-
-class EngineBase:
-    """One engine in a worker: compile a schema, then run fresh matchers on it."""
-
-    name = ""
-
-    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
-        self.vocab_size = len(hf_tok)
-        self.eos = int(hf_tok.eos_token_id)
-        self.row: np.ndarray = np.zeros(0, np.int32)
-
-    def info(self) -> Dict[str, Any]:
-        return {"engine": self.name, "vocab_size": self.vocab_size, "eos": self.eos}
-
-    def compile(self, schema: Any) -> None:
-        raise NotImplementedError
-
-    def new_matcher(self) -> None:
-        raise NotImplementedError
-
-    def fill(self) -> None:
-        raise NotImplementedError
-
-    def accept(self, token: int) -> bool:
-        raise NotImplementedError
-
-    def can_end(self) -> Optional[bool]:
-        """The engine's own "may stop here" answer (after a fill), if it has one."""
-        return None
-
-    def reason(self) -> str:
-        """Why the last token was refused, when the engine says (llguidance)."""
-        return ""
-
-    def drop(self) -> None:
-        raise NotImplementedError
-
-    def allowed(self, token: int) -> bool:
-        return bool((int(self.row[token >> 5]) >> (token & 31)) & 1)
-
-
-class XgramEngine(EngineBase):
-    name = "xgram"
-
-    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
-        super().__init__(hf_tok, options)
-        sys.path.insert(0, str(REPO_ROOT))
-        import xgram
-
-        if not hasattr(xgram.GrammarCompiler, "compile_json_schema"):
-            raise AttributeError(
-                "xgram.GrammarCompiler has no compile_json_schema (JSON Schema front-end missing)"
-            )
-        self.xg = xgram
-        self.tok_info = xgram.TokenizerInfo.from_huggingface(hf_tok)
-        self.precompute = bool(options.get("xgram_precompute"))
-        self.compiler = xgram.GrammarCompiler(
-            self.tok_info, max_threads=1, cache_enabled=False, precompute=self.precompute
-        )
-        self.bm = np.zeros(xgram.get_bitmask_shape(1, self.tok_info.vocab_size), np.int32)
-        self.row = self.bm[0]
-        self.compiled: Any = None
-        self.m: Any = None
-
-    def info(self) -> Dict[str, Any]:
-        return {
-            **super().info(),
-            "version": getattr(self.xg, "__version__", "?"),
-            "precompute": self.precompute,
-            "engine_vocab_size": self.tok_info.vocab_size,
-            "stop_token_ids": list(self.tok_info.stop_token_ids),
-        }
-
-    def compile(self, schema: Any) -> None:
-        self.compiled = self.compiler.compile_json_schema(
-            schema, any_whitespace=True, strict_mode=False
-        )
-
-    def new_matcher(self) -> None:
-        self.m = self.xg.GrammarMatcher(self.compiled)
-
-    def fill(self) -> None:
-        self.m.fill_next_token_bitmask(self.bm)
-
-    def accept(self, token: int) -> bool:
-        return bool(self.m.accept_token(token))
-
-    def can_end(self) -> Optional[bool]:
-        return bool(self.m.is_completed())
-
-    def drop(self) -> None:
-        self.compiled = self.m = None
-
-
-class XgrammarEngine(EngineBase):
-    name = "xgrammar"
-
-    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
-        super().__init__(hf_tok, options)
-        import xgrammar
-
-        self.xgr = xgrammar
-        self.tok_info = xgrammar.TokenizerInfo.from_huggingface(hf_tok, vocab_size=self.vocab_size)
-        self.compiler = xgrammar.GrammarCompiler(self.tok_info, max_threads=1, cache_enabled=False)
-        self.bm = xgrammar.allocate_token_bitmask(1, self.tok_info.vocab_size)
-        self.row = self.bm.numpy()[0]
-        self.compiled: Any = None
-        self.m: Any = None
-
-    def info(self) -> Dict[str, Any]:
-        return {
-            **super().info(),
-            "version": _version("xgrammar"),
-            "engine_vocab_size": self.tok_info.vocab_size,
-            "stop_token_ids": list(self.tok_info.stop_token_ids),
-        }
-
-    def compile(self, schema: Any) -> None:
-        text = schema if isinstance(schema, str) else json.dumps(schema)
-        self.compiled = self.compiler.compile_json_schema(
-            text, any_whitespace=True, strict_mode=False
-        )
-
-    def new_matcher(self) -> None:
-        self.m = self.xgr.GrammarMatcher(self.compiled)
-
-    def fill(self) -> None:
-        self.m.fill_next_token_bitmask(self.bm)
-
-    def accept(self, token: int) -> bool:
-        return bool(self.m.accept_token(token))
-
-    def can_end(self) -> Optional[bool]:
-        return bool(self.m.is_completed())
-
-    def drop(self) -> None:
-        self.compiled = self.m = None
-
-
-class LlguidanceEngine(EngineBase):
-    name = "llguidance"
-
-    def __init__(self, hf_tok: Any, options: Dict[str, Any]) -> None:
-        super().__init__(hf_tok, options)
-        import llguidance
-        import llguidance.hf
-        import llguidance.numpy
-
-        self.llg = llguidance
-        self.tok = llguidance.hf.from_tokenizer(hf_tok, n_vocab=self.vocab_size)
-        self.bm = llguidance.numpy.allocate_token_bitmask(1, self.vocab_size)
-        self.row = self.bm[0]
-        self.ptr, self.nbytes = self.row.ctypes.data, self.row.size * self.row.itemsize
-        self.template: Any = None
-        self.m: Any = None
-
-    def info(self) -> Dict[str, Any]:
-        return {**super().info(), "version": self.llg.__version__, "overrides": LLG_OVERRIDES}
-
-    def compile(self, schema: Any) -> None:
-        grammar = self.llg.LLMatcher.grammar_from_json_schema(
-            schema,
-            overrides=LLG_OVERRIDES,  # type: ignore[arg-type]
-        )
-        m = self.llg.LLMatcher(self.tok, grammar, log_level=0)
-        if m.is_error():
-            raise RuntimeError(m.get_error())
-        self.template = m
-
-    def new_matcher(self) -> None:
-        self.m = self.template.deep_copy()
-
-    def fill(self) -> None:
-        self.m.unsafe_compute_mask_ptr(self.ptr, self.nbytes)
-
-    def accept(self, token: int) -> bool:
-        return bool(self.m.consume_token(token)) and not self.m.is_error()
-
-    def can_end(self) -> Optional[bool]:
-        return bool(self.m.is_accepting())
-
-    def reason(self) -> str:
-        return self.m.get_error() if self.m is not None and self.m.is_error() else ""
-
-    def drop(self) -> None:
-        self.template = self.m = None
-
-
-ENGINE_CLASSES = {"xgram": XgramEngine, "xgrammar": XgrammarEngine, "llguidance": LlguidanceEngine}
 
 
 def _short(ex: BaseException, limit: int = 500) -> str:
@@ -686,231 +496,6 @@ def finish(res: Result, rec: Record, hf_tok: Any) -> Result:
     return res
 
 
-def _pct(a: np.ndarray, q: float) -> Optional[float]:
-    return float(np.percentile(a, q)) if a.size else None
-
-
-def summarize(results: Dict[str, Result], ids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    sel = [results[i] for i in (ids if ids is not None else results) if i in results]
-    st = Counter(r["status"] for r in sel)
-    times = np.asarray([t for r in sel for t in r.get("times_us", [])], dtype=np.float64)
-    # Compile times of every schema that compiled, also those that then timed out.
-    comp = np.asarray(
-        [r["compile_ms"] for r in sel if r.get("compile_ms") is not None], dtype=np.float64
-    )
-    ttfm = np.asarray([r["ttfm_ms"] for r in sel if r.get("ttfm_ms") is not None], np.float64)
-    s: Dict[str, Any] = {
-        "schemas": len(sel),
-        "pass": st["pass"],
-        "compile_error": st["compile_error"],
-        "timeout": st["timeout"],
-        "crash": st["crash"],
-        "val_schemas": sum(1 for r in sel if r.get("validation_errors")),
-        "val_instances": sum(r.get("validation_errors", 0) for r in sel),
-        "inval_schemas": sum(1 for r in sel if r.get("invalidation_errors")),
-        "inval_instances": sum(r.get("invalidation_errors", 0) for r in sel),
-        "exceptions": sum(r.get("exceptions", 0) for r in sel),
-        "mismatches": sum(len(r.get("mismatches", [])) for r in sel),
-        "tokens": int(times.size),
-        "mask_mean": float(times.mean()) if times.size else None,
-        "compiled": int(comp.size),
-        "compile_mean": float(comp.mean()) if comp.size else None,
-        "ttfm_mean": float(ttfm.mean()) if ttfm.size else None,
-    }
-    for q in (50, 90, 99, 99.9):
-        s[f"mask_p{q:g}"] = _pct(times, q)
-    s["mask_max"] = float(times.max()) if times.size else None
-    for q in (50, 90, 99):
-        s[f"compile_p{q}"] = _pct(comp, q)
-        s[f"ttfm_p{q}"] = _pct(ttfm, q)
-    s["compile_max"] = float(comp.max()) if comp.size else None
-    s["ttfm_max"] = float(ttfm.max()) if ttfm.size else None
-    return s
-
-
-def _f(v: Optional[float], digits: int = 1) -> str:
-    return "-" if v is None else f"{v:,.{digits}f}"
-
-
-def _ratio(a: Optional[float], b: Optional[float]) -> str:
-    if a is None or b is None or b == 0:
-        return "n/a"
-    r = a / b
-    return f"{r:.2f}x" if r >= 0.1 else f"{r:.3g}x"
-
-
-ROWS: List[Tuple[str, Any]] = [
-    ("schemas", lambda s: str(s["schemas"])),
-    ("passing", lambda s: str(s["pass"])),
-    ("compile errors", lambda s: str(s["compile_error"])),
-    ("timeouts / crashes", lambda s: f"{s['timeout']} / {s['crash']}"),
-    ("validation errors: schemas (inst.)", lambda s: f"{s['val_schemas']} ({s['val_instances']})"),
-    (
-        "invalidation errors: schemas (inst.)",
-        lambda s: f"{s['inval_schemas']} ({s['inval_instances']})",
-    ),
-    ("matcher exceptions (inst.)", lambda s: str(s["exceptions"])),
-    ("mask/accept mismatches", lambda s: str(s["mismatches"])),
-    ("tokens measured", lambda s: f"{s['tokens']:,}"),
-    ("mask mean µs", lambda s: _f(s["mask_mean"])),
-    ("mask p50 µs", lambda s: _f(s["mask_p50"])),
-    ("mask p90 µs", lambda s: _f(s["mask_p90"])),
-    ("mask p99 µs", lambda s: _f(s["mask_p99"])),
-    ("mask p99.9 µs", lambda s: _f(s["mask_p99.9"])),
-    ("mask max µs", lambda s: _f(s["mask_max"])),
-    ("compiled schemas", lambda s: str(s["compiled"])),
-    ("compile mean ms", lambda s: _f(s["compile_mean"], 2)),
-    ("compile p50 ms", lambda s: _f(s["compile_p50"], 2)),
-    ("compile p90 ms", lambda s: _f(s["compile_p90"], 2)),
-    ("compile p99 ms", lambda s: _f(s["compile_p99"], 2)),
-    ("compile max ms", lambda s: _f(s["compile_max"], 2)),
-    ("first mask mean ms", lambda s: _f(s["ttfm_mean"], 2)),
-    ("first mask p50 ms", lambda s: _f(s["ttfm_p50"], 2)),
-    ("first mask p99 ms", lambda s: _f(s["ttfm_p99"], 2)),
-]
-
-
-def print_table(doc: Dict[str, Any]) -> None:
-    engines = list(doc["engines"])
-    sums: Dict[str, Optional[Dict[str, Any]]] = {}
-    for e in engines:
-        ed = doc["engines"][e]
-        sums[e] = None if ed.get("unavailable") else summarize(ed["schemas"])
-    w0 = max(len(r[0]) for r in ROWS)
-    w = max(10, *(len(e) for e in engines))
-    print("| " + "metric".ljust(w0) + " | " + " | ".join(e.rjust(w) for e in engines) + " |")
-    print("|" + "-" * (w0 + 2) + "|" + "|".join("-" * (w + 1) + ":" for _ in engines) + "|")
-    for label, fn in ROWS:
-        cells = [(fn(sums[e]) if sums[e] is not None else "n/a").rjust(w) for e in engines]
-        print("| " + label.ljust(w0) + " | " + " | ".join(cells) + " |")
-    print_subsets(doc, engines)
-    for e in engines:
-        if doc["engines"][e].get("unavailable"):
-            print(f"\n{e}: unavailable: {doc['engines'][e]['unavailable']}")
-    if "xgram" in sums and sums["xgram"] is not None:
-        x_res = doc["engines"]["xgram"]["schemas"]
-        for peer in engines:
-            if peer == "xgram" or sums[peer] is None:
-                continue
-            p_res = doc["engines"][peer]["schemas"]
-            common = [
-                i
-                for i in x_res
-                if i in p_res
-                and x_res[i].get("ttfm_ms") is not None
-                and p_res[i].get("ttfm_ms") is not None
-            ]
-            a, b = sums["xgram"], sums[peer]
-            ca, cb = summarize(x_res, common), summarize(p_res, common)
-            assert a is not None and b is not None
-            print(
-                f"\nxgram / {peer}: mask mean {_ratio(a['mask_mean'], b['mask_mean'])}, "
-                f"p99 {_ratio(a['mask_p99'], b['mask_p99'])}, "
-                f"compile p50 {_ratio(a['compile_p50'], b['compile_p50'])}"
-                f"   | on the {len(common)} schemas both compiled: "
-                f"mask mean {_ratio(ca['mask_mean'], cb['mask_mean'])}, "
-                f"p99 {_ratio(ca['mask_p99'], cb['mask_p99'])}, "
-                f"compile p50 {_ratio(ca['compile_p50'], cb['compile_p50'])}"
-            )
-
-
-def print_subsets(doc: Dict[str, Any], engines: List[str]) -> None:
-    """Passing schemas per subset and engine."""
-    subset_of = {s["id"]: s["subset"] for s in doc["sample"]}
-    total = Counter(subset_of.values())
-    passed: Dict[str, Counter] = {e: Counter() for e in engines}
-    for e in engines:
-        for sid, r in doc["engines"][e]["schemas"].items():
-            if r["status"] == "pass":
-                passed[e][subset_of.get(sid, "?")] += 1
-    w0 = max(len("subset"), *(len(k) for k in total))
-    w = max(10, *(len(e) for e in engines))
-    print(
-        "\n| "
-        + "subset".ljust(w0)
-        + " | schemas | "
-        + " | ".join(e.rjust(w) for e in engines)
-        + " |"
-    )
-    sep = "|".join("-" * (w + 1) + ":" for _ in engines)
-    print("|" + "-" * (w0 + 2) + "|--------:|" + sep + "|")
-    for sub, n in total.most_common():
-        cells = [
-            (str(passed[e][sub]) if not doc["engines"][e].get("unavailable") else "n/a").rjust(w)
-            for e in engines
-        ]
-        print("| " + sub.ljust(w0) + f" | {n:7d} | " + " | ".join(cells) + " |")
-
-
-_NORMALIZE = [
-    (re.compile(r"#/[^\s:,'\"]*"), "#/…"),  # JSON pointers
-    (re.compile(r"(?<![A-Za-z])\d+(\.\d+)?"), "N"),  # numbers
-    (re.compile(r"\"[^\"]{24,}\"|'[^']{24,}'"), "'…'"),  # long quoted values
-]
-
-
-def _group_key(msg: str) -> str:
-    key = msg.strip().splitlines()[0] if msg.strip() else msg
-    for pat, rep in _NORMALIZE:
-        key = pat.sub(rep, key)
-    return key[:160]
-
-
-def print_failures(doc: Dict[str, Any], engine: str) -> None:
-    ed = doc["engines"].get(engine)
-    if ed is None:
-        print(f"\n## failures of {engine}: engine not in this run")
-        return
-    if ed.get("unavailable"):
-        print(f"\n## failures of {engine}: unavailable ({ed['unavailable']})")
-        return
-    groups: Dict[Tuple[str, str], List[Tuple[str, str]]] = defaultdict(list)
-    failing = 0
-    for sid, r in ed["schemas"].items():
-        if r["status"] == "pass":
-            continue
-        failing += 1
-        if r["status"] in ("compile_error", "timeout", "crash"):
-            groups[(r["status"], _group_key(r.get("error", "")))].append((sid, r.get("error", "")))
-            continue
-        for f in r.get("failures", []):
-            if f["kind"] == "validation":
-                detail = (
-                    f"test #{f['test']}: refused token #{f['at']}/{f['tokens']} "
-                    f"{f['token']!r} after …{f['context']!r}: {f['message']}"
-                )
-                key = _group_key(f["message"])
-            elif f["kind"] == "invalidation":
-                detail = (
-                    f"test #{f['test']} ({f['description']}): expected error: "
-                    f"{f['expected_error']}; data {f['data'][:160]}"
-                )
-                key = f"should fail: {_group_key(f['expected_error'])[:60]}"
-            else:
-                detail = f"test #{f['test']}: {f['message']}"
-                key = _group_key(f["message"])
-            groups[(f["kind"] + " error", key)].append((sid, detail))
-    print(f"\n## failures of {engine}: {failing} of {len(ed['schemas'])} schemas")
-    order = sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1]))
-    for (kind, key), items in order:
-        n_schemas = len({sid for sid, _ in items})
-        print(f"\n[{kind}] {key}   ({n_schemas} schema(s))")
-        for sid, detail in items:
-            print(f"  {sid}: {detail[:400]}")
-
-
-# ----------------------------------------------------------------------------
-
-
-def _version(pkg: str) -> str:
-    try:
-        from importlib.metadata import version
-
-        return version(pkg)
-    except Exception:
-        return "?"
-
-
 def run(args: argparse.Namespace, engines: List[str]) -> Dict[str, Any]:
     import transformers
 
@@ -934,9 +519,9 @@ def run(args: argparse.Namespace, engines: List[str]) -> Dict[str, Any]:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "versions": {
-                "xgrammar": _version("xgrammar"),
-                "llguidance": _version("llguidance"),
-                "transformers": _version("transformers"),
+                "xgrammar": package_version("xgrammar"),
+                "llguidance": package_version("llguidance"),
+                "transformers": package_version("transformers"),
             },
         },
         "sample": [{"id": r.id, "subset": r.subset} for r in recs],
@@ -1054,7 +639,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
         print(
             f"python {platform.python_version()}, {platform.machine()}, cpus={os.cpu_count()}, "
-            f"xgrammar {_version('xgrammar')}, llguidance {_version('llguidance')}, "
+            f"xgrammar {package_version('xgrammar')}, llguidance {package_version('llguidance')}, "
             f"timeout {args.timeout:g} s/schema"
         )
         print("note: shared 2-core machine; absolute numbers drift between runs, compare ratios.")
