@@ -57,6 +57,7 @@ using rule_dfa::RuleKeyWriter;
 using rule_dfa::CanReachFinal;
 using rule_dfa::Determinize;
 using rule_dfa::MarkReachable;
+using rule_dfa::ProductKind;
 using rule_dfa::Minimize;
 using rule_dfa::Restrict;
 using rule_dfa::DeterminizeScratch;
@@ -241,6 +242,7 @@ class NfaBuilder {
       case ExprKind::kRepeat:
         return BuildRepeat(id, start);
       case ExprKind::kDifference:
+      case ExprKind::kIntersection:
         return BuildDifference(id, start);
     }
     return start;
@@ -330,7 +332,7 @@ class NfaBuilder {
   std::string InlinedWhat() const {
     const std::string& name = ctx_->rules[owner_].name;
     return inlined_ == InlinedPart::kLookahead ? "the lookahead of rule '" + name + "'"
-                                               : "an operand of '-' in rule '" + name + "'";
+                                               : "an operand of '-' or '&' in rule '" + name + "'";
   }
 
   // `a - b`: both operands are compiled on their own (calls inlined) to DFAs,
@@ -342,7 +344,8 @@ class NfaBuilder {
       const Expr& e = ctx_->grammar.exprs[id];
       const RuleDfa& minuend = OperandDfa(e.children[0]);
       const RuleDfa& subtrahend = OperandDfa(e.children[1]);
-      it = ctx_->difference_dfas.emplace(id, rule_dfa::Difference(minuend, subtrahend, &ctx_->budget)).first;
+      ProductKind kind = e.kind == ExprKind::kDifference ? ProductKind::kDifference : ProductKind::kIntersection;
+      it = ctx_->difference_dfas.emplace(id, rule_dfa::Product(minuend, subtrahend, kind, &ctx_->budget)).first;
     }
     const RuleDfa& dfa = it->second;
     int32_t first = static_cast<int32_t>(size_);

@@ -242,16 +242,18 @@ class EBNFParser {
     return AddNode(ExprKind::kSequence, base, offset);
   }
 
-  // `a - b - c`, left-associative, binding tighter than a sequence and looser
-  // than a quantifier. The operator is a lone '-' with whitespace after it:
-  // names may contain (and even start with) '-', so `a -b` stays a sequence.
+  // `a - b & c`: difference and intersection, one level, left-associative,
+  // binding tighter than a sequence and looser than a quantifier. The '-' is a
+  // lone '-' with whitespace after it: names may contain (and even start with)
+  // '-', so `a -b` stays a sequence. '&' means nothing else in EBNF.
   ExprId ParseDifference() {
     size_t offset = pos_;
     ExprId expr = ParsePostfix();
     while (true) {
       size_t before_space = pos_;
       SkipSpace();
-      if (Peek() != '-' || pos_ + 1 >= text_.size() || !std::isspace(static_cast<unsigned char>(text_[pos_ + 1]))) {
+      bool minus = Peek() == '-' && pos_ + 1 < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_ + 1]));
+      if (!minus && Peek() != '&') {
         pos_ = before_space;
         return expr;
       }
@@ -259,10 +261,11 @@ class EBNFParser {
       ++pos_;
       SkipSpace();
       if (AtEnd() || Peek() == '|' || Peek() == ')' || AtRuleStart()) {
-        Fail(operator_offset, "'-' needs an expression after it (the strings to take away)");
+        Fail(operator_offset, minus ? "'-' needs an expression after it (the strings to take away)"
+                                    : "'&' needs an expression after it (the strings to intersect with)");
       }
-      ExprId subtrahend = ParsePostfix();
-      expr = grammar_.AddDifference(expr, subtrahend);
+      ExprId operand = ParsePostfix();
+      expr = minus ? grammar_.AddDifference(expr, operand) : grammar_.AddIntersection(expr, operand);
       grammar_.exprs[expr].source_offset = static_cast<int32_t>(offset);
     }
   }

@@ -11,6 +11,8 @@
 //                              (W3C EBNF; both regular; binds tighter than a
 //                              sequence, looser than a quantifier; the '-' needs
 //                              whitespace after it, as names may contain '-')
+//   a & b                      intersection: what both match (both regular;
+//                              the same level as '-', left-associative)
 //   # ...                      comment to the end of the line
 //   name ::= body (= expr)     positive lookahead after the body
 // Rules may span lines; a rule ends where the next `name ::=` begins. The parser

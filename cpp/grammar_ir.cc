@@ -58,6 +58,11 @@ ExprId Grammar::AddDifference(ExprId minuend, ExprId subtrahend) {
   return LastId();
 }
 
+ExprId Grammar::AddIntersection(ExprId a, ExprId b) {
+  NewExpr(ExprKind::kIntersection).children = {a, b};
+  return LastId();
+}
+
 RuleId Grammar::AddRule(std::string name, ExprId body, ExprId lookahead) {
   Rule r;
   r.name = std::move(name);

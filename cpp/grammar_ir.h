@@ -45,6 +45,9 @@ enum class ExprKind : uint8_t {
   // does not (W3C EBNF's `A - B`). Both operands must be regular; the automaton
   // builder compiles each to a DFA and splices in their product.
   kDifference,
+  // The strings both children match (`a & b`), regular operands as for a
+  // difference: the builder splices in the product of their DFAs.
+  kIntersection,
 };
 
 // Most sequences and choices have few members and most classes few ranges, so
@@ -89,6 +92,7 @@ class Grammar {
   ExprId AddRepeat(ExprId child, int32_t min, int32_t max);
   ExprId AddRuleRef(RuleId rule);
   ExprId AddDifference(ExprId minuend, ExprId subtrahend);
+  ExprId AddIntersection(ExprId a, ExprId b);
   RuleId AddRule(std::string name, ExprId body, ExprId lookahead = kNone);
 
   RuleId FindRule(const std::string& name) const;

@@ -88,6 +88,11 @@ class Printer {
         own = kDifferencePrec;
         out = PrintExpr(e.children[0], kDifferencePrec) + " - " + PrintExpr(e.children[1], kRepeatPrec);
         break;
+      case ExprKind::kIntersection:
+        // Same level and associativity as '-': `a & b - c` is `(a & b) - c`.
+        own = kDifferencePrec;
+        out = PrintExpr(e.children[0], kDifferencePrec) + " & " + PrintExpr(e.children[1], kRepeatPrec);
+        break;
       default:
         return "\"\"";
     }

@@ -145,6 +145,7 @@ class InterningBuilder {
       case ExprKind::kSequence:
       case ExprKind::kChoice:
       case ExprKind::kDifference:
+      case ExprKind::kIntersection:
         for (size_t i = 0; i < e.num_children; ++i) put(static_cast<uint32_t>(e.children[i]));
         put(e.num_children);
         break;
@@ -164,6 +165,7 @@ class InterningBuilder {
       case ExprKind::kSequence:
       case ExprKind::kChoice:
       case ExprKind::kDifference:
+      case ExprKind::kIntersection:
         return a.children.size() == b.num_children && std::equal(a.children.begin(), a.children.end(), b.children);
       case ExprKind::kEmpty: return true;
     }
@@ -260,9 +262,10 @@ class Simplifier {
       case ExprKind::kSequence: return Sequence(e.children);
       case ExprKind::kChoice: return Choice(e.children);
       case ExprKind::kRepeat: return Repeat(Copy(e.children[0]), e.min, e.max);
-      case ExprKind::kDifference: {
+      case ExprKind::kDifference:
+      case ExprKind::kIntersection: {
         ExprId operands[2] = {Copy(e.children[0]), Copy(e.children[1])};
-        return out_->AddNode(ExprKind::kDifference, operands, 2);
+        return out_->AddNode(e.kind, operands, 2);
       }
     }
     return out_->AddEmpty();

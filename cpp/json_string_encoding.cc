@@ -151,6 +151,11 @@ Interval LengthOf(const Grammar& g, ExprId e) {
     case ExprKind::kRuleRef: return {0, -1};
     // A difference matches some of its first operand's strings.
     case ExprKind::kDifference: return LengthOf(g, x.children[0]);
+    case ExprKind::kIntersection: {
+      Interval a = LengthOf(g, x.children[0]), b = LengthOf(g, x.children[1]);
+      int64_t hi = a.hi < 0 ? b.hi : (b.hi < 0 ? a.hi : std::min(a.hi, b.hi));
+      return {std::max(a.lo, b.lo), hi};
+    }
   }
   return {0, -1};
 }
@@ -298,6 +303,9 @@ ExprId JsonEncodeExpr(Grammar* g, ExprId decoded, bool general_escapes) {
       // those of A less those of B.
       return g->AddDifference(JsonEncodeExpr(g, x.children[0], general_escapes),
                               JsonEncodeExpr(g, x.children[1], general_escapes));
+    case ExprKind::kIntersection:  // likewise: the spellings of strings in both
+      return g->AddIntersection(JsonEncodeExpr(g, x.children[0], general_escapes),
+                                JsonEncodeExpr(g, x.children[1], general_escapes));
   }
   return decoded;
 }
@@ -308,6 +316,10 @@ JsonStringPattern RegexToJsonString(const std::string& pattern, bool search, boo
   std::vector<CodepointRange> any_char = ComplementRanges(NormalizeRanges({{0xD800, 0xDFFF}}));
   ExprId decoded = search ? ParseRegexSearchInto(pattern, any_char, &g) : ParseRegexInto(pattern, &g);
   JsonStringPattern out;
+  if (RegexMatchesNothing(g, decoded)) {
+    out.max_length = -2;  // no string at all
+    return out;
+  }
   if (min_length > 0 || max_length >= 0) {
     bool empty = false;
     ExprId folded = FoldLength(&g, decoded, std::max<int64_t>(min_length, 0), max_length, &empty);
@@ -318,7 +330,12 @@ JsonStringPattern RegexToJsonString(const std::string& pattern, bool search, boo
       return out;
     }
     if (folded == kNone) {
-      out.length_applied = false;
+      // No single repeated class to count: intersect with "any min..max characters"
+      // (the product of the two DFAs, built by the automaton builder under its budget).
+      constexpr int64_t kLargestBound = int64_t{1} << 20;  // the EBNF parser's limit
+      int32_t hi = max_length < 0 ? kUnbounded : static_cast<int32_t>(std::min(max_length, kLargestBound));
+      int32_t lo = static_cast<int32_t>(std::min(std::max<int64_t>(min_length, 0), kLargestBound));
+      decoded = g.AddIntersection(decoded, g.AddRepeat(g.AddCharClass(any_char), lo, hi));
     } else {
       decoded = folded;
     }

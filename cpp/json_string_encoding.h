@@ -38,14 +38,14 @@ struct JsonStringPattern {
   std::string ebnf;          // an EBNF expression for the string content
   int64_t min_length = 0;    // code points the decoded strings have at least...
   int64_t max_length = -1;   // ...and at most (-1: unbounded)
-  bool length_applied = true;  // false: the requested length bounds could not be folded in
+  bool length_applied = true;  // the requested length bounds are part of `ebnf`
 };
 
 // A regex as JSON string content. `search`: JSON Schema `pattern` semantics (a
 // match anywhere unless anchored); otherwise the regex matches the whole value.
-// `min_length`/`max_length` (code points, -1 = none) are folded in when the
-// pattern has a fixed-length frame around one repeated class; otherwise
-// `length_applied` is false unless the pattern's own lengths already satisfy them.
+// `min_length`/`max_length` (code points, -1 = none) are folded into the
+// repeated class when the pattern has a fixed-length frame around one; otherwise
+// the pattern is intersected with `any{min,max}` (`&`, a DFA product).
 JsonStringPattern RegexToJsonString(const std::string& pattern, bool search, bool general_escapes,
                                     int64_t min_length, int64_t max_length);
 

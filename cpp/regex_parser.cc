@@ -1,8 +1,21 @@
 // Regex front-end (see regex_parser.h). Recursive descent:
 //   Alternation -> Sequence ('|' Sequence)*
 //   Sequence    -> (Atom Quantifier*)*
-//   Atom        -> literal | '.' | class | escape | group
+//   Atom        -> literal | '.' | class | escape | group | '^' | '$'
 // Errors are GrammarError with the pattern quoted and a caret, like EBNF errors.
+//
+// Anchors anywhere. '^' and '$' are zero-width assertions: '^' holds only at the
+// start of the text, '$' only at its end (no multiline flag). The grammar IR has
+// no assertions, so the parser pushes them outward: every piece of the regex is
+// kept as up to four anchor-free expressions, one per *shape* (did the piece
+// assert that it begins at the text's start? that it ends at the text's end?).
+// Concatenation combines shapes: when B asserts the start, everything A matched
+// before it must be empty (A must be nullable and is dropped); when A asserts the
+// end, B must match empty. Alternation unions shapes; `X*` is
+// `(X's start-anchored shapes)? X_plain* (X's end-anchored shapes)?`, since every
+// iteration before a start-anchored one, or after an end-anchored one, is empty.
+// At the top level a full match takes every shape; a search pads the sides that
+// are not anchored with `any*`. The result is exact for every placement.
 #include "regex_parser.h"
 
 #include <cctype>
@@ -24,37 +37,50 @@ std::vector<CodepointRange> SpaceRanges() {
 }
 std::vector<CodepointRange> LineTerminators() { return {{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}}; }
 
+// Shape bits of an anchored piece (see the file comment).
+constexpr int kAtStart = 2;  // the piece asserted that it begins where the text begins
+constexpr int kAtEnd = 1;    // ... that it ends where the text ends
+// Unrolling a repetition of an anchored piece copies it this many times at most.
+constexpr int32_t kMaxAnchoredUnroll = 16;
+
+// A regex piece as up to four anchor-free expressions, indexed by shape.
+struct Anchored {
+  ExprId forms[4] = {kNone, kNone, kNone, kNone};
+  // No anchor: the one anchor-free form (the common case, kept as plain IR).
+  bool Plain() const { return forms[0] != kNone && forms[1] == kNone && forms[2] == kNone && forms[3] == kNone; }
+};
+
 class RegexParser {
  public:
   RegexParser(const std::string& pattern, Grammar* grammar) : text_(pattern), g_(grammar) {}
 
+  // Full match: the piece spans the whole text, so every anchor holds wherever
+  // its shape says it does, and all shapes count.
   ExprId Parse() {
-    if (Peek() == '^') ++pos_;  // the match is always anchored
-    ExprId expr = ParseAlternation();
+    Anchored piece = ParseAlternation();
     CheckFinished();
-    return expr;
+    std::vector<ExprId> bodies;
+    for (ExprId form : piece.forms) {
+      if (form != kNone) bodies.push_back(form);
+    }
+    return Union(std::move(bodies));
   }
 
-  // Search semantics (JSON Schema `pattern`): each top-level alternative may start
-  // with '^' and end with '$'; a side without its anchor is padded with `any*`.
+  // Search semantics (JSON Schema `pattern`): the text contains a match; a side
+  // the match did not anchor is padded with `any*`.
   ExprId ParseSearch(const std::vector<CodepointRange>& any_char) {
-    search_ = true;
-    std::vector<ExprId> alternatives;
-    while (true) {
-      bool start_anchored = Peek() == '^';
-      if (start_anchored) ++pos_;
-      end_anchored_ = false;
-      ExprId body = ParseSequence();
-      std::vector<ExprId> parts;
-      if (!start_anchored) parts.push_back(g_->AddRepeat(g_->AddCharClass(any_char), 0, kUnbounded));
-      parts.push_back(body);
-      if (!end_anchored_) parts.push_back(g_->AddRepeat(g_->AddCharClass(any_char), 0, kUnbounded));
-      alternatives.push_back(g_->AddSequence(std::move(parts)));
-      if (Peek() != '|') break;
-      ++pos_;
-    }
+    Anchored piece = ParseAlternation();
     CheckFinished();
-    return alternatives.size() == 1 ? alternatives[0] : g_->AddChoice(std::move(alternatives));
+    std::vector<ExprId> alternatives;
+    for (int shape = 0; shape < 4; ++shape) {
+      if (piece.forms[shape] == kNone) continue;
+      std::vector<ExprId> parts;
+      if (!(shape & kAtStart)) parts.push_back(g_->AddRepeat(g_->AddCharClass(any_char), 0, kUnbounded));
+      parts.push_back(piece.forms[shape]);
+      if (!(shape & kAtEnd)) parts.push_back(g_->AddRepeat(g_->AddCharClass(any_char), 0, kUnbounded));
+      alternatives.push_back(g_->AddSequence(std::move(parts)));
+    }
+    return Union(std::move(alternatives));
   }
 
  private:
@@ -66,42 +92,174 @@ class RegexParser {
   bool AtEnd() const { return pos_ >= text_.size(); }
   char Peek(size_t ahead = 0) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
 
-  ExprId ParseAlternation() {
-    std::vector<ExprId> alternatives{ParseSequence()};
+  // --- anchored pieces ---------------------------------------------------------
+
+  // A choice of `bodies`; none: the empty class (see RegexMatchesNothing).
+  ExprId Union(std::vector<ExprId> bodies) {
+    if (bodies.empty()) return g_->AddCharClass({});
+    return bodies.size() == 1 ? bodies[0] : g_->AddChoice(std::move(bodies));
+  }
+
+  static Anchored PlainPiece(ExprId e) {
+    Anchored a;
+    a.forms[0] = e;
+    return a;
+  }
+
+  // Whether an anchor-free expression of the regex parser matches "".
+  bool Nullable(ExprId id) const {
+    const Expr& e = g_->exprs[id];
+    switch (e.kind) {
+      case ExprKind::kEmpty: return true;
+      case ExprKind::kBytes: return e.bytes.empty();
+      case ExprKind::kSequence:
+        for (ExprId c : e.children) {
+          if (!Nullable(c)) return false;
+        }
+        return true;
+      case ExprKind::kChoice:
+        for (ExprId c : e.children) {
+          if (Nullable(c)) return true;
+        }
+        return false;
+      case ExprKind::kRepeat: return e.min == 0 || Nullable(e.children[0]);
+      default: return false;
+    }
+  }
+
+  void AddForm(Anchored* into, int shape, ExprId body) {
+    ExprId& slot = into->forms[shape];
+    slot = slot == kNone ? body : g_->AddChoice({slot, body});
+  }
+
+  Anchored UnionPieces(const Anchored& a, const Anchored& b) {
+    Anchored out = a;
+    for (int shape = 0; shape < 4; ++shape) {
+      if (b.forms[shape] != kNone) AddForm(&out, shape, b.forms[shape]);
+    }
+    return out;
+  }
+
+  // `a b` over shapes: an anchor between them forces the other side to be empty.
+  Anchored Concat(const Anchored& a, const Anchored& b) {
+    if (a.Plain() && b.Plain()) return PlainPiece(g_->AddSequence({a.forms[0], b.forms[0]}));
+    Anchored out;
+    for (int sa = 0; sa < 4; ++sa) {
+      if (a.forms[sa] == kNone) continue;
+      for (int sb = 0; sb < 4; ++sb) {
+        if (b.forms[sb] == kNone) continue;
+        ExprId x = a.forms[sa], y = b.forms[sb];
+        int shape = (sa & kAtStart) | (sb & kAtEnd);
+        if (sb & kAtStart) {  // b begins at the text's start: a matched "" there
+          if (!Nullable(x)) continue;
+          x = g_->AddEmpty();
+          shape |= kAtStart;
+        }
+        if (sa & kAtEnd) {  // a ends at the text's end: b matches "" there
+          if (!Nullable(y)) continue;
+          y = g_->AddEmpty();
+          shape |= kAtEnd;
+        }
+        AddForm(&out, shape, g_->AddSequence({x, y}));
+      }
+    }
+    return out;
+  }
+
+  // The shapes of `a` whose bits include `bit`, as an optional piece.
+  Anchored OptionalShapes(const Anchored& a, int bit) {
+    Anchored out = PlainPiece(g_->AddEmpty());
+    for (int shape = 0; shape < 4; ++shape) {
+      if ((shape & bit) && a.forms[shape] != kNone) AddForm(&out, shape, a.forms[shape]);
+    }
+    return out;
+  }
+
+  // `a{min,max}` (see the file comment for `X*`). Counted repetitions of an
+  // anchored piece are unrolled, up to kMaxAnchoredUnroll copies.
+  Anchored Repeat(const Anchored& a, int32_t min, int32_t max, size_t at) {
+    if (a.Plain()) return PlainPiece(g_->AddRepeat(a.forms[0], min, max));
+    bool dead = a.forms[0] == kNone && a.forms[1] == kNone && a.forms[2] == kNone && a.forms[3] == kNone;
+    if (dead) return min == 0 ? PlainPiece(g_->AddEmpty()) : Anchored{};
+    int32_t copies = max == kUnbounded ? min : max;
+    if (copies > kMaxAnchoredUnroll) {
+      Fail(at, "a repetition of more than " + std::to_string(kMaxAnchoredUnroll) +
+                   " copies of a group containing '^' or '$' is not supported");
+    }
+    Anchored out = PlainPiece(g_->AddEmpty());
+    for (int32_t i = 0; i < min; ++i) out = Concat(out, a);
+    if (max == kUnbounded) {
+      ExprId plain = a.forms[0] == kNone ? g_->AddEmpty() : g_->AddRepeat(a.forms[0], 0, kUnbounded);
+      Anchored star = Concat(Concat(OptionalShapes(a, kAtStart), PlainPiece(plain)), OptionalShapes(a, kAtEnd));
+      return Concat(out, star);
+    }
+    Anchored optional = UnionPieces(a, PlainPiece(g_->AddEmpty()));
+    for (int32_t i = min; i < max; ++i) out = Concat(out, optional);
+    return out;
+  }
+
+  // --- recursive descent ------------------------------------------------------
+
+  Anchored ParseAlternation() {
+    Anchored out = ParseSequence();
+    if (Peek() != '|') return out;
+    if (out.Plain()) {  // the common case: one choice node, no pairwise unions
+      std::vector<ExprId> plain{out.forms[0]};
+      Anchored rest;
+      while (Peek() == '|') {
+        ++pos_;
+        Anchored next = ParseSequence();
+        if (next.Plain()) {
+          plain.push_back(next.forms[0]);
+        } else {
+          rest = UnionPieces(rest, next);
+        }
+      }
+      Anchored merged = PlainPiece(plain.size() == 1 ? plain[0] : g_->AddChoice(std::move(plain)));
+      return UnionPieces(merged, rest);
+    }
     while (Peek() == '|') {
       ++pos_;
-      alternatives.push_back(ParseSequence());
+      out = UnionPieces(out, ParseSequence());
     }
-    return alternatives.size() == 1 ? alternatives[0] : g_->AddChoice(std::move(alternatives));
+    return out;
   }
 
-  ExprId ParseSequence() {
-    std::vector<ExprId> items;
+  Anchored ParseSequence() {
+    std::vector<ExprId> items;  // plain items not yet folded into `out`
+    Anchored out;
+    bool anchored = false;
+    auto fold = [&]() {
+      ExprId run = items.empty() ? g_->AddEmpty()
+                                 : items.size() == 1 ? items[0] : g_->AddSequence(std::move(items));
+      items.clear();
+      return run;
+    };
     while (!AtEnd() && Peek() != '|' && Peek() != ')') {
-      if (Peek() == '$') {
-        size_t at = pos_++;
-        // `$` may only end the whole pattern (possibly inside closing groups), or in
-        // search mode a top-level alternative. Inside groups it anchors the whole
-        // pattern's end, which can only narrow the language (never widen it).
-        size_t p = pos_;
-        while (p < text_.size() && text_[p] == ')') ++p;
-        bool ends_alternative = search_ && depth_ == 0 && (p == text_.size() || text_[p] == '|');
-        if (p != text_.size() && !ends_alternative) {
-          Fail(at, "'$' is only supported at the end of the pattern");
+      size_t atom_offset = pos_;
+      Anchored piece;
+      if (Peek() == '^' || Peek() == '$') {
+        piece.forms[Peek() == '^' ? kAtStart : kAtEnd] = g_->AddEmpty();
+        ++pos_;
+        if (Peek() == '*' || Peek() == '+' || Peek() == '?') {
+          Fail(pos_, "nothing to repeat (an anchor cannot be quantified)");
         }
-        end_anchored_ = true;
+      } else {
+        piece = ParseQuantifiers(ParseAtom(), atom_offset);
+      }
+      if (piece.Plain() && !anchored) {
+        items.push_back(piece.forms[0]);
         continue;
       }
-      if (Peek() == '^') Fail(pos_, "'^' is only supported at the start of the pattern");
-      size_t atom_offset = pos_;
-      ExprId atom = ParseAtom();
-      items.push_back(ParseQuantifiers(atom, atom_offset));
+      Anchored head = anchored ? Concat(out, PlainPiece(fold())) : PlainPiece(fold());
+      out = Concat(head, piece);
+      anchored = true;
     }
-    if (items.empty()) return g_->AddEmpty();
-    return items.size() == 1 ? items[0] : g_->AddSequence(std::move(items));
+    if (!anchored) return PlainPiece(fold());
+    return items.empty() ? out : Concat(out, PlainPiece(fold()));
   }
 
-  ExprId ParseQuantifiers(ExprId atom, size_t atom_offset) {
+  Anchored ParseQuantifiers(Anchored atom, size_t atom_offset) {
     bool quantified = false;
     while (true) {
       char c = Peek();
@@ -121,8 +279,8 @@ class RegexParser {
       quantified = true;
       if (Peek() == '?') ++pos_;       // lazy: same language
       else if (Peek() == '+') Fail(pos_, "possessive quantifiers are not supported");
-      atom = g_->AddRepeat(atom, min, max);
-      g_->exprs[atom].source_offset = static_cast<int32_t>(atom_offset);
+      atom = Repeat(atom, min, max, at);
+      if (atom.Plain()) g_->exprs[atom.forms[0]].source_offset = static_cast<int32_t>(atom_offset);
     }
     return atom;
   }
@@ -169,12 +327,16 @@ class RegexParser {
     return g_->AddBytes(std::move(bytes));
   }
 
-  ExprId ParseAtom() {
+  // One atom; only a group can carry anchors.
+  Anchored ParseAtom() {
+    if (Peek() == '(') return ParseGroup();
+    return PlainPiece(ParseCharacterAtom());
+  }
+
+  ExprId ParseCharacterAtom() {
     size_t at = pos_;
     char c = Peek();
     switch (c) {
-      case '(':
-        return ParseGroup();
       case '[':
         return ParseClass();
       case '.':
@@ -207,7 +369,7 @@ class RegexParser {
     }
   }
 
-  ExprId ParseGroup() {
+  Anchored ParseGroup() {
     size_t open = pos_;
     if (++depth_ > 500) Fail(open, "groups are nested too deeply (more than 500 levels)");
     ++pos_;
@@ -231,7 +393,7 @@ class RegexParser {
         Fail(open, "inline flags and other '(?' groups are not supported");
       }
     }
-    ExprId inner = ParseAlternation();
+    Anchored inner = ParseAlternation();
     if (Peek() != ')') Fail(open, "missing ')' for this group");
     ++pos_;
     --depth_;
@@ -421,8 +583,6 @@ class RegexParser {
   Grammar* g_;
   size_t pos_ = 0;
   int depth_ = 0;
-  bool search_ = false;
-  bool end_anchored_ = false;
 };
 
 }  // namespace
@@ -436,9 +596,17 @@ ExprId ParseRegexSearchInto(const std::string& pattern, const std::vector<Codepo
   return RegexParser(pattern, grammar).ParseSearch(any_char);
 }
 
+bool RegexMatchesNothing(const Grammar& grammar, ExprId expr) {
+  const Expr& e = grammar.exprs[expr];
+  return e.kind == ExprKind::kCharClass && e.ranges.empty();
+}
+
 Grammar GrammarFromRegex(const std::string& pattern) {
   Grammar g;
   ExprId body = ParseRegexInto(pattern, &g);
+  if (RegexMatchesNothing(g, body)) {
+    throw GrammarError("in regex: '" + pattern + "' matches no string (its anchors can never hold)", 1, 1);
+  }
   g.root = g.AddRule("root", body);
   return g;
 }

@@ -7,9 +7,9 @@
 // and greedy match the same strings), classes with ranges and negation, `.`
 // (any character but a line terminator, as in ECMA-262), escapes `\d \w \s \D
 // \W \S \n \r \t \f \v \0 \xHH \uHHHH \u{H...}` and escaped punctuation, and
-// `^` / `$` at the very start / end (the regex always matches the whole text).
-// Lookaround, backreferences, word boundaries, inline flags and anchors
-// elsewhere raise GrammarError naming the construct and its column.
+// `^` / `$` anywhere (zero-width: start and end of the text; no multiline flag).
+// Lookaround, backreferences, word boundaries and inline flags raise
+// GrammarError naming the construct and its column.
 #ifndef XGRAM_REGEX_PARSER_H_
 #define XGRAM_REGEX_PARSER_H_
 
@@ -28,6 +28,10 @@ ExprId ParseRegexInto(const std::string& pattern, Grammar* grammar);
 // top-level alternative; unanchored sides are padded with `any_char*`.
 ExprId ParseRegexSearchInto(const std::string& pattern, const std::vector<CodepointRange>& any_char,
                             Grammar* grammar);
+
+// Whether a parsed regex matches no string at all (anchors that can never hold,
+// as in `a^b`): the parser returns an empty character class then.
+bool RegexMatchesNothing(const Grammar& grammar, ExprId expr);
 
 // A grammar whose root rule matches exactly the strings the regex matches in full.
 Grammar GrammarFromRegex(const std::string& pattern);

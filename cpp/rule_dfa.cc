@@ -504,9 +504,11 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
   return out;
 }
 
-RuleDfa Difference(const RuleDfa& a, const RuleDfa& b, Budget* budget) {
+RuleDfa Product(const RuleDfa& a, const RuleDfa& b, ProductKind kind, Budget* budget) {
   // Product states (state of a, state of b or -1 once b is stuck), numbered in
-  // the order they are first reached.
+  // the order they are first reached. An intersection never enters a pair where
+  // b is stuck: it could not accept, so those bytes simply have no edge.
+  const bool difference = kind == ProductKind::kDifference;
   std::vector<std::pair<int32_t, int32_t>> pairs;
   std::unordered_map<uint64_t, int32_t> id_of;
   auto intern = [&](int32_t x, int32_t y) {
@@ -522,7 +524,7 @@ RuleDfa Difference(const RuleDfa& a, const RuleDfa& b, Budget* budget) {
   product.start = intern(a.start, b.start);
   for (size_t i = 0; i < pairs.size(); ++i) {
     auto [x, y] = pairs[i];  // a copy: intern() may grow `pairs`
-    product.final.push_back(a.final[x] && (y < 0 || !b.final[y]));
+    product.final.push_back(difference ? a.final[x] && (y < 0 || !b.final[y]) : a.final[x] && b.final[y]);
     // Both edge lists are sorted and disjoint, so one merge walk splits each of
     // a's ranges into the parts b also reads and the gaps where b is stuck.
     const ByteEdge* b_edge = y >= 0 ? b.bytes(y).first : nullptr;
@@ -532,12 +534,14 @@ RuleDfa Difference(const RuleDfa& a, const RuleDfa& b, Budget* budget) {
       while (lo <= a_edge.hi) {
         while (b_edge != b_end && b_edge->hi < lo) ++b_edge;
         if (b_edge == b_end || b_edge->lo > a_edge.hi) {
-          product.AddByteEdge(static_cast<uint8_t>(lo), a_edge.hi, intern(a_edge.target, -1));
+          if (difference) product.AddByteEdge(static_cast<uint8_t>(lo), a_edge.hi, intern(a_edge.target, -1));
           break;
         }
         if (b_edge->lo > lo) {
-          product.AddByteEdge(static_cast<uint8_t>(lo), static_cast<uint8_t>(b_edge->lo - 1),
-                              intern(a_edge.target, -1));
+          if (difference) {
+            product.AddByteEdge(static_cast<uint8_t>(lo), static_cast<uint8_t>(b_edge->lo - 1),
+                                intern(a_edge.target, -1));
+          }
           lo = b_edge->lo;
         }
         int hi = std::min<int>(a_edge.hi, b_edge->hi);

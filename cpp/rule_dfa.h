@@ -11,7 +11,7 @@
 //                chain costs its length, not length x depth as in Moore's
 //                rounds); signatures are hashed into an open-addressing table;
 //                then breadth-first renumbering for canonical state ids.
-//   Difference   product construction for `a - b` over two call-free DFAs;
+//   Product      product construction for `a - b` and `a & b` over two call-free DFAs;
 //                a state pairs a state of each (or a's alone once b is stuck).
 //   Restrict, MarkReachable, CanReachFinal  trimming helpers; a call edge
 //                counts only when `allowed_call` accepts its symbol, which is
@@ -235,9 +235,16 @@ struct MinimizeScratch {
   std::vector<int32_t> distance, class_of_distance;
 };
 
-// The product automaton of `a` and `b` (plain-byte DFAs, no calls) that accepts
-// what `a` accepts and `b` does not, trimmed to the states that can still accept.
-RuleDfa Difference(const RuleDfa& a, const RuleDfa& b, Budget* budget);
+// Which strings the product of two DFAs accepts.
+enum class ProductKind : uint8_t {
+  kDifference,    // `a - b`: what `a` accepts and `b` does not
+  kIntersection,  // `a & b`: what both accept
+};
+
+// The product automaton of `a` and `b` (plain-byte DFAs, no calls), trimmed to
+// the states that can still accept. Only the pairs reachable from the start are
+// built, each counted against `budget`, so a blow-up stops with a budget error.
+RuleDfa Product(const RuleDfa& a, const RuleDfa& b, ProductKind kind, Budget* budget);
 
 // Partition refinement to the coarsest partition with equal signatures (see
 // rule_dfa.cc), then breadth-first renumbering from the start.

@@ -202,7 +202,8 @@ class RuleKeyWriter {
         return ok;
       }
       case ExprKind::kDifference:
-        Put('D');
+      case ExprKind::kIntersection:
+        Put(e.kind == ExprKind::kDifference ? 'D' : '&');
         return Expr(e.children[0], true) && Expr(e.children[1], true);
     }
     return false;

@@ -60,6 +60,10 @@ def conj_accepts(norm: Normalizer, c: Conj, value: Any, depth: int = 0) -> bool:
             return False
         if any(not norm.pattern_matches(p, value) for p, _ in c.patterns):
             return False
+        for kind, anti, _ in c.anti_strings:
+            matches = norm.pattern_matches if kind == "pattern" else norm.format_matches
+            if matches(anti, value):
+                return False
         return all(norm.format_matches(f, value) for f, _ in c.formats)
     if is_number(value):
         d = to_decimal(value)
@@ -68,6 +72,8 @@ def conj_accepts(norm: Normalizer, c: Conj, value: Any, depth: int = 0) -> bool:
         if c.lower is not None and (d < c.lower[0] or (c.lower[1] and d == c.lower[0])):
             return False
         if c.upper is not None and (d > c.upper[0] or (c.upper[1] and d == c.upper[0])):
+            return False
+        if any(_is_multiple(d, m) for m in c.not_multiple_of):
             return False
         return all(_is_multiple(d, m) for m in c.multiple_of)
     if t == "array":

@@ -1,19 +1,25 @@
-"""Proving ``oneOf`` branches disjoint, so that ``oneOf`` may become ``anyOf``.
+"""``oneOf`` ("exactly one branch matches") as a union of records.
 
-``oneOf`` means "exactly one branch matches", which a grammar cannot count. When
-no instance can match two branches at once, "exactly one" equals "at least one".
-The proof is syntactic and conservative: different types, different constants,
+A grammar cannot count matching branches, but it does not need to. When no
+instance can match two branches at once, "exactly one" equals "at least one":
+the proof is syntactic and conservative (different types, different constants,
 a property both branches require with disjoint values (the discriminator
-pattern), a property one branch requires and the other forbids, disjoint numeric
-ranges. Anything unproven is refused (or, with ``lenient=True``, treated as
-``anyOf`` and reported).
+pattern), a property one branch requires and the other forbids, disjoint
+numeric ranges). Branches not proven disjoint are made disjoint by subtraction:
+branch i becomes "branch i and not branch j" for each j it may overlap, exact
+wherever ``not`` is (negation.py). What is left is refused (or, with
+``lenient=True``, treated as ``anyOf`` and reported).
 """
 
 from __future__ import annotations
 
-from typing import List
+import json
+from typing import Any, List
 
+from ..errors import SchemaError
+from .negation import negation_cases
 from .normalize import Conj, Normalizer, Sub, merge
+from .resolver import Location
 from .values import canonical, json_type
 
 
@@ -89,18 +95,75 @@ def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
     return not kinds
 
 
-def check_one_of(norm: Normalizer, branches: List[List[Conj]], pointer: str) -> List[Conj]:
-    """The union of ``oneOf``'s branches once they are proven pairwise disjoint."""
-    for i in range(len(branches)):
-        for j in range(i + 1, len(branches)):
-            for a in branches[i]:
-                for b in branches[j]:
-                    if not conj_disjoint(norm, a, b):
-                        norm.relax(
-                            "oneOf",
-                            pointer,
-                            f"branches {i} and {j} may both match one instance, so 'exactly one' "
-                            "cannot be enforced",
-                        )
-                        return [c for d in branches for c in d]
-    return [c for d in branches for c in d]
+def check_one_of(
+    norm: Normalizer, locations: List[Location], branches: List[List[Conj]], pointer: str
+) -> List[Conj]:
+    """``oneOf`` as a union of records: exact, or a SchemaError (lenient: ``anyOf``).
+
+    Branches proven pairwise disjoint are simply united. Otherwise "exactly one"
+    is rewritten as the union over i of (branch i and not branch j, for every j
+    that may overlap i): the negation of each overlapping branch is expressed
+    by De Morgan (``negation.py``). Where a negation is not expressible, the
+    ``oneOf`` is refused, naming the two branches and, when one is found, an
+    instance both accept.
+    """
+    n = len(branches)
+    overlaps: List[List[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not all(conj_disjoint(norm, a, b) for a in branches[i] for b in branches[j]):
+                overlaps[i].append(j)
+                overlaps[j].append(i)
+    if not any(overlaps):
+        return [c for d in branches for c in d]
+    out: List[Conj] = []
+    for i in range(n):
+        cases = branches[i]
+        for j in overlaps[i]:
+            if not cases:
+                break
+            try:
+                negated = negation_cases(norm, locations[j][0], locations[j][1], f"{pointer}/{j}")
+                cases = norm.product(cases, negated, "oneOf", pointer)
+            except SchemaError as e:
+                witness = _common_instance(norm, branches[i], branches[j])
+                shown = "" if witness is _NONE else f" (both accept {json.dumps(witness)[:80]})"
+                norm.relax(
+                    "oneOf",
+                    pointer,
+                    f"branches {i} and {j} may both match one instance{shown}, and 'not' of "
+                    f"branch {j} is not expressible ({e}), so 'exactly one' cannot be enforced",
+                )
+                return [c for d in branches for c in d]
+        out.extend(cases)
+    return out
+
+
+_NONE = object()
+_SIMPLE_VALUES = (None, True, False, 0, 1, -1, 0.5, "", "a", [], {})
+
+
+def _common_instance(norm: Normalizer, left: List[Conj], right: List[Conj]) -> Any:
+    """A small value both unions accept (for the error message), else ``_NONE``."""
+    from .check import conj_accepts, sub_accepts  # noqa: PLC0415 - check imports normalize
+
+    def accepts(cases: List[Conj], value: Any) -> bool:
+        return any(conj_accepts(norm, c, value) for c in cases)
+
+    candidates: List[Any] = list(_SIMPLE_VALUES)
+    for c in left + right:  # objects with the required names, and the constants
+        if c.consts:
+            candidates.extend(c.consts[:4])
+        if c.required:
+            obj = {}
+            for name in c.required:
+                sub = c.properties.get(name, c.additional)
+                obj[name] = next((v for v in _SIMPLE_VALUES if sub_accepts(norm, sub, v)), None)
+            candidates.append(obj)
+    for value in candidates:
+        try:
+            if accepts(left, value) and accepts(right, value):
+                return value
+        except (RecursionError, SchemaError):
+            continue
+    return _NONE

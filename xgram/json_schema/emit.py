@@ -307,19 +307,19 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         pointer = (
             c.origin.get("minimum") or c.origin.get("maximum") or c.origin.get("multipleOf", "")
         )
-        if c.not_integer:
-            self.norm.relax(
-                "type", pointer, "'not integer' (a number with a fraction) is not supported"
-            )
-            c = c.copy()
-            c.not_integer = False
         kwargs: Dict[str, Any] = {}
+        if c.not_integer:
+            if c.number == "integer":
+                return None
+            kwargs["fraction_required"] = True
         if c.lower is not None:
             kwargs["exclusive_minimum" if c.lower[1] else "minimum"] = c.lower[0]
         if c.upper is not None:
             kwargs["exclusive_maximum" if c.upper[1] else "maximum"] = c.upper[0]
         if c.multiple_of:
             kwargs["multiple_of"] = _lcm_decimals(c.multiple_of)
+        if c.not_multiple_of:
+            kwargs["not_multiple_of"] = tuple(c.not_multiple_of)
         if excluded:
             plain = Conj(
                 types=set(),
@@ -327,6 +327,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
                 lower=c.lower,
                 upper=c.upper,
                 multiple_of=c.multiple_of,
+                not_multiple_of=c.not_multiple_of,
             )
             holes = sorted({to_decimal(v) for v in excluded if conj_accepts(self.norm, plain, v)})
             if holes:
@@ -343,7 +344,9 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             self.norm.relax(e.keyword, c.origin.get(e.keyword, pointer), e.message)
             # lenient: drop multipleOf, then the bounds
             relaxed = c.copy()
-            if relaxed.multiple_of:
+            if relaxed.not_multiple_of:
+                relaxed.not_multiple_of = []
+            elif relaxed.multiple_of:
                 relaxed.multiple_of = []
             else:
                 relaxed.lower = relaxed.upper = None
@@ -381,7 +384,14 @@ class Emitter(ObjectEmitter, ArrayEmitter):
 
     def string(self, c: Conj, excluded: List[str]) -> Optional[str]:
         """The EBNF for the strings of record ``c`` minus ``excluded`` (cached)."""
-        key = (c.min_length, c.max_length, tuple(c.patterns), tuple(c.formats), tuple(excluded))
+        key = (
+            c.min_length,
+            c.max_length,
+            tuple(c.patterns),
+            tuple(c.formats),
+            tuple(c.anti_strings),
+            tuple(excluded),
+        )
         if key not in self._strings:
             expr = self._string(c, excluded)
             if expr is not None and len(expr) > 40:
@@ -414,12 +424,15 @@ class Emitter(ObjectEmitter, ArrayEmitter):
                     max_length=hi,
                     patterns=c.patterns,
                     formats=c.formats,
+                    anti_strings=c.anti_strings,
                 ),
                 v,
             )
         ]
         if live_excluded:
             regexes.append((not_in_set_regex(live_excluded), False, "not", c.origin.get("not", "")))
+        if c.anti_strings and not regexes:
+            regexes.append(("", True, "not", c.origin.get("not", "")))  # any string
         if not regexes:
             if lo == 0 and hi is None:
                 self.uses_json_string = True
@@ -441,28 +454,38 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             # The character expression is inlined in the repetition: a rule call per
             # character would make every multi-character token cross a rule end.
             return self.add_rule("string", f'"\\"" ({self.counted_char_expr}){bound} "\\""')
-        if len(regexes) > 1:
-            keyword, ptr = regexes[1][2], regexes[1][3]
-            self.norm.relax(
-                keyword,
-                ptr,
-                f"a string constrained by both {regexes[0][2]} and {keyword} is not supported",
-            )
-            regexes = regexes[:1]
-        rx, search, keyword, ptr = regexes[0]
-        try:
-            ebnf, _, max_len, applied = self.json_string_regex(rx, search, lo, hi)
-        except GrammarError as e:
-            raise SchemaError(str(e), keyword, ptr) from None
-        if max_len == -2:
-            return None
-        if not applied:
-            self.norm.relax(
-                "maxLength" if hi is not None else "minLength",
-                ptr,
-                f"cannot combine length bounds with this {keyword}",
-            )
-        return f'("\\"" ({ebnf}) "\\"")'
+        # Several constraints on one string are one regular language: the
+        # intersection (`&`, a product of DFAs) of their encodings. Each character
+        # has the same spellings in every operand, so intersecting spellings
+        # intersects the decoded strings. The length bounds go with the first.
+        operands = []
+        for i, (rx, search, keyword, ptr) in enumerate(regexes):
+            bounds = (lo, hi) if i == 0 else (0, None)
+            try:
+                ebnf, _, max_len, applied = self.json_string_regex(rx, search, *bounds)
+            except GrammarError as e:
+                raise SchemaError(str(e), keyword, ptr) from None
+            if max_len == -2:
+                return None
+            if not applied:
+                self.norm.relax(
+                    "maxLength" if hi is not None else "minLength",
+                    ptr,
+                    f"cannot combine length bounds with this {keyword}",
+                )
+            operands.append(f"({ebnf})")
+        body = " & ".join(operands)
+        for kind, value, ptr in c.anti_strings:  # `not pattern`, `not format`
+            rx = value if kind == "pattern" else format_regex(value)
+            if rx is None:
+                continue
+            try:
+                ebnf, _, max_len, _ = self.json_string_regex(rx, kind == "pattern", 0, None)
+            except GrammarError as e:
+                raise SchemaError(str(e), "not", ptr) from None
+            if max_len != -2:
+                body = f"({body}) - ({ebnf})"
+        return f'("\\"" ({body}) "\\"")'
 
     # --- arrays --------------------------------------------------------------------------
 

@@ -10,17 +10,19 @@ turns into a trie of the names that leaves it at the first differing character.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
-from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
+from .normalize import TRUE_SUB, Conj, Sub, _conj_sub, new_conj
 from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
 MAX_ANY_ORDER_REQUIRED = 8
+MAX_KEY_PATTERNS = 4  # patternProperties per object: 2**n key regions
 
 
 def _regex_escape(text: str) -> str:
@@ -263,48 +265,55 @@ class ObjectEmitter:
         )
         if strict_closed and not c.pattern_properties:
             return None
-        key_forms: List[Tuple[str, Sub]] = []  # (key regex, value schema)
         pp_ptr = c.origin.get("patternProperties", "")
-        for p, s in c.pattern_properties:
-            if any(self.norm.pattern_matches(p, d) for d in declared):
-                self.norm.relax(
-                    "patternProperties",
-                    pp_ptr,
-                    f"pattern {p!r} also matches a declared property name",
-                )
-            key_forms.append((p, s))
-        if len(key_forms) > 1 and len({tuple(id(x[0]) for x in s) for _, s in key_forms}) > 1:
+        if "patternProperties!" in c.origin:
             self.norm.relax(
-                "patternProperties", pp_ptr, "several patternProperties with different schemas"
+                "patternProperties",
+                c.origin["patternProperties!"],
+                "patternProperties of two merged schemas next to additionalProperties",
             )
-        additional_values = [] if strict_closed else self.norm.normalize_sub(c.additional)
-        universal = any(p in ("", ".*", "^.*$", ".*$", "^.*", "[\\s\\S]*") for p, _ in key_forms)
+        patterns = list(dict.fromkeys(p for p, _ in c.pattern_properties))
+        if len(patterns) > MAX_KEY_PATTERNS:
+            self.norm.relax(
+                "patternProperties",
+                pp_ptr,
+                f"more than {MAX_KEY_PATTERNS} patternProperties in one object",
+            )
+            patterns = patterns[:MAX_KEY_PATTERNS]
+        allow_additional = not strict_closed and bool(self.norm.normalize_sub(c.additional))
         parts = []
-        if additional_values and not universal:
-            if key_forms:
-                self.norm.relax(
-                    "additionalProperties",
-                    c.origin.get("additionalProperties", pp_ptr),
-                    "additionalProperties next to patternProperties is only supported when it is false",  # noqa: E501
-                )
+        # The undeclared keys split into regions by which patterns they match; a
+        # region's keys take the conjunction of those patterns' schemas, or
+        # additionalProperties when they match none. Each region is a regular key
+        # language: (patterns in) & ... - (patterns out) - declared names.
+        for inside in itertools.product((True, False), repeat=len(patterns)):
+            matched = [p for p, keep in zip(patterns, inside) if keep]
+            if not matched and not allow_additional:
+                continue
+            if matched:
+                value_sub: Sub = TRUE_SUB
+                for p, s in c.pattern_properties:
+                    if p in matched:
+                        value_sub = _conj_sub(value_sub, s)
             else:
-                key = self.key_expr(c, None, declared)
-                v = self.value(c.additional, depth + 1, hint + "_extra")
-                if key is not None and v is not None:
-                    parts.append(f"{key} {lay.key_sep} {v}")
-        for p, s in key_forms:
-            key = self.key_expr(c, p, [])
-            v = self.value(s, depth + 1, hint + "_pattern")
+                value_sub = c.additional
+            unmatched = [p for p, keep in zip(patterns, inside) if not keep]
+            key = self.key_expr(c, matched, unmatched, declared)
+            v = self.value(value_sub, depth + 1, hint + ("_pattern" if matched else "_extra"))
             if key is not None and v is not None:
                 parts.append(f"{key} {lay.key_sep} {v}")
         if not parts:
             return None
         return self.add_rule(hint + "_extra_kv", " | ".join(parts))
 
-    def key_expr(self, c: Conj, pattern: Optional[str], declared: List[str]) -> Optional[str]:
-        """A key: matching ``pattern``, or none of ``declared``, and ``propertyNames``."""
+    def key_expr(
+        self, c: Conj, matched: List[str], unmatched: List[str], declared: List[str]
+    ) -> Optional[str]:
+        """A key matching every pattern of ``matched`` and none of ``unmatched``,
+        none of ``declared``, and satisfying ``propertyNames``.
+        """
         names = c.property_names
-        if names == TRUE_SUB and pattern is None:
+        if names == TRUE_SUB and not matched and not unmatched:
             if not declared:
                 self.uses_json_string = True
                 return "json_string"
@@ -313,34 +322,23 @@ class ObjectEmitter:
             direct = None if self.general_escapes else key_not_in_set_ebnf(tuple(declared))
             if direct is not None:
                 return self.add_rule("key", direct)
-        regex = (
-            pattern if pattern is not None else (not_in_set_regex(declared) if declared else None)
+        key_conjs = (
+            [new_conj()]
+            if names == TRUE_SUB
+            else [k for k in self.norm.normalize_sub(names) if "string" in k.types]
         )
-        search = pattern is not None
-        if names == TRUE_SUB:
-            if regex is None:
-                self.uses_json_string = True
-                return "json_string"
-            ebnf, _, max_len, _ = self.json_string_regex(regex, search, 0, None)
-            return None if max_len == -2 else f'("\\"" ({ebnf}) "\\"")'
-        # propertyNames: keys are strings satisfying it (other types cannot be keys)
-        key_conjs = [k for k in self.norm.normalize_sub(names) if "string" in k.types]
         forms = []
-        for k in key_conjs:
+        for k in key_conjs:  # propertyNames: keys are strings satisfying it
             k = k.copy()
             k.types, k.number = {"string"}, None
+            k.patterns = k.patterns + [(p, "") for p in matched]
+            k.anti_strings = k.anti_strings + [("pattern", p, "") for p in unmatched]
             if k.consts is not None:
                 k.consts = [v for v in k.consts if isinstance(v, str) and v not in declared]
-                if pattern is not None:
-                    k.consts = [v for v in k.consts if self.norm.pattern_matches(pattern, v)]
                 forms.extend(string_literal(v) for v in k.consts if conj_accepts(self.norm, k, v))
                 continue
-            if regex is not None:
-                if pattern is not None:
-                    k.patterns = k.patterns + [(pattern, "")]
-                else:
-                    k.excluded = k.excluded + list(declared)
-            expr = self.string(k, [v for v in k.excluded if isinstance(v, str)])
+            excluded = [v for v in k.excluded if isinstance(v, str)] + list(declared)
+            expr = self.string(k, excluded)
             if expr is not None:
                 forms.append(expr)
         if not forms:

@@ -20,6 +20,10 @@ from .values import NON_NUMBER_TYPES, canonical
 
 ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
+# Private keywords the negation of `pattern`, `format` and `multipleOf` rewrites
+# into (negation.py): the string must not match / the number must not be a multiple.
+NEGATED_KEYWORDS = ("x-xgram-not-pattern", "x-xgram-not-format", "x-xgram-not-multiple-of")
+
 
 # Keywords a validator would enforce but no grammar here can: an error, or with
 # lenient=True ignored (and reported).
@@ -46,9 +50,9 @@ _OBJECT_KEYWORDS = frozenset(
     )
 )
 # Every keyword local_constraints reads: a schema with none of them is "true".
-_CONSTRAINT_KEYWORDS = frozenset(
+CONSTRAINT_KEYWORDS = frozenset(
     UNSUPPORTED.union(
-        ("type", "const", "enum", "x-xgram-not-integer", "x-xgram-not-in"),
+        ("type", "const", "enum", "x-xgram-not-integer", "x-xgram-not-in") + NEGATED_KEYWORDS,
         _STRING_KEYWORDS,
         _NUMBER_KEYWORDS,
         _ARRAY_KEYWORDS,
@@ -56,7 +60,7 @@ _CONSTRAINT_KEYWORDS = frozenset(
     )
 )
 # ...and all but "type": a schema with only "type" has one shared record per type.
-_CONSTRAINTS_BESIDES_TYPE = _CONSTRAINT_KEYWORDS - {"type"}
+_CONSTRAINTS_BESIDES_TYPE = CONSTRAINT_KEYWORDS - {"type"}
 _TYPE_RECORDS: Dict[Any, Conj] = {}
 _BOUND_KEYWORDS = (
     ("minimum", True, False),
@@ -105,7 +109,7 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
     shared: a schema with no constraint keyword (only a ``$ref``, or only
     annotations) and one whose only constraint is ``type``.
     """
-    if _CONSTRAINT_KEYWORDS.isdisjoint(schema):
+    if CONSTRAINT_KEYWORDS.isdisjoint(schema):
         return TRUE_RECORD
     if _CONSTRAINTS_BESIDES_TYPE.isdisjoint(schema):
         t = schema["type"]
@@ -162,6 +166,12 @@ def _local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, poin
         c.not_integer = True
     if "x-xgram-not-in" in schema:
         c.excluded = list(schema["x-xgram-not-in"])
+    if "x-xgram-not-pattern" in schema:
+        c.anti_strings.append(("pattern", schema["x-xgram-not-pattern"], pointer))
+    if "x-xgram-not-format" in schema:
+        c.anti_strings.append(("format", schema["x-xgram-not-format"], pointer))
+    if "x-xgram-not-multiple-of" in schema:
+        c.not_multiple_of.append(schema["x-xgram-not-multiple-of"])
     return c
 
 

@@ -14,11 +14,20 @@ the negation fail with a SchemaError naming them.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import SchemaError
-from .normalize import ANNOTATIONS, Conj, Normalizer, without_annotations
+from .formats import KNOWN_UNSUPPORTED, format_regex
+from .keywords import CONSTRAINT_KEYWORDS
+from .normalize import (
+    ANNOTATIONS,
+    COMBINATOR_KEYWORDS,
+    Conj,
+    Normalizer,
+    without_annotations,
+)
 from .resolver import escape_pointer_token
+from .values import is_number, to_decimal
 
 _ALL = ["null", "boolean", "number", "string", "array", "object"]
 _OF_TYPE = {
@@ -41,6 +50,26 @@ _OPPOSITE = {
 }
 
 
+# Every keyword the converter reads; any other asserts nothing.
+_KNOWN_KEYWORDS = (
+    CONSTRAINT_KEYWORDS
+    | COMBINATOR_KEYWORDS
+    | frozenset(
+        (
+            "then",
+            "else",
+            "additionalItems",
+            "minContains",
+            "maxContains",
+            "unevaluatedProperties",
+            "unevaluatedItems",
+            "$recursiveRef",
+            "$dynamicRef",
+        )
+    )
+)
+
+
 def _others(t: str) -> List[str]:
     return [x for x in _ALL if x != t]
 
@@ -51,6 +80,20 @@ class _Negator:
         self.base = base
         self.pointer = pointer
         self.depth = 0
+
+    def not_of(self, schema: Any) -> Dict[str, Any]:
+        """``{"not": schema}``, one object per schema and conversion.
+
+        Negations are rewritten again each time a recursive schema is reached;
+        the same object each time gives the same rule, so recursion closes.
+        """
+        cache = self.norm.negations
+        hit = cache.get(id(schema))
+        if hit is None or hit["not"] is not schema:
+            hit = {"not": schema}
+            cache[id(schema)] = hit
+            self.norm.synthetic(hit, self.base, self.pointer)  # keeps both alive
+        return hit
 
     def fail(self, keyword: str, why: str) -> None:
         raise SchemaError(f"cannot negate this: {why}", "not", self.pointer + f" ({keyword})")
@@ -120,7 +163,7 @@ class _Negator:
                 if sub is True:
                     continue
                 out.append(
-                    {"type": "object", "required": [name], "properties": {name: {"not": sub}}}
+                    {"type": "object", "required": [name], "properties": {name: self.not_of(sub)}}
                 )
             return out
         if keyword == "$ref":
@@ -135,8 +178,80 @@ class _Negator:
             return [s for branch in value for s in self.negate(branch, base)]
         if keyword == "not":
             return [value]
+        if keyword == "oneOf":
+            return self._negate_one_of(value, base)
+        negated = self._negate_scalar_keyword(schema, keyword, value)
+        if negated is not None:
+            return negated
+        if keyword in ("items", "prefixItems"):
+            return self._negate_items(schema, keyword, value)
+        if keyword not in _KNOWN_KEYWORDS:
+            return []  # an unknown keyword asserts nothing, so nothing violates it
         self.fail(keyword, f"the negation of {keyword!r} is not expressible")
         return []
+
+    def _negate_scalar_keyword(
+        self, schema: Dict[str, Any], keyword: str, value: Any
+    ) -> Optional[List[Any]]:
+        # The string / number keywords whose complement is regular: the grammar
+        # subtracts their language (see Emitter._string and number).
+        if keyword == "pattern" and isinstance(value, str):
+            return [{"type": "string", "x-xgram-not-pattern": value}]
+        if keyword == "format" and isinstance(value, str):
+            if format_regex(value) is not None:
+                return [{"type": "string", "x-xgram-not-format": value}]
+            if value in KNOWN_UNSUPPORTED:
+                self.fail(keyword, f"format {value!r} is not supported")
+            return []  # an unknown format asserts nothing, so nothing violates it
+        if keyword == "multipleOf" and is_number(value) and not isinstance(value, bool):
+            if value <= 0:
+                self.fail(keyword, "multipleOf must be greater than 0")
+            return [{"type": "number", "x-xgram-not-multiple-of": to_decimal(value)}]
+        if (
+            keyword in ("minContains", "maxContains", "additionalItems")
+            and "contains" not in schema
+        ):
+            return [] if keyword != "additionalItems" else None
+        return None
+
+    def _negate_items(self, schema: Dict[str, Any], keyword: str, value: Any) -> List[Any]:
+        # An array breaks `items` / `prefixItems` when some item breaks its schema.
+        tuple_form = isinstance(value, list)
+        if not tuple_form and keyword == "items" and "prefixItems" not in schema:
+            if value is True or value == {}:
+                return []
+            return [{"type": "array", "contains": self.not_of(value)}]
+        if tuple_form:
+            out = []
+            for i, sub in enumerate(value):
+                if sub is True or sub == {}:
+                    continue
+                out.append(
+                    {
+                        "type": "array",
+                        "minItems": i + 1,
+                        "prefixItems": [True] * i + [self.not_of(sub)],
+                    }
+                )
+            if keyword == "prefixItems" and "items" in schema:
+                self.fail("items", "the negation of 'items' after 'prefixItems' is not expressible")
+            return out
+        self.fail(keyword, f"the negation of {keyword!r} after 'prefixItems' is not expressible")
+        return []
+
+    def _negate_one_of(self, branches: Any, base: str) -> List[Any]:
+        # Not exactly one: none of the branches, or two of them at once.
+        if not isinstance(branches, list) or not branches:
+            self.fail("oneOf", "must be a non-empty array of schemas")
+        none: List[Any] = [True]
+        for branch in branches:
+            none = self._intersect(none, self.negate(branch, base))
+        pairs = [
+            {"allOf": [branches[i], branches[j]]}
+            for i in range(len(branches))
+            for j in range(i + 1, len(branches))
+        ]
+        return none + pairs
 
     def _intersect(self, left: List[Any], right: List[Any]) -> List[Any]:
         out = []
@@ -155,6 +270,12 @@ def _union(norm: Normalizer, schemas: List[Any], base: str, pointer: str) -> Lis
     for i, s in enumerate(schemas):
         cases.extend(norm.normalize(norm.synthetic(s, base, f"{pointer}~{i}")))
     return cases
+
+
+def negation_cases(norm: Normalizer, schema: Any, base: str, pointer: str) -> List[Conj]:
+    """The records of ``not schema`` (a SchemaError when it is not expressible)."""
+    negator = _Negator(norm, base, pointer)
+    return without_annotations(_union(norm, negator.negate(schema, base), base, pointer))
 
 
 def conditional_cases(

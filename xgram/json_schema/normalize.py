@@ -31,10 +31,11 @@ TRUE_SUB: Sub = ()
 MAX_CASES = 256
 
 # The keywords Normalizer._combinators reads: a schema with none of them is its own record.
-_COMBINATOR_KEYWORDS = frozenset(
+COMBINATOR_KEYWORDS = frozenset(
     (
         "$ref",
         "$dynamicRef",
+        "$recursiveRef",
         "allOf",
         "anyOf",
         "oneOf",
@@ -86,10 +87,13 @@ class Conj:
     max_length: Optional[int] = None
     patterns: List[Tuple[str, str]] = field(default_factory=list)  # (regex, pointer)
     formats: List[Tuple[str, str]] = field(default_factory=list)
+    # ...and must match none of these: ("pattern" or "format", its value, pointer)
+    anti_strings: List[Tuple[str, str, str]] = field(default_factory=list)
     # numbers: (value, exclusive)
     lower: Optional[Tuple[Decimal, bool]] = None
     upper: Optional[Tuple[Decimal, bool]] = None
     multiple_of: List[Decimal] = field(default_factory=list)
+    not_multiple_of: List[Decimal] = field(default_factory=list)  # ...a multiple of none
     # arrays
     prefix: List[Sub] = field(default_factory=list)
     items: Sub = TRUE_SUB
@@ -125,7 +129,9 @@ class Conj:
         d["excluded"] = d["excluded"].copy()
         d["patterns"] = d["patterns"].copy()
         d["formats"] = d["formats"].copy()
+        d["anti_strings"] = d["anti_strings"].copy()
         d["multiple_of"] = d["multiple_of"].copy()
+        d["not_multiple_of"] = d["not_multiple_of"].copy()
         d["prefix"] = d["prefix"].copy()
         d["contains"] = d["contains"].copy()
         d["properties"] = d["properties"].copy()
@@ -238,6 +244,7 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     d["max_length"] = _min_opt(a.max_length, b.max_length)
     d["patterns"] = a.patterns + [p for p in b.patterns if p not in a.patterns]
     d["formats"] = a.formats + [f for f in b.formats if f[0] not in {x[0] for x in a.formats}]
+    d["anti_strings"] = a.anti_strings + [s for s in b.anti_strings if s not in a.anti_strings]
     d["lower"] = (
         a.lower
         if b.lower is None
@@ -249,6 +256,9 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
         else (b.upper if a.upper is None else _bound_tighter(a.upper, b.upper, False))
     )
     d["multiple_of"] = a.multiple_of + [m for m in b.multiple_of if m not in a.multiple_of]
+    d["not_multiple_of"] = a.not_multiple_of + [
+        m for m in b.not_multiple_of if m not in a.not_multiple_of
+    ]
     # arrays: position i is constrained by both sides' prefix or items
     prefix = []
     for i in range(max(len(a.prefix), len(b.prefix))):
@@ -272,7 +282,11 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     if a.pattern_properties and b.pattern_properties:
         if a.pattern_properties != b.pattern_properties:
             d["pattern_properties"] = a.pattern_properties + b.pattern_properties
-            origin.setdefault("patternProperties!", "merge")
+            if a.additional != TRUE_SUB or b.additional != TRUE_SUB:
+                # A key matching only a's patterns must also obey b's
+                # additionalProperties (and the reverse): one merged list cannot
+                # say so, so the object emitter refuses this record.
+                origin["patternProperties!"] = origin.get("patternProperties", "")
         else:
             d["pattern_properties"] = list(a.pattern_properties)
     elif a.pattern_properties or b.pattern_properties:
@@ -339,8 +353,11 @@ class Normalizer:
         self._memo: Dict[Tuple[int, str], List[Conj]] = {}
         self._active: Set[Tuple[int, str]] = set()
         self._synthetic: List[Any] = []  # keeps synthetic schemas alive (ids stay unique)
+        self.negations: Dict[int, Any] = {}  # id(schema) -> {"not": schema} (negation.py)
         self.lenient = False
         self.relaxed: List[str] = []
+        # The same relaxations as (keyword, pointer, message), for xgram.explain_json_schema.
+        self.relaxations: List[Tuple[str, str, str]] = []
         self.notes: List[str] = []
         # Imported here, once per conversion: those modules import this one.
         from .keywords import local_constraints  # noqa: PLC0415
@@ -354,6 +371,7 @@ class Normalizer:
         if not self.lenient:
             raise SchemaError(message + " (lenient=True would ignore it)", keyword, pointer)
         self.relaxed.append(f"{keyword} at {pointer or '#'}: {message}")
+        self.relaxations.append((keyword, pointer, message))
 
     def note(self, message: str) -> None:
         """Record something the caller may want to know (not a relaxation)."""
@@ -436,7 +454,7 @@ class Normalizer:
         if isinstance(schema.get("$id"), str) and pointer:
             base = join_defrag(base, schema["$id"])[0]
         cases = [self._local_constraints(self, schema, base, pointer)]
-        if not _COMBINATOR_KEYWORDS.isdisjoint(schema):  # most schemas combine nothing
+        if not COMBINATOR_KEYWORDS.isdisjoint(schema):  # most schemas combine nothing
             for keyword, disjunction in self._combinators(schema, base, pointer, outer_base):
                 cases = self.product(cases, disjunction, keyword, pointer)
                 if not cases:
@@ -509,8 +527,12 @@ class Normalizer:
                         pointer,
                     )
             yield "$ref", self.normalize(target)
-        if "$dynamicRef" in schema:
-            raise SchemaError("$dynamicRef is not supported", "$dynamicRef", pointer)
+        for keyword in ("$dynamicRef", "$recursiveRef"):
+            if keyword in schema:
+                # The dynamic scope travels in `base` (a resolver.ScopedBase), so the
+                # target is fixed here, and the memos, keyed by base, key it too.
+                target = self.index.resolve_dynamic(keyword, schema[keyword], base, pointer)
+                yield keyword, self.normalize(target)
         for keyword in ("allOf", "anyOf", "oneOf"):
             if keyword not in schema:
                 continue
@@ -526,7 +548,8 @@ class Normalizer:
             else:
                 from .disjoint import check_one_of  # noqa: PLC0415
 
-                yield keyword, check_one_of(self, normalized, at(keyword))
+                locations = [child(b, keyword, i) for i, b in enumerate(branches)]
+                yield keyword, check_one_of(self, locations, normalized, at(keyword))
         yield from self._conditional_cases(self, schema, base, pointer)
 
 

@@ -179,6 +179,8 @@ def number_grammar(
     exclusive_minimum=None,
     exclusive_maximum=None,
     multiple_of=None,
+    not_multiple_of=(),
+    fraction_required: bool = False,
     rule_prefix: str = "num",
 ) -> NumberGrammar:
     """Build the EBNF fragment for JSON numbers that satisfy numeric keywords.
@@ -193,6 +195,13 @@ def number_grammar(
         through ``repr``, so ``0.1`` is exactly one tenth. Infinite bounds are allowed.
     multiple_of : int, float or Decimal, optional
         A positive number the value must be an integer multiple of.
+    not_multiple_of : sequence of int, float or Decimal, optional
+        Positive numbers the value must not be a multiple of (``not`` of
+        ``multipleOf``): the complement of the remainder automaton. Spellings with an
+        exponent are then not offered, as with ``multiple_of``.
+    fraction_required : bool, optional
+        Only numbers that are not integers (``not {"type": "integer"}``): a
+        fraction with a non-zero digit, spelled without an exponent.
     rule_prefix : str, optional
         Prefix for the names of the helper rules.
 
@@ -252,8 +261,15 @@ def number_grammar(
             raise Unsatisfiable(
                 "multipleOf", f"no multiple of {multiple_of} lies within the bounds"
             )
-    exponent = mod is None and all(b is None or b.value == 0 for b in (lower, upper))
+    exponent = (
+        mod is None
+        and not not_multiple_of
+        and not fraction_required
+        and all(b is None or b.value == 0 for b in (lower, upper))
+    )
     dfa = nr.syntax(integer=integer, exponent=exponent)
+    if fraction_required:
+        dfa = nr.intersect(dfa, nr.complement(nr.syntax(integer=True, exponent=False)))
     if lower is not None:
         dfa = nr.intersect(dfa, nr.value_ge(lower.value, lower.strict))
     if upper is not None:
@@ -261,10 +277,38 @@ def number_grammar(
     dfa = nr.minimize(dfa)
     if mod is not None:
         dfa = _with_multiple(dfa, mod, kmin, kmax, multiple_of)
+    for m in not_multiple_of:
+        dfa = _without_multiples(dfa, m, integer)
+    if dfa.is_empty() and not_multiple_of:
+        raise Unsatisfiable("not", "every number left is a multiple of an excluded multipleOf")
     if dfa.is_empty():  # pragma: no cover - the arithmetic checks above rule this out
         raise Unsatisfiable("multipleOf" if mod else "minimum", "no number satisfies the keywords")
     expr, rules = nr.to_ebnf(dfa, rule_prefix)
     return NumberGrammar(expr, tuple(rules))
+
+
+def _without_multiples(dfa: nr.Dfa, m, integer: bool) -> nr.Dfa:
+    """Intersect with the complement of ``multipleOf m``'s remainder automaton."""
+    mod = _modulus(m, integer)
+    if mod is None:  # every integer is a multiple of m
+        raise Unsatisfiable("not", f"every integer is a multiple of {m}")
+    p, s = mod
+    t = len(str(p)) - len(str(p).rstrip("0"))
+    q = p // 10**t
+    if q > MAX_MODULUS or q * (t + 1) * (s + 1) > MAX_REMAINDER_STATES:
+        raise Inexpressible(
+            "not", f"'not multipleOf {m}' cannot be expressed exactly: too many remainders"
+        )
+    try:
+        remainder = nr.minimize(nr.multiple_of(q, t, s, 4 * MAX_REMAINDER_STATES))
+        product = nr.minimize(
+            nr.intersect(dfa, nr.complement(remainder), 10 * MAX_REMAINDER_STATES)
+        )
+    except nr.TooBig:
+        raise Inexpressible("not", f"'not multipleOf {m}' needs too many grammar states") from None
+    if len(product.trans) > MAX_STATES:
+        raise Inexpressible("not", f"'not multipleOf {m}' needs too many grammar states")
+    return product
 
 
 def _with_multiple(dfa: nr.Dfa, mod: tuple[int, int], kmin, kmax, multiple_of) -> nr.Dfa:
