@@ -309,8 +309,10 @@ class ObjectEmitter:
     def key_expr(
         self, c: Conj, matched: List[str], unmatched: List[str], declared: List[str]
     ) -> Optional[str]:
-        """A key matching every pattern of ``matched`` and none of ``unmatched``,
-        none of ``declared``, and satisfying ``propertyNames``.
+        """A key in one region of the undeclared keys.
+
+        It matches every pattern of ``matched`` and none of ``unmatched``, is
+        none of ``declared``, and satisfies ``propertyNames``.
         """
         names = c.property_names
         if names == TRUE_SUB and not matched and not unmatched:
