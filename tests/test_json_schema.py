@@ -1022,9 +1022,21 @@ def test_not_of_string_and_number_keywords_is_exact():
     assert g.accepts('[1, "a"]') and not g.accepts("[1, 2]") and not g.accepts("[]")
 
 
-def test_not_of_object_shape_is_an_error():
+def test_not_of_object_keywords_asks_for_a_member():
+    g = grammar({"type": "object", "not": {"propertyNames": {"pattern": "a"}}}, strict_mode=False)
+    assert g.accepts('{"b": 1}') and g.accepts('{"a": 1, "b": 2}')
+    assert not g.accepts('{"a": 1}') and not g.accepts("{}")
+    closed = {"properties": {"a": {}}, "additionalProperties": False}
+    g = grammar({"type": "object", "not": closed}, strict_mode=False)
+    assert g.accepts('{"b": 1}') and g.accepts('{"a": 1, "b": 2}')
+    assert not g.accepts('{"a": 1}') and not g.accepts("{}")
+    g = grammar({"type": "object", "not": {"patternProperties": {"^x": {"type": "integer"}}}})
+    assert g.accepts('{"x1": "s"}') and not g.accepts('{"x1": 1}') and not g.accepts('{"y": "s"}')
+
+
+def test_not_of_unique_items_is_an_error():
     with pytest.raises(xgram.SchemaError) as info:
-        grammar({"not": {"propertyNames": {"pattern": "a"}}})
+        grammar({"not": {"uniqueItems": True}})
     assert info.value.keyword == "not"
 
 

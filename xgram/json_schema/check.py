@@ -97,6 +97,12 @@ def conj_accepts(norm: Normalizer, c: Conj, value: Any, depth: int = 0) -> bool:
             return False
         if any(r not in value for r in c.required):
             return False
+        for key_sub, value_sub in c.some_member:
+            if not any(
+                sub_accepts(norm, key_sub, k, depth) and sub_accepts(norm, value_sub, v, depth)
+                for k, v in value.items()
+            ):
+                return False
         for k, v in value.items():
             if not sub_accepts(norm, c.property_names, k, depth):
                 return False

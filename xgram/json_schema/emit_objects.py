@@ -130,6 +130,8 @@ class ObjectEmitter:
 
     def object(self, c: Conj, depth: int, hint: str) -> Optional[str]:
         """The EBNF for the objects of record ``c`` (schema order)."""
+        if c.some_member:
+            return self.object_with_member(c, depth, hint)
         lay = self.layout(depth)
         names_sub = c.property_names
         members: List[Tuple[str, bool]] = []
@@ -161,6 +163,17 @@ class ObjectEmitter:
                     first_required = len(members)
             members.append((f"{string_literal(name)} {lay.key_sep} {v}", required))
         extra = self.extra_member(c, declared, lay, depth, hint)
+        witness = None
+        if c.extra_witnesses:
+            witness = self.witness_members(c, declared, lay, depth, hint)
+            if witness is None:
+                return None
+            if self.any_order or c.min_properties > 0 or c.max_properties is not None:
+                self.norm.relax(
+                    "not",
+                    c.origin.get("not", ""),
+                    "a required undeclared member with property counts or any_order",
+                )
         lo, hi = c.min_properties, c.max_properties
         if hi is not None and lo > hi:
             return None
@@ -175,7 +188,7 @@ class ObjectEmitter:
                 f"property counts above {MAX_COUNT_STATES} are not supported",
             )
             counted, cap, lo, hi = False, 0, 0, None
-        chain = _MemberChain(self, hint, members, extra, lay.item_sep, lo, hi)
+        chain = _MemberChain(self, hint, members, extra, lay.item_sep, lo, hi, witness)
         n = len(members)
         # Fill the memo from the last member backwards, so that no call recurses
         # deeper than one level (objects may declare thousands of properties), and
@@ -194,7 +207,7 @@ class ObjectEmitter:
         forms = []
         if nonempty is not None:
             forms.append(f"{lay.open_object} {nonempty} {lay.close_object}")
-        if lo == 0 and not any(r for _, r in members):
+        if lo == 0 and not any(r for _, r in members) and witness is None:
             forms.append(lay.empty_object)
         if not forms:
             return None
@@ -232,6 +245,72 @@ class ObjectEmitter:
             forms.append(lay.empty_object)
         return "(" + " | ".join(forms) + ")" if forms else None
 
+    def object_with_member(self, c: Conj, depth: int, hint: str) -> Optional[str]:
+        """Objects of ``c`` with a member whose key and value satisfy ``c.some_member[0]``.
+
+        The member is either a declared property (then it is required and its
+        value satisfies both schemas) or an undeclared key: one object form per
+        declared name the key schema admits, and one with the member among the
+        additional members (``extra_witness``).
+        """
+        (key_sub, value_sub), rest = c.some_member[0], c.some_member[1:]
+        forms = []
+        declared = list(c.properties) + [r for r in c.required if r not in c.properties]
+        for name in declared:
+            if not sub_accepts(self.norm, key_sub, name):
+                continue
+            v = c.copy()
+            v.some_member = rest
+            if name not in v.required:
+                v.required.append(name)
+            current = c.properties.get(name)
+            if current is None:
+                current = self._undeclared_value(c, name)
+            v.properties[name] = _conj_sub(current, value_sub)
+            expr = self.object(v, depth, hint)
+            if expr is not None and expr not in forms:
+                forms.append(expr)
+        v = c.copy()
+        v.some_member = rest
+        v.extra_witnesses.append((key_sub, value_sub))
+        expr = self.object(v, depth, hint)
+        if expr is not None and expr not in forms:
+            forms.append(expr)
+        if not forms:
+            return None
+        return forms[0] if len(forms) == 1 else "(" + " | ".join(forms) + ")"
+
+    def witness_members(
+        self, c: Conj, declared: List[str], lay: Layout, depth: int, hint: str
+    ) -> Optional[str]:
+        """The additional members ``c.extra_witnesses`` require, between separators.
+
+        One witness: a member of its shape. Two: one member of both shapes, or one
+        of each in either order with any additional members between them.
+        """
+        ws = c.extra_witnesses
+        if len(ws) > 2:
+            self.norm.relax(
+                "not", c.origin.get("not", ""), "more than two undeclared members of given shapes"
+            )
+            ws = ws[:2]
+        first = self.extra_member(c, declared, lay, depth, hint, ws[0])
+        if len(ws) == 1 or first is None:
+            return first
+        second = self.extra_member(c, declared, lay, depth, hint, ws[1])
+        if second is None:
+            return None
+        both = (_conj_sub(ws[0][0], ws[1][0]), _conj_sub(ws[0][1], ws[1][1]))
+        forms = []
+        either = self.extra_member(c, declared, lay, depth, hint, both)
+        if either is not None:
+            forms.append(either)
+        extra = self.extra_member(c, declared, lay, depth, hint)
+        gap = f"{lay.item_sep} ({extra} {lay.item_sep})*"
+        forms.append(f"{first} {gap} {second}")
+        forms.append(f"{second} {gap} {first}")
+        return self.add_rule(hint + "_witnesses", " | ".join(forms))
+
     def _maybe_rule(self, expr: Optional[str], hint: str) -> Optional[str]:
         if expr is None or len(expr) < 60:
             return expr
@@ -247,9 +326,19 @@ class ObjectEmitter:
         return sub if matched else c.additional
 
     def extra_member(
-        self, c: Conj, declared: List[str], lay: Layout, depth: int, hint: str
+        self,
+        c: Conj,
+        declared: List[str],
+        lay: Layout,
+        depth: int,
+        hint: str,
+        witness: Optional[Tuple[Sub, Sub]] = None,
     ) -> Optional[str]:
-        """A `key: value` member for keys not declared in `properties`, or None."""
+        """A `key: value` member for keys not declared in `properties`, or None.
+
+        With ``witness`` (key schema, value schema), only the members whose key
+        and value also satisfy those.
+        """
         # strict_mode (XGrammar's): an object that declares its members (`properties`,
         # `required`, `patternProperties`) admits no others unless `additionalProperties`
         # says so. One that declares none (`{"type": "object"}`, `{}`, `true`) stays open,
@@ -298,23 +387,31 @@ class ObjectEmitter:
             else:
                 value_sub = c.additional
             unmatched = [p for p, keep in zip(patterns, inside) if not keep]
-            key = self.key_expr(c, matched, unmatched, declared)
+            names = c.property_names
+            if witness is not None:
+                names = _conj_sub(names, witness[0])
+                value_sub = _conj_sub(value_sub, witness[1])
+            key = self.key_expr(c, matched, unmatched, declared, names)
             v = self.value(value_sub, depth + 1, hint + ("_pattern" if matched else "_extra"))
             if key is not None and v is not None:
                 parts.append(f"{key} {lay.key_sep} {v}")
         if not parts:
             return None
-        return self.add_rule(hint + "_extra_kv", " | ".join(parts))
+        return self.add_rule(hint + ("_witness_kv" if witness else "_extra_kv"), " | ".join(parts))
 
     def key_expr(
-        self, c: Conj, matched: List[str], unmatched: List[str], declared: List[str]
+        self,
+        c: Conj,
+        matched: List[str],
+        unmatched: List[str],
+        declared: List[str],
+        names: Sub,
     ) -> Optional[str]:
         """A key in one region of the undeclared keys.
 
         It matches every pattern of ``matched`` and none of ``unmatched``, is
-        none of ``declared``, and satisfies ``propertyNames``.
+        none of ``declared``, and satisfies ``names`` (``propertyNames``).
         """
-        names = c.property_names
         if names == TRUE_SUB and not matched and not unmatched:
             if not declared:
                 self.uses_json_string = True
@@ -364,11 +461,21 @@ class _MemberChain:
     sep: str
     lo: int
     hi: Optional[int]
+    # An additional member that must occur (object_with_member); counts are not
+    # tracked with it (the emitter refuses that combination first).
+    witness: Optional[str] = None
     memo: Dict[Tuple[str, int, int], Optional[str]] = field(default_factory=dict)
 
     def extras(self, count: int, first: bool) -> Optional[str]:
         """Additional members after `count` members, none yet written when `first`."""
         lo, hi, extra, sep = self.lo, self.hi, self.extra, self.sep
+        if self.witness is not None:
+            # At least one additional member, one of them the witness.
+            if extra is None:
+                return None
+            if first:
+                return f"({extra} {sep})* {self.witness} ({sep} {extra})*"
+            return f"({sep} {extra})* {sep} {self.witness} ({sep} {extra})*"
         e_lo = max(0, lo - count)
         e_hi = None if hi is None else hi - count
         if e_hi is not None and e_hi < 0:

@@ -22,7 +22,14 @@ ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object"
 
 # Private keywords the negation of `pattern`, `format` and `multipleOf` rewrites
 # into (negation.py): the string must not match / the number must not be a multiple.
-NEGATED_KEYWORDS = ("x-xgram-not-pattern", "x-xgram-not-format", "x-xgram-not-multiple-of")
+# "x-xgram-some-member": [key schema, value schema] is the negation of the object
+# keywords: some member's key satisfies the first and its value the second.
+NEGATED_KEYWORDS = (
+    "x-xgram-not-pattern",
+    "x-xgram-not-format",
+    "x-xgram-not-multiple-of",
+    "x-xgram-some-member",
+)
 
 
 # Keywords a validator would enforce but no grammar here can: an error, or with
@@ -167,11 +174,21 @@ def _local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, poin
     if "x-xgram-not-in" in schema:
         c.excluded = list(schema["x-xgram-not-in"])
     if "x-xgram-not-pattern" in schema:
-        c.anti_strings.append(("pattern", schema["x-xgram-not-pattern"], pointer))
+        anti = schema["x-xgram-not-pattern"]
+        for p in [anti] if isinstance(anti, str) else anti:
+            c.anti_strings.append(("pattern", p, pointer))
     if "x-xgram-not-format" in schema:
         c.anti_strings.append(("format", schema["x-xgram-not-format"], pointer))
     if "x-xgram-not-multiple-of" in schema:
         c.not_multiple_of.append(schema["x-xgram-not-multiple-of"])
+    if "x-xgram-some-member" in schema:
+        key_schema, value_schema = schema["x-xgram-some-member"]
+        c.some_member.append(
+            (
+                _sub_at(key_schema, base, pointer, "not", pointer),
+                _sub_at(value_schema, base, pointer, "not", pointer),
+            )
+        )
     return c
 
 

@@ -185,6 +185,10 @@ class _Negator:
             return negated
         if keyword in ("items", "prefixItems"):
             return self._negate_items(schema, keyword, value)
+        if keyword in ("additionalProperties", "patternProperties", "propertyNames"):
+            return self._negate_member_keyword(schema, keyword, value)
+        if keyword == "contains":
+            return self._negate_contains(schema, value)
         if keyword not in _KNOWN_KEYWORDS:
             return []  # an unknown keyword asserts nothing, so nothing violates it
         self.fail(keyword, f"the negation of {keyword!r} is not expressible")
@@ -207,11 +211,8 @@ class _Negator:
             if value <= 0:
                 self.fail(keyword, "multipleOf must be greater than 0")
             return [{"type": "number", "x-xgram-not-multiple-of": to_decimal(value)}]
-        if (
-            keyword in ("minContains", "maxContains", "additionalItems")
-            and "contains" not in schema
-        ):
-            return [] if keyword != "additionalItems" else None
+        if keyword in ("minContains", "maxContains"):
+            return []  # negated together with contains (or nothing without it)
         return None
 
     def _negate_items(self, schema: Dict[str, Any], keyword: str, value: Any) -> List[Any]:
@@ -238,6 +239,45 @@ class _Negator:
             return out
         self.fail(keyword, f"the negation of {keyword!r} after 'prefixItems' is not expressible")
         return []
+
+    def _negate_member_keyword(self, schema: Dict[str, Any], keyword: str, value: Any) -> List[Any]:
+        # An object breaks these when some member breaks them: a key of the set the
+        # keyword governs whose value breaks its schema (or, for propertyNames, a
+        # key that breaks it).
+        if value is True or value == {}:
+            return []
+        if keyword == "propertyNames":
+            return [{"type": "object", "x-xgram-some-member": [self.not_of(value), True]}]
+        if keyword == "patternProperties":
+            if not isinstance(value, dict):
+                self.fail(keyword, "must be an object")
+            return [
+                {
+                    "type": "object",
+                    "x-xgram-some-member": [{"type": "string", "pattern": p}, self.not_of(s)],
+                }
+                for p, s in value.items()
+                if s is not True and s != {}
+            ]
+        declared = schema.get("properties", {})
+        patterns = schema.get("patternProperties", {})
+        if not isinstance(declared, dict) or not isinstance(patterns, dict):
+            self.fail(keyword, "properties and patternProperties must be objects")
+        key = {"type": "string", "x-xgram-not-in": list(declared)}
+        if patterns:
+            key["x-xgram-not-pattern"] = list(patterns)
+        return [{"type": "object", "x-xgram-some-member": [key, self.not_of(value)]}]
+
+    def _negate_contains(self, schema: Dict[str, Any], value: Any) -> List[Any]:
+        # No item (or too few, or too many) matches: only the plain form is negated.
+        low = schema.get("minContains", 1)
+        if "maxContains" in schema or not isinstance(low, int) or isinstance(low, bool):
+            self.fail("contains", "the negation of minContains/maxContains is not expressible")
+        if low == 0:
+            return []  # always satisfied
+        if low != 1:
+            self.fail("contains", "the negation of minContains is not expressible")
+        return [{"type": "array", "items": self.not_of(value)}]
 
     def _negate_one_of(self, branches: Any, base: str) -> List[Any]:
         # Not exactly one: none of the branches, or two of them at once.

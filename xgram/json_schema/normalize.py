@@ -113,6 +113,11 @@ class Conj:
     additional: Sub = TRUE_SUB
     pattern_properties: List[Tuple[str, Sub]] = field(default_factory=list)
     property_names: Sub = TRUE_SUB
+    # Some member has a key satisfying the first and a value satisfying the second
+    # (the negation of additionalProperties, patternProperties, propertyNames).
+    some_member: List[Tuple[Sub, Sub]] = field(default_factory=list)
+    # Set by the object emitter only: such members among the undeclared keys.
+    extra_witnesses: List[Tuple[Sub, Sub]] = field(default_factory=list)
     min_properties: int = 0
     max_properties: Optional[int] = None
     # where the constraints came from, for error messages: keyword -> pointer
@@ -139,6 +144,8 @@ class Conj:
         d["evaluated_patterns"] = d["evaluated_patterns"].copy()
         d["required"] = d["required"].copy()
         d["pattern_properties"] = d["pattern_properties"].copy()
+        d["some_member"] = d["some_member"].copy()
+        d["extra_witnesses"] = d["extra_witnesses"].copy()
         d["origin"] = d["origin"].copy()
         c = object.__new__(Conj)
         c.__dict__ = d
@@ -303,6 +310,7 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     d["evaluated_patterns"] = a.evaluated_patterns | b.evaluated_patterns
     d["evaluated_prefix"] = max(a.evaluated_prefix, b.evaluated_prefix)
     d["all_items_evaluated"] = a.all_items_evaluated or b.all_items_evaluated
+    d["some_member"] = a.some_member + [m for m in b.some_member if m not in a.some_member]
     d["min_properties"] = max(a.min_properties, b.min_properties)
     d["max_properties"] = _min_opt(a.max_properties, b.max_properties)
     if empty:
