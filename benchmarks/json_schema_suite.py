@@ -14,7 +14,9 @@ quoted in the issue: 1,264 passes, 688 false positives on draft2020-12) count.
 Engines and options:
 
 * ``xgram``: ``Grammar.from_json_schema(schema, strict_mode=False, any_whitespace=True)``,
-  ``Grammar.accepts``; "n/a" while that API does not exist.
+  ``Grammar.accepts``; "n/a" while that API does not exist. A schema naming the
+  suite's ``http://localhost:1234/`` server also gets ``refs=`` its ``remotes/``
+  documents; the peers fetch nothing, so their remote references fail to compile.
 * ``xgrammar``: ``Grammar.from_json_schema(schema, any_whitespace=True, strict_mode=False)``
   compiled for an empty vocabulary; ``GrammarMatcher.accept_string`` + ``is_terminated``.
 * ``llguidance``: ``LLMatcher.grammar_from_json_schema(schema,

@@ -30,10 +30,11 @@ Each test gets one outcome, best to worst (``OUTCOMES``):
 
 Engines: ``xgram`` (``Grammar.from_json_schema(schema, strict_mode=False,
 any_whitespace=True)``), and the peers ``xgrammar`` and ``llguidance`` (used by
-``benchmarks/json_schema_suite.py``). None of them resolves remote references
-(``http://localhost:1234/...``, served from the suite's ``remotes/``): those
-schemas come out as compile errors. ``load_remotes()`` gives the URL -> schema
-map for an engine that grows a retriever.
+``benchmarks/json_schema_suite.py``). The suite's remote references
+(``http://localhost:1234/...``, served from its ``remotes/``) reach xgram through
+its ``refs=`` registry (``load_remotes()``, passed with every schema that names
+that host); the peers fetch nothing, so for them those schemas come out as
+compile errors.
 
 By default every case runs in a worker subprocess (``--jobs`` of them), so a
 crash or a hang costs one case (``crash`` / ``timeout``), not the run.
@@ -206,7 +207,11 @@ class Engine:
 
 
 class XgramEngine(Engine):
-    """xgram: ``Grammar.from_json_schema(schema, strict_mode=False, any_whitespace=True)``."""
+    """xgram: ``Grammar.from_json_schema(schema, strict_mode=False, any_whitespace=True)``.
+
+    A schema that names ``http://localhost:1234/`` also gets ``refs=`` the suite's
+    ``remotes/`` documents (what a validator would retrieve from that server).
+    """
 
     name = "xgram"
 
@@ -220,6 +225,7 @@ class XgramEngine(Engine):
         from xgram import errors
 
         self._xgram = xgram
+        self._remotes = load_remotes() if (SUITE_DIR / "remotes").is_dir() else {}
         names = ("SchemaError", "GrammarError", "CompileBudgetError")
         self._errors: Tuple[type, ...] = tuple(
             getattr(errors, n) for n in names if hasattr(errors, n)
@@ -227,9 +233,10 @@ class XgramEngine(Engine):
 
     def compile(self, schema_text: str) -> Checker:
         """Build the grammar; xgram's schema/grammar/budget errors are compile errors."""
+        refs = self._remotes if REMOTE_PREFIX in schema_text else None
         try:
             grammar = self._xgram.Grammar.from_json_schema(
-                schema_text, strict_mode=False, any_whitespace=True
+                schema_text, strict_mode=False, any_whitespace=True, refs=refs
             )
         except self._errors as exc:
             raise CompileError(f"{type(exc).__name__}: {exc}") from None
@@ -738,7 +745,8 @@ def write_baseline(
     counts = summarize(outcomes)
     header = {
         "engine": engine,
-        "options": "Grammar.from_json_schema(schema, strict_mode=False, any_whitespace=True)",
+        "options": "Grammar.from_json_schema(schema, strict_mode=False, any_whitespace=True)"
+        " (and refs= the suite's remotes/ for schemas naming http://localhost:1234/)",
         "regenerate": REGENERATE_HINT,
         "outcome_order": list(OUTCOMES),
         "counts": {k: counts[k] for k in OUTCOMES},

@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 from collections import OrderedDict
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Mapping, Optional, Tuple, Union
 
 from . import _core
 from .errors import UsageError
@@ -15,6 +15,22 @@ from .grammar import Grammar
 from .tokenizer_info import TokenizerInfo
 
 _SERIAL_VERSION = "xgram-compiled-grammar/1"
+
+
+def _refs_key(refs: Any) -> Optional[str]:
+    """The cache-key part for a ``refs`` registry: a stable JSON text, or None.
+
+    None (do not cache) when a document is not plain JSON (e.g. a pydantic class),
+    as for the schema itself.
+    """
+    if refs is None:
+        return ""
+    if not isinstance(refs, Mapping):
+        return None  # the conversion rejects it
+    try:
+        return " refs=" + json.dumps(dict(refs), sort_keys=True)
+    except (TypeError, ValueError):
+        return None
 
 
 class CompiledGrammar:
@@ -205,8 +221,13 @@ class GrammarCompiler:
         lenient: bool = False,
         general_unicode_escapes: bool = False,
         any_order: bool = False,
+        refs: Optional[Mapping[str, Any]] = None,
     ) -> CompiledGrammar:
         """Compile a JSON schema (options as :meth:`Grammar.from_json_schema`).
+
+        ``refs`` (the documents remote references point to) is part of the cache
+        key: the same schema with other documents behind its references is
+        another grammar.
 
         Raises
         ------
@@ -229,9 +250,10 @@ class GrammarCompiler:
             text = schema if isinstance(schema, str) else None
             if text is None and isinstance(schema, (dict, bool)):
                 text = json.dumps(schema)
-            if text is not None:
-                key = ("json_schema:" + repr(sorted(options.items())), text)
-        return self._cached(key, lambda: Grammar.from_json_schema(schema, **options))
+            refs_text = _refs_key(refs)
+            if text is not None and refs_text is not None:
+                key = ("json_schema:" + repr(sorted(options.items())) + refs_text, text)
+        return self._cached(key, lambda: Grammar.from_json_schema(schema, refs=refs, **options))
 
     def compile_structural_tag(
         self, structural_tag: Any, triggers: Optional[Any] = None, *, lenient: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Optional, Tuple, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple, Union
 
 from . import _core
 from .errors import GrammarError, UsageError
@@ -128,6 +128,7 @@ class Grammar:
         lenient: bool = False,
         general_unicode_escapes: bool = False,
         any_order: bool = False,
+        refs: Optional[Mapping[str, Any]] = None,
     ) -> Grammar:
         r"""A grammar for the JSON texts valid under a JSON Schema (draft 2020-12 / draft-07).
 
@@ -161,6 +162,12 @@ class Grammar:
         general_unicode_escapes : bool, default False
             Also accept ``\\uXXXX`` spellings of ordinary characters in patterns,
             formats, constants and keys (they are always accepted in free text).
+        refs : mapping of str to schema, optional
+            The documents remote references point to, by absolute URI (e.g.
+            ``{"https://example.com/address.json": {...}}``); each is read as if
+            retrieved from that URI, and may refer to the others or back. Nothing is
+            ever fetched: a reference to a document not given here is a
+            :class:`SchemaError` naming its URI.
 
         Raises
         ------
@@ -181,6 +188,7 @@ class Grammar:
             lenient=lenient,
             general_unicode_escapes=general_unicode_escapes,
             any_order=any_order,
+            refs=refs,
         )
 
     @staticmethod

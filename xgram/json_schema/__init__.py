@@ -1,6 +1,7 @@
 """JSON Schema to grammar: exact, or a clear error.
 
-Pipeline: :mod:`.resolver` loads the document and indexes ``$id``/``$anchor``;
+Pipeline: :mod:`.resolver` loads the document (and the caller's ``refs``
+registry of remote documents) and indexes ``$id``/``$anchor``/``$dynamicAnchor``;
 :mod:`.normalize` (with :mod:`.keywords`, :mod:`.negation`, :mod:`.disjoint`)
 rewrites each schema into a union of flat constraint records, following
 ``$ref`` and intersecting ``allOf``; :mod:`.emit` spells the records as EBNF
@@ -12,7 +13,7 @@ through the ordinary grammar compiler.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 from ..errors import GrammarError, SchemaError
 from .emit import Emitter, base_rules
@@ -35,12 +36,16 @@ class SchemaConversion:
         Constraints dropped because ``lenient=True`` (empty otherwise).
     notes : list of str
         Things ignored by the specification's own rules (e.g. unknown formats).
+    relaxations : list of (str, str, str)
+        The relaxations of ``relaxed`` as ``(keyword, pointer, message)``, the
+        pointer leading to the schema object that holds the keyword.
 
     """
 
     ebnf: str
     relaxed: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
+    relaxations: List[Tuple[str, str, str]] = field(default_factory=list)
 
 
 def json_schema_to_ebnf(
@@ -54,6 +59,7 @@ def json_schema_to_ebnf(
     lenient: bool = False,
     general_unicode_escapes: bool = False,
     any_order: bool = False,
+    refs: Optional[Mapping[str, Any]] = None,
 ) -> SchemaConversion:
     """Convert a JSON schema into an EBNF grammar (see :meth:`xgram.Grammar.from_json_schema`)."""
     if indent is not None and (not isinstance(indent, int) or indent < 0):
@@ -71,7 +77,7 @@ def json_schema_to_ebnf(
             f"max_whitespace_cnt must be a positive integer, got {max_whitespace_cnt!r}"
         )
     root = load_schema(schema)
-    index = SchemaIndex(root)
+    index = SchemaIndex(root, refs)
     norm = Normalizer(index, pattern_matches)
     norm.format_matches = format_matches  # type: ignore[attr-defined]
     norm.lenient = lenient
@@ -92,7 +98,7 @@ def json_schema_to_ebnf(
     rules.update(emitter.rules)
     rules.update(base_rules(emitter))
     ebnf = "\n".join(f"{name} ::= {body}" for name, body in rules.items()) + "\n"
-    return SchemaConversion(ebnf, list(norm.relaxed), list(norm.notes))
+    return SchemaConversion(ebnf, list(norm.relaxed), list(norm.notes), list(norm.relaxations))
 
 
 __all__ = ["GrammarError", "SchemaConversion", "SchemaError", "json_schema_to_ebnf"]
