@@ -6,6 +6,8 @@ matcher runs it with a graph-structured stack.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, List
+
 from .batch import BatchGrammarMatcher, BatchRowError
 from .compiler import CompiledGrammar, GrammarCompiler
 from .config import (
@@ -34,6 +36,28 @@ from .matcher import (
 from .structural_tag import StructuralTagError
 from .tokenizer_info import TokenizerInfo, VocabType
 
+if TYPE_CHECKING:
+    from .json_schema.explain import KeywordExplanation, SchemaExplanation, explain_json_schema
+
+# Loaded on first use: they bring in the whole JSON schema converter, which
+# 'import xgram' otherwise leaves for Grammar.from_json_schema to load.
+_LAZY_EXPORTS = frozenset(("KeywordExplanation", "SchemaExplanation", "explain_json_schema"))
+
+
+def __getattr__(name: str) -> Any:
+    """The lazily loaded exports (PEP 562)."""
+    if name in _LAZY_EXPORTS:
+        from .json_schema import explain  # noqa: PLC0415
+
+        return getattr(explain, name)
+    raise AttributeError(f"module 'xgram' has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    """The module's names, the lazily loaded exports included."""
+    return sorted(set(globals()) | _LAZY_EXPORTS)
+
+
 __all__ = [
     "BatchGrammarMatcher",
     "BatchRowError",
@@ -44,7 +68,9 @@ __all__ = [
     "GrammarCompiler",
     "GrammarError",
     "GrammarMatcher",
+    "KeywordExplanation",
     "SchemaError",
+    "SchemaExplanation",
     "SchemaRelaxedWarning",
     "StructuralTagError",
     "TokenizerInfo",
@@ -54,6 +80,7 @@ __all__ = [
     "allocate_token_bitmask",
     "apply_token_bitmask_inplace",
     "clear_rule_cache",
+    "explain_json_schema",
     "get_bitmask_shape",
     "get_compile_limits",
     "reset_token_bitmask",

@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from ._cli_base import CliError, _display_name, _error, _read_text
+from ._cli_base import EXIT_FAILURE, EXIT_OK, CliError, _display_name, _error, _read_text
 from ._cli_excerpt import _excerpt
 from .errors import GrammarError, SchemaError
 from .grammar import Grammar
@@ -308,6 +309,34 @@ def _load_schema(path: str, options: Dict[str, Any]) -> _SchemaGrammar:
     for note in conversion.notes:
         _error(f"{name}: note: {note}")
     return _SchemaGrammar(grammar, conversion.ebnf, options)
+
+
+def _explain_schema(path: str, options: Dict[str, Any], as_json: bool) -> int:
+    """Print what xgram does with each keyword of the schema at ``path`` (``--explain``).
+
+    Returns
+    -------
+    int
+        0 when every keyword is enforced exactly (or is an annotation, or
+        unknown and ignored), 1 when a constraint is relaxed or the schema refused.
+
+    """
+    from .json_schema.explain import explain_json_schema  # noqa: PLC0415 (as in _load_schema)
+
+    name = _display_name(path)
+    text = _read_text(path)
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as e:  # not a schema to explain: an error, as without --explain
+        raise _located_error(name, text, e.pos, f"not valid JSON: {e.msg}") from None
+    explanation = explain_json_schema(schema, **options)
+    if as_json:
+        report = {"schema": name, "options": options, **explanation.to_json()}
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(f"{name}: {_cli_wording(str(explanation))}\n")
+    sys.stdout.flush()
+    return EXIT_OK if explanation.is_exact else EXIT_FAILURE
 
 
 _REGEX_LOCATION = re.compile(r"^(?:in regex: )?line \d+, column (\d+): ")

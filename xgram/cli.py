@@ -51,6 +51,7 @@ from ._cli_schema import (
     _add_schema_options,
     _automaton_phrase,
     _describe_options,
+    _explain_schema,
     _load_regex,
     _load_schema,
     _rules_phrase,
@@ -345,10 +346,30 @@ def _configure_schema(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="print the grammar only, without the options and the size of its automaton",
     )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="instead of the grammar, print a table saying for each keyword location whether "
+        "it is enforced exactly, relaxed (dropped by --lenient, so refused without it), "
+        "refused, an annotation or unknown (exit status 1 when a constraint is relaxed or "
+        "the schema refused)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="with --explain, print the explanation as JSON, for tools",
+    )
     _add_schema_options(parser, "conversion options")
 
 
 def _run_schema(args: argparse.Namespace) -> int:
+    if args.json and not args.explain:
+        raise CliError("--json applies only with --explain")
+    if args.explain:
+        if args.normalized or not args.stats:
+            flag = "--normalized" if args.normalized else "--no-stats"
+            raise CliError(f"{flag} applies only without --explain")
+        return _explain_schema(args.schema, _schema_options(args), args.json)
     converted = _load_schema(args.schema, _schema_options(args))
     grammar = converted.grammar
     out: TextIO = sys.stdout
@@ -374,12 +395,14 @@ register(
             "and print the grammar as EBNF (which 'xgram check' and Grammar.from_ebnf load), "
             "followed by the options and the size of its automaton as '#' comments. A schema "
             "that cannot be converted exactly is an error naming the keyword, its JSON "
-            "pointer and its line in SCHEMA. Unlike the Python API, strict mode is off by "
-            "default: the grammar follows the schema's exact semantics."
+            "pointer and its line in SCHEMA; --explain says, keyword by keyword, what is "
+            "enforced exactly and what --lenient would drop. Unlike the Python API, strict "
+            "mode is off by default: the grammar follows the schema's exact semantics."
         ),
         epilog=(
-            "exit status: 0 if the schema converts, 2 if it cannot be read or converted. "
-            "example: xgram schema person.schema.json --indent 2 --no-stats"
+            "exit status: 0 if the schema converts, 2 if it cannot be read or converted; "
+            "with --explain, 0 if every constraint is enforced exactly, 1 if not, 2 if it "
+            "cannot be read. example: xgram schema person.schema.json --indent 2 --no-stats"
         ),
         configure=_configure_schema,
         run=_run_schema,
