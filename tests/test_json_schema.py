@@ -935,7 +935,8 @@ def test_lenient_relaxes_with_warning():
 @pytest.mark.parametrize(
     "schema, keyword",
     [
-        ({"type": "string", "format": "regex"}, "format"),
+        ({"type": "string", "format": "idn-email"}, "format"),
+        ({"type": "string", "format": "regex", "maxLength": 3}, "format"),
         ({"type": "array", "items": {"type": "string"}, "uniqueItems": True}, "uniqueItems"),
         ({"type": "array", "contains": {"type": "string"}, "maxContains": 100}, "maxContains"),
     ],
@@ -952,7 +953,7 @@ def test_inexpressible_strict(schema, keyword):
 
 def test_lenient_format_is_dropped():
     with pytest.warns(xgram.SchemaRelaxedWarning, match="format"):
-        g = grammar({"type": "string", "format": "regex", "maxLength": 3}, lenient=True)
+        g = grammar({"type": "string", "format": "idn-email", "maxLength": 3}, lenient=True)
     assert g.accepts('"(a"') and not g.accepts('"abcd"')
 
 
@@ -994,12 +995,29 @@ def test_remote_ref_is_an_error(ref):
     assert info.value.pointer == "/properties/a"
 
 
-@pytest.mark.parametrize("pattern", ["^(?=a)ab$", "a(?!b)", "(?<=a)b", "(a)\\1"])
+@pytest.mark.parametrize("pattern", ["(a(?!b))+", "(?<=a)b", "(a)\\1"])
 def test_unsupported_pattern(pattern):
     with pytest.raises(xgram.SchemaError) as info:
         grammar({"type": "object", "properties": {"x": {"type": "string", "pattern": pattern}}})
     assert info.value.keyword == "pattern"
     assert info.value.pointer == "/properties/x"
+
+
+@pytest.mark.parametrize(
+    "pattern, yes, no",
+    [
+        ("^(?=a)ab$", ["ab"], ["b", "abc"]),
+        ("a(?!b)", ["a", "ac", "aab"], ["ab", "b"]),
+        ("^(?!^x|y)", ["a", "ax"], ["x", "y", "yz"]),
+        ("^(?!(False|None)$)[A-Za-z]+$", ["Falsey", "Nonex", "ok"], ["False", "None"]),
+    ],
+)
+def test_top_level_lookahead(pattern, yes, no):
+    g = grammar({"type": "string", "pattern": pattern})
+    for s in yes:
+        assert g.accepts(json.dumps(s)), s
+    for s in no:
+        assert not g.accepts(json.dumps(s)), s
 
 
 def test_self_reference_without_progress():
@@ -1559,10 +1577,52 @@ def test_key_exclusion_trie_matches_the_regex_path(words):
     direct = xgram.Grammar.from_ebnf("root ::= " + key_not_in_set_ebnf(words))
     content = _core.regex_to_json_string(not_in_set_regex(list(words)), False, False, 0, -1)[0]
     via_regex = xgram.Grammar.from_ebnf(f'root ::= "\\"" ({content}) "\\""')
-    bodies = ["", "n", "na", "nam", "name", "names", "nat", "natx", "x", "a", "ab", "abc", "abcd",
-              "b", "ba", "日", "日本", "日本語", "é", "😀", "né", "naé", "name😀", "aé", "abcé", "b日"]
-    escapes = ["\\\"", "\\\\", "\\/", "/", "\\n", "\\t", "\\b", "\\u0001", "\\u001F", "\\u0022",
-               "\\u002f", "\\u005C", "\\u0061", "\\x", "\\u00", "\\uD83D\\uDE00"]
+    bodies = [
+        "",
+        "n",
+        "na",
+        "nam",
+        "name",
+        "names",
+        "nat",
+        "natx",
+        "x",
+        "a",
+        "ab",
+        "abc",
+        "abcd",
+        "b",
+        "ba",
+        "日",
+        "日本",
+        "日本語",
+        "é",
+        "😀",
+        "né",
+        "naé",
+        "name😀",
+        "aé",
+        "abcé",
+        "b日",
+    ]
+    escapes = [
+        '\\"',
+        "\\\\",
+        "\\/",
+        "/",
+        "\\n",
+        "\\t",
+        "\\b",
+        "\\u0001",
+        "\\u001F",
+        "\\u0022",
+        "\\u002f",
+        "\\u005C",
+        "\\u0061",
+        "\\x",
+        "\\u00",
+        "\\uD83D\\uDE00",
+    ]
     spellings = [json.dumps(b, ensure_ascii=False) for b in bodies]
     for w in words + ("", "n", "a"):
         for e in escapes:
@@ -1586,10 +1646,16 @@ def test_conversion_outcome_does_not_depend_on_hash_seed() -> None:
     schema = {
         "$defs": {"r": {"$ref": "#/$defs/r"}},
         "oneOf": [
-            {"type": "object", "required": ["a", "b", "c", "d"],
-             "properties": {"a": {"$ref": "#/$defs/r"}, "b": {"const": 1}}},
-            {"type": "object", "required": ["a", "b", "c", "d"],
-             "properties": {"a": {"$ref": "#/$defs/r"}, "b": {"const": 2}}},
+            {
+                "type": "object",
+                "required": ["a", "b", "c", "d"],
+                "properties": {"a": {"$ref": "#/$defs/r"}, "b": {"const": 1}},
+            },
+            {
+                "type": "object",
+                "required": ["a", "b", "c", "d"],
+                "properties": {"a": {"$ref": "#/$defs/r"}, "b": {"const": 2}},
+            },
         ],
     }
     code = (
@@ -1604,7 +1670,10 @@ def test_conversion_outcome_does_not_depend_on_hash_seed() -> None:
     for seed in range(4):
         env = dict(os.environ, PYTHONHASHSEED=str(seed))
         run = subprocess.run(
-            [sys.executable, "-c", code, json.dumps(schema)], capture_output=True, text=True, env=env
+            [sys.executable, "-c", code, json.dumps(schema)],
+            capture_output=True,
+            text=True,
+            env=env,
         )
         assert run.returncode == 0, run.stderr
         outcomes.add(run.stdout.strip())
@@ -1622,11 +1691,17 @@ def test_additional_keys_spelling_next_to_declared_names() -> None:
         "additionalProperties": {"type": "integer"},
     }
     plain = xgram.Grammar.from_json_schema(schema, strict_mode=False)
-    general = xgram.Grammar.from_json_schema(schema, strict_mode=False, general_unicode_escapes=True)
+    general = xgram.Grammar.from_json_schema(
+        schema, strict_mode=False, general_unicode_escapes=True
+    )
     for g in (plain, general):
         assert g.accepts('{"name": "x"}') and g.accepts('{"nam": 1}') and g.accepts('{"names": 1}')
         assert not g.accepts('{"name": 1}') and not g.accepts('{"n\\u0061me": 1}')
-        assert g.accepts('{"caf\\u00e9": 1}') and g.accepts('{"a\\"b": 1}') and g.accepts('{"a\\/b": 1}')
+        assert (
+            g.accepts('{"caf\\u00e9": 1}')
+            and g.accepts('{"a\\"b": 1}')
+            and g.accepts('{"a\\/b": 1}')
+        )
     assert not plain.accepts('{"zz\\u0061": 1}')  # a spelling no serialiser writes
     assert general.accepts('{"zz\\u0061": 1}')
 
@@ -1651,7 +1726,12 @@ def test_conversion_leaves_no_reference_cycles() -> None:
             },
             "required": ["a"],
         },
-        {"type": "object", "properties": {"x": {}, "y": {}}, "minProperties": 1, "maxProperties": 2},
+        {
+            "type": "object",
+            "properties": {"x": {}, "y": {}},
+            "minProperties": 1,
+            "maxProperties": 2,
+        },
         {"type": "array", "items": {"type": "number", "multipleOf": 0.5}, "minItems": 1},
     ]
     for schema in schemas:

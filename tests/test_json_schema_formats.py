@@ -21,6 +21,7 @@ import json
 import random
 import re
 import time
+import unicodedata
 from pathlib import Path
 
 import jsonschema
@@ -102,7 +103,7 @@ def suite_strings(draft: str, fmt: str) -> list[tuple[str, bool, str]]:
 
 def test_public_api():
     assert REQUIRED <= set(FORMAT_REGEXES)
-    assert set(FORMAT_REGEXES) | KNOWN_UNSUPPORTED == SPEC_FORMATS
+    assert set(FORMAT_REGEXES) | FORMAT_GRAMMARS | KNOWN_UNSUPPORTED == SPEC_FORMATS
     assert not set(FORMAT_REGEXES) & KNOWN_UNSUPPORTED
     assert isinstance(KNOWN_UNSUPPORTED, frozenset)
     for name, rx in FORMAT_REGEXES.items():
@@ -1001,3 +1002,241 @@ def test_mutations_accepted_only_if_valid(fmt, seed):
         if accepts(fmt, s):
             assert ORACLES[fmt](s), s
             assert jsonschema_agrees(fmt, s), s
+
+
+# ---------------------------------------------------------------------------------------
+# Formats given as EBNF rules: regex (context-free) and idn-hostname (IDNA2008)
+# ---------------------------------------------------------------------------------------
+
+from xgram.json_schema.formats import (  # noqa: E402
+    FORMAT_GRAMMARS,
+    format_grammar,
+    format_grammar_matches,
+)
+from xgram.json_schema.idn_formats import punycode_weight  # noqa: E402
+
+#: Valid suite strings the grammars reject on purpose (each named in the module docstring).
+GRAMMAR_FALSE_NEGATIVES = {
+    "regex": frozenset({"(?<n>a)\\k<n>"}),  # named backreference
+    "idn-hostname": frozenset(
+        {"xn--ihqwcrb4cv8a8dqg056pqjye"}  # A-labels are rejected
+        | {"παράδειγμα" * 5 + "πα" + sep + "com" for sep in ".。．｡"}  # A-label bound
+    ),
+}
+GRAMMAR_SUITE_FILES = {"regex": ("regex", "ecmascript-regex"), "idn-hostname": ("idn-hostname",)}
+
+
+def test_grammar_formats_api():
+    assert FORMAT_GRAMMARS == {"regex", "idn-hostname"}
+    assert not FORMAT_GRAMMARS & set(FORMAT_REGEXES)
+    assert FORMAT_GRAMMARS.isdisjoint(KNOWN_UNSUPPORTED)  # the emitter takes their rules
+    for name in ("date", "no-such-format", "idn-email"):
+        assert format_grammar(name) is None
+    regex = format_grammar("regex")
+    assert regex is not None and not regex.regular and regex.root in regex.rules
+    assert all(name.startswith("format_regex") for name in regex.rules)
+    with pytest.raises(KeyError):
+        format_grammar_matches("date", "2020-01-01")
+
+
+@pytest.mark.skipif(not SUITE.is_dir(), reason=SUITE_MISSING)
+@pytest.mark.parametrize("draft", DRAFTS)
+@pytest.mark.parametrize("fmt", sorted(FORMAT_GRAMMARS))
+def test_grammar_format_suite(draft, fmt):
+    allow = GRAMMAR_FALSE_NEGATIVES[fmt]
+    checked = 0
+    for stem in GRAMMAR_SUITE_FILES[fmt]:
+        path = SUITE / "tests" / draft / "optional" / "format" / f"{stem}.json"
+        if not path.is_file():
+            continue
+        for case in json.loads(path.read_text(encoding="utf-8")):
+            for test in case["tests"]:
+                if not isinstance(test["data"], str):
+                    continue
+                got = format_grammar_matches(fmt, test["data"])
+                checked += 1
+                if test["valid"] and test["data"] in allow:
+                    assert not got, f"{test['data']!r} now passes: drop it from the allowlist"
+                else:
+                    assert got == test["valid"], (test["description"], test["data"])
+    assert checked
+
+
+@pytest.mark.parametrize(
+    ("pattern", "valid"),
+    [
+        ("", True),
+        ("a|b|", True),
+        ("^[a-z0-9_-]+$", True),
+        ("[-a-f]", True),
+        ("\\d{2,10}?", True),
+        ("a{3}", True),
+        ("a{3,}", True),
+        ("(?:x|(y))*", True),
+        ("(?!a)b", True),
+        ('say "hi"/', True),
+        ("tab\there\n", True),
+        ("\\x41\\u00e9\\/\\.", True),
+        ("[\\]\\-\\b]", True),
+        ("(?<x>a)", True),
+        ("(", False),
+        (")", False),
+        ("a]", False),
+        ("a{", False),
+        ("{1}", False),
+        ("a{5,2}", False),
+        ("a{10,9}", False),
+        ("*a", False),
+        ("a+*", False),
+        ("(?=a)*", False),
+        ("[z-a]", False),
+        ("[a--]", False),
+        ("\\p{L}", False),
+        ("\\u{41}", False),
+        ("\\e", False),
+        ("(?<x>a)(?<x>b)", False),
+        ("(?<1x>a)", False),
+        ("\\1", False),  # no group
+        ("\\k<n>", False),
+        ("(?i)a", False),
+    ],
+)
+def test_regex_format_cases(pattern, valid):
+    assert format_grammar_matches("regex", pattern) is valid
+
+
+def test_regex_format_subset_of_python_re():
+    # Whatever the grammar accepts in this sample must at least compile in Python's re
+    # (close to ECMA-262 for these constructs), a cheap independent check.
+    rng = random.Random(19)
+    atoms = [
+        "a",
+        "b",
+        ".",
+        "\\d",
+        "\\w",
+        "[a-c]",
+        "[^x]",
+        "(",
+        ")",
+        "|",
+        "*",
+        "+",
+        "?",
+        "{2}",
+        "{1,3}",
+        "^",
+        "$",
+        "(?:",
+        "(?=",
+        "\\.",
+        "[",
+        "]",
+        "-",
+        "{",
+        "}",
+    ]
+    accepted = 0
+    for _ in range(3000):
+        pattern = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 7)))
+        if format_grammar_matches("regex", pattern):
+            accepted += 1
+            if "[]" not in pattern and "[^]" not in pattern:  # ECMA-262 only
+                re.compile(pattern)
+    assert accepted > 200
+
+
+def test_punycode_weight_bounds_real_encodings():
+    idna = pytest.importorskip("idna")
+    rng = random.Random(5)
+    pools = ["üßàé", "αβγδεζ", "абвгд", "中文字例", "한국어", "ひらがな", "𝔞𝔟"]
+    for _ in range(300):
+        pool = rng.choice(pools)
+        label = "".join(rng.choice(pool + "abc") for _ in range(rng.randint(1, 12)))
+        if all(ord(c) < 0x80 for c in label):
+            continue
+        try:
+            a_label = idna.encode(label).decode()
+        except idna.IDNAError:
+            continue
+        bound = 5 + sum(1 if ord(c) < 0x80 else punycode_weight(ord(c)) for c in label)
+        assert len(a_label) <= bound, (label, a_label)
+
+
+def _idna_and_bidi_valid(name):
+    """Reference check: idna.encode, plus RFC 5893's Bidi rule on every label of a name
+    holding a right-to-left label (idna checks only right-to-left labels)."""
+    idna = pytest.importorskip("idna")
+    try:
+        idna.encode(name)
+    except (idna.IDNAError, UnicodeError):
+        return False
+    labels = re.split("[.\u3002\uff0e\uff61]", name)
+    bidi_domain = any(
+        unicodedata.bidirectional(c) in ("R", "AL", "AN") for label in labels for c in label
+    )
+    if bidi_domain:
+        try:
+            for label in labels:
+                idna.core.check_bidi(label, check_ltr=True)
+        except idna.IDNAError:
+            return False
+    return all(unicodedata.is_normalized("NFC", label) for label in labels)
+
+
+def test_idn_hostname_accepts_only_valid_names():
+    pytest.importorskip("idna")
+    rng = random.Random(2019)
+    pieces = (
+        list("abl0-.。")
+        + list("üßéαβͅ͵гдאב׳ابي٠۰١")
+        + [
+            "\u0301",
+            "\u0308",
+            "\u093c",
+            "\u094d",
+            "\u200c",
+            "\u200d",
+            "\u00b7",
+            "\u30fb",
+            "ぁ",
+            "ァ",
+            "丈",
+            "क",
+            "ष",
+            "த",
+            "\u0bbe",
+            "\u0bc6",
+            "실",
+            "\u302e",
+            "\u0640",
+        ]
+    )
+    accepted = 0
+    for _ in range(4000):
+        name = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 9)))
+        if format_grammar_matches("idn-hostname", name):
+            accepted += 1
+            assert _idna_and_bidi_valid(name), name
+    assert accepted > 300
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("bücher.example", True),
+        ("Example.COM", True),
+        ("münchen-hauptbahnhof.de", True),
+        ("中文字例子网站.中国", True),
+        ("ab--c.com", False),
+        ("a" * 63 + ".b", True),
+        ("ü" * 12, False),  # A-label bound over 63 (5 per 2-byte code point)
+        ("ü" * 11, True),
+        ("e\u0301.com", False),  # not NFC
+        ("é.com", True),
+        ("a\u0301\u0302", False),  # two combining marks in a row
+        (".".join(["ab"] * 40), True),  # all-ASCII names keep the hostname shapes
+    ],
+)
+def test_idn_hostname_cases(name, valid):
+    assert format_grammar_matches("idn-hostname", name) is valid

@@ -399,6 +399,17 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             self._strings[key] = expr
         return self._strings[key]
 
+    def _string_by_format_grammar(self, name: str) -> str:
+        # A format given as rules (e.g. "regex", a context-free language) is
+        # spliced in as they are (alone only: '&' needs regular operands).
+        from .formats import format_grammar  # noqa: PLC0415
+
+        grammar = format_grammar(name)
+        assert grammar is not None
+        for rule, body in grammar.rules.items():
+            self.rules.setdefault(rule, body)
+        return f'("\\"" {grammar.root} "\\"")'
+
     def _string(self, c: Conj, excluded: List[str]) -> Optional[str]:
         lo, hi = c.min_length, c.max_length
         if hi is not None and lo > hi:
@@ -406,12 +417,27 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         regexes: List[Tuple[str, bool, str, str]] = []  # (regex, search, keyword, pointer)
         for p, ptr in c.patterns:
             regexes.append((p, True, "pattern", ptr))
-        from .formats import format_regex  # noqa: PLC0415
+        from .formats import format_grammar, format_regex  # noqa: PLC0415
 
         for f, ptr in c.formats:
             rx = format_regex(f)
             if rx is not None:
                 regexes.append((rx, False, "format", ptr))
+            elif format_grammar(f) is not None:
+                alone = not (
+                    len(c.formats) > 1
+                    or c.patterns
+                    or excluded
+                    or c.anti_strings
+                    or c.min_length
+                    or c.max_length is not None
+                )
+                if alone:
+                    return self._string_by_format_grammar(f)
+                # '&' needs regular operands: lenient drops the format, keeps the rest
+                self.norm.relax(
+                    "format", ptr, f"format {f!r} next to other string constraints is not supported"
+                )
         live_excluded = [
             v
             for v in excluded

@@ -104,16 +104,35 @@ Sizes
 Each regex compiles (:meth:`xgram.Grammar.from_regex` and the automaton) in well under
 50 ms into fewer than 1,000 automaton states; ``date-time`` (leap seconds) is the largest.
 
-Not implemented (:data:`KNOWN_UNSUPPORTED`)
--------------------------------------------
-``regex`` (ECMA-262 pattern syntax is not regular: nested groups), ``idn-hostname`` and
-``idn-email`` (IDNA 2008 validity depends on Unicode properties, Bidi and contextual
-rules that no compact regex captures exactly).
+Formats given as EBNF rules (:func:`format_grammar`)
+---------------------------------------------------
+``regex`` (ECMA-262 pattern syntax is context-free, not regular: groups nest) and
+``idn-hostname`` (IDNA2008: a regular language, but the conjunction of its rules is far
+too large for one regex) have no regex; :func:`format_grammar` gives them as EBNF rules
+over JSON string content. Their own deliberate strictness is listed in
+:mod:`.regex_format` and :mod:`.idn_formats`. ``idn-hostname``'s grammar is large (about
+1,900 rules, over 1 MB of text, a few seconds to build once per process).
+
+Not implemented
+---------------
+``idn-email`` (RFC 6531): its domain is an ``idn-hostname``-like name and its local part
+admits any non-ASCII character; not written yet.
 """
 
 from __future__ import annotations
 
-__all__ = ["FORMAT_REGEXES", "KNOWN_UNSUPPORTED", "format_regex"]
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Dict
+
+__all__ = [
+    "FORMAT_GRAMMARS",
+    "FORMAT_REGEXES",
+    "KNOWN_UNSUPPORTED",
+    "FormatGrammar",
+    "format_grammar",
+    "format_regex",
+]
 
 # ---------------------------------------------------------------------------------------
 # Shared pieces
@@ -441,8 +460,9 @@ FORMAT_REGEXES: dict[str, str] = {
     "relative-json-pointer": _RELATIVE_JSON_POINTER,
 }
 
-#: Formats the JSON Schema specification defines that have no regex here.
-KNOWN_UNSUPPORTED: frozenset[str] = frozenset({"regex", "idn-hostname", "idn-email"})
+#: Formats the JSON Schema specification defines that have no regex here (some of them
+#: have a grammar: :func:`format_grammar`).
+KNOWN_UNSUPPORTED: frozenset[str] = frozenset({"idn-email"})
 
 
 def format_regex(name: str) -> str | None:
@@ -461,3 +481,101 @@ def format_regex(name: str) -> str | None:
 
     """
     return FORMAT_REGEXES.get(name)
+
+
+@dataclass(frozen=True)
+class FormatGrammar:
+    r"""A ``format`` given as EBNF rules rather than a regex.
+
+    Attributes
+    ----------
+    rules : dict
+        Rule name -> body. The rules describe JSON string *content* (the text between
+        the quotes, escapes included), so they can be placed in a JSON grammar as they
+        are: ``"\\"" root "\\""``. Every name starts with a prefix of the format's own.
+    root : str
+        The rule for one whole string value.
+    regular : bool
+        Whether the language is regular (so the rules may stand in an EBNF ``&`` or
+        ``-`` operand, subject to the core's state budget).
+
+    """
+
+    rules: Dict[str, str]
+    root: str
+    regular: bool
+
+    def ebnf(self, root_rule_name: str = "root") -> str:
+        """A complete grammar: the rules and ``root_rule_name`` for a quoted JSON string."""
+        lines = [f"{name} ::= {body}" for name, body in self.rules.items()]
+        lines.append(f'{root_rule_name} ::= "\\"" {self.root} "\\""')
+        return "\n".join(lines) + "\n"
+
+
+def _regex_grammar() -> FormatGrammar:
+    from .regex_format import regex_format_rules  # noqa: PLC0415
+
+    rules, root = regex_format_rules("format_regex")
+    return FormatGrammar(dict(rules), root, regular=False)
+
+
+def _idn_hostname_grammar() -> FormatGrammar:
+    from .idn_formats import idn_hostname_rules  # noqa: PLC0415
+
+    rules, root = idn_hostname_rules("format_idn")
+    return FormatGrammar(dict(rules), root, regular=True)
+
+
+_GRAMMAR_BUILDERS: Dict[str, Callable[[], FormatGrammar]] = {
+    "regex": _regex_grammar,
+    "idn-hostname": _idn_hostname_grammar,
+}
+
+#: The formats :func:`format_grammar` gives (none of them has a regex).
+FORMAT_GRAMMARS: frozenset = frozenset(_GRAMMAR_BUILDERS)
+
+
+@lru_cache(maxsize=64)
+def format_grammar(name: str) -> FormatGrammar | None:
+    """The EBNF rules for a JSON Schema ``format`` that has no regex, or ``None``.
+
+    Parameters
+    ----------
+    name : str
+        The value of the ``format`` keyword, e.g. ``"regex"``.
+
+    Returns
+    -------
+    FormatGrammar or None
+        The rules (built once per process and cached), or ``None`` for formats with a
+        regex (:func:`format_regex`), unknown formats and formats not implemented.
+
+    """
+    builder = _GRAMMAR_BUILDERS.get(name)
+    if builder is None or name in KNOWN_UNSUPPORTED:
+        return None
+    return builder()
+
+
+def format_grammar_matches(name: str, text: str) -> bool:
+    """Whether ``text`` is valid for the grammar format ``name`` (see :func:`format_grammar`).
+
+    Raises
+    ------
+    KeyError
+        When ``name`` has no grammar.
+
+    """
+    import json  # noqa: PLC0415
+
+    return _grammar_checker(name)(json.dumps(text, ensure_ascii=False))
+
+
+@lru_cache(maxsize=64)
+def _grammar_checker(name: str) -> Callable[[str], bool]:
+    from ..grammar import Grammar  # noqa: PLC0415
+
+    grammar = format_grammar(name)
+    if grammar is None:
+        raise KeyError(f"format {name!r} has no grammar")
+    return Grammar.from_ebnf(grammar.ebnf()).accepts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Tuple
 
 from ..errors import SchemaError
-from .formats import KNOWN_UNSUPPORTED, format_regex
+from .formats import KNOWN_UNSUPPORTED, format_grammar, format_regex
 from .normalize import (
     TRUE_RECORD,
     TRUE_SUB,
@@ -205,7 +205,7 @@ def _string_keywords(norm: Normalizer, schema: Dict[str, Any], pointer: str, c: 
         if not isinstance(schema["format"], str):
             raise SchemaError("must be a string", "format", pointer)
         name = schema["format"]
-        if format_regex(name) is not None:
+        if format_regex(name) is not None or format_grammar(name) is not None:
             c.formats.append((name, pointer))
         elif name in KNOWN_UNSUPPORTED:
             norm.relax("format", pointer, f"format {name!r} is not supported")

@@ -35,9 +35,11 @@ def pattern_matches(pattern: str, text: str) -> bool:
 
 def format_matches(name: str, text: str) -> bool:
     """Whether ``text`` is valid for format ``name`` (True for formats not implemented)."""
-    from .formats import format_regex  # noqa: PLC0415
+    from .formats import format_grammar, format_grammar_matches, format_regex  # noqa: PLC0415
 
     regex = format_regex(name)
     if regex is None:
+        if format_grammar(name) is not None:
+            return format_grammar_matches(name, text)
         return True
     return _string_grammar(regex, False).accepts(json.dumps(text, ensure_ascii=False))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import SchemaError
-from .formats import KNOWN_UNSUPPORTED, format_regex
+from .formats import KNOWN_UNSUPPORTED, format_grammar, format_regex
 from .keywords import CONSTRAINT_KEYWORDS
 from .normalize import (
     ANNOTATIONS,
@@ -204,8 +204,8 @@ class _Negator:
         if keyword == "format" and isinstance(value, str):
             if format_regex(value) is not None:
                 return [{"type": "string", "x-xgram-not-format": value}]
-            if value in KNOWN_UNSUPPORTED:
-                self.fail(keyword, f"format {value!r} is not supported")
+            if value in KNOWN_UNSUPPORTED or format_grammar(value) is not None:
+                self.fail(keyword, f"the negation of format {value!r} is not expressible")
             return []  # an unknown format asserts nothing, so nothing violates it
         if keyword == "multipleOf" and is_number(value) and not isinstance(value, bool):
             if value <= 0:
