@@ -69,6 +69,8 @@ class RegexParser {
   // Search semantics (JSON Schema `pattern`): the text contains a match; a side
   // the match did not anchor is padded with `any*`.
   ExprId ParseSearch(const std::vector<CodepointRange>& any_char) {
+    search_ = true;
+    any_char_ = any_char;
     Anchored piece = ParseAlternation();
     CheckFinished();
     std::vector<ExprId> alternatives;
@@ -123,6 +125,23 @@ class RegexParser {
         }
         return false;
       case ExprKind::kRepeat: return e.min == 0 || Nullable(e.children[0]);
+      default: return false;
+    }
+  }
+
+  // Whether an anchor-free expression matches "" and nothing else.
+  bool OnlyEmpty(ExprId id) const {
+    const Expr& e = g_->exprs[id];
+    switch (e.kind) {
+      case ExprKind::kEmpty: return true;
+      case ExprKind::kBytes: return e.bytes.empty();
+      case ExprKind::kSequence:
+      case ExprKind::kChoice:
+        for (ExprId c : e.children) {
+          if (!OnlyEmpty(c)) return false;
+        }
+        return true;
+      case ExprKind::kRepeat: return e.max == 0 || OnlyEmpty(e.children[0]);
       default: return false;
     }
   }
@@ -238,6 +257,15 @@ class RegexParser {
     while (!AtEnd() && Peek() != '|' && Peek() != ')') {
       size_t atom_offset = pos_;
       Anchored piece;
+      if (depth_ == 0 && Peek() == '(' && Peek(1) == '?' && (Peek(2) == '=' || Peek(2) == '!')) {
+        // A lookahead constrains the rest of the text: it takes the rest of
+        // this top-level sequence with it (see ParseTopLevelLookahead).
+        bool at_start = anchored && items.empty() && out.forms[kAtStart] != kNone &&
+                        out.forms[0] == kNone && out.forms[1] == kNone && out.forms[3] == kNone &&
+                        OnlyEmpty(out.forms[kAtStart]);
+        Anchored head = anchored ? Concat(out, PlainPiece(fold())) : PlainPiece(fold());
+        return Concat(head, ParseTopLevelLookahead(at_start));
+      }
       if (Peek() == '^' || Peek() == '$') {
         piece.forms[Peek() == '^' ? kAtStart : kAtEnd] = g_->AddEmpty();
         ++pos_;
@@ -257,6 +285,46 @@ class RegexParser {
     }
     if (!anchored) return PlainPiece(fold());
     return items.empty() ? out : Concat(out, PlainPiece(fold()));
+  }
+
+  // `(?=X) R` / `(?!X) R` where R is the rest of a top-level sequence: the text
+  // from here on (R's match and, in a search, whatever follows it) must / must
+  // not start with X. Both are regular: the rest of the text is R padded with
+  // `any*`, intersected with or less `X any*`. The padding is inside the piece,
+  // so its shapes all end at the text's end. X's own '^' holds only when the
+  // lookahead sits at the text's start (`^(?!^a)`); elsewhere those shapes of X
+  // match nothing. Lookaheads inside groups or repetitions are refused.
+  Anchored ParseTopLevelLookahead(bool at_start) {
+    size_t open = pos_;
+    bool negative = Peek(2) == '!';
+    pos_ += 3;
+    ++depth_;
+    Anchored ahead = ParseAlternation();
+    if (Peek() != ')') Fail(open, "missing ')' for this lookahead");
+    ++pos_;
+    --depth_;
+    ExprId any = g_->AddRepeat(g_->AddCharClass(any_char_), 0, kUnbounded);
+    std::vector<ExprId> prefixes;  // the texts (from here) that start with X
+    for (int shape = 0; shape < 4; ++shape) {
+      if (ahead.forms[shape] == kNone || ((shape & kAtStart) && !at_start)) continue;
+      prefixes.push_back(shape & kAtEnd ? ahead.forms[shape] : g_->AddSequence({ahead.forms[shape], any}));
+    }
+    Anchored rest = ParseSequence();
+    Anchored out;
+    for (int shape = 0; shape < 4; ++shape) {
+      if (rest.forms[shape] == kNone) continue;
+      ExprId text = rest.forms[shape];
+      if (search_ && !(shape & kAtEnd)) text = g_->AddSequence({text, any});
+      ExprId constrained;
+      if (prefixes.empty()) {
+        constrained = negative ? text : kNone;  // X matches nothing here
+      } else {
+        ExprId starts_with_x = Union(prefixes);
+        constrained = negative ? g_->AddDifference(text, starts_with_x) : g_->AddIntersection(text, starts_with_x);
+      }
+      if (constrained != kNone) AddForm(&out, (shape & kAtStart) | kAtEnd, constrained);
+    }
+    return out;
   }
 
   Anchored ParseQuantifiers(Anchored atom, size_t atom_offset) {
@@ -583,6 +651,9 @@ class RegexParser {
   Grammar* g_;
   size_t pos_ = 0;
   int depth_ = 0;
+  bool search_ = false;
+  // What `any*` means for lookahead padding: every code point but surrogates.
+  std::vector<CodepointRange> any_char_ = ComplementRanges(NormalizeRanges({{0xD800, 0xDFFF}}));
 };
 
 }  // namespace

@@ -601,12 +601,12 @@ def test_schema_error_names_keyword_pointer_and_line(tmp_path):
 
 
 def test_schema_error_from_stdin_and_regex_in_pattern():
-    proc = run("schema", "-", stdin=b'{"properties": {"a": {"pattern": "(?=x)"}}}')
+    proc = run("schema", "-", stdin=b'{"properties": {"a": {"pattern": "(a(?=x))"}}}')
     assert proc.returncode == 2
     lines = err(proc).splitlines()
     assert lines[0].startswith("<stdin>:1:23: error: 'pattern' at /properties/a: ")
     assert "lookahead" in lines[0]
-    assert lines[1:] == ["  (?=x)", "  ^"]  # the regex's own excerpt, not the schema's
+    assert lines[1:] == ["  (a(?=x))", "    ^"]  # the regex's own excerpt, not the schema's
 
 
 def test_schema_not_json_and_not_satisfiable(tmp_path):
@@ -776,7 +776,7 @@ def test_check_regex_error():
         "  a[b",
         "   ^",
     ]
-    proc = run("check", "--regex", "(?=a)a", stdin=b"a")
+    proc = run("check", "--regex", "(a(?=a))*", stdin=b"a")
     assert proc.returncode == 2
     assert "lookahead" in err(proc)
 

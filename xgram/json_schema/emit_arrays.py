@@ -62,8 +62,14 @@ class ArrayEmitter:
         hi: Optional[int],
         positions: List[Optional[str]],
         item: Optional[str],
+        witness: Optional[str] = None,
     ) -> Optional[str]:
-        """Arrays of ``lo``..``hi`` elements: positional ones, then ``item`` repeated."""
+        """Arrays of ``lo``..``hi`` elements: positional ones, then ``item`` repeated.
+
+        With ``witness``, the items after the prefix include one matching it (the
+        caller allows this only without an upper bound and with ``lo`` at most
+        the prefix length plus one).
+        """
         sep = lay.item_sep
         k = len(positions)
 
@@ -73,6 +79,10 @@ class ArrayEmitter:
             t_hi = None if hi is None else hi - count_before
             if t_hi is not None and t_hi < t_lo:
                 return None
+            if witness is not None:
+                if item is None:
+                    return None
+                return f"({sep} {item})* {sep} {witness} ({sep} {item})*"
             if t_hi == 0 or item is None:
                 return "" if t_lo == 0 else None
             return f"({sep} {item}){{{t_lo},{'' if t_hi is None else t_hi}}}"
@@ -101,6 +111,8 @@ class ArrayEmitter:
                 if first is None or more is None or (hi is not None and hi < 1)
                 else f"{first} {more}".strip()
             )
+        elif witness is not None:
+            nonempty = None if item is None else f"({item} {sep})* {witness} ({sep} {item})*"
         elif item is not None and (hi is None or hi >= 1):
             t_lo = max(0, lo - 1)
             t_hi = None if hi is None else hi - 1
@@ -114,7 +126,7 @@ class ArrayEmitter:
         forms = []
         if nonempty is not None:
             forms.append(f"{lay.open_array} {nonempty} {lay.close_array}")
-        if lo == 0:
+        if lo == 0 and witness is None:
             forms.append(lay.empty_array)
         if not forms:
             return None
@@ -136,6 +148,12 @@ class ArrayEmitter:
         if not active:
             return self.array_body(lay, lo, hi, positions, item)
         s, low, high, ptr = active[0]
+        plain = all(entry[1] == 1 and entry[2] is None for entry in active)
+        if plain and hi is None and lo <= len(positions) + len(active):
+            if len(active) == 2 and not positions:
+                return self.array_two_witnesses(c, lay, item, depth, hint)
+            if len(active) == 1 and positions:
+                return self.array_witness_after_prefix(c, lay, lo, positions, item, depth, hint)
         if len(active) > 1 or positions:
             self.norm.relax(
                 "contains", ptr, "contains with prefixItems or several contains is not supported"
@@ -175,6 +193,56 @@ class ArrayEmitter:
                 body = f"{lead}{matching} ({gap}{sep} {matching}){{{k - 1}}} {gap}".strip()
                 forms.append(f"{lay.open_array} {body} {lay.close_array}")
         return "(" + " | ".join(forms) + ")" if forms else None
+
+    def array_witness_after_prefix(
+        self,
+        c: Conj,
+        lay: Layout,
+        lo: int,
+        positions: List[Optional[str]],
+        item: Optional[str],
+        depth: int,
+        hint: str,
+    ) -> Optional[str]:
+        """At least one element matches ``contains``: a prefix position or a later item."""
+        s = c.contains[0][0] if c.contains[0][1] else [e for e in c.contains if e[1]][0][0]
+        forms = []
+        for i in range(len(positions)):
+            v = c.copy()
+            v.contains = []
+            v.prefix[i] = _conj_sub(c.prefix[i], s)
+            v.min_items = max(c.min_items, i + 1)
+            expr = self.array(v, depth, hint)
+            if expr is not None and expr not in forms:
+                forms.append(expr)
+        matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        if matching is not None:
+            # every prefix position is written before the items that hold the witness
+            expr = self.array_body(
+                lay, max(lo, len(positions) + 1), None, positions, item, matching
+            )
+            if expr is not None:
+                forms.append(expr)
+        return "(" + " | ".join(forms) + ")" if forms else None
+
+    def array_two_witnesses(
+        self, c: Conj, lay: Layout, item: Optional[str], depth: int, hint: str
+    ) -> Optional[str]:
+        """Two ``contains``: one element matching both, or one of each in either order."""
+        (s1, *_), (s2, *_) = [e for e in c.contains if e[1] > 0 or e[2] is not None]
+        m1 = self.value(_conj_sub(c.items, s1), depth + 1, f"{hint}_contains")
+        m2 = self.value(_conj_sub(c.items, s2), depth + 1, f"{hint}_contains")
+        if item is None or m1 is None or m2 is None:
+            return None
+        sep = lay.item_sep
+        gap = f"{sep} ({item} {sep})*"
+        cores = [f"{m1} {gap} {m2}", f"{m2} {gap} {m1}"]
+        both = self.value(_conj_sub(_conj_sub(c.items, s1), s2), depth + 1, f"{hint}_contains")
+        if both is not None:
+            cores.insert(0, both)
+        core = self.add_rule(f"{hint}_witnesses", " | ".join(cores))
+        body = f"({item} {sep})* {core} ({sep} {item})*"
+        return f"({lay.open_array} {body} {lay.close_array})"
 
     def array_unique(
         self, c: Conj, lay: Layout, lo: int, hi: Optional[int], depth: int

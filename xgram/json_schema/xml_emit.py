@@ -300,10 +300,17 @@ class FilteringEmitter(Emitter):
             return expr  # json_string itself is filtered where the base rules are written
         return self.filtered(expr, "string_x")
 
-    def key_expr(self, c: Conj, pattern: Optional[str], declared: List[str]) -> Optional[str]:
-        """As the JSON emitter; a key without a pattern holds no excluded substring."""
-        expr = super().key_expr(c, pattern, declared)
-        if expr is None or not self.excludes or pattern is not None or expr == "json_string":
+    def key_expr(
+        self,
+        c: Conj,
+        matched: List[str],
+        unmatched: List[str],
+        declared: List[str],
+        names: Sub,
+    ) -> Optional[str]:
+        """As the JSON emitter; a key matching no pattern holds no excluded substring."""
+        expr = super().key_expr(c, matched, unmatched, declared, names)
+        if expr is None or not self.excludes or matched or expr == "json_string":
             return expr
         return self.filtered(expr, "key_x")
 
