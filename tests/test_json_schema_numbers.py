@@ -381,3 +381,15 @@ def test_grammars_stay_small():
     assert len(number_grammar(integer=True, multiple_of=10**6).rules) <= 5
     sizes = [len(source(grammar(i))) for i in range(len(CASES))]
     assert max(sizes) < 40_000
+
+
+def test_draft4_integers_have_no_fraction_or_exponent():
+    # Draft 4 defines an integer as a number written without them; draft 6 on
+    # counts 1.0 as an integer.
+    draft4 = xgram.Grammar.from_json_schema(
+        {"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer"}
+    )
+    assert draft4.accepts("12") and draft4.accepts("-0")
+    assert not draft4.accepts("12.0") and not draft4.accepts("1e2")
+    modern = xgram.Grammar.from_json_schema({"type": "integer"})
+    assert modern.accepts("12.0") and modern.accepts("1e2")

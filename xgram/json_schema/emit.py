@@ -308,6 +308,8 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             c.origin.get("minimum") or c.origin.get("maximum") or c.origin.get("multipleOf", "")
         )
         kwargs: Dict[str, Any] = {}
+        if c.number == "integer" and self.norm.index.plain_integers:
+            kwargs["plain_integer"] = True
         if c.not_integer:
             if c.number == "integer":
                 return None

@@ -160,13 +160,14 @@ def minimize(d: Dfa) -> Dfa:
 # --------------------------------------------------------------------------- automata
 
 
-def syntax(*, integer: bool, exponent: bool) -> Dfa:
+def syntax(*, integer: bool, exponent: bool, fraction: bool = True) -> Dfa:
     """RFC 8259 number syntax; integer mode allows only zero fraction digits.
 
     With ``exponent`` an exponent part is allowed; in integer mode its sign can only be
-    '+', so every accepted text has an integral value.
+    '+', so every accepted text has an integral value. Without ``fraction`` no
+    fraction part is allowed (draft 4 integers).
     """
-    frac = "0" if integer else _DIGITS
+    frac = ("0" if integer else _DIGITS) if fraction else ""
     exp_signs = "+" if integer else "+-"
 
     def step(s: str, c: str) -> Optional[str]:

@@ -181,6 +181,7 @@ def number_grammar(
     multiple_of=None,
     not_multiple_of=(),
     fraction_required: bool = False,
+    plain_integer: bool = False,
     rule_prefix: str = "num",
 ) -> NumberGrammar:
     """Build the EBNF fragment for JSON numbers that satisfy numeric keywords.
@@ -202,6 +203,9 @@ def number_grammar(
     fraction_required : bool, optional
         Only numbers that are not integers (``not {"type": "integer"}``): a
         fraction with a non-zero digit, spelled without an exponent.
+    plain_integer : bool, optional
+        With ``integer``: only spellings without a fraction or an exponent, as draft 4
+        defines an integer (``1.0`` is not one there).
     rule_prefix : str, optional
         Prefix for the names of the helper rules.
 
@@ -265,9 +269,10 @@ def number_grammar(
         mod is None
         and not not_multiple_of
         and not fraction_required
+        and not (integer and plain_integer)
         and all(b is None or b.value == 0 for b in (lower, upper))
     )
-    dfa = nr.syntax(integer=integer, exponent=exponent)
+    dfa = nr.syntax(integer=integer, exponent=exponent, fraction=not (integer and plain_integer))
     if fraction_required:
         dfa = nr.intersect(dfa, nr.complement(nr.syntax(integer=True, exponent=False)))
     if lower is not None:

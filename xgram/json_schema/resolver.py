@@ -346,6 +346,11 @@ class SchemaIndex:
         declared = root.get("$schema", "") if isinstance(root, dict) else ""
         # Whether `$schema` names draft 2019-09 or later (else the draft is unknown or older).
         self.modern = isinstance(declared, str) and ("2019-09" in declared or "2020-12" in declared)
+        # Draft 4 (and 3) define an integer as a number written without a fraction
+        # or an exponent: there 1.0 is not an integer (draft 6 made it one).
+        self.plain_integers = isinstance(declared, str) and (
+            "draft-04" in declared or "draft-03" in declared
+        )
         self._resources: Dict[str, Location] = {}
         self._anchors: Dict[str, Location] = {}
         # "resource#name" -> location of each $dynamicAnchor ("resource#" for a
