@@ -10,19 +10,19 @@ turns into a trie of the names that leaves it at the first differing character.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
+from .matching import patterns_may_overlap
 from .normalize import TRUE_SUB, Conj, Sub, _conj_sub, new_conj
 from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
 MAX_ANY_ORDER_REQUIRED = 8
-MAX_KEY_PATTERNS = 4  # patternProperties per object: 2**n key regions
+MAX_KEY_REGIONS = 64  # sets of patternProperties one key may match together, per object
 
 
 def _regex_escape(text: str) -> str:
@@ -109,6 +109,25 @@ def key_not_in_set_ebnf(words: Tuple[str, ...]) -> Optional[str]:
         chars += " | " + _BEYOND_ASCII_ESCAPE
     excluded = " | ".join(ebnf_literal(w) for w in words)
     return f'"\\"" (({chars})* - ({excluded})) "\\""'
+
+
+def _key_regions(patterns: List[str]) -> Optional[List[Set[str]]]:
+    """The sets of ``patterns`` one key may match together (the empty set first).
+
+    A set holding two patterns no string matches at once is left out, so disjoint
+    patterns (the usual case: distinct prefixes or names) give one region each
+    instead of 2**n. None when there would be more than MAX_KEY_REGIONS.
+    """
+    regions: List[Set[str]] = [set()]
+    for i, p in enumerate(patterns):
+        grown = []
+        for region in regions:
+            if all(patterns_may_overlap(p, q) for q in region):
+                grown.append(region | {p})
+        regions.extend(grown)
+        if len(regions) > MAX_KEY_REGIONS:
+            return None
+    return regions
 
 
 def _either(a: Optional[str], b: Optional[str]) -> Optional[str]:
@@ -362,21 +381,22 @@ class ObjectEmitter:
                 "patternProperties of two merged schemas next to additionalProperties",
             )
         patterns = list(dict.fromkeys(p for p, _ in c.pattern_properties))
-        if len(patterns) > MAX_KEY_PATTERNS:
+        regions = _key_regions(patterns)
+        if regions is None:
             self.norm.relax(
                 "patternProperties",
                 pp_ptr,
-                f"more than {MAX_KEY_PATTERNS} patternProperties in one object",
+                f"more than {MAX_KEY_REGIONS} sets of patternProperties a key may match at once",
             )
-            patterns = patterns[:MAX_KEY_PATTERNS]
+            regions = [set()] + [{p} for p in patterns]
         allow_additional = not strict_closed and bool(self.norm.normalize_sub(c.additional))
         parts = []
         # The undeclared keys split into regions by which patterns they match; a
         # region's keys take the conjunction of those patterns' schemas, or
         # additionalProperties when they match none. Each region is a regular key
         # language: (patterns in) & ... - (patterns out) - declared names.
-        for inside in itertools.product((True, False), repeat=len(patterns)):
-            matched = [p for p, keep in zip(patterns, inside) if keep]
+        for region in regions:
+            matched = [p for p in patterns if p in region]
             if not matched and not allow_additional:
                 continue
             if matched:
@@ -386,7 +406,7 @@ class ObjectEmitter:
                         value_sub = _conj_sub(value_sub, s)
             else:
                 value_sub = c.additional
-            unmatched = [p for p, keep in zip(patterns, inside) if not keep]
+            unmatched = [p for p in patterns if p not in region]
             names = c.property_names
             if witness is not None:
                 names = _conj_sub(names, witness[0])

@@ -24,6 +24,29 @@ def _string_grammar(regex: str, search: bool) -> Grammar:
     return Grammar.from_ebnf('root ::= "\\"" (' + ebnf + ') "\\""')
 
 
+@lru_cache(maxsize=4096)
+def patterns_may_overlap(a: str, b: str) -> bool:
+    """Whether some string matches both patterns (JSON Schema semantics).
+
+    Decided on the automaton: the product of the two patterns' DFAs (EBNF ``&``)
+    either accepts some string or cannot complete. True when unsure (an error or a
+    budget), which only costs a region that matches nothing.
+    """
+    if a == b:
+        return True
+    try:
+        left = _core.regex_to_json_string(a, True, False, 0, -1)
+        right = _core.regex_to_json_string(b, True, False, 0, -1)
+        if left[2] == -2 or right[2] == -2:
+            return False
+        Grammar.from_ebnf(f"root ::= ({left[0]}) & ({right[0]})").accepts("")
+    except GrammarError as e:
+        return "accepts no string" not in str(e)
+    except Exception:  # noqa: BLE001 - a budget or anything else: assume they overlap
+        return True
+    return True
+
+
 def pattern_matches(pattern: str, text: str) -> bool:
     """Whether ``text`` contains a match of ECMA-262 ``pattern`` (JSON Schema semantics)."""
     try:
