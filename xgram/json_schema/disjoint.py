@@ -14,7 +14,7 @@ wherever ``not`` is (negation.py). What is left is refused (or, with
 from __future__ import annotations
 
 import json
-from typing import Any, List
+from typing import Any, List, Optional
 
 from ..errors import SchemaError
 from .negation import negation_cases
@@ -96,7 +96,11 @@ def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
 
 
 def check_one_of(
-    norm: Normalizer, locations: List[Location], branches: List[List[Conj]], pointer: str
+    norm: Normalizer,
+    locations: List[Location],
+    branches: List[List[Conj]],
+    pointer: str,
+    context: Optional[List[Conj]] = None,
 ) -> List[Conj]:
     """``oneOf`` as a union of records: exact, or a SchemaError (lenient: ``anyOf``).
 
@@ -106,12 +110,24 @@ def check_one_of(
     by De Morgan (``negation.py``). Where a negation is not expressible, the
     ``oneOf`` is refused, naming the two branches and, when one is found, an
     instance both accept.
+
+    Overlap is judged within ``context``, the records the branches will be
+    intersected with (the schema's other keywords): a ``required`` beside
+    ``oneOf`` makes branches that differ on that property's value disjoint.
     """
     n = len(branches)
+    in_context = branches
+    if context is not None and len(context) <= 4:
+        in_context = [
+            [m for c in context for b in branch if (m := merge(c, b, norm.pattern_matches))]
+            for branch in branches
+        ]
     overlaps: List[List[int]] = [[] for _ in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
-            if not all(conj_disjoint(norm, a, b) for a in branches[i] for b in branches[j]):
+            if not all(
+                conj_disjoint(norm, a, b) for a in in_context[i] for b in in_context[j]
+            ):
                 overlaps[i].append(j)
                 overlaps[j].append(i)
     if not any(overlaps):

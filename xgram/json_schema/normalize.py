@@ -463,8 +463,14 @@ class Normalizer:
             base = join_defrag(base, schema["$id"])[0]
         cases = [self._local_constraints(self, schema, base, pointer)]
         if not COMBINATOR_KEYWORDS.isdisjoint(schema):  # most schemas combine nothing
-            for keyword, disjunction in self._combinators(schema, base, pointer, outer_base):
+            # `so_far[0]`: the records of the keywords combined so far, the context
+            # in which oneOf's branches are compared (the generator reads it lazily).
+            so_far = [cases]
+            for keyword, disjunction in self._combinators(
+                schema, base, pointer, outer_base, so_far
+            ):
                 cases = self.product(cases, disjunction, keyword, pointer)
+                so_far[0] = cases
                 if not cases:
                     break
         for keyword in _UNEVALUATED_KEYWORDS:
@@ -509,7 +515,14 @@ class Normalizer:
                 c.all_items_evaluated = True
         return c
 
-    def _combinators(self, schema: Dict[str, Any], base: str, pointer: str, outer: str) -> Any:
+    def _combinators(
+        self,
+        schema: Dict[str, Any],
+        base: str,
+        pointer: str,
+        outer: str,
+        so_far: List[List[Conj]],
+    ) -> Any:
         def at(*tokens: Any) -> str:
             return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
 
@@ -557,7 +570,7 @@ class Normalizer:
                 from .disjoint import check_one_of  # noqa: PLC0415
 
                 locations = [child(b, keyword, i) for i, b in enumerate(branches)]
-                yield keyword, check_one_of(self, locations, normalized, at(keyword))
+                yield keyword, check_one_of(self, locations, normalized, at(keyword), so_far[0])
         yield from self._conditional_cases(self, schema, base, pointer)
 
 
