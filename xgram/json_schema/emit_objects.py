@@ -22,6 +22,7 @@ from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
 MAX_ANY_ORDER_REQUIRED = 8
+MAX_WITNESSES = 4  # undeclared members of given shapes one object must hold
 MAX_KEY_REGIONS = 64  # sets of patternProperties one key may match together, per object
 
 
@@ -119,7 +120,7 @@ def _key_regions(patterns: List[str]) -> Optional[List[Set[str]]]:
     instead of 2**n. None when there would be more than MAX_KEY_REGIONS.
     """
     regions: List[Set[str]] = [set()]
-    for i, p in enumerate(patterns):
+    for p in patterns:
         grown = []
         for region in regions:
             if all(patterns_may_overlap(p, q) for q in region):
@@ -187,11 +188,9 @@ class ObjectEmitter:
             witness = self.witness_members(c, declared, lay, depth, hint)
             if witness is None:
                 return None
-            if self.any_order or c.min_properties > 0 or c.max_properties is not None:
+            if self.any_order:
                 self.norm.relax(
-                    "not",
-                    c.origin.get("not", ""),
-                    "a required undeclared member with property counts or any_order",
+                    "not", c.origin.get("not", ""), "a required undeclared member with any_order"
                 )
         lo, hi = c.min_properties, c.max_properties
         if hi is not None and lo > hi:
@@ -301,34 +300,37 @@ class ObjectEmitter:
 
     def witness_members(
         self, c: Conj, declared: List[str], lay: Layout, depth: int, hint: str
-    ) -> Optional[str]:
-        """The additional members ``c.extra_witnesses`` require, between separators.
+    ) -> Optional[_WitnessRun]:
+        """The additional members when they must include ``c.extra_witnesses``.
 
-        One witness: a member of its shape. Two: one member of both shapes, or one
-        of each in either order with any additional members between them.
+        A run of additional members, separated, that holds a member of each
+        witness shape: ordinary members, or members satisfying some of the
+        witnesses still owed (key and value obeying all of theirs). The run's
+        rules track the set of witnesses satisfied so far (and, with property
+        counts, the members written).
         """
         ws = c.extra_witnesses
-        if len(ws) > 2:
+        if len(ws) > MAX_WITNESSES:
             self.norm.relax(
-                "not", c.origin.get("not", ""), "more than two undeclared members of given shapes"
+                "not",
+                c.origin.get("not", ""),
+                f"more than {MAX_WITNESSES} undeclared members of given shapes",
             )
-            ws = ws[:2]
-        first = self.extra_member(c, declared, lay, depth, hint, ws[0])
-        if len(ws) == 1 or first is None:
-            return first
-        second = self.extra_member(c, declared, lay, depth, hint, ws[1])
-        if second is None:
-            return None
-        both = (_conj_sub(ws[0][0], ws[1][0]), _conj_sub(ws[0][1], ws[1][1]))
-        forms = []
-        either = self.extra_member(c, declared, lay, depth, hint, both)
-        if either is not None:
-            forms.append(either)
+            ws = ws[:MAX_WITNESSES]
         extra = self.extra_member(c, declared, lay, depth, hint)
-        gap = f"{lay.item_sep} ({extra} {lay.item_sep})*"
-        forms.append(f"{first} {gap} {second}")
-        forms.append(f"{second} {gap} {first}")
-        return self.add_rule(hint + "_witnesses", " | ".join(forms))
+        if extra is None:
+            return None
+        full = (1 << len(ws)) - 1
+        members: Dict[int, str] = {}  # witness set -> a member satisfying all of it
+        for subset in range(1, full + 1):
+            chosen = [w for i, w in enumerate(ws) if subset >> i & 1]
+            key_sub, value_sub = chosen[0]
+            for k, v in chosen[1:]:
+                key_sub, value_sub = _conj_sub(key_sub, k), _conj_sub(value_sub, v)
+            member = self.extra_member(c, declared, lay, depth, hint, (key_sub, value_sub))
+            if member is not None:
+                members[subset] = member
+        return _WitnessRun(self, hint, extra, members, full, lay.item_sep)
 
     def _maybe_rule(self, expr: Optional[str], hint: str) -> Optional[str]:
         if expr is None or len(expr) < 60:
@@ -481,21 +483,21 @@ class _MemberChain:
     sep: str
     lo: int
     hi: Optional[int]
-    # An additional member that must occur (object_with_member); counts are not
-    # tracked with it (the emitter refuses that combination first).
-    witness: Optional[str] = None
+    # Additional members that must occur (object_with_member): the run that
+    # holds them replaces the ordinary additional members.
+    witness: Optional[_WitnessRun] = None
     memo: Dict[Tuple[str, int, int], Optional[str]] = field(default_factory=dict)
 
     def extras(self, count: int, first: bool) -> Optional[str]:
         """Additional members after `count` members, none yet written when `first`."""
         lo, hi, extra, sep = self.lo, self.hi, self.extra, self.sep
         if self.witness is not None:
-            # At least one additional member, one of them the witness.
-            if extra is None:
+            # A non-empty run of additional members holding the witnesses.
+            e_hi = None if hi is None else hi - count
+            run = self.witness.run(max(1, lo - count), e_hi)
+            if run is None:
                 return None
-            if first:
-                return f"({extra} {sep})* {self.witness} ({sep} {extra})*"
-            return f"({sep} {extra})* {sep} {self.witness} ({sep} {extra})*"
+            return run if first else f"{sep} {run}"
         e_lo = max(0, lo - count)
         e_hi = None if hi is None else hi - count
         if e_hi is not None and e_hi < 0:
@@ -544,6 +546,81 @@ class _MemberChain:
             result = _either(take, skip)
         self.memo[key] = self.emitter._maybe_rule(result, self.hint)
         return self.memo[key]
+
+
+@dataclass
+class _WitnessRun:
+    """Rules for a run of additional members that must hold given witnesses.
+
+    ``after(mask, n)``: the members after the first ``n`` of the run (each with
+    its leading separator), ``mask`` the witnesses satisfied so far; the run may
+    end once every witness is satisfied and ``n`` reached the lower bound.
+    Without an upper bound, counts past the lower bound are all alike.
+    """
+
+    emitter: Any
+    hint: str
+    extra: str
+    members: Dict[int, str]  # witness set -> a member satisfying all of it
+    full: int
+    sep: str
+    names: Dict[Tuple[int, int, int, int], Optional[str]] = field(default_factory=dict)
+
+    def run(self, lo: int, hi: Optional[int]) -> Optional[str]:
+        """The run: one member or more, between ``lo`` and ``hi`` of them."""
+        if hi is not None and (hi < lo or hi > MAX_COUNT_STATES):
+            if hi < lo:
+                return None
+            self.emitter.norm.relax(
+                "maxProperties", "", f"property counts above {MAX_COUNT_STATES} are not supported"
+            )
+            hi = None
+        if lo > MAX_COUNT_STATES:
+            self.emitter.norm.relax(
+                "minProperties", "", f"property counts above {MAX_COUNT_STATES} are not supported"
+            )
+            lo = 1
+        forms = []
+        for subset, member in [(0, self.extra), *self.members.items()]:
+            rest = self.after(subset, 1, lo, hi)
+            if rest is not None:
+                forms.append(f"{member} {rest}")
+        return self.emitter.add_rule(self.hint + "_run", " | ".join(forms)) if forms else None
+
+    def after(self, mask: int, n: int, lo: int, hi: Optional[int]) -> Optional[str]:
+        """The rule for the members after ``n`` of them, ``mask`` satisfied (None: dead)."""
+        if hi is None:
+            n = min(n, lo)
+        elif n >= hi and (mask != self.full or n < lo):
+            return None  # no room left for the witnesses still owed
+        key = (mask, n, lo, -1 if hi is None else hi)
+        if key in self.names:
+            return self.names[key]
+        # Unbounded runs cycle, so the name is reserved first (and such a state
+        # always has the ordinary member's loop); bounded ones only count up, so
+        # a state with no way on is found before it is named.
+        name = self.emitter.fresh(self.hint + "_owed") if hi is None else ""
+        if hi is None:
+            self.names[key] = name
+        forms = []
+        if mask == self.full and n >= lo:
+            forms.append('""')
+        if hi is None or n < hi:
+            owed = self.full & ~mask
+            steps = [(0, self.extra)]
+            steps += [(s, m) for s, m in self.members.items() if s & owed == s]
+            for subset, member in steps:
+                rest = self.after(mask | subset, n + 1, lo, hi)
+                if rest is not None:
+                    forms.append(f"{self.sep} {member} {rest}")
+        if not forms:
+            self.names[key] = None  # bounded only: remembered so it is not rebuilt
+            return None
+        if hi is not None:
+            name = self.emitter.fresh(self.hint + "_owed")
+            self.names[key] = name
+        self.emitter.rules[name] = " | ".join(forms)
+        return name
 
 
 @dataclass

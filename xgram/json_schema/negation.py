@@ -22,6 +22,7 @@ from .keywords import CONSTRAINT_KEYWORDS
 from .normalize import (
     ANNOTATIONS,
     COMBINATOR_KEYWORDS,
+    MAX_CASES,
     Conj,
     Normalizer,
     without_annotations,
@@ -300,7 +301,7 @@ class _Negator:
                 if a is False or b is False:
                     continue
                 out.append(b if a is True else (a if b is True else {"allOf": [a, b]}))
-        if len(out) > 64:
+        if len(out) > MAX_CASES:
             self.fail("anyOf", "too many cases")
         return out
 
