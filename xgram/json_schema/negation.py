@@ -190,6 +190,8 @@ class _Negator:
             return self._negate_member_keyword(schema, keyword, value)
         if keyword == "contains":
             return self._negate_contains(schema, value)
+        if keyword in ("dependentRequired", "dependentSchemas", "dependencies"):
+            return self._negate_dependencies(keyword, value)
         if keyword not in _KNOWN_KEYWORDS:
             return []  # an unknown keyword asserts nothing, so nothing violates it
         self.fail(keyword, f"the negation of {keyword!r} is not expressible")
@@ -268,6 +270,23 @@ class _Negator:
         if patterns:
             key["x-xgram-not-pattern"] = list(patterns)
         return [{"type": "object", "x-xgram-some-member": [key, self.not_of(value)]}]
+
+    def _negate_dependencies(self, keyword: str, value: Any) -> List[Any]:
+        # Broken when a named property is present and a property it needs is
+        # absent, or the schema it brings fails.
+        if not isinstance(value, dict):
+            self.fail(keyword, "must be an object")
+        out: List[Any] = []
+        for name, dep in value.items():
+            if isinstance(dep, list):
+                out.extend(
+                    {"type": "object", "required": [name], "properties": {needed: False}}
+                    for needed in dep
+                    if isinstance(needed, str)
+                )
+            elif dep is not True and dep != {}:
+                out.append({"type": "object", "required": [name], "allOf": [self.not_of(dep)]})
+        return out
 
     def _negate_contains(self, schema: Dict[str, Any], value: Any) -> List[Any]:
         # No item (or too few, or too many) matches: only the plain form is negated.

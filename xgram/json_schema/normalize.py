@@ -315,9 +315,29 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
     d["max_properties"] = _min_opt(a.max_properties, b.max_properties)
     if empty:
         return None
+    if d["required"] and (a.required or b.required) and _requires_a_forbidden_name(d):
+        return None
     c = object.__new__(Conj)
     c.__dict__ = d
     return c
+
+
+def _requires_a_forbidden_name(d: Dict[str, Any]) -> bool:
+    """Whether a merged record requires a property its own schema is ``false`` for.
+
+    The contradiction a oneOf subtraction makes all the time ("kind is absent"
+    beside "kind is required"): found here, the record is dropped at once
+    instead of multiplying with the next negation.
+    """
+    properties = d["properties"]
+    only_objects = not (d["types"] - {"object"}) and d["number"] is None
+    if not only_objects:
+        return False  # other types still satisfy the record
+    for name in d["required"]:
+        sub = properties.get(name)
+        if sub and any(loc[0] is False for loc in sub):
+            return True
+    return False
 
 
 def _intersect_with_true(b: Conj, pattern_matches: Any) -> Optional[Conj]:
