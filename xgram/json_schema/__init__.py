@@ -19,7 +19,7 @@ from ..errors import GrammarError, SchemaError
 from .emit import Emitter, base_rules
 from .matching import format_matches, pattern_matches
 from .normalize import Normalizer
-from .resolver import SchemaIndex, load_schema
+from .resolver import SchemaIndex, load_schema, without_draft4_dollar_ids
 
 DEFAULT_MAX_WHITESPACE = 64
 
@@ -76,7 +76,7 @@ def json_schema_to_ebnf(
         raise SchemaError(
             f"max_whitespace_cnt must be a positive integer, got {max_whitespace_cnt!r}"
         )
-    root = load_schema(schema)
+    root = without_draft4_dollar_ids(load_schema(schema))
     index = SchemaIndex(root, refs)
     norm = Normalizer(index, pattern_matches)
     norm.format_matches = format_matches  # type: ignore[attr-defined]

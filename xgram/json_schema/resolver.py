@@ -589,3 +589,70 @@ class SchemaIndex:
         if doc.startswith(_METASCHEMA_HOSTS):
             message += " (a JSON Schema metaschema: xgram does not ship them)"
         return message
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependencies")
+_SCHEMA_LISTS_OR_ONE = ("items", "allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONE = (
+    "not",
+    "additionalProperties",
+    "additionalItems",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+)
+
+
+def without_draft4_dollar_ids(root: Any) -> Any:
+    """A draft-04 (or 03) schema as its draft reads it: ``$id`` below the root ignored.
+
+    ``$id`` is a keyword from draft 6 on; in a document that declares draft 4 it
+    is an unknown keyword, so ``#/definitions/x`` must not resolve against it. The
+    schema is copied where needed (the caller's object is never modified).
+    """
+    declared = root.get("$schema", "") if isinstance(root, dict) else ""
+    if not (isinstance(declared, str) and ("draft-04" in declared or "draft-03" in declared)):
+        return root
+
+    found = []
+
+    def visit(node: Any, top: bool) -> None:
+        if found or not isinstance(node, dict):
+            return
+        if not top and isinstance(node.get("$id"), str):
+            found.append(node)
+            return
+        for key in _SCHEMA_MAPS:
+            if isinstance(node.get(key), dict):
+                for s in node[key].values():
+                    visit(s, False)
+        for key in _SCHEMA_LISTS_OR_ONE + _SCHEMA_ONE:
+            value = node.get(key)
+            for s in value if isinstance(value, list) else [value]:
+                visit(s, False)
+
+    visit(root, True)
+    if not found:
+        return root
+
+    def strip(node: Any, top: bool) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = {k: v for k, v in node.items() if top or k != "$id"}
+        for key in _SCHEMA_MAPS:
+            if isinstance(out.get(key), dict):
+                out[key] = {name: strip(s, False) for name, s in out[key].items()}
+        for key in _SCHEMA_LISTS_OR_ONE:
+            value = out.get(key)
+            if isinstance(value, list):
+                out[key] = [strip(s, False) for s in value]
+            elif isinstance(value, dict):
+                out[key] = strip(value, False)
+        for key in _SCHEMA_ONE:
+            if isinstance(out.get(key), dict):
+                out[key] = strip(out[key], False)
+        return out
+
+    return strip(root, True)
