@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Dict, FrozenSet, List, Tuple
 
-from .normalize import Conj, Normalizer, Sub
+from .normalize import Conj, Normalizer, Sub, key_rule
 from .values import canonical, is_number, json_type, to_decimal
 
 _KEYS: Dict[int, Tuple[List[Any], FrozenSet[Any]]] = {}
@@ -106,17 +106,15 @@ def conj_accepts(norm: Normalizer, c: Conj, value: Any, depth: int = 0) -> bool:
         for k, v in value.items():
             if not sub_accepts(norm, c.property_names, k, depth):
                 return False
-            matched = False
             if k in c.properties:
-                matched = True
                 if not sub_accepts(norm, c.properties[k], v, depth):
                     return False
-            for p, s in c.pattern_properties:
-                if norm.pattern_matches(p, k):
-                    matched = True
-                    if not sub_accepts(norm, s, v, depth):
+                for p, s in c.pattern_properties:
+                    if norm.pattern_matches(p, k) and not sub_accepts(norm, s, v, depth):
                         return False
-            if not matched and not sub_accepts(norm, c.additional, v, depth):
+            elif not sub_accepts(
+                norm, key_rule(c, lambda pattern, k=k: norm.pattern_matches(pattern, k)), v, depth
+            ):
                 return False
         return True
     return True

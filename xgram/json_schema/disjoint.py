@@ -18,7 +18,7 @@ from typing import Any, List, Optional
 
 from ..errors import SchemaError
 from .negation import negation_cases
-from .normalize import Conj, Normalizer, Sub, merge
+from .normalize import Conj, Normalizer, Sub, key_rule, merge
 from .resolver import Location
 from .values import canonical, json_type
 
@@ -26,9 +26,7 @@ from .values import canonical, json_type
 def _forbids(c: Conj, norm: Normalizer, name: str) -> bool:
     if name in c.properties:
         return not norm.normalize_sub(c.properties[name])
-    if any(norm.pattern_matches(p, name) for p, _ in c.pattern_properties):
-        return False
-    return not norm.normalize_sub(c.additional)
+    return not norm.normalize_sub(key_rule(c, lambda pattern: norm.pattern_matches(pattern, name)))
 
 
 def _value_types(values: list) -> set:

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
 from .matching import patterns_may_overlap
-from .normalize import TRUE_SUB, Conj, Sub, _conj_sub, new_conj
+from .normalize import TRUE_SUB, Conj, Sub, _conj_sub, key_rule, new_conj
 from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
@@ -338,13 +338,7 @@ class ObjectEmitter:
         return self.add_rule(hint + "_m", expr)
 
     def _undeclared_value(self, c: Conj, name: str) -> Sub:
-        sub: Sub = TRUE_SUB
-        matched = False
-        for p, s in c.pattern_properties:
-            if self.norm.pattern_matches(p, name):
-                sub = _conj_sub(sub, s)
-                matched = True
-        return sub if matched else c.additional
+        return key_rule(c, lambda pattern: self.norm.pattern_matches(pattern, name))
 
     def extra_member(
         self,
@@ -376,12 +370,6 @@ class ObjectEmitter:
         if strict_closed and not c.pattern_properties:
             return None
         pp_ptr = c.origin.get("patternProperties", "")
-        if "patternProperties!" in c.origin:
-            self.norm.relax(
-                "patternProperties",
-                c.origin["patternProperties!"],
-                "patternProperties of two merged schemas next to additionalProperties",
-            )
         patterns = list(dict.fromkeys(p for p, _ in c.pattern_properties))
         regions = _key_regions(patterns)
         if regions is None:
@@ -401,13 +389,7 @@ class ObjectEmitter:
             matched = [p for p in patterns if p in region]
             if not matched and not allow_additional:
                 continue
-            if matched:
-                value_sub: Sub = TRUE_SUB
-                for p, s in c.pattern_properties:
-                    if p in matched:
-                        value_sub = _conj_sub(value_sub, s)
-            else:
-                value_sub = c.additional
+            value_sub = key_rule(c, region.__contains__)
             unmatched = [p for p in patterns if p not in region]
             names = c.property_names
             if witness is not None:

@@ -112,6 +112,10 @@ class Conj:
     required: List[str] = field(default_factory=list)
     additional: Sub = TRUE_SUB
     pattern_properties: List[Tuple[str, Sub]] = field(default_factory=list)
+    # Set when records with different patternProperties and additionalProperties
+    # were merged: each merged schema's patterns and its additionalProperties,
+    # which applies to a key matching none of *its* patterns (see key_rule).
+    key_groups: List[Tuple[Tuple[str, ...], Sub]] = field(default_factory=list)
     property_names: Sub = TRUE_SUB
     # Some member has a key satisfying the first and a value satisfying the second
     # (the negation of additionalProperties, patternProperties, propertyNames).
@@ -144,6 +148,7 @@ class Conj:
         d["evaluated_patterns"] = d["evaluated_patterns"].copy()
         d["required"] = d["required"].copy()
         d["pattern_properties"] = d["pattern_properties"].copy()
+        d["key_groups"] = d["key_groups"].copy()
         d["some_member"] = d["some_member"].copy()
         d["extra_witnesses"] = d["extra_witnesses"].copy()
         d["origin"] = d["origin"].copy()
@@ -202,20 +207,39 @@ def _conj_sub(a: Sub, b: Sub) -> Sub:
     return a + tuple(loc for loc in b if (id(loc[0]), loc[1]) not in seen)
 
 
+def key_rule(c: Conj, is_matched: Any) -> Sub:
+    """The schema ``c`` imposes on an undeclared key, given which patterns it matches.
+
+    ``is_matched(pattern) -> bool``. The key's value obeys every matching
+    patternProperties schema; additionalProperties applies when it matches none
+    (or, for merged records, each merged schema's own additionalProperties when the
+    key matches none of that schema's patterns).
+    """
+    sub = TRUE_SUB
+    matched_any = False
+    for pattern, pp in c.pattern_properties:
+        if is_matched(pattern):
+            sub = _conj_sub(sub, pp)
+            matched_any = True
+    if not c.key_groups:
+        return sub if matched_any else c.additional
+    for patterns, additional in c.key_groups:
+        if not any(is_matched(p) for p in patterns):
+            sub = _conj_sub(sub, additional)
+    return sub
+
+
+def _key_groups(c: Conj) -> List[Tuple[Tuple[str, ...], Sub]]:
+    if c.key_groups:
+        return c.key_groups
+    return [(tuple(p for p, _ in c.pattern_properties), c.additional)]
+
+
 def _value_for_key(c: Conj, name: str, pattern_matches: Any) -> Sub:
     """The schema ``c`` imposes on the value of key ``name``."""
-    if name in c.properties:
-        sub = c.properties[name]
-    else:
-        sub = TRUE_SUB
-        matched = False
-        for pattern, pp in c.pattern_properties:
-            if pattern_matches(pattern, name):
-                sub = _conj_sub(sub, pp)
-                matched = True
-        if not matched:
-            return c.additional
-        return sub
+    if name not in c.properties:
+        return key_rule(c, lambda pattern: pattern_matches(pattern, name))
+    sub = c.properties[name]
     for pattern, pp in c.pattern_properties:
         if pattern_matches(pattern, name):
             sub = _conj_sub(sub, pp)
@@ -286,21 +310,26 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
         )
     d["properties"] = properties
     d["required"] = a.required + [r for r in b.required if r not in a.required]
+    d["key_groups"] = []
     if a.pattern_properties and b.pattern_properties:
         if a.pattern_properties != b.pattern_properties:
             d["pattern_properties"] = a.pattern_properties + b.pattern_properties
-            if a.additional != TRUE_SUB or b.additional != TRUE_SUB:
+            if a.additional != TRUE_SUB or b.additional != TRUE_SUB or a.key_groups or b.key_groups:
                 # A key matching only a's patterns must also obey b's
-                # additionalProperties (and the reverse): one merged list cannot
-                # say so, so the object emitter refuses this record.
-                origin["patternProperties!"] = origin.get("patternProperties", "")
+                # additionalProperties (and the reverse): kept per merged schema.
+                d["key_groups"] = _key_groups(a) + _key_groups(b)
         else:
             d["pattern_properties"] = list(a.pattern_properties)
+            if a.key_groups or b.key_groups:
+                d["key_groups"] = _key_groups(a) + _key_groups(b)
     elif a.pattern_properties or b.pattern_properties:
+        # The other side has no patterns: its additionalProperties holds for every
+        # key it does not declare, so it joins each pattern's schema.
         pp, other = (a, b) if a.pattern_properties else (b, a)
         d["pattern_properties"] = [
             (p, _conj_sub(s, other.additional)) for p, s in pp.pattern_properties
         ]
+        d["key_groups"] = [(ps, _conj_sub(add, other.additional)) for ps, add in pp.key_groups]
     else:
         d["pattern_properties"] = []
     d["additional"] = _conj_sub(a.additional, b.additional)
@@ -511,7 +540,13 @@ class Normalizer:
         """
         c = c.copy()
         if keyword == "unevaluatedProperties":
-            if not c.all_props_evaluated:
+            if c.key_groups:
+                self.relax(
+                    keyword,
+                    pointer,
+                    "unevaluatedProperties beside patternProperties of merged schemas",
+                )
+            elif not c.all_props_evaluated:
                 c.additional = _conj_sub(c.additional, (loc,))
                 for name in c.properties:
                     if name not in c.evaluated_props and not any(
