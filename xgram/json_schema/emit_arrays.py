@@ -9,7 +9,7 @@ is exact when the items range over a small finite set (every permutation).
 from __future__ import annotations
 
 import itertools
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .check import conj_accepts
 from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
@@ -160,6 +160,8 @@ class ArrayEmitter:
             )
         if item is None:
             return lay.empty_array if low == 0 and lo == 0 else None
+        if ((hi is not None and (high is None or hi < high)) or lo > low) and not positions:
+            return self.array_contains_counted(c, lay, lo, hi, item, depth, hint)
         if (hi is not None and (high is None or hi < high)) or lo > low:
             self.norm.relax("contains", ptr, "contains with minItems/maxItems is not supported")
         matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
@@ -193,6 +195,94 @@ class ArrayEmitter:
                 body = f"{lead}{matching} ({gap}{sep} {matching}){{{k - 1}}} {gap}".strip()
                 forms.append(f"{lay.open_array} {body} {lay.close_array}")
         return "(" + " | ".join(forms) + ")" if forms else None
+
+    def array_contains_counted(
+        self,
+        c: Conj,
+        lay: Layout,
+        lo: int,
+        hi: Optional[int],
+        item: str,
+        depth: int,
+        hint: str,
+    ) -> Optional[str]:
+        """``contains`` with minItems/maxItems: rules count matches and items together.
+
+        ``state(m, n)``: the rest of the array after ``n`` items of which ``m``
+        match. Without maxContains the unmatched items may be any item (at least
+        ``low`` of them match either way) and ``m`` stops at ``low``; without
+        maxItems ``n`` stops at ``lo``.
+        """
+        s, low, high, ptr = [e for e in c.contains if e[1] > 0 or e[2] is not None][0]
+        cap_items = hi if hi is not None else lo
+        cap_matches = high if high is not None else low
+        if cap_items > MAX_COUNT_STATES or cap_matches > MAX_COUNT_STATES:
+            self.norm.relax(
+                "contains", ptr, f"counts above {MAX_COUNT_STATES} with contains are not supported"
+            )
+            return None
+        if high is not None and high < low:
+            return None
+        matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        if high is None:
+            other: Optional[str] = item
+        else:
+            if len({loc[1] for loc in s}) > 1:
+                self.norm.relax(
+                    "maxContains", ptr, "maxContains over schemas from different documents"
+                )
+            negated = self.norm.synthetic(
+                {"not": {"allOf": [loc[0] for loc in s]}}, s[0][1], ptr + "/contains"
+            )
+            other = self.value(_conj_sub(c.items, (negated,)), depth + 1, f"{hint}_other")
+        sep = lay.item_sep
+        names: Dict[Tuple[int, int], Optional[str]] = {}
+
+        def state(m: int, n: int) -> Optional[str]:
+            # Counts only go up (saturating), so the only cycles are a state's
+            # loops on itself: a state is live when it may end or leads on to a
+            # live state; its loops are added once that is known.
+            key = (m, n)
+            if key in names:
+                return names[key]
+            forms = []
+            loops = []
+            if low <= m and (high is None or m <= high) and n >= lo:
+                forms.append('""')
+            if hi is None or n < hi:
+                for member, dm in ((other, 0), (matching, 1)):
+                    if member is None or (high is not None and m + dm > high):
+                        continue
+                    m2 = m + dm if high is not None else min(m + dm, low)
+                    n2 = n + 1 if hi is not None else min(n + 1, lo)
+                    if (m2, n2) == key:
+                        loops.append(member)
+                        continue
+                    rest = state(m2, n2)
+                    if rest is not None:
+                        forms.append(f"{sep} {member} {rest}")
+            if not forms:
+                names[key] = None
+                return None
+            name = self.fresh(f"{hint}_count")
+            names[key] = name
+            forms += [f"{sep} {member} {name}" for member in loops]
+            self.rules[name] = " | ".join(forms)
+            return name
+
+        out = []
+        if lo == 0 and low == 0:
+            out.append(lay.empty_array)
+        if hi is None or hi >= 1:
+            for member, dm in ((other, 0), (matching, 1)):
+                if member is None or (high is not None and dm > high):
+                    continue
+                first = state(
+                    dm if high is not None else min(dm, low), 1 if hi is not None else min(1, lo)
+                )
+                if first is not None:
+                    out.append(f"{lay.open_array} {member} {first} {lay.close_array}")
+        return "(" + " | ".join(out) + ")" if out else None
 
     def array_witness_after_prefix(
         self,
