@@ -28,7 +28,7 @@ from .values import NON_NUMBER_TYPES, canonical, is_number, to_decimal
 Sub = Tuple[Location, ...]  # a conjunction of schema locations; () is the "true" schema
 TRUE_SUB: Sub = ()
 
-MAX_CASES = 256
+MAX_CASES = 2048
 
 # The keywords Normalizer._combinators reads: a schema with none of them is its own record.
 COMBINATOR_KEYWORDS = frozenset(
