@@ -116,6 +116,8 @@ class _Negator:
             return [True]
         if not isinstance(schema, dict):
             self.fail("", "not a schema")
+        if self.norm.index.ref_overrides_siblings and isinstance(schema.get("$ref"), str):
+            return self.negate_keyword(schema, "$ref", schema["$ref"], base)
         out: List[Any] = []
         for keyword, value in schema.items():
             if keyword in ANNOTATIONS or keyword.startswith("x-") or keyword in ("then", "else"):

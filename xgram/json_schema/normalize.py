@@ -507,6 +507,8 @@ class Normalizer:
             raise SchemaError(
                 f"a schema must be an object or a boolean, got {schema!r}", "", pointer
             )
+        if self.index.ref_overrides_siblings and isinstance(schema.get("$ref"), str):
+            return self.normalize(self.index.resolve(schema["$ref"], base, pointer))
         outer_base = base
         if isinstance(schema.get("$id"), str) and pointer:
             base = join_defrag(base, schema["$id"])[0]

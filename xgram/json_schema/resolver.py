@@ -351,6 +351,12 @@ class SchemaIndex:
         self.plain_integers = isinstance(declared, str) and (
             "draft-04" in declared or "draft-03" in declared
         )
+        # Drafts 3 to 7 read a schema object holding "$ref" as the reference
+        # alone: every keyword beside it is ignored (2019-09 made "$ref" one
+        # keyword among others). Only when the document says which draft it is.
+        self.ref_overrides_siblings = isinstance(declared, str) and any(
+            f"draft-0{n}" in declared for n in (3, 4, 6, 7)
+        )
         self._resources: Dict[str, Location] = {}
         self._anchors: Dict[str, Location] = {}
         # "resource#name" -> location of each $dynamicAnchor ("resource#" for a
