@@ -141,10 +141,11 @@ class _Negator:
                 )
             rest = [t for t in _ALL if t not in names]
             return [{"type": rest}] if rest else [False]
-        if keyword == "const":
-            return [{"x-xgram-not-in": [value]}]
-        if keyword == "enum":
-            return [{"x-xgram-not-in": list(value)}]
+        if keyword in ("const", "enum"):
+            values = [value] if keyword == "const" else value
+            if not isinstance(values, list):
+                self.fail(keyword, "enum must be an array")
+            return self._negate_values(values, base)
         if keyword in _OF_TYPE:
             t = _OF_TYPE[keyword]
             if isinstance(value, bool):
@@ -244,6 +245,32 @@ class _Negator:
             return out
         self.fail(keyword, f"the negation of {keyword!r} after 'prefixItems' is not expressible")
         return []
+
+    def _negate_values(self, values: List[Any], base: str) -> List[Any]:
+        # Scalars are excluded by value; an object or array is excluded through
+        # the negation of the shape that equals it alone (its keys, or its
+        # length, each with its constant), so that every other value remains.
+        scalars = [v for v in values if not isinstance(v, (dict, list))]
+        result: List[Any] = [{"x-xgram-not-in": scalars}] if scalars else [True]
+        for v in values:
+            if isinstance(v, dict):
+                shape: Dict[str, Any] = {
+                    "type": "object",
+                    "required": list(v),
+                    "properties": {k: {"const": x} for k, x in v.items()},
+                    "additionalProperties": False,
+                }
+            elif isinstance(v, list):
+                shape = {
+                    "type": "array",
+                    "minItems": len(v),
+                    "maxItems": len(v),
+                    "prefixItems": [{"const": x} for x in v],
+                }
+            else:
+                continue
+            result = self._intersect(result, self.negate(shape, base))
+        return result
 
     def _negate_member_keyword(self, schema: Dict[str, Any], keyword: str, value: Any) -> List[Any]:
         # An object breaks these when some member breaks them: a key of the set the
