@@ -29,6 +29,10 @@ def _forbids(c: Conj, norm: Normalizer, name: str) -> bool:
     return not norm.normalize_sub(key_rule(c, lambda pattern: norm.pattern_matches(pattern, name)))
 
 
+def _kinds(types: set) -> set:
+    return {"number" if t == "integer" else t for t in types}
+
+
 def _value_types(values: list) -> set:
     out = set()
     for v in values:
@@ -55,8 +59,9 @@ def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
     if a.consts is not None and b.consts is None:
         a, b = b, a
     if b.consts is not None and a.consts is None:
-        allowed = b.allowed_types() & a.allowed_types()
-        kinds = {"number" if t == "integer" else t for t in allowed}
+        # "integer" and "number" are both numbers here: compared as names they
+        # would look disjoint, and {"type": "integer"} beside {"const": 3} is not.
+        kinds = _kinds(b.allowed_types()) & _kinds(a.allowed_types())
         if not (_value_types(b.consts) & kinds):
             return True
     if m.consts is not None:
@@ -123,9 +128,7 @@ def check_one_of(
     overlaps: List[List[int]] = [[] for _ in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
-            if not all(
-                conj_disjoint(norm, a, b) for a in in_context[i] for b in in_context[j]
-            ):
+            if not all(conj_disjoint(norm, a, b) for a in in_context[i] for b in in_context[j]):
                 overlaps[i].append(j)
                 overlaps[j].append(i)
     if not any(overlaps):
