@@ -142,6 +142,10 @@ constexpr int64_t kInlineMaxExpandedSize = 4000;
 // branch ends in the same tail) stays a call: copying it into each branch would
 // multiply the caller's automaton for nothing.
 constexpr int64_t kInlineMaxCopiesSize = 64;
+// A small rule called from many places stays a call too: each inlined copy is new
+// automaton states whose token masks are computed apart, so the first fill at
+// every call site pays again (an integer rule behind 25 properties, say).
+constexpr int64_t kInlineMaxTotalCopiesSize = 128;
 
 std::vector<bool> RecursiveRules(const std::vector<std::vector<RuleId>>& graph,
                                  const std::vector<std::vector<RuleId>>& components) {
@@ -260,7 +264,8 @@ Grammar InlineRules(const Grammar& g) {
       inlinable[r] = !recursive[r] && r != g.root && g.rules[r].lookahead == kNone &&
                      size <= kInlineMaxExpandedSize && depth <= kInlineMaxDepth &&
                      ((size <= kInlineSmallRuleSize &&
-                       size * max_refs_per_caller[r] <= kInlineMaxCopiesSize) ||
+                       size * max_refs_per_caller[r] <= kInlineMaxCopiesSize &&
+                       size * uses[r] <= kInlineMaxTotalCopiesSize) ||
                       uses[r] <= 1);
     }
   }

@@ -357,7 +357,9 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         expr = g.expr.replace(_NUM_PREFIX, prefix)
         for name, body in g.rules:
             self.rules[name.replace(_NUM_PREFIX, prefix)] = body.replace(_NUM_PREFIX, prefix)
-        expr = expr if len(expr) < 40 else self.add_rule("number", expr)
+        # Always a named rule, however short: one rule shared by every property
+        # that uses it (the core keeps a rule called from many places a call).
+        expr = self.add_rule("number", expr)
         self._numbers[cache_key] = expr
         return expr
 
