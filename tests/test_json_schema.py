@@ -1758,3 +1758,18 @@ def test_conversion_leaves_no_reference_cycles() -> None:
                 gc.garbage.clear()
                 if was_enabled:
                     gc.enable()
+
+
+def test_pattern_schema_of_one_side_does_not_take_the_other_sides_additional():
+    # allOf of a closed object (its declared "d") and an open one whose pattern
+    # matches every key: "d" obeys both schemas, and the closed side's
+    # additionalProperties: false must not reach it through the pattern.
+    schema = {
+        "allOf": [
+            {"properties": {"d": {"type": "string"}}, "additionalProperties": False},
+            {"patternProperties": {"^.*$": {"type": ["string", "array"]}}},
+        ]
+    }
+    g = grammar(schema, strict_mode=False)
+    assert g.accepts('{"d": ""}') and not g.accepts('{"d": 1}')
+    assert not g.accepts('{"e": ""}')

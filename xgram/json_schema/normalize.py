@@ -324,12 +324,13 @@ def merge(a: Conj, b: Conj, pattern_matches: Any) -> Optional[Conj]:
                 d["key_groups"] = _key_groups(a) + _key_groups(b)
     elif a.pattern_properties or b.pattern_properties:
         # The other side has no patterns: its additionalProperties holds for every
-        # key it does not declare, so it joins each pattern's schema.
+        # key it does not declare, whatever pattern the key matches (a group with no
+        # patterns). Not folded into the pattern schemas: those also apply to the
+        # declared properties that match, which the other side's may not cover.
         pp, other = (a, b) if a.pattern_properties else (b, a)
-        d["pattern_properties"] = [
-            (p, _conj_sub(s, other.additional)) for p, s in pp.pattern_properties
-        ]
-        d["key_groups"] = [(ps, _conj_sub(add, other.additional)) for ps, add in pp.key_groups]
+        d["pattern_properties"] = list(pp.pattern_properties)
+        if other.additional != TRUE_SUB or pp.key_groups:
+            d["key_groups"] = _key_groups(pp) + [((), other.additional)]
     else:
         d["pattern_properties"] = []
     d["additional"] = _conj_sub(a.additional, b.additional)
