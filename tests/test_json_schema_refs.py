@@ -429,3 +429,14 @@ def test_suite_reference_cases_are_exact(case, remotes):
     for test in case["tests"]:
         for text in (json.dumps(test["data"]), json.dumps(test["data"], indent=2)):
             assert g.accepts(text) == test["valid"], (test["description"], text)
+
+
+def test_draft4_id_fragment_names_a_subschema():
+    # Draft 4 spells a location-independent identifier "id": "#name" ($anchor later).
+    schema = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "definitions": {"a": {"id": "#pos", "minimum": 0}},
+        "items": {"$ref": "#pos"},
+    }
+    g = xgram.Grammar.from_json_schema(schema)
+    assert g.accepts("[1, 2]") and not g.accepts("[-1]")

@@ -21,6 +21,7 @@ target.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit, uses_relative
@@ -611,12 +612,25 @@ _SCHEMA_ONE = (
 )
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")
+
+
+def _draft4_anchor(node: Dict[str, Any]) -> Optional[str]:
+    """The plain name of a draft-4 ``"id": "#name"`` (its location-independent id)."""
+    value = node.get("id")
+    if isinstance(value, str) and value.startswith("#") and _PLAIN_NAME.fullmatch(value[1:]):
+        return value[1:]
+    return None
+
+
 def without_draft4_dollar_ids(root: Any) -> Any:
     """A draft-04 (or 03) schema as its draft reads it: ``$id`` below the root ignored.
 
     ``$id`` is a keyword from draft 6 on; in a document that declares draft 4 it
-    is an unknown keyword, so ``#/definitions/x`` must not resolve against it. The
-    schema is copied where needed (the caller's object is never modified).
+    is an unknown keyword, so ``#/definitions/x`` must not resolve against it.
+    Draft 4 names a subschema with ``"id": "#name"`` instead, which is read here as
+    ``"$anchor": "name"``. The schema is copied where needed (the caller's object
+    is never modified).
     """
     declared = root.get("$schema", "") if isinstance(root, dict) else ""
     if not (isinstance(declared, str) and ("draft-04" in declared or "draft-03" in declared)):
@@ -627,7 +641,7 @@ def without_draft4_dollar_ids(root: Any) -> Any:
     def visit(node: Any, top: bool) -> None:
         if found or not isinstance(node, dict):
             return
-        if not top and isinstance(node.get("$id"), str):
+        if (not top and isinstance(node.get("$id"), str)) or _draft4_anchor(node):
             found.append(node)
             return
         for key in _SCHEMA_MAPS:
@@ -647,6 +661,9 @@ def without_draft4_dollar_ids(root: Any) -> Any:
         if not isinstance(node, dict):
             return node
         out = {k: v for k, v in node.items() if top or k != "$id"}
+        anchor = _draft4_anchor(node)
+        if anchor is not None and "$anchor" not in out:
+            out["$anchor"] = anchor
         for key in _SCHEMA_MAPS:
             if isinstance(out.get(key), dict):
                 out[key] = {name: strip(s, False) for name, s in out[key].items()}
