@@ -39,9 +39,6 @@ from .spelling import (
 )
 from .values import canonical, is_number, to_decimal
 
-MAX_COUNT_STATES = 64
-MAX_UNIQUE_DOMAIN = 5
-MAX_ANY_ORDER_REQUIRED = 8
 MAX_COUNT_BOUND = 1 << 20  # the largest repetition bound the grammar takes
 MAX_FREE_DEPTH = 16  # nesting of unconstrained values with a fixed indent
 

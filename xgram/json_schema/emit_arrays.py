@@ -8,7 +8,6 @@ is exact when the items range over a small finite set (every permutation).
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, Dict, List, Optional, Tuple
 
 from .check import conj_accepts
@@ -17,7 +16,7 @@ from .spelling import Layout, value_literal
 from .values import canonical
 
 MAX_COUNT_STATES = 64
-MAX_UNIQUE_DOMAIN = 5
+MAX_UNIQUE_DOMAIN = 10  # values of a finite item domain: 2**n rules
 
 
 class ArrayEmitter:
@@ -351,17 +350,32 @@ class ArrayEmitter:
             )
             item = self.value(c.items, depth + 1, "item")
             return self.array_body(lay, lo, hi, [], item)
-        forms = []
-        top = len(domain) if hi is None else min(hi, len(domain))
-        for n in range(lo, top + 1):
-            for perm in itertools.permutations(domain, n):
-                if not perm:
-                    forms.append(lay.empty_array)
-                    continue
-                items = f" {lay.item_sep} ".join(
-                    value_literal(v, self.layout, depth + 1) for v in perm
-                )
-                forms.append(f"{lay.open_array} {items} {lay.close_array}")
+        # One rule per set of values written so far (its size is the item count):
+        # the rest of the array may add any value not in the set.
+        values = [value_literal(v, self.layout, depth + 1) for v in domain]
+        sep = lay.item_sep
+        names: Dict[int, Optional[str]] = {}
+
+        def after(mask: int) -> Optional[str]:
+            if mask in names:
+                return names[mask]
+            count = bin(mask).count("1")
+            forms = ['""'] if count >= lo else []
+            if hi is None or count < hi:
+                for i, value in enumerate(values):
+                    if not mask >> i & 1:
+                        rest = after(mask | 1 << i)
+                        if rest is not None:
+                            forms.append(f"{sep} {value} {rest}")
+            names[mask] = self.add_rule("unique", " | ".join(forms)) if forms else None
+            return names[mask]
+
+        forms = [lay.empty_array] if lo == 0 else []
+        if hi is None or hi >= 1:
+            for i, value in enumerate(values):
+                rest = after(1 << i)
+                if rest is not None:
+                    forms.append(f"{lay.open_array} {value} {rest} {lay.close_array}")
         return "(" + " | ".join(forms) + ")" if forms else None
 
     def finite_domain(self, sub: Sub) -> Optional[List[Any]]:
