@@ -1773,3 +1773,23 @@ def test_pattern_schema_of_one_side_does_not_take_the_other_sides_additional():
     g = grammar(schema, strict_mode=False)
     assert g.accepts('{"d": ""}') and not g.accepts('{"d": 1}')
     assert not g.accepts('{"e": ""}')
+
+
+def test_not_of_branches_told_apart_by_a_required_constant():
+    # The negation splits on the discriminator (a sum over the branches) instead of
+    # intersecting the branches' negations (a product).
+    branches = [
+        {"type": "object", "required": ["t", "x"], "properties": {"t": {"const": k}, "x": v}}
+        for k, v in (("a", {"type": "integer"}), ("b", {"type": "string"}), ("c", {}))
+    ]
+    g = grammar({"not": {"anyOf": branches}}, strict_mode=False)
+    for text, ok in [
+        ('{"t": "a", "x": 1}', False),
+        ('{"t": "a", "x": "s"}', True),
+        ('{"t": "d", "x": 1}', True),
+        ('{"x": 1}', True),
+        ('{"t": "c"}', True),
+        ('{"t": "c", "x": null}', False),
+        ("3", True),
+    ]:
+        assert g.accepts(text) == ok, text

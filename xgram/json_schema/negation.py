@@ -28,7 +28,7 @@ from .normalize import (
     without_annotations,
 )
 from .resolver import escape_pointer_token
-from .values import is_number, to_decimal
+from .values import canonical, is_number, to_decimal
 
 _ALL = ["null", "boolean", "number", "string", "array", "object"]
 _OF_TYPE = {
@@ -174,6 +174,9 @@ class _Negator:
             target, target_base, _ = self.norm.index.resolve(value, base, self.pointer)
             return self.negate(target, target_base)
         if keyword == "anyOf":
+            split = self._negate_discriminated(value, base)
+            if split is not None:
+                return split
             result: List[Any] = [True]
             for branch in value:
                 result = self._intersect(result, self.negate(branch, base))
@@ -332,6 +335,9 @@ class _Negator:
         # Not exactly one: none of the branches, or two of them at once.
         if not isinstance(branches, list) or not branches:
             self.fail("oneOf", "must be a non-empty array of schemas")
+        split = self._negate_discriminated(branches, base)
+        if split is not None:
+            return split  # the branches exclude one another: "exactly one" is "any"
         none: List[Any] = [True]
         for branch in branches:
             none = self._intersect(none, self.negate(branch, base))
@@ -341,6 +347,76 @@ class _Negator:
             for j in range(i + 1, len(branches))
         ]
         return none + pairs
+
+    def _resolved(self, schema: Any, base: str) -> Any:
+        """``schema`` with its ``$ref`` chain followed (for a look at its keywords)."""
+        for _ in range(16):
+            if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
+                return schema
+            if len([k for k in schema if k not in ANNOTATIONS]) > 1:
+                return schema  # keywords beside the $ref: not a plain alias
+            schema, base, _ = self.norm.index.resolve(schema["$ref"], base, self.pointer)
+        return schema
+
+    def _negate_discriminated(self, branches: Any, base: str) -> Optional[List[Any]]:
+        """The negation of branches told apart by one required property's constants.
+
+        When every branch requires property ``p`` with values from its own set
+        (``const``/``enum``), sets disjoint from branch to branch, a value is in
+        no branch exactly when it is not an object, has no ``p``, has a ``p`` in
+        no branch's set, or has branch i's value and breaks branch i. That is a
+        sum over the branches, where the plain rewrite (the intersection of the
+        branches' negations) is a product of them.
+        """
+        if not isinstance(branches, list) or len(branches) < 3:
+            return None
+        resolved = [self._resolved(b, base) for b in branches]
+        if not all(isinstance(b, dict) for b in resolved):
+            return None
+
+        def values_of(branch: Dict[str, Any], name: str) -> Optional[List[Any]]:
+            required = branch.get("required")
+            sub = (
+                branch.get("properties", {}).get(name)
+                if isinstance(branch.get("properties"), dict)
+                else None
+            )
+            if not isinstance(required, list) or name not in required or not isinstance(sub, dict):
+                return None
+            if "const" in sub:
+                return [sub["const"]]
+            enum = sub.get("enum")
+            return list(enum) if isinstance(enum, list) and enum else None
+
+        first = resolved[0].get("required")
+        for name in first if isinstance(first, list) else []:
+            if not isinstance(name, str):
+                continue
+            sets = [values_of(b, name) for b in resolved]
+            if any(s is None for s in sets):
+                continue
+            keys = [{canonical(v) for v in s} for s in sets]
+            if sum(len(k) for k in keys) != len(set().union(*keys)):
+                continue  # two branches share a value
+            every = [v for s in sets for v in s]
+            out: List[Any] = [
+                {"type": [t for t in _ALL if t != "object"]},
+                {"type": "object", "properties": {name: False}},
+                {
+                    "type": "object",
+                    "required": [name],
+                    "properties": {name: {"not": {"enum": every}}},
+                },
+            ]
+            for branch, values in zip(branches, sets):
+                selected = {
+                    "type": "object",
+                    "required": [name],
+                    "properties": {name: {"enum": values}},
+                }
+                out.append({"allOf": [selected, self.not_of(branch)]})
+            return out
+        return None
 
     def _intersect(self, left: List[Any], right: List[Any]) -> List[Any]:
         out = []
