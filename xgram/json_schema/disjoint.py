@@ -25,8 +25,13 @@ from .values import canonical, json_type
 
 def _forbids(c: Conj, norm: Normalizer, name: str) -> bool:
     if name in c.properties:
-        return not norm.normalize_sub(c.properties[name])
-    return not norm.normalize_sub(key_rule(c, lambda pattern: norm.pattern_matches(pattern, name)))
+        sub = c.properties[name]
+    else:
+        sub = key_rule(c, lambda pattern: norm.pattern_matches(pattern, name))
+    try:
+        return not norm.normalize_sub(sub)
+    except SchemaError:  # e.g. a recursive schema still being normalised: unproven
+        return False
 
 
 def _kinds(types: set) -> set:
@@ -42,11 +47,11 @@ def _value_types(values: list) -> set:
 
 
 def _subs_disjoint(norm: Normalizer, a: Sub, b: Sub, depth: int) -> bool:
-    return all(
-        conj_disjoint(norm, x, y, depth + 1)
-        for x in norm.normalize_sub(a)
-        for y in norm.normalize_sub(b)
-    )
+    try:
+        left, right = norm.normalize_sub(a), norm.normalize_sub(b)
+    except SchemaError:  # e.g. a recursive schema still being normalised: unproven
+        return False
+    return all(conj_disjoint(norm, x, y, depth + 1) for x in left for y in right)
 
 
 def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
@@ -175,7 +180,10 @@ def _common_instance(norm: Normalizer, left: List[Conj], right: List[Conj]) -> A
             obj = {}
             for name in c.required:
                 sub = c.properties.get(name, c.additional)
-                obj[name] = next((v for v in _SIMPLE_VALUES if sub_accepts(norm, sub, v)), None)
+                try:
+                    obj[name] = next((v for v in _SIMPLE_VALUES if sub_accepts(norm, sub, v)), None)
+                except (RecursionError, SchemaError):  # a schema still being normalised
+                    obj[name] = None
             candidates.append(obj)
     for value in candidates:
         try:
