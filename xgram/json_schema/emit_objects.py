@@ -188,15 +188,13 @@ class ObjectEmitter:
             witness = self.witness_members(c, declared, lay, depth, hint)
             if witness is None:
                 return None
-            if self.any_order:
-                self.norm.relax(
-                    "not", c.origin.get("not", ""), "a required undeclared member with any_order"
-                )
         lo, hi = c.min_properties, c.max_properties
         if hi is not None and lo > hi:
             return None
-        if self.any_order and (len(members) > 1 or (members and extra is not None)):
-            return self.object_any_order(c, lay, members, extra, hint)
+        if self.any_order and (
+            len(members) > 1 or (members and extra is not None) or witness is not None
+        ):
+            return self.object_any_order(c, lay, members, extra, hint, witness)
         counted = hi is not None or lo > 0
         cap = (hi if hi is not None else lo) if counted else 0
         if cap > MAX_COUNT_STATES:
@@ -232,12 +230,20 @@ class ObjectEmitter:
         return "(" + " | ".join(forms) + ")"
 
     def object_any_order(
-        self, c: Conj, lay: Layout, members: List[Tuple[str, bool]], extra: Optional[str], hint: str
+        self,
+        c: Conj,
+        lay: Layout,
+        members: List[Tuple[str, bool]],
+        extra: Optional[str],
+        hint: str,
+        witness: Optional[_WitnessRun] = None,
     ) -> Optional[str]:
         """Members in any order: the state is the set of required members written so far.
 
         Optional and additional members may appear anywhere (a repeated optional key
         carries a valid value each time). Property counts cannot be tracked here.
+        Required undeclared members of given shapes (``witness``) are more bits of
+        the state, set by a member of their shape.
         """
         if c.min_properties > 0 or c.max_properties is not None:
             self.norm.relax(
@@ -254,12 +260,19 @@ class ObjectEmitter:
             )
         loose = [kv for kv, r in members if not r] + ([extra] if extra is not None else [])
         loose_rule = self.add_rule(hint + "_loose", " | ".join(loose)) if loose else None
-        chain = _AnyOrderChain(self, hint, required, loose_rule, lay.item_sep)
-        firsts = [f"{kv} {chain.after(1 << i)}" for i, kv in enumerate(required)]
+        # (member, the state bits it sets, whether those bits must still be clear)
+        entries = [(kv, 1 << i, True) for i, kv in enumerate(required)]
+        full = (1 << len(required)) - 1
+        if witness is not None:
+            shift = len(required)
+            entries += [(kv, owed << shift, False) for owed, kv in witness.members.items()]
+            full |= witness.full << shift
+        chain = _AnyOrderChain(self, hint, entries, full, loose_rule, lay.item_sep)
+        firsts = [f"{kv} {chain.after(bits)}" for kv, bits, _ in entries]
         if loose_rule is not None:
             firsts.append(f"{loose_rule} {chain.after(0)}")
         forms = [f"{lay.open_object} ({' | '.join(firsts)}) {lay.close_object}"] if firsts else []
-        if not required:
+        if full == 0:
             forms.append(lay.empty_object)
         return "(" + " | ".join(forms) + ")" if forms else None
 
@@ -607,28 +620,32 @@ class _WitnessRun:
 
 @dataclass
 class _AnyOrderChain:
-    """The rules "the required members in ``mask`` written, the rest to come".
+    """The rules "the members in ``mask`` written, the rest to come".
 
-    A class for the same reason as _MemberChain: no self-naming closure.
+    A class for the same reason as _MemberChain: no self-naming closure. Each
+    entry is a member and the state bits it sets: a required property's own bit
+    (written once), or the witnesses a member of a given shape satisfies.
     """
 
     emitter: Any
     hint: str
-    required: List[str]
+    entries: List[Tuple[str, int, bool]]  # (member, bits, bits must still be clear)
+    full: int
     loose_rule: Optional[str]
     sep: str
     names: Dict[int, str] = field(default_factory=dict)
 
     def after(self, mask: int) -> str:
-        """The rule name for ``mask`` (bit i: required member i written)."""
+        """The rule name for ``mask`` (the state bits set so far)."""
         if mask in self.names:
             return self.names[mask]
         name = self.emitter.fresh(self.hint + "_any")
         self.names[mask] = name
-        alts = ['""'] if mask == (1 << len(self.required)) - 1 else []
-        for i, kv in enumerate(self.required):
-            if not mask & (1 << i):
-                alts.append(f"{self.sep} {kv} {self.after(mask | (1 << i))}")
+        alts = ['""'] if mask == self.full else []
+        for kv, bits, exclusive in self.entries:
+            if (exclusive and bits & mask) or not bits & ~mask:
+                continue
+            alts.append(f"{self.sep} {kv} {self.after(mask | bits)}")
         if self.loose_rule is not None:
             alts.append(f"{self.sep} {self.loose_rule} {name}")
         self.emitter.rules[name] = " | ".join(alts)
