@@ -1793,3 +1793,12 @@ def test_not_of_branches_told_apart_by_a_required_constant():
         ("3", True),
     ]:
         assert g.accepts(text) == ok, text
+
+
+def test_two_contains_respect_min_items():
+    # One item may satisfy both contains; with minItems 2 it is not enough alone.
+    both = [{"contains": {"type": "integer"}}, {"contains": {"minimum": 0}}]
+    g = grammar({"type": "array", "allOf": both}, strict_mode=False)
+    assert g.accepts("[1]") and g.accepts('[-1, "a", 0.5]') and not g.accepts("[-1]")
+    with pytest.raises(xgram.SchemaError, match="contains"):
+        grammar({"type": "array", "minItems": 2, "allOf": both}, strict_mode=False)

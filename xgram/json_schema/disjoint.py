@@ -125,6 +125,8 @@ def check_one_of(
     """
     n = len(branches)
     in_context = branches
+    # The test costs |context| merges per record pair: a wide context (a union
+    # from anyOf beside the oneOf) falls back to comparing the branches alone.
     if context is not None and len(context) <= 4:
         in_context = [
             [m for c in context for b in branch if (m := merge(c, b, norm.pattern_matches))]

@@ -147,12 +147,14 @@ class ArrayEmitter:
         if not active:
             return self.array_body(lay, lo, hi, positions, item)
         s, low, high, ptr = active[0]
-        plain = all(entry[1] == 1 and entry[2] is None for entry in active)
-        if plain and hi is None and lo <= len(positions) + len(active):
-            if len(active) == 2 and not positions:
-                return self.array_two_witnesses(c, lay, item, depth, hint)
-            if len(active) == 1 and positions:
-                return self.array_witness_after_prefix(c, lay, lo, positions, item, depth, hint)
+        # "At least one match" for each contains, without an upper bound: the
+        # witness forms below (each writes at least one item after the prefix).
+        plain = hi is None and all(entry[1] == 1 and entry[2] is None for entry in active)
+        if plain and len(active) == 2 and not positions and lo <= 1:
+            subs = (active[0][0], active[1][0])
+            return self.array_two_witnesses(c, lay, subs, item, depth, hint)
+        if plain and len(active) == 1 and positions and lo <= len(positions) + 1:
+            return self.array_witness_after_prefix(c, lay, s, lo, positions, item, depth, hint)
         if len(active) > 1 or positions:
             self.norm.relax(
                 "contains", ptr, "contains with prefixItems or several contains is not supported"
@@ -287,14 +289,14 @@ class ArrayEmitter:
         self,
         c: Conj,
         lay: Layout,
+        s: Sub,
         lo: int,
         positions: List[Optional[str]],
         item: Optional[str],
         depth: int,
         hint: str,
     ) -> Optional[str]:
-        """At least one element matches ``contains``: a prefix position or a later item."""
-        s = c.contains[0][0] if c.contains[0][1] else [e for e in c.contains if e[1]][0][0]
+        """At least one element matches ``s``: a prefix position or a later item."""
         forms = []
         for i in range(len(positions)):
             v = c.copy()
@@ -315,10 +317,16 @@ class ArrayEmitter:
         return "(" + " | ".join(forms) + ")" if forms else None
 
     def array_two_witnesses(
-        self, c: Conj, lay: Layout, item: Optional[str], depth: int, hint: str
+        self,
+        c: Conj,
+        lay: Layout,
+        subs: Tuple[Sub, Sub],
+        item: Optional[str],
+        depth: int,
+        hint: str,
     ) -> Optional[str]:
         """Two ``contains``: one element matching both, or one of each in either order."""
-        (s1, *_), (s2, *_) = [e for e in c.contains if e[1] > 0 or e[2] is not None]
+        s1, s2 = subs
         m1 = self.value(_conj_sub(c.items, s1), depth + 1, f"{hint}_contains")
         m2 = self.value(_conj_sub(c.items, s2), depth + 1, f"{hint}_contains")
         if item is None or m1 is None or m2 is None:

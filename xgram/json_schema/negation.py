@@ -369,7 +369,7 @@ class _Negator:
         branches' negations) is a product of them.
         """
         if not isinstance(branches, list) or len(branches) < 3:
-            return None
+            return None  # two branches: the product of their negations stays small
         resolved = [self._resolved(b, base) for b in branches]
         if not all(isinstance(b, dict) for b in resolved):
             return None
