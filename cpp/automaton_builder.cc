@@ -342,10 +342,21 @@ class NfaBuilder {
     auto it = ctx_->difference_dfas.find(id);
     if (it == ctx_->difference_dfas.end()) {
       const Expr& e = ctx_->grammar.exprs[id];
-      const RuleDfa& minuend = OperandDfa(e.children[0]);
-      const RuleDfa& subtrahend = OperandDfa(e.children[1]);
       ProductKind kind = e.kind == ExprKind::kDifference ? ProductKind::kDifference : ProductKind::kIntersection;
-      it = ctx_->difference_dfas.emplace(id, rule_dfa::Product(minuend, subtrahend, kind, &ctx_->budget)).first;
+      ExprId left = e.children[0];
+      ExprId right = e.children[1];
+      // `a & b` is symmetric: a long repetition goes right, where it can be counted.
+      if (kind == ProductKind::kIntersection && IsLongRepeat(left) && !IsLongRepeat(right)) std::swap(left, right);
+      const RuleDfa& minuend = OperandDfa(left);
+      RuleDfa product;
+      const RuleDfa* unit = IsLongRepeat(right) ? &OperandDfa(ctx_->grammar.exprs[right].children[0]) : nullptr;
+      if (unit != nullptr && rule_dfa::IsPrefixFreeUnit(*unit)) {
+        const Expr& repeat = ctx_->grammar.exprs[right];
+        product = rule_dfa::ProductWithRepeat(minuend, *unit, repeat.min, repeat.max, kind, &ctx_->budget);
+      } else {
+        product = rule_dfa::Product(minuend, OperandDfa(right), kind, &ctx_->budget);
+      }
+      it = ctx_->difference_dfas.emplace(id, std::move(product)).first;
     }
     const RuleDfa& dfa = it->second;
     int32_t first = static_cast<int32_t>(size_);
@@ -357,6 +368,15 @@ class NfaBuilder {
       if (dfa.final[s]) AddEpsilon(first + s, end);
     }
     return end;
+  }
+
+  // Whether `operand` is `x{m,n}` with enough copies that counting them in the
+  // product (rule_dfa::ProductWithRepeat) beats building the repetition: length
+  // bounds intersected with a pattern, `any{0,4096}`.
+  bool IsLongRepeat(ExprId operand) const {
+    const Expr& e = ctx_->grammar.exprs[operand];
+    constexpr int32_t kCountFrom = 16;
+    return e.kind == ExprKind::kRepeat && (e.max == kUnbounded ? e.min : e.max) >= kCountFrom;
   }
 
   // The DFA of an operand of `a - b`, every call inlined (map entries stay put).

@@ -504,7 +504,14 @@ RuleDfa Minimize(const RuleDfa& dfa, const Budget& budget, MinimizeScratch* scra
   return out;
 }
 
-RuleDfa Product(const RuleDfa& a, const RuleDfa& b, ProductKind kind, Budget* budget) {
+namespace {
+
+// The product walk, generic in how b's states are given: `b_edges(y)` returns
+// the sorted, disjoint byte edges of b's state y (targets are b state ids, -1
+// where b is stuck) and `b_final(y)` whether y accepts.
+template <typename BEdges, typename BFinal>
+RuleDfa ProductOf(const RuleDfa& a, int32_t b_start, BEdges b_edges, BFinal b_final, ProductKind kind,
+                  Budget* budget) {
   // Product states (state of a, state of b or -1 once b is stuck), numbered in
   // the order they are first reached. An intersection never enters a pair where
   // b is stuck: it could not accept, so those bytes simply have no edge.
@@ -521,14 +528,15 @@ RuleDfa Product(const RuleDfa& a, const RuleDfa& b, ProductKind kind, Budget* bu
     return it->second;
   };
   RuleDfa product;
-  product.start = intern(a.start, b.start);
+  product.start = intern(a.start, b_start);
   for (size_t i = 0; i < pairs.size(); ++i) {
     auto [x, y] = pairs[i];  // a copy: intern() may grow `pairs`
-    product.final.push_back(difference ? a.final[x] && (y < 0 || !b.final[y]) : a.final[x] && b.final[y]);
+    product.final.push_back(difference ? a.final[x] && (y < 0 || !b_final(y)) : a.final[x] && b_final(y));
     // Both edge lists are sorted and disjoint, so one merge walk splits each of
     // a's ranges into the parts b also reads and the gaps where b is stuck.
-    const ByteEdge* b_edge = y >= 0 ? b.bytes(y).first : nullptr;
-    const ByteEdge* b_end = y >= 0 ? b.bytes(y).last : nullptr;
+    ConstRange<ByteEdge> b_range = y >= 0 ? b_edges(y) : ConstRange<ByteEdge>{nullptr, nullptr};
+    const ByteEdge* b_edge = b_range.first;
+    const ByteEdge* b_end = b_range.last;
     for (const ByteEdge& a_edge : a.bytes(x)) {
       int lo = a_edge.lo;
       while (lo <= a_edge.hi) {
@@ -562,6 +570,60 @@ RuleDfa Product(const RuleDfa& a, const RuleDfa& b, ProductKind kind, Budget* bu
     return empty;
   }
   return Restrict(product, live, no_calls);
+}
+
+}  // namespace
+
+RuleDfa Product(const RuleDfa& a, const RuleDfa& b, ProductKind kind, Budget* budget) {
+  return ProductOf(
+      a, b.start, [&b](int32_t y) { return b.bytes(y); }, [&b](int32_t y) { return b.final[y] != 0; }, kind,
+      budget);
+}
+
+bool IsPrefixFreeUnit(const RuleDfa& unit) {
+  if (unit.final[unit.start]) return false;
+  for (int32_t s = 0; s < unit.size(); ++s) {
+    if (!unit.calls(s).empty() || (unit.final[s] && !unit.bytes(s).empty())) return false;
+  }
+  return true;
+}
+
+RuleDfa ProductWithRepeat(const RuleDfa& a, const RuleDfa& unit, int32_t min, int32_t max, ProductKind kind,
+                          Budget* budget) {
+  // b's state (u, k) is numbered u + k * |unit|: u the unit's state, k the units
+  // read so far. Reading a unit's last byte (a final state, which has no edges
+  // as the unit is prefix-free) starts the next unit with k + 1; with no upper
+  // bound every k >= min behaves alike, so k stops growing there.
+  const int64_t width = unit.size();
+  const bool unbounded = max < 0;
+  const int32_t count_cap = unbounded ? min : max;
+  if ((int64_t{count_cap} + 1) * width > INT32_MAX) {
+    throw CompileBudgetError("a repetition {" + std::to_string(min) + "," + std::to_string(max) +
+                             "} inside '-' or '&' is too large to compile");
+  }
+  std::vector<ByteEdge> scratch;
+  auto edges = [&](int32_t y) {
+    const int32_t u = static_cast<int32_t>(y % width);
+    const int32_t k = static_cast<int32_t>(y / width);
+    scratch.clear();
+    for (const ByteEdge& e : unit.bytes(u)) {
+      int64_t target = 0;
+      if (!unit.final[e.target]) {
+        target = e.target + k * width;
+      } else if (!unbounded && k + 1 > max) {
+        continue;  // one unit too many: b is stuck on these bytes
+      } else {
+        int32_t next = unbounded ? std::min(k + 1, min) : k + 1;
+        target = unit.start + next * width;
+      }
+      scratch.push_back({e.lo, e.hi, static_cast<int32_t>(target)});
+    }
+    return ConstRange<ByteEdge>{scratch.data(), scratch.data() + scratch.size()};
+  };
+  auto final = [&](int32_t y) {
+    return y % width == unit.start && y / width >= min;
+  };
+  return ProductOf(a, unit.start, edges, final, kind, budget);
 }
 
 }  // namespace rule_dfa

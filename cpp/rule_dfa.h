@@ -13,6 +13,8 @@
 //                then breadth-first renumbering for canonical state ids.
 //   Product      product construction for `a - b` and `a & b` over two call-free DFAs;
 //                a state pairs a state of each (or a's alone once b is stuck).
+//                ProductWithRepeat takes b as `unit{min,max}` and counts units
+//                instead of building the repetition (length bounds on a pattern).
 //   Restrict, MarkReachable, CanReachFinal  trimming helpers; a call edge
 //                counts only when `allowed_call` accepts its symbol, which is
 //                how calls of unproductive rules are ignored without copying.
@@ -245,6 +247,21 @@ enum class ProductKind : uint8_t {
 // the states that can still accept. Only the pairs reachable from the start are
 // built, each counted against `budget`, so a blow-up stops with a budget error.
 RuleDfa Product(const RuleDfa& a, const RuleDfa& b, ProductKind kind, Budget* budget);
+
+// Whether `unit` can be counted by ProductWithRepeat: it does not accept the
+// empty string and no accepted string is a prefix of another (a final state has
+// no edges), so the end of each unit is known at its last byte. One character
+// spelled in UTF-8 or as a JSON escape is such a unit.
+bool IsPrefixFreeUnit(const RuleDfa& unit);
+
+// The product of `a` with `unit{min,max}` (max < 0: no upper bound) without
+// building the repetition's DFA: b's state is (state in the unit, units read so
+// far), explored only where `a` goes. Spelled out, `any{0,32767}` would be 32767
+// copies of a character's states before the product even starts; counted, only
+// the (state of a, state in the unit, count) triples a string can reach are
+// built, each against `budget`. `unit` must be prefix-free.
+RuleDfa ProductWithRepeat(const RuleDfa& a, const RuleDfa& unit, int32_t min, int32_t max, ProductKind kind,
+                          Budget* budget);
 
 // Partition refinement to the coarsest partition with equal signatures (see
 // rule_dfa.cc), then breadth-first renumbering from the start.

@@ -20,6 +20,8 @@ from __future__ import annotations
 import decimal
 import json
 import os
+import random
+import re
 import sys
 import warnings
 from decimal import Decimal
@@ -1288,6 +1290,43 @@ def test_pattern_with_max_length_below_the_match(schema, text):
     except xgram.SchemaError:
         return  # "no JSON value satisfies" would be right too
     assert not g.accepts(text)
+
+
+@pytest.mark.parametrize(
+    "pattern, min_length, max_length",
+    [
+        ("^data:(png|jpeg);base64,[0-9a-z+/=]*$", 0, 40),
+        ("([a-z][0-9])+", 20, None),
+        ("^([a-z][0-9])+$", 20, 30),
+        ("([0-9a-z]+)?", 0, 24),
+        ("^(?:\\S+\\s+){0,3}\\S+$", 2, 18),
+        ("a.*é", 17, 19),
+    ],
+)
+def test_long_length_bounds_beside_a_pattern(pattern, min_length, max_length):
+    # Bounds of 16 and more are counted inside the DFA product instead of being
+    # spelled out as `any{min,max}`; every length around the bounds, escapes and
+    # non-ASCII characters, judged against `re` and `len`.
+    schema = {"type": "string", "pattern": pattern, "minLength": min_length}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    g = grammar(schema)
+    rng = random.Random(7)
+    alphabet = 'a0b9z/+=: \té"\n'
+    top = (max_length if max_length is not None else min_length) + 3
+    samples = ["data:png;base64," + "a" * n for n in range(0, top)]
+    samples += ["a1" * n for n in range(top)] + ["a " * n + "é" for n in range(top)]
+    samples += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(top))) for _ in range(300)
+    ]
+    for value in samples:
+        # (Python's `$` also matches before a final newline, ECMA-262's does not)
+        expected = (
+            re.search(pattern.replace("$", r"\Z"), value) is not None and len(value) >= min_length
+        )
+        expected = expected and (max_length is None or len(value) <= max_length)
+        # (constrained strings are offered raw UTF-8, not \\u escapes, for non-ASCII)
+        assert g.accepts(json.dumps(value, ensure_ascii=False)) == expected, value
 
 
 def test_huge_max_length_is_refused_not_dropped():

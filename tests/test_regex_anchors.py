@@ -107,6 +107,37 @@ def test_intersection_operator() -> None:
     assert again.accepts("abc") and not again.accepts("ab")
 
 
+@pytest.mark.parametrize(
+    "ebnf, judge",
+    [
+        # long repetitions are counted in the product, not spelled out
+        (
+            "root ::= [a-d]* - [a-c]{3,20}",
+            lambda s: not (set(s) <= set("abc") and 3 <= len(s) <= 20),
+        ),
+        (
+            "root ::= [a-c]{17,} & ([a-d] [a-d])*",
+            lambda s: set(s) <= set("abc") and len(s) >= 17 and len(s) % 2 == 0,
+        ),
+        ('root ::= ("ab" | "c"){16} & [a-d]*', lambda s: re.fullmatch("(ab|c){16}", s) is not None),
+        # a unit that is not prefix-free ("a" then "ab") takes the plain product
+        (
+            'root ::= [a-d]* & ("a" | "ab"){16,18}',
+            lambda s: re.fullmatch("(a|ab){16,18}", s) is not None,
+        ),
+    ],
+)
+def test_products_with_long_repetitions(ebnf, judge) -> None:
+    g = xgram.Grammar.from_ebnf(ebnf)
+    rng = random.Random(5)
+    samples = (
+        ["ab" * n for n in range(20)] + ["c" * n for n in range(25)] + ["a" * n for n in range(25)]
+    )
+    samples += ["".join(rng.choice("abcd") for _ in range(rng.randrange(40))) for _ in range(1500)]
+    for s in samples:
+        assert g.accepts(s) == judge(s), s
+
+
 def test_intersection_needs_regular_operands_and_an_operand() -> None:
     with pytest.raises(xgram.GrammarError, match="'&' needs an expression"):
         xgram.Grammar.from_ebnf('root ::= "a" & ')
