@@ -1146,6 +1146,39 @@ def test_regex_format_subset_of_python_re():
     assert accepted > 200
 
 
+def test_regex_format_safe_subset_is_valid():
+    # strings over the safe subset's characters are patterns (what lets a pattern
+    # that confines a value to them stand in for the format)
+    safe = format_grammar("regex").safe_subset
+    rng = random.Random(3)
+    pool = "ab.^$|/-:,=!<>#é\t \"'"
+    for _ in range(500):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 8)))
+        assert re.fullmatch(safe, text)
+        assert format_grammar_matches("regex", text), text
+
+
+@pytest.mark.parametrize(
+    ("extra", "cases"),
+    [
+        ({"minLength": 1}, {"": False, "a|": True, "|": True, "(a)": True, "^$": True, "(": False}),
+        # the pattern confines values to the safe subset: the format adds nothing
+        ({"pattern": "^[0-9:.-]+$"}, {"1:2.5": True, "12": True, "": False, "1(": False}),
+        ({"pattern": "^(a|b)$", "minLength": 1}, {"a": True, "b": True, "ab": False}),
+    ],
+)
+def test_regex_format_beside_other_constraints(extra, cases):
+    g = xgram.Grammar.from_json_schema({"type": "string", "format": "regex", **extra})
+    for text, valid in cases.items():
+        assert g.accepts(json.dumps(text)) is valid, text
+
+
+@pytest.mark.parametrize("extra", [{"minLength": 2}, {"maxLength": 5}, {"pattern": "^a"}])
+def test_regex_format_beside_other_constraints_still_refused(extra):
+    with pytest.raises(xgram.SchemaError, match="next to other string constraints"):
+        xgram.Grammar.from_json_schema({"type": "string", "format": "regex", **extra})
+
+
 def test_punycode_weight_bounds_real_encodings():
     idna = pytest.importorskip("idna")
     rng = random.Random(5)

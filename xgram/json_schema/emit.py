@@ -400,16 +400,38 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             self._strings[key] = expr
         return self._strings[key]
 
-    def _string_by_format_grammar(self, name: str) -> str:
+    def _string_by_format_grammar(self, name: str, c: Conj, excluded: List[str]) -> Optional[str]:
         # A format given as rules (e.g. "regex", a context-free language) is
-        # spliced in as they are (alone only: '&' needs regular operands).
+        # spliced in as they are: alone, or beside `minLength: 1` when the format
+        # has a rule for its nonempty values; '&' needs regular operands.
         from .formats import format_grammar  # noqa: PLC0415
 
         grammar = format_grammar(name)
         assert grammar is not None
+        others = len(c.formats) > 1 or c.patterns or excluded or c.anti_strings
+        if others or c.max_length is not None:
+            return None
+        if c.min_length == 0:
+            root = grammar.root
+        elif c.min_length == 1 and grammar.nonempty_root is not None:
+            root = grammar.nonempty_root
+        else:
+            return None
         for rule, body in grammar.rules.items():
             self.rules.setdefault(rule, body)
-        return f'("\\"" {grammar.root} "\\"")'
+        return f'("\\"" {root} "\\"")'
+
+    @staticmethod
+    def _implied_by_patterns(name: str, c: Conj) -> bool:
+        # Patterns that confine the value to a regular part of the format (its
+        # `safe_subset`) make the format add nothing: exact to leave it out.
+        from .formats import format_grammar  # noqa: PLC0415
+        from .matching import patterns_within  # noqa: PLC0415
+
+        grammar = format_grammar(name)
+        if grammar is None or grammar.safe_subset is None or not c.patterns:
+            return False
+        return patterns_within([p for p, _ in c.patterns], grammar.safe_subset)
 
     def _string(self, c: Conj, excluded: List[str]) -> Optional[str]:
         lo, hi = c.min_length, c.max_length
@@ -425,16 +447,11 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             if rx is not None:
                 regexes.append((rx, False, "format", ptr))
             elif format_grammar(f) is not None:
-                alone = not (
-                    len(c.formats) > 1
-                    or c.patterns
-                    or excluded
-                    or c.anti_strings
-                    or c.min_length
-                    or c.max_length is not None
-                )
-                if alone:
-                    return self._string_by_format_grammar(f)
+                by_grammar = self._string_by_format_grammar(f, c, excluded)
+                if by_grammar is not None:
+                    return by_grammar
+                if self._implied_by_patterns(f, c):
+                    continue
                 # '&' needs regular operands: lenient drops the format, keeps the rest
                 self.norm.relax(
                     "format", ptr, f"format {f!r} next to other string constraints is not supported"

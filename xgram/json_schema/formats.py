@@ -123,7 +123,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 __all__ = [
     "FORMAT_GRAMMARS",
@@ -498,12 +498,21 @@ class FormatGrammar:
     regular : bool
         Whether the language is regular (so the rules may stand in an EBNF ``&`` or
         ``-`` operand, subject to the core's state budget).
+    nonempty_root : str or None
+        The rule for the values other than ``""`` (``minLength: 1`` beside a format
+        that is not regular, which ``&`` cannot intersect), if the format has one.
+    safe_subset : str or None
+        A regex (whole-value match) for a regular part of the format: strings that
+        other constraints confine to it are valid for the format, which then adds
+        nothing (``pattern: "^[0-9:.]+$"`` beside ``format: regex``).
 
     """
 
     rules: Dict[str, str]
     root: str
     regular: bool
+    nonempty_root: Optional[str] = None
+    safe_subset: Optional[str] = None
 
     def ebnf(self, root_rule_name: str = "root") -> str:
         """A complete grammar: the rules and ``root_rule_name`` for a quoted JSON string."""
@@ -516,7 +525,14 @@ def _regex_grammar() -> FormatGrammar:
     from .regex_format import regex_format_rules  # noqa: PLC0415
 
     rules, root = regex_format_rules("format_regex")
-    return FormatGrammar(dict(rules), root, regular=False)
+    # Without ( ) [ ] { } \\ * + ? a pattern is literals, '.', '^', '$' and '|': valid.
+    return FormatGrammar(
+        dict(rules),
+        root,
+        regular=False,
+        nonempty_root="format_regex_nonempty",
+        safe_subset="[^()\\[\\]{}\\\\*+?]*",
+    )
 
 
 def _idn_hostname_grammar() -> FormatGrammar:

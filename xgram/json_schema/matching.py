@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Sequence
 
 from .. import _core
 from ..errors import GrammarError, SchemaError
@@ -45,6 +46,31 @@ def patterns_may_overlap(a: str, b: str) -> bool:
     except Exception:  # noqa: BLE001 - a budget or anything else: assume they overlap
         return True
     return True
+
+
+def patterns_within(patterns: Sequence[str], outer: str) -> bool:
+    """Whether every string matching all ``patterns`` (search semantics) fully matches ``outer``.
+
+    Decided on the automaton: the patterns' product less ``outer`` accepts no
+    string. False when unsure (an error or a budget): the caller then keeps the
+    constraint ``outer`` stands for.
+    """
+    try:
+        operands = []
+        for pattern in patterns:
+            content, _, max_length = _core.regex_to_json_string(pattern, True, False, 0, -1)[:3]
+            if max_length == -2:
+                return True  # matches no string at all
+            operands.append(f"({content})")
+        if not operands:
+            return False
+        whole = _core.regex_to_json_string(outer, False, False, 0, -1)[0]
+        Grammar.from_ebnf(f"root ::= {' & '.join(operands)} - ({whole})").accepts("")
+    except GrammarError as e:
+        return "accepts no string" in str(e)
+    except Exception:  # noqa: BLE001 - a budget or anything else: not known to be within
+        return False
+    return False
 
 
 def pattern_matches(pattern: str, text: str) -> bool:

@@ -148,6 +148,8 @@ def regex_format_rules(prefix: str = "rx") -> Tuple[Dict[str, str], str]:
     rules = {
         f"{p}_pattern": f"{p}_d0 | {p}_d1",
         f"{p}_d0": f'{p}_a0 ("|" {p}_a0)*',
+        # the patterns other than "": some term, or some "|"
+        f"{p}_nonempty": f'{p}_t0+ ("|" {p}_a0)* | {p}_a0 ("|" {p}_a0)+ | {p}_d1',
         f"{p}_d1": f'({p}_a0 "|")* {p}_a1 ("|" {p}_a0)*',
         f"{p}_a0": f"{p}_t0*",
         f"{p}_a1": f"{p}_t0* {p}_t1 {p}_t0*",
