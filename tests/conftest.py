@@ -10,10 +10,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     skipped = 0
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)
-        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = (
+            longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        )
         if SHARED_MARKER in reason:
             skipped += 1
     if skipped:
         terminalreporter.write_sep(
-            "=", f"{skipped} real-tokenizer case(s) skipped: ../shared/tokenizers is missing", yellow=True
+            "=",
+            f"{skipped} real-tokenizer case(s) skipped: ../shared/tokenizers is missing",
+            yellow=True,
         )

@@ -35,8 +35,9 @@ LEFT_RECURSION = S(
     "left_recursion",
     {
         "root": ref("expr"),
-        "expr": alt(seq(ref("expr"), "+", ref("term")), seq(ref("expr"), "-", ref("term")),
-                    ref("term")),
+        "expr": alt(
+            seq(ref("expr"), "+", ref("term")), seq(ref("expr"), "-", ref("term")), ref("term")
+        ),
         "term": alt(seq(ref("term"), "*", ref("factor")), ref("factor")),
         "factor": alt(plus(cls("0-9")), seq("(", ref("expr"), ")")),
     },
@@ -144,8 +145,9 @@ DEEP_NESTING = S(
 NULLABLE_RULES = S(
     "nullable_rules",
     {
-        "root": seq(ref("ws"), ref("item"), star(seq(ref("ws"), ",", ref("ws"), ref("item"))),
-                    ref("ws")),
+        "root": seq(
+            ref("ws"), ref("item"), star(seq(ref("ws"), ",", ref("ws"), ref("item"))), ref("ws")
+        ),
         "ws": alt(EMPTY, " ", seq("\t", ref("ws"))),
         "item": seq(ref("opt-a"), ref("opt-b"), opt("c")),
         "opt-a": alt(EMPTY, "a"),
@@ -157,8 +159,15 @@ NULLABLE_COUNTED = S(
     "nullable_counted",
     {
         # Counted repetitions of nullable expressions.
-        "root": seq(rep(opt("a"), 3, 5), "|", rep(alt(EMPTY, "b", "bb"), 2, 3), "|",
-                    rep(ref("z"), 2, None), "|", rep(seq(opt("c"), opt("d")), 2, 2)),
+        "root": seq(
+            rep(opt("a"), 3, 5),
+            "|",
+            rep(alt(EMPTY, "b", "bb"), 2, 3),
+            "|",
+            rep(ref("z"), 2, None),
+            "|",
+            rep(seq(opt("c"), opt("d")), 2, 2),
+        ),
         "z": alt(EMPTY, "z"),
     },
     style=1,
@@ -176,8 +185,12 @@ AMBIGUOUS_SS = S(
 AMBIGUOUS_STAR = S(
     "ambiguous_star",
     {
-        "root": seq(star(alt("a", seq("a", "a"))), opt("b"),
-                    rep(alt("a", "aa", "aaa"), 2, 5), star(alt(ref("x"), ref("y")))),
+        "root": seq(
+            star(alt("a", seq("a", "a"))),
+            opt("b"),
+            rep(alt("a", "aa", "aaa"), 2, 5),
+            star(alt(ref("x"), ref("y"))),
+        ),
         "x": plus("c"),
         "y": seq("c", star("c")),
     },
@@ -187,8 +200,13 @@ AMBIGUOUS_EXPR = S(
     "ambiguous_expr",
     {
         "root": ref("e"),
-        "e": alt(seq(ref("e"), "+", ref("e")), seq(ref("e"), "*", ref("e")), seq("-", ref("e")),
-                 "x", seq("(", ref("e"), ")")),
+        "e": alt(
+            seq(ref("e"), "+", ref("e")),
+            seq(ref("e"), "*", ref("e")),
+            seq("-", ref("e")),
+            "x",
+            seq("(", ref("e"), ")"),
+        ),
     },
     max_depth=5,
 )
@@ -207,9 +225,18 @@ OVERLAPPING_KEYWORDS = S(
 BOUNDED_SMALL = S(
     "bounded_small",
     {
-        "root": seq(rep("x", 3, 3), "-", rep(cls("a-z"), 2, 5), "-", rep("ab", 0, 40), ".",
-                    rep("q", 2, None), rep(alt("c", "d"), 1, 1), rep(rep("e", 2, 2), 0, 2),
-                    rep("n", 0, 0)),
+        "root": seq(
+            rep("x", 3, 3),
+            "-",
+            rep(cls("a-z"), 2, 5),
+            "-",
+            rep("ab", 0, 40),
+            ".",
+            rep("q", 2, None),
+            rep(alt("c", "d"), 1, 1),
+            rep(rep("e", 2, 2), 0, 2),
+            rep("n", 0, 0),
+        ),
     },
     style=1,
     unbounded_extra=3,
@@ -290,9 +317,29 @@ ANY_CHAR = S(
 LITERAL_ESCAPES = S(
     "literal_escapes",
     {
-        "root": star(alt("\n", "\t", "\r", "\\", '"', "\x00", "\x1b", "\x7f", "\u00e9", "'",
-                         "\U0001F600", "[]", "^-", "\\n", '"\\"', "a\u2028b", "\u0085",
-                         cls("\\\"]^-"), ncls("\x00-\u00ff\u2028"))),
+        "root": star(
+            alt(
+                "\n",
+                "\t",
+                "\r",
+                "\\",
+                '"',
+                "\x00",
+                "\x1b",
+                "\x7f",
+                "\u00e9",
+                "'",
+                "\U0001f600",
+                "[]",
+                "^-",
+                "\\n",
+                '"\\"',
+                "a\u2028b",
+                "\u0085",
+                cls('\\"]^-'),
+                ncls("\x00-\u00ff\u2028"),
+            )
+        ),
     },
     style=1,
 )
@@ -308,8 +355,10 @@ LITERAL_ESCAPES_RAW = S(
 # ---------------------------------------------------------------------------
 BALANCED = S(
     "balanced",
-    {"root": ref("p"), "p": star(alt(seq("(", ref("p"), ")"), seq("[", ref("p"), "]"),
-                                     seq("{", ref("p"), "}")))},
+    {
+        "root": ref("p"),
+        "p": star(alt(seq("(", ref("p"), ")"), seq("[", ref("p"), "]"), seq("{", ref("p"), "}"))),
+    },
     max_depth=6,
     unbounded_extra=2,
 )
@@ -329,9 +378,13 @@ ANBN = S(
 LIST_WITH_SEPARATORS = S(
     "list_with_separators",
     {
-        "root": seq("[", ref("ws"), opt(seq(ref("item"), star(seq(ref("ws"), ",", ref("ws"),
-                                                                  ref("item"))))),
-                    ref("ws"), "]"),
+        "root": seq(
+            "[",
+            ref("ws"),
+            opt(seq(ref("item"), star(seq(ref("ws"), ",", ref("ws"), ref("item"))))),
+            ref("ws"),
+            "]",
+        ),
         "item": alt(plus(cls("a-z")), plus(cls("0-9")), ref("root")),
         "ws": star(" "),
     },
@@ -345,9 +398,14 @@ ARITHMETIC = S(
         "root": seq(ref("ws"), ref("expr"), ref("ws")),
         "expr": seq(ref("term"), star(seq(ref("ws"), cls("+-"), ref("ws"), ref("term")))),
         "term": seq(ref("factor"), star(seq(ref("ws"), cls("*/%"), ref("ws"), ref("factor")))),
-        "factor": seq(opt("-"), alt(ref("number"), seq("(", ref("ws"), ref("expr"), ref("ws"), ")"),
-                                    seq(ref("ident"), opt(seq("(", ref("ws"), opt(ref("args")),
-                                                              ref("ws"), ")"))))),
+        "factor": seq(
+            opt("-"),
+            alt(
+                ref("number"),
+                seq("(", ref("ws"), ref("expr"), ref("ws"), ")"),
+                seq(ref("ident"), opt(seq("(", ref("ws"), opt(ref("args")), ref("ws"), ")"))),
+            ),
+        ),
         "args": seq(ref("expr"), star(seq(ref("ws"), ",", ref("ws"), ref("expr")))),
         "number": seq(plus(cls("0-9")), opt(seq(".", plus(cls("0-9"))))),
         "ident": seq(cls("a-z_"), star(cls("a-z0-9_"))),
@@ -359,21 +417,33 @@ ARITHMETIC = S(
 
 JSON_RULES = {
     "root": seq(ref("ws"), ref("value"), ref("ws")),
-    "value": alt(ref("object"), ref("array"), ref("string"), ref("number"), "true", "false",
-                 "null"),
-    "object": seq("{", ref("ws"), opt(seq(ref("member"), ref("ws"),
-                                          star(seq(",", ref("ws"), ref("member"), ref("ws"))))),
-                  "}"),
+    "value": alt(
+        ref("object"), ref("array"), ref("string"), ref("number"), "true", "false", "null"
+    ),
+    "object": seq(
+        "{",
+        ref("ws"),
+        opt(seq(ref("member"), ref("ws"), star(seq(",", ref("ws"), ref("member"), ref("ws"))))),
+        "}",
+    ),
     "member": seq(ref("string"), ref("ws"), ":", ref("ws"), ref("value")),
-    "array": seq("[", ref("ws"), opt(seq(ref("value"), ref("ws"),
-                                         star(seq(",", ref("ws"), ref("value"), ref("ws"))))),
-                 "]"),
+    "array": seq(
+        "[",
+        ref("ws"),
+        opt(seq(ref("value"), ref("ws"), star(seq(",", ref("ws"), ref("value"), ref("ws"))))),
+        "]",
+    ),
     "string": seq('"', star(ref("char")), '"'),
-    "char": alt(ncls('"\\\x00-\x1f'),
-                seq("\\", alt(cls('"\\/bfnrt'), seq("u", rep(cls("0-9a-fA-F"), 4, 4))))),
-    "number": seq(opt("-"), alt("0", seq(cls("1-9"), star(cls("0-9")))),
-                  opt(seq(".", plus(cls("0-9")))),
-                  opt(seq(cls("eE"), opt(cls("+-")), plus(cls("0-9"))))),
+    "char": alt(
+        ncls('"\\\x00-\x1f'),
+        seq("\\", alt(cls('"\\/bfnrt'), seq("u", rep(cls("0-9a-fA-F"), 4, 4)))),
+    ),
+    "number": seq(
+        opt("-"),
+        alt("0", seq(cls("1-9"), star(cls("0-9")))),
+        opt(seq(".", plus(cls("0-9")))),
+        opt(seq(cls("eE"), opt(cls("+-")), plus(cls("0-9")))),
+    ),
     "ws": star(cls(" \t\n\r")),
 }
 
@@ -382,8 +452,9 @@ JSON_LIKE = S("json_like", dict(JSON_RULES), max_depth=5, unbounded_extra=3)
 IDENTIFIERS = S(
     "identifiers",
     {
-        "root": seq(ref("id"), star(seq(alt(".", "::"), ref("id"))), opt(seq("[", plus(cls("0-9")),
-                                                                            "]"))),
+        "root": seq(
+            ref("id"), star(seq(alt(".", "::"), ref("id"))), opt(seq("[", plus(cls("0-9")), "]"))
+        ),
         "id": seq(cls("a-zA-Z_"), rep(cls("a-zA-Z0-9_"), 0, 7)),
     },
 )
@@ -482,7 +553,8 @@ LOOKAHEAD_RIGHT_RECURSION = S(
         "item": plus(cls("a-c")),
     },
     lookaheads={"item": alt(",a", ".")},
-    max_depth=8, max_len=40,
+    max_depth=8,
+    max_len=40,
 )
 
 LOOKAHEAD_TAIL_CALL = S(
@@ -494,7 +566,8 @@ LOOKAHEAD_TAIL_CALL = S(
         "r": alt(seq("a", ref("r")), "b"),
     },
     lookaheads={"r": alt("c", "ab")},
-    max_depth=12, max_len=40,
+    max_depth=12,
+    max_len=40,
 )
 
 LOOKAHEAD_BALANCED = S(
@@ -505,7 +578,9 @@ LOOKAHEAD_BALANCED = S(
         "close": lit(")"),
     },
     lookaheads={"close": alt(")", "!", "((")},
-    max_depth=6, max_len=40, unbounded_extra=2,
+    max_depth=6,
+    max_len=40,
+    unbounded_extra=2,
 )
 
 LOOKAHEAD_LEFT_RECURSION = S(
@@ -516,7 +591,9 @@ LOOKAHEAD_LEFT_RECURSION = S(
         "t": plus(cls("0-9")),
     },
     lookaheads={"t": alt("+1", "+2", "=")},
-    max_depth=8, max_len=40, unbounded_extra=2,
+    max_depth=8,
+    max_len=40,
+    unbounded_extra=2,
 )
 
 LOOKAHEAD_NULLABLE_TAIL = S(
@@ -526,13 +603,25 @@ LOOKAHEAD_NULLABLE_TAIL = S(
         "r": alt(seq("a", ref("r")), EMPTY),
     },
     lookaheads={"r": alt("ab", "ac", "b", "c")},
-    max_depth=8, max_len=40,
+    max_depth=8,
+    max_len=40,
 )
 
-LOOKAHEAD_SPECS = [LOOKAHEAD_UNIT, LOOKAHEAD_REPEATED, LOOKAHEAD_NESTED, LOOKAHEAD_REFS,
-                   LOOKAHEAD_CONFLICT, LOOKAHEAD_ANY, LOOKAHEAD_NULLABLE, LOOKAHEAD_COUNTED,
-                   LOOKAHEAD_RIGHT_RECURSION, LOOKAHEAD_TAIL_CALL, LOOKAHEAD_BALANCED,
-                   LOOKAHEAD_LEFT_RECURSION, LOOKAHEAD_NULLABLE_TAIL]
+LOOKAHEAD_SPECS = [
+    LOOKAHEAD_UNIT,
+    LOOKAHEAD_REPEATED,
+    LOOKAHEAD_NESTED,
+    LOOKAHEAD_REFS,
+    LOOKAHEAD_CONFLICT,
+    LOOKAHEAD_ANY,
+    LOOKAHEAD_NULLABLE,
+    LOOKAHEAD_COUNTED,
+    LOOKAHEAD_RIGHT_RECURSION,
+    LOOKAHEAD_TAIL_CALL,
+    LOOKAHEAD_BALANCED,
+    LOOKAHEAD_LEFT_RECURSION,
+    LOOKAHEAD_NULLABLE_TAIL,
+]
 
 # ---------------------------------------------------------------------------
 # Hand-written EBNF in the llama.cpp GBNF style
@@ -596,23 +685,52 @@ GBNF_JSON = S(
     "gbnf_json",
     {
         "root": ref("object"),
-        "value": alt(ref("object"), ref("array"), ref("string"), ref("number"),
-                     seq(alt("true", "false", "null"), ref("ws"))),
-        "object": seq("{", ref("ws"),
-                      opt(seq(ref("string"), ":", ref("ws"), ref("value"),
-                              star(seq(",", ref("ws"), ref("string"), ":", ref("ws"),
-                                       ref("value"))))),
-                      "}", ref("ws")),
-        "array": seq("[", ref("ws"), opt(seq(ref("value"), star(seq(",", ref("ws"), ref("value"))))),
-                     "]", ref("ws")),
-        "string": seq('"', star(alt(ncls('"\\\x7f\x00-\x1f'),
-                                    seq("\\", alt(cls('"\\bfnrt'),
-                                                  seq("u", rep(cls("0-9a-fA-F"), 4, 4)))))),
-                      '"', ref("ws")),
-        "number": seq(seq(opt("-"), alt(cls("0-9"), seq(cls("1-9"), rep(cls("0-9"), 0, 15)))),
-                      opt(seq(".", plus(cls("0-9")))),
-                      opt(seq(cls("eE"), opt(cls("-+")), cls("0-9"), rep(cls("1-9"), 0, 15))),
-                      ref("ws")),
+        "value": alt(
+            ref("object"),
+            ref("array"),
+            ref("string"),
+            ref("number"),
+            seq(alt("true", "false", "null"), ref("ws")),
+        ),
+        "object": seq(
+            "{",
+            ref("ws"),
+            opt(
+                seq(
+                    ref("string"),
+                    ":",
+                    ref("ws"),
+                    ref("value"),
+                    star(seq(",", ref("ws"), ref("string"), ":", ref("ws"), ref("value"))),
+                )
+            ),
+            "}",
+            ref("ws"),
+        ),
+        "array": seq(
+            "[",
+            ref("ws"),
+            opt(seq(ref("value"), star(seq(",", ref("ws"), ref("value"))))),
+            "]",
+            ref("ws"),
+        ),
+        "string": seq(
+            '"',
+            star(
+                alt(
+                    ncls('"\\\x7f\x00-\x1f'),
+                    seq("\\", alt(cls('"\\bfnrt'), seq("u", rep(cls("0-9a-fA-F"), 4, 4)))),
+                )
+            ),
+            '"',
+            ref("ws"),
+        ),
+        "number": seq(
+            seq(opt("-"), alt(cls("0-9"), seq(cls("1-9"), rep(cls("0-9"), 0, 15)))),
+            opt(seq(".", plus(cls("0-9")))),
+            opt(seq(cls("eE"), opt(cls("-+")), cls("0-9"), rep(cls("1-9"), 0, 15))),
+            ref("ws"),
+        ),
         "ws": alt(EMPTY, " ", seq("\n", rep(cls(" \t"), 0, 20))),
     },
     ebnf=r"""root   ::= object
@@ -649,8 +767,24 @@ GBNF_ESCAPES = S(
     "gbnf_escapes",
     {
         "root": star(seq(ref("tok"), opt(" "))),
-        "tok": alt("[", "]", "'", '"', "\\", "/", "A", "\u00e9", "\U0001F600", "\t", "?*",
-                   chars("[]\\-^"), plus(cls("0-9")), seq("{", ncls("}\\"), "}"), "(|)", "$."),
+        "tok": alt(
+            "[",
+            "]",
+            "'",
+            '"',
+            "\\",
+            "/",
+            "A",
+            "\u00e9",
+            "\U0001f600",
+            "\t",
+            "?*",
+            chars("[]\\-^"),
+            plus(cls("0-9")),
+            seq("{", ncls("}\\"), "}"),
+            "(|)",
+            "$.",
+        ),
     },
     ebnf=r"""root ::= (tok " "?)*   # tokens, optionally separated
 tok ::= "\[" | "\]" | "\'" | "\"" | "\\" | "\/" | "\x41" | "\u00e9" | "\U0001F600"
@@ -679,17 +813,43 @@ ws   ::= [ \n]*
 """,
 )
 
-HAND_WRITTEN = [GBNF_ARITHMETIC, GBNF_LIST, GBNF_JAPANESE, GBNF_JSON, GBNF_ESCAPES,
-                GBNF_LOOKAHEAD]
+HAND_WRITTEN = [GBNF_ARITHMETIC, GBNF_LIST, GBNF_JAPANESE, GBNF_JSON, GBNF_ESCAPES, GBNF_LOOKAHEAD]
 
 DSL_SPECS = [
-    LEFT_RECURSION, RIGHT_RECURSION, MUTUAL_RECURSION, HIDDEN_LEFT_RECURSION,
-    NULLABLE_LEFT_RECURSION, CYCLIC_UNITS, TAIL_AND_NON_TAIL, TAIL_IN_COUNTED,
-    TAIL_NULLABLE_SUFFIX, TAIL_MUTUAL, DEEP_NESTING, NULLABLE_RULES, NULLABLE_COUNTED,
-    AMBIGUOUS_SS, AMBIGUOUS_STAR, AMBIGUOUS_EXPR, OVERLAPPING_KEYWORDS, BOUNDED_SMALL,
-    BOUNDED_LARGE, BOUNDED_NESTED, STRING_LITERAL, UNICODE_CLASSES, UNICODE_CLASSES_ESCAPED,
-    NEGATED_UNICODE, ANY_CHAR, LITERAL_ESCAPES, LITERAL_ESCAPES_RAW, BALANCED, PALINDROMES, ANBN,
-    LIST_WITH_SEPARATORS, ARITHMETIC, JSON_LIKE, IDENTIFIERS,
+    LEFT_RECURSION,
+    RIGHT_RECURSION,
+    MUTUAL_RECURSION,
+    HIDDEN_LEFT_RECURSION,
+    NULLABLE_LEFT_RECURSION,
+    CYCLIC_UNITS,
+    TAIL_AND_NON_TAIL,
+    TAIL_IN_COUNTED,
+    TAIL_NULLABLE_SUFFIX,
+    TAIL_MUTUAL,
+    DEEP_NESTING,
+    NULLABLE_RULES,
+    NULLABLE_COUNTED,
+    AMBIGUOUS_SS,
+    AMBIGUOUS_STAR,
+    AMBIGUOUS_EXPR,
+    OVERLAPPING_KEYWORDS,
+    BOUNDED_SMALL,
+    BOUNDED_LARGE,
+    BOUNDED_NESTED,
+    STRING_LITERAL,
+    UNICODE_CLASSES,
+    UNICODE_CLASSES_ESCAPED,
+    NEGATED_UNICODE,
+    ANY_CHAR,
+    LITERAL_ESCAPES,
+    LITERAL_ESCAPES_RAW,
+    BALANCED,
+    PALINDROMES,
+    ANBN,
+    LIST_WITH_SEPARATORS,
+    ARITHMETIC,
+    JSON_LIKE,
+    IDENTIFIERS,
 ]
 
 ALL_SPECS = DSL_SPECS + LOOKAHEAD_SPECS + HAND_WRITTEN

@@ -284,7 +284,7 @@ class GrammarSpec:
 
     def alphabet(self) -> str:
         """Characters worth inserting in mutations: literals, class edges and some extras."""
-        chars = set(self.extra_alphabet) | set("a0 \n\u00e9\u20ac\U0001F600")
+        chars = set(self.extra_alphabet) | set("a0 \n\u00e9\u20ac\U0001f600")
         for body in list(self.rules.values()) + list(self.lookaheads.values()):
             for n in self._walk(body):
                 if isinstance(n, Lit):
@@ -340,9 +340,11 @@ class GrammarSpec:
     def _ebnf(self, node: Node, top: bool = False) -> str:
         esc = self.style == 1
         if isinstance(node, Lit):
-            return '"' + "".join(
-                _ebnf_char(c, in_class=False, escape_unicode=esc) for c in node.text
-            ) + '"'
+            return (
+                '"'
+                + "".join(_ebnf_char(c, in_class=False, escape_unicode=esc) for c in node.text)
+                + '"'
+            )
         if isinstance(node, Cls):
             if node.negated and not node.ranges:
                 return "[^]"
@@ -622,7 +624,9 @@ MUTATIONS = ("insert", "delete", "replace", "swap", "truncate", "duplicate", "de
 def mutated(draw, base: st.SearchStrategy[str], alphabet: str, max_mutations: int = 3) -> str:
     """A string from `base` with 1..max_mutations random edits."""
     s = draw(base)
-    char = st.one_of(st.sampled_from(sorted(set(alphabet))), st.characters(blacklist_categories=("Cs",)))
+    char = st.one_of(
+        st.sampled_from(sorted(set(alphabet))), st.characters(blacklist_categories=("Cs",))
+    )
     for _ in range(draw(st.integers(1, max_mutations))):
         op = draw(st.sampled_from(MUTATIONS))
         n = len(s)
@@ -659,8 +663,27 @@ def mutated(draw, base: st.SearchStrategy[str], alphabet: str, max_mutations: in
 def byte_mutated(draw, base: st.SearchStrategy[str], max_mutations: int = 3) -> bytes:
     """UTF-8 of a string from `base` with random byte-level edits (may break UTF-8)."""
     b = bytearray(draw(base).encode("utf-8"))
-    interesting = [0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0,
-                   0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x8F, 0x90]
+    interesting = [
+        0x00,
+        0x7F,
+        0x80,
+        0xBF,
+        0xC0,
+        0xC1,
+        0xC2,
+        0xDF,
+        0xE0,
+        0xED,
+        0xEF,
+        0xF0,
+        0xF4,
+        0xF5,
+        0xFF,
+        0xA0,
+        0x9F,
+        0x8F,
+        0x90,
+    ]
     byte = st.one_of(st.sampled_from(interesting), st.integers(0, 255))
     for _ in range(draw(st.integers(1, max_mutations))):
         op = draw(st.sampled_from(("insert", "delete", "replace", "truncate")))
@@ -728,12 +751,15 @@ class EndsOracle:
     def accepts(self, s: str) -> bool:
         n = len(s)
         rules = self.spec.rules
-        table: Dict[Tuple[str, int], frozenset] = {(r, i): frozenset() for r in rules
-                                                   for i in range(n + 1)}
+        table: Dict[Tuple[str, int], frozenset] = {
+            (r, i): frozenset() for r in rules for i in range(n + 1)
+        }
 
         def ends(node: Node, i: int) -> frozenset:
             if isinstance(node, Lit):
-                return frozenset([i + len(node.text)]) if s.startswith(node.text, i) else frozenset()
+                return (
+                    frozenset([i + len(node.text)]) if s.startswith(node.text, i) else frozenset()
+                )
             if isinstance(node, Cls):
                 return frozenset([i + 1]) if i < n and node.contains(s[i]) else frozenset()
             if isinstance(node, AnyChar):

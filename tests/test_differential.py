@@ -50,14 +50,29 @@ import xgram  # noqa: E402
 SPECS = {s.name: s for s in ALL_SPECS}
 SPEC_IDS = list(SPECS)
 
-COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                     HealthCheck.filter_too_much,
-                                                     HealthCheck.data_too_large])
+COMMON = dict(
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 
 # Examples per grammar and test. Slow oracles (lark on big grammars) get fewer.
-FEW = {"gbnf_json": 0.4, "arithmetic": 0.5, "gbnf_arithmetic": 0.4, "bounded_large": 0.4,
-       "nullable_counted": 0.6, "left_recursion": 0.7, "deep_nesting": 0.6,
-       "nullable_rules": 0.7, "json_like": 0.7, "bounded_small": 0.7, "ambiguous_star": 0.7}
+FEW = {
+    "gbnf_json": 0.4,
+    "arithmetic": 0.5,
+    "gbnf_arithmetic": 0.4,
+    "bounded_large": 0.4,
+    "nullable_counted": 0.6,
+    "left_recursion": 0.7,
+    "deep_nesting": 0.6,
+    "nullable_rules": 0.7,
+    "json_like": 0.7,
+    "bounded_small": 0.7,
+    "ambiguous_star": 0.7,
+}
 
 
 # XGRAM_DIFF_SCALE=10 runs ten times as many examples (for bug hunting).
@@ -124,8 +139,7 @@ class Subject:
     # -- messages ------------------------------------------------------------------
     def describe(self, s, **verdicts) -> str:
         parts = ", ".join(f"{k}={v!r}" for k, v in verdicts.items())
-        return (f"grammar {self.spec.name!r}: input {s!r}: {parts}\n"
-                f"--- xgram EBNF ---\n{self.ebnf}")
+        return f"grammar {self.spec.name!r}: input {s!r}: {parts}\n--- xgram EBNF ---\n{self.ebnf}"
 
 
 @functools.lru_cache(maxsize=None)
@@ -133,8 +147,9 @@ def subject(name: str) -> Subject:
     return Subject(SPECS[name])
 
 
-def find_completion(oracle: RegexOracle, s: str, alphabet: str, max_len: int,
-                    budget: int = 20000) -> Optional[str]:
+def find_completion(
+    oracle: RegexOracle, s: str, alphabet: str, max_len: int, budget: int = 20000
+) -> Optional[str]:
     """Breadth-first search for c (len <= max_len) with s + c in the language."""
     frontier = [s]
     steps = 0
@@ -142,7 +157,7 @@ def find_completion(oracle: RegexOracle, s: str, alphabet: str, max_len: int,
         nxt = []
         for p in frontier:
             if oracle.accepts(p):
-                return p[len(s):]
+                return p[len(s) :]
             for c in alphabet:
                 steps += 1
                 if steps > budget:
@@ -182,7 +197,8 @@ def check_offset_consistency(g: xgram.Grammar, data: bytes, where: Callable[...,
     assert 0 <= r.offset < len(data), where(data, check=r)
     assert g.accepts_prefix(data[: r.offset]), where(data, check=r, note="prefix before offset")
     assert not g.accepts_prefix(data[: r.offset + 1]), where(
-        data, check=r, note="prefix through offset is still viable")
+        data, check=r, note="prefix through offset is still viable"
+    )
 
 
 def check_against_oracle(sub: Subject, s: str) -> None:
@@ -192,12 +208,13 @@ def check_against_oracle(sub: Subject, s: str) -> None:
     got = sub.grammar.accepts(s)
     assert got == expected, sub.describe(s, xgram=got, **{sub.oracle_name: expected})
     got_bytes = sub.grammar.accepts(data)
-    assert got_bytes == expected, sub.describe(data, xgram_bytes=got_bytes,
-                                               **{sub.oracle_name: expected})
+    assert got_bytes == expected, sub.describe(
+        data, xgram_bytes=got_bytes, **{sub.oracle_name: expected}
+    )
     got_printed = sub.reparsed.accepts(s)
     assert got_printed == expected, sub.describe(
-        s, xgram_printed_grammar=got_printed, **{sub.oracle_name: expected},
-        printed=sub.printed)
+        s, xgram_printed_grammar=got_printed, **{sub.oracle_name: expected}, printed=sub.printed
+    )
 
     r = sub.grammar.check(s)
     if expected:
@@ -215,9 +232,11 @@ def check_against_oracle(sub: Subject, s: str) -> None:
     k = char_index_of_byte(s, r.offset)
     before, through = s[:k], s[: k + 1]
     assert sub.oracle_viable(before) is not False, sub.describe(
-        s, check=r, note=f"xgram says {before!r} is viable, the oracle does not")
+        s, check=r, note=f"xgram says {before!r} is viable, the oracle does not"
+    )
     assert sub.oracle_viable(through) is not True, sub.describe(
-        s, check=r, note=f"xgram says {through!r} is not viable, the oracle says it is")
+        s, check=r, note=f"xgram says {through!r} is not viable, the oracle says it is"
+    )
     start = len(before.encode("utf-8"))
     if r.offset == start:
         assert (r.line, r.column) == expected_position(data, r.offset), sub.describe(s, check=r)
@@ -281,7 +300,8 @@ def test_derived_strings(name, request):
         if sub.grammar.accepts(s):
             for i in range(len(data)):
                 assert sub.grammar.accepts_prefix(data[:i]), sub.describe(
-                    data, note=f"prefix of length {i} of an accepted input is not viable")
+                    data, note=f"prefix of length {i} of an accepted input is not viable"
+                )
 
     run()
 
@@ -300,8 +320,16 @@ def test_mutated_strings(name, request):
     run()
 
 
-UTF8_SPECS = ["unicode_classes", "unicode_classes_escaped", "negated_unicode", "any_char",
-              "string_literal", "literal_escapes", "gbnf_japanese", "gbnf_list"]
+UTF8_SPECS = [
+    "unicode_classes",
+    "unicode_classes_escaped",
+    "negated_unicode",
+    "any_char",
+    "string_literal",
+    "literal_escapes",
+    "gbnf_japanese",
+    "gbnf_list",
+]
 
 
 @pytest.mark.parametrize("name", UTF8_SPECS)
@@ -322,11 +350,11 @@ def test_byte_mutations(name):
             assert not got, sub.describe(data, xgram=got, note=f"invalid UTF-8: {e}")
             valid = data[: e.start].decode("utf-8")
             if sub.oracle_viable(valid):
-                assert r.offset >= e.start, sub.describe(
-                    data, check=r, note=f"{valid!r} is viable")
+                assert r.offset >= e.start, sub.describe(data, check=r, note=f"{valid!r} is viable")
             if e.reason != "unexpected end of data":
                 assert r.status == "rejected" and r.offset <= e.end, sub.describe(
-                    data, check=r, note=str(e))
+                    data, check=r, note=str(e)
+                )
             return
         check_against_oracle(sub, s)
 
@@ -334,8 +362,11 @@ def test_byte_mutations(name):
 
 
 # bounded_large is left out: lark needs seconds just to build its prefix grammar.
-REGULAR_NO_LOOKAHEAD = [s.name for s in ALL_SPECS
-                        if s.is_regular() and not s.has_lookahead and s.name != "bounded_large"]
+REGULAR_NO_LOOKAHEAD = [
+    s.name
+    for s in ALL_SPECS
+    if s.is_regular() and not s.has_lookahead and s.name != "bounded_large"
+]
 
 
 @pytest.mark.parametrize("name", REGULAR_NO_LOOKAHEAD)
@@ -363,8 +394,14 @@ def test_lark_and_regex_agree(name):
     run()
 
 
-@pytest.mark.parametrize("name", [s.name for s in ALL_SPECS if s.name != "bounded_large"
-                                  and (s.is_regular() or not s.has_lookahead)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        s.name
+        for s in ALL_SPECS
+        if s.name != "bounded_large" and (s.is_regular() or not s.has_lookahead)
+    ],
+)
 def test_brute_force_oracle_agrees(name):
     """The brute-force oracle (used for recursive grammars with lookaheads) agrees
     with lark / regex on every grammar they can express."""
@@ -431,38 +468,50 @@ def _balanced_from_moves(moves: List[int]) -> str:
 
 
 NUMBERS = st.lists(st.integers(0, 10**6), min_size=100, max_size=500).map(
-    lambda xs: "+".join(map(str, xs)))
+    lambda xs: "+".join(map(str, xs))
+)
 LONG_CASES = {
     # name: (EBNF, generator of (mostly) valid strings, accepts, viable)
     "left_recursion": (
-        'root ::= e\ne ::= e "+" t | t\nt ::= [0-9]+\n', NUMBERS,
+        'root ::= e\ne ::= e "+" t | t\nt ::= [0-9]+\n',
+        NUMBERS,
         lambda s: RegexOracle(r"[0-9]+(?:\+[0-9]+)*").accepts(s),
-        lambda s: RegexOracle(r"[0-9]+(?:\+[0-9]+)*").accepts_prefix(s)),
+        lambda s: RegexOracle(r"[0-9]+(?:\+[0-9]+)*").accepts_prefix(s),
+    ),
     "right_recursion": (
-        'root ::= r\nr ::= t "+" r | t\nt ::= [0-9]+\n', NUMBERS,
+        'root ::= r\nr ::= t "+" r | t\nt ::= [0-9]+\n',
+        NUMBERS,
         lambda s: RegexOracle(r"[0-9]+(?:\+[0-9]+)*").accepts(s),
-        lambda s: RegexOracle(r"[0-9]+(?:\+[0-9]+)*").accepts_prefix(s)),
+        lambda s: RegexOracle(r"[0-9]+(?:\+[0-9]+)*").accepts_prefix(s),
+    ),
     "tail_and_non_tail_calls": (
         'root ::= r\nr ::= "a" r | "a" r "b" | "c"\n',
         st.tuples(st.integers(200, 1500), st.integers(0, 1500)).map(
-            lambda nm: "a" * nm[0] + "c" + "b" * min(nm[0], nm[1])),
+            lambda nm: "a" * nm[0] + "c" + "b" * min(nm[0], nm[1])
+        ),
         lambda s: _mixed_viable(s) and "c" in s,
-        _mixed_viable),
+        _mixed_viable,
+    ),
     "palindromes": (
         'root ::= p\np ::= "a" p "a" | "b" p "b" | "a" | "b" | ""\n',
         st.text(alphabet="ab", min_size=200, max_size=1000).flatmap(
-            lambda h: st.sampled_from([h + h[::-1], h + "a" + h[::-1], h + "b" + h[::-1]])),
+            lambda h: st.sampled_from([h + h[::-1], h + "a" + h[::-1], h + "b" + h[::-1]])
+        ),
         lambda s: set(s) <= {"a", "b"} and s == s[::-1],
-        lambda s: set(s) <= {"a", "b"}),
+        lambda s: set(s) <= {"a", "b"},
+    ),
     "balanced": (
         'root ::= p\np ::= ("(" p ")" | "[" p "]")*\n',
         st.lists(st.integers(0, 3), min_size=200, max_size=1500).map(_balanced_from_moves),
         lambda s: _balanced_scan(s) == 0,
-        lambda s: _balanced_scan(s) is not None),
+        lambda s: _balanced_scan(s) is not None,
+    ),
     "ambiguous_ss": (
-        'root ::= s\ns ::= s s | "a" | "b"\n', st.text(alphabet="ab", min_size=60, max_size=150),
+        'root ::= s\ns ::= s s | "a" | "b"\n',
+        st.text(alphabet="ab", min_size=60, max_size=150),
         lambda s: len(s) > 0 and set(s) <= {"a", "b"},
-        lambda s: set(s) <= {"a", "b"}),
+        lambda s: set(s) <= {"a", "b"},
+    ),
 }
 
 
@@ -488,7 +537,8 @@ def test_long_inputs(name):
             return
         k = char_index_of_byte(s, r.offset)
         assert viable(s[:k]) and not viable(s[: k + 1]), (
-            f"{where} check={r}: the first bad character is elsewhere")
+            f"{where} check={r}: the first bad character is elsewhere"
+        )
         check_offset_consistency(g, data, lambda d, **kw: f"{where} {kw}")
 
     run()
@@ -515,17 +565,22 @@ def test_union_and_concat(data):
     u = data.draw(st.one_of(derived(a), derived(b), mutants(a), mutants(b)), label="union input")
     expected = sa.regex.accepts(u) or sb.regex.accepts(u)
     assert union.accepts(u) == expected, (
-        f"union({a}, {b}) on {u!r}: xgram={union.accepts(u)} regex={expected}")
+        f"union({a}, {b}) on {u!r}: xgram={union.accepts(u)} regex={expected}"
+    )
 
     x = data.draw(derived(a), label="left")
     y = data.draw(derived(b), label="right")
-    c = data.draw(st.one_of(st.just(x + y), mutated(st.just(x + y), sa.alphabet + sb.alphabet)),
-                  label="concat input")
+    c = data.draw(
+        st.one_of(st.just(x + y), mutated(st.just(x + y), sa.alphabet + sb.alphabet)),
+        label="concat input",
+    )
     expected = concat_re.accepts(c)
     assert concat.accepts(c) == expected, (
-        f"concat({a}, {b}) on {c!r}: xgram={concat.accepts(c)} regex={expected}")
-    check_offset_consistency(concat, c.encode("utf-8"),
-                             lambda d, **kw: f"concat({a}, {b}) on {d!r}: {kw}")
+        f"concat({a}, {b}) on {c!r}: xgram={concat.accepts(c)} regex={expected}"
+    )
+    check_offset_consistency(
+        concat, c.encode("utf-8"), lambda d, **kw: f"concat({a}, {b}) on {d!r}: {kw}"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -540,12 +595,31 @@ def test_lookahead_prefix_is_completable():
     dead: nothing completes "e" or "ec".
     """
     sub = subject(LOOKAHEAD_CONFLICT.name)
-    for s in ["a", "b", "ac", "ad", "add", "acx", "ab", "abc", "abca", "bb", "bbc", "aa",
-              "ba", "bd", "e", "ec", "ece", "ecd"]:
+    for s in [
+        "a",
+        "b",
+        "ac",
+        "ad",
+        "add",
+        "acx",
+        "ab",
+        "abc",
+        "abca",
+        "bb",
+        "bbc",
+        "aa",
+        "ba",
+        "bd",
+        "e",
+        "ec",
+        "ece",
+        "ecd",
+    ]:
         completion = find_completion(sub.regex, s, sub.alphabet, max_len=4)
         got = sub.grammar.accepts_prefix(s)
         assert got == (completion is not None), sub.describe(
-            s, xgram_accepts_prefix=got, completion=completion)
+            s, xgram_accepts_prefix=got, completion=completion
+        )
 
 
 @LOOKAHEAD_LIMITATION
@@ -580,7 +654,7 @@ JSON_WS = st.text(alphabet=" \t\n\r", max_size=3)
 JSON_TEXT = st.text(
     alphabet=st.one_of(
         st.characters(blacklist_categories=("Cs",)),
-        st.sampled_from('"\\/\b\f\n\r\t\x00\x1f\x7f\u2028\U0001F600\u00e9'),
+        st.sampled_from('"\\/\b\f\n\r\t\x00\x1f\x7f\u2028\U0001f600\u00e9'),
     ),
     max_size=8,
 )
@@ -594,8 +668,9 @@ JSON_SCALARS = st.one_of(
 
 
 def _json_containers(children):
-    return st.one_of(st.lists(children, max_size=4),
-                     st.dictionaries(JSON_TEXT, children, max_size=4))
+    return st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(JSON_TEXT, children, max_size=4)
+    )
 
 
 JSON_VALUES = st.recursive(JSON_SCALARS, _json_containers, max_leaves=12)
@@ -605,15 +680,22 @@ JSON_VALUES = st.recursive(JSON_SCALARS, _json_containers, max_leaves=12)
 def json_documents(draw) -> str:
     value = draw(JSON_VALUES)
     indent = draw(st.one_of(st.none(), st.integers(0, 3), st.sampled_from(["\t", " \r\n", ""])))
-    separators = draw(st.sampled_from([None, (",", ":"), (", ", ": "), (" ,\n", " :\t"),
-                                       ("\r,", ":\r")]))
-    text = json.dumps(value, indent=indent, separators=separators,
-                      ensure_ascii=draw(st.booleans()), sort_keys=draw(st.booleans()))
+    separators = draw(
+        st.sampled_from([None, (",", ":"), (", ", ": "), (" ,\n", " :\t"), ("\r,", ":\r")])
+    )
+    text = json.dumps(
+        value,
+        indent=indent,
+        separators=separators,
+        ensure_ascii=draw(st.booleans()),
+        sort_keys=draw(st.booleans()),
+    )
     return draw(JSON_WS) + text + draw(JSON_WS)
 
 
-JSON_ALPHABET = ('{}[]:,"\\ \t\n\r-+.eE0123456789tfnrulsabu/xX\x00\x1f\x7f\u00e9\u2028'
-                 "\U0001F600\ufeffIN")
+JSON_ALPHABET = (
+    '{}[]:,"\\ \t\n\r-+.eE0123456789tfnrulsabu/xX\x00\x1f\x7f\u00e9\u2028\U0001f600\ufeffIN'
+)
 JSON_LARK_PREFIX = LarkOracle(JSON_LIKE.prefix_spec().to_lark())
 JSON_LARK = LarkOracle(JSON_LIKE.to_lark())
 
@@ -641,8 +723,7 @@ def check_json(s: str) -> None:
         else:
             k = char_index_of_byte(s, r.offset)
             assert JSON_LARK_PREFIX.accepts(s[:k]), json_describe(s, check=r, bad_char=k)
-            assert not JSON_LARK_PREFIX.accepts(s[: k + 1]), json_describe(s, check=r,
-                                                                          bad_char=k)
+            assert not JSON_LARK_PREFIX.accepts(s[: k + 1]), json_describe(s, check=r, bad_char=k)
 
 
 @settings(max_examples=n_examples(150), **COMMON)

@@ -1124,8 +1124,8 @@ def test_right_recursion_keeps_a_constant_stack(grammar: str, unit: bytes) -> No
     "first, second, states",
     [
         ('"ab" | "ac"', '"a" [bc]', 3),
-        ('[ \\t]{0,6}', '[ \\t]{0,3} [ \\t]{0,3}', 7),
-        ('[ \\t]{0,6}', '" "{0,6} | [ \\t]{0,6}', 7),
+        ("[ \\t]{0,6}", "[ \\t]{0,3} [ \\t]{0,3}", 7),
+        ("[ \\t]{0,6}", '" "{0,6} | [ \\t]{0,6}', 7),
         ('("x" "y"*)*', '("x" | "x" "y"+)*', 2),
         ('("a" | "b")* "abb"', '[ab]* "a" "b" "b"', 4),
         ('"k1" | "k2" | "key" | "kez"', '"k" ([12] | "e" [yz])', 4),
@@ -1142,7 +1142,9 @@ def test_equivalent_spellings_compile_to_one_minimal_automaton(
     tok = xgram.TokenizerInfo(["a"])
 
     def compiled(body: str) -> _core.CompiledGrammar:
-        return _core.CompiledGrammar(_core.Grammar.from_ebnf(f"root ::= {body}\n", "root"), tok._handle)
+        return _core.CompiledGrammar(
+            _core.Grammar.from_ebnf(f"root ::= {body}\n", "root"), tok._handle
+        )
 
     a, b = compiled(first), compiled(second)
     assert a.num_states == b.num_states == states

@@ -71,10 +71,17 @@ def test_limits_are_validated() -> None:
         xgram.set_compile_limits(max_states=0)
 
 
-GRAMMAR_ALPHABET = list('root ::= ()|*+?{},0123456789"ab\\[]^-.#\n(=') + ["::=", "root ::= ", "x", "\\x4"]
+GRAMMAR_ALPHABET = list('root ::= ()|*+?{},0123456789"ab\\[]^-.#\n(=') + [
+    "::=",
+    "root ::= ",
+    "x",
+    "\\x4",
+]
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 @given(st.lists(st.sampled_from(GRAMMAR_ALPHABET), max_size=30), st.binary(max_size=20))
 def test_fuzzed_grammar_text(tight_budget, pieces, data) -> None:
     text = "".join(pieces)
@@ -86,10 +93,18 @@ def test_fuzzed_grammar_text(tight_budget, pieces, data) -> None:
         pass
 
 
-REGEX_ALPHABET = list("ab()|*+?{},0123456789[]^$-.\\dwsDWSux:=!<>P") + ["(?:", "(?<n>", "\\u00e9", "[^", "{2,3}"]
+REGEX_ALPHABET = list("ab()|*+?{},0123456789[]^$-.\\dwsDWSux:=!<>P") + [
+    "(?:",
+    "(?<n>",
+    "\\u00e9",
+    "[^",
+    "{2,3}",
+]
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 @given(st.lists(st.sampled_from(REGEX_ALPHABET), max_size=25), st.text(max_size=10))
 def test_fuzzed_regex_text(tight_budget, pieces, text) -> None:
     try:

@@ -1329,6 +1329,51 @@ def test_long_length_bounds_beside_a_pattern(pattern, min_length, max_length):
         assert g.accepts(json.dumps(value, ensure_ascii=False)) == expected, value
 
 
+ENUM_X = {"enum": ["x1", "x2"]}
+ENUM_Y = {"enum": ["y1"]}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        # arrays over other enums: "not branch j" is "some item outside j's enum"
+        # (or too long), which every item of branch i is, so the count is the length
+        {
+            "oneOf": [
+                {"type": "array", "maxItems": 3, "items": ENUM_X},
+                {"type": "array", "maxItems": 3, "items": ENUM_Y},
+            ]
+        },
+        # "not items X" beside "items X": contains (not X), which no item matches
+        # (no array is left: only the other types)
+        {"items": ENUM_X, "maxItems": 80, "not": {"type": "array", "items": ENUM_X}},
+        # no item can match: no array; with minContains 0, only maxContains: any
+        {"items": {"type": "string"}, "contains": {"type": "integer"}},
+        {
+            "type": "array",
+            "items": {"type": "string"},
+            "contains": {"type": "integer"},
+            "minContains": 0,
+            "maxContains": 1,
+        },
+        # every item matches: minContains/maxContains bound the length
+        {
+            "type": "array",
+            "items": ENUM_X,
+            "contains": {"not": ENUM_Y},
+            "minContains": 2,
+            "maxContains": 3,
+        },
+    ],
+)
+def test_contains_the_items_decide(schema):
+    g = grammar(schema)
+    values = [[], ["x1"], ["y1"], ["x1", "x2"], ["x1", "y1"], ["x2"] * 3, ["x1"] * 4, [1], ["s"], 2]
+    for value in values:
+        text = json.dumps(value)
+        assert g.accepts(text) == oracle_valid(schema, text), value
+
+
 def test_huge_max_length_is_refused_not_dropped():
     # repetition bounds stop at 2**20: a larger maxLength is an error (lenient drops it, warned)
     with pytest.raises(xgram.SchemaError) as info:

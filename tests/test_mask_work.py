@@ -42,7 +42,9 @@ def test_bounded_repetition_in_a_string_checks_few_tokens(llama3) -> None:
     tok, info = llama3
     # Every multi-character token crosses an iteration of the counted repetition;
     # they must be decided by the remaining count, not checked one by one.
-    stats = walk(info, tok, r'root ::= "\"" [^"\\]{0,2000} "\""', '"' + "lorem ipsum dolor " * 20 + '"')
+    stats = walk(
+        info, tok, r'root ::= "\"" [^"\\]{0,2000} "\""', '"' + "lorem ipsum dolor " * 20 + '"'
+    )
     assert max(candidates for _, _, candidates in stats) < 2000
 
 

@@ -41,7 +41,9 @@ from xgram.json_schema import json_schema_to_ebnf
 REPO = Path(__file__).resolve().parent.parent
 GRAMMARS = REPO / "grammars"
 EXAMPLES = GRAMMARS / "examples"
-SHARED_TOKENIZERS = Path(os.environ.get("XGRAM_SHARED_TOKENIZERS", REPO.parent / "shared" / "tokenizers"))
+SHARED_TOKENIZERS = Path(
+    os.environ.get("XGRAM_SHARED_TOKENIZERS", REPO.parent / "shared" / "tokenizers")
+)
 SHARED_SKIP_REASON = (
     f"real-tokenizer mask test skipped: ../shared/tokenizers not found ({SHARED_TOKENIZERS})"
 )
@@ -119,7 +121,7 @@ SCHEMA_FOR_MASKS = {
     "type": "object",
     "properties": {
         "name": {"type": "string", "maxLength": 12},
-        "kind": {"enum": ["alpha", "beta", "al\"pha"]},
+        "kind": {"enum": ["alpha", "beta", 'al"pha']},
         "date": {"type": "string", "format": "date"},
         "code": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]+$"},
         "size": {"type": "integer", "minimum": -5, "maximum": 300},
@@ -128,7 +130,9 @@ SCHEMA_FOR_MASKS = {
     },
     "required": ["name"],
 }
-INLINE_GRAMMARS["json_schema_object"] = json_schema_to_ebnf(SCHEMA_FOR_MASKS, strict_mode=False).ebnf
+INLINE_GRAMMARS["json_schema_object"] = json_schema_to_ebnf(
+    SCHEMA_FOR_MASKS, strict_mode=False
+).ebnf
 INLINE_GRAMMARS["json_schema_array"] = json_schema_to_ebnf(
     {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 5}, "maxItems": 4}
 ).ebnf
@@ -177,33 +181,188 @@ def synthetic_vocab_tokens() -> List[bytes]:
     toks: List[bytes] = [bytes([i]) for i in range(256)]
     pieces = [
         # JSON structure and crossing boundaries
-        '{"', '"}', '",', '","', '":', '": ', '", "', '"]', '["', "[[", "]]", "],", "},", "{}", "[]",
-        ', ', ': ', '\n  ', '\n    ', '\n', '  ', '    ', '\t', '\\n', '\\"', '\\\\', '\\u00', '\\u',
-        'true', 'false', 'null', 'tru', 'fal', 'nu', 'll', 'se', 'ue',
-        '"name"', 'name', '"age"', 'age', '"tags"', 'tags', '"name": "', 'a"', 'x",', '1,', '1, 2',
+        '{"',
+        '"}',
+        '",',
+        '","',
+        '":',
+        '": ',
+        '", "',
+        '"]',
+        '["',
+        "[[",
+        "]]",
+        "],",
+        "},",
+        "{}",
+        "[]",
+        ", ",
+        ": ",
+        "\n  ",
+        "\n    ",
+        "\n",
+        "  ",
+        "    ",
+        "\t",
+        "\\n",
+        '\\"',
+        "\\\\",
+        "\\u00",
+        "\\u",
+        "true",
+        "false",
+        "null",
+        "tru",
+        "fal",
+        "nu",
+        "ll",
+        "se",
+        "ue",
+        '"name"',
+        "name",
+        '"age"',
+        "age",
+        '"tags"',
+        "tags",
+        '"name": "',
+        'a"',
+        'x",',
+        "1,",
+        "1, 2",
         # several characters, then the end of their rule and more (crossing tokens)
-        'ab"', 'abc"', 'he",', 'the"]', 'ere"}', '12,', '9]', '"x"', 'abcd"', 'ab":',
+        'ab"',
+        'abc"',
+        'he",',
+        'the"]',
+        'ere"}',
+        "12,",
+        "9]",
+        '"x"',
+        'abcd"',
+        'ab":',
         # digits runs and numbers
-        '00', '000', '12', '123', '2024', '99', '12345', '123456', '0.', '.5', '1e', 'e+', 'E-', '-1', '-0',
+        "00",
+        "000",
+        "12",
+        "123",
+        "2024",
+        "99",
+        "12345",
+        "123456",
+        "0.",
+        ".5",
+        "1e",
+        "e+",
+        "E-",
+        "-1",
+        "-0",
         # words and overlapping literals
-        'the', 'then', 'there', 'he', 'here', 'ere', 'her', ' th', 'th', 'en', 're', 'ab', 'abc', 'ab',
-        'abc-', '123-', '-abc', 'hello', ' world', 'a,b', ',a', ';', 'a;',
+        "the",
+        "then",
+        "there",
+        "he",
+        "here",
+        "ere",
+        "her",
+        " th",
+        "th",
+        "en",
+        "re",
+        "ab",
+        "abc",
+        "ab",
+        "abc-",
+        "123-",
+        "-abc",
+        "hello",
+        " world",
+        "a,b",
+        ",a",
+        ";",
+        "a;",
         # arithmetic / minilang
-        '(-', ')*', ' + ', ' * ', '((', '))', '1+2', 'fn ', 'let ', ' = ', ';\n', '();', 'if', 'else',
-        'while', 'return', '//', '/*', '*/', '==', '!=', '&&', '||', 'print(',
+        "(-",
+        ")*",
+        " + ",
+        " * ",
+        "((",
+        "))",
+        "1+2",
+        "fn ",
+        "let ",
+        " = ",
+        ";\n",
+        "();",
+        "if",
+        "else",
+        "while",
+        "return",
+        "//",
+        "/*",
+        "*/",
+        "==",
+        "!=",
+        "&&",
+        "||",
+        "print(",
         # chess
-        'O-O', 'O-O-O', '-O', 'Nf3', 'e4', 'e5', '1.', '2.', ' 1-0', '1-0', '0-1', '1/2-1/2', 'x', 'exd5',
-        '=Q', '[White "', '"]\n', ' {', '}',
+        "O-O",
+        "O-O-O",
+        "-O",
+        "Nf3",
+        "e4",
+        "e5",
+        "1.",
+        "2.",
+        " 1-0",
+        "1-0",
+        "0-1",
+        "1/2-1/2",
+        "x",
+        "exd5",
+        "=Q",
+        '[White "',
+        '"]\n',
+        " {",
+        "}",
         # list
-        '- ', '  - ', '* ', '[ ] ', '[x] ', '[X]', '- [',
+        "- ",
+        "  - ",
+        "* ",
+        "[ ] ",
+        "[x] ",
+        "[X]",
+        "- [",
         # UTF-8 characters
-        'α', 'β', 'γ', 'ω', 'αβ', 'γδε', ' α', 'é', 'ü', '日本', '語', '😀', '"α"', 'ωa',
+        "α",
+        "β",
+        "γ",
+        "ω",
+        "αβ",
+        "γδε",
+        " α",
+        "é",
+        "ü",
+        "日本",
+        "語",
+        "😀",
+        '"α"',
+        "ωa",
     ]
     toks += [p.encode("utf-8") for p in pieces]
     # partial UTF-8 pieces
     toks += [
-        b"\xce", b"\xce\xb1\xce", b"\xb1\xce", b"\xf0\x9f", b"\x98\x80", b"\x9f\x98\x80",
-        b"\xf0\x9f\x98", b"a\xce", b"\xe6\x97", b"\xa5\xe6\x9c\xac", b"\xcf\x89\xce\xb1",
+        b"\xce",
+        b"\xce\xb1\xce",
+        b"\xb1\xce",
+        b"\xf0\x9f",
+        b"\x98\x80",
+        b"\x9f\x98\x80",
+        b"\xf0\x9f\x98",
+        b"a\xce",
+        b"\xe6\x97",
+        b"\xa5\xe6\x9c\xac",
+        b"\xcf\x89\xce\xb1",
     ]
     return toks
 
@@ -309,7 +468,12 @@ class Mismatch(AssertionError):
 
 
 def _report(
-    vocab: Vocab, where: str, step: int, text: bytes, rows: Sequence[tuple], taken: Sequence[int] = ()
+    vocab: Vocab,
+    where: str,
+    step: int,
+    text: bytes,
+    rows: Sequence[tuple],
+    taken: Sequence[int] = (),
 ) -> str:
     lines = [
         f"mask mismatch ({len(rows)} token(s)) in {where}, vocab={vocab.name}, step={step}",
@@ -343,7 +507,9 @@ def check_step(
     completed = m.is_completed()
     ctx = f"{where}, vocab={vocab.name}, step={step}, text={text[-200:]!r}"
     assert not m.is_terminated(), ctx
-    assert grammar.accepts_prefix(text), f"matcher accepted a text the grammar rejects as prefix: {ctx}"
+    assert grammar.accepts_prefix(text), (
+        f"matcher accepted a text the grammar rejects as prefix: {ctx}"
+    )
     assert completed == grammar.accepts(text), (
         f"is_completed()={completed} but grammar.accepts(text)={not completed}: {ctx}"
     )
@@ -430,7 +596,9 @@ def random_walk(
         mask = unpack(bm, vocab.n)
         if m_twin is not None:
             bm2 = fill(m_twin, vocab.n)
-            assert np.array_equal(bm, bm2), f"precomputed compiler's mask differs: {where} step={step}"
+            assert np.array_equal(bm, bm2), (
+                f"precomputed compiler's mask differs: {where} step={step}"
+            )
         completed = m.is_completed()
         full = full_steps is None or step in full_steps
         if completed and not full_done_completed and full_steps is not None:
@@ -444,12 +612,26 @@ def random_walk(
             choice = int(vocab.stops[0] if nonstop.size == 0 else rng.choice(vocab.stops))
         else:
             choice = int(rng.choice(allowed))
-        check_step(vocab, m, g, mask, text, where=where, step=step, full=full, sample=sample,
-                   rng=check_rng, extra=[choice], taken=taken)
+        check_step(
+            vocab,
+            m,
+            g,
+            mask,
+            text,
+            where=where,
+            step=step,
+            full=full,
+            sample=sample,
+            rng=check_rng,
+            extra=[choice],
+            taken=taken,
+        )
         if choice in vocab.stop_set:
             assert m.accept_token(choice), f"stop token {choice} rejected: {where} step={step}"
             assert m.is_terminated()
-            assert g.accepts(text), f"terminated text rejected by grammar.accepts: {where} text={text!r}"
+            assert g.accepts(text), (
+                f"terminated text rejected by grammar.accepts: {where} text={text!r}"
+            )
             if m_twin is not None:
                 assert m_twin.accept_token(choice)
             return WalkResult(step + 1, True, text)
@@ -497,16 +679,46 @@ def follow_text(
     for step, t in enumerate(ids):
         mask = unpack(fill(m, vocab.n), vocab.n)
         if not mask[t]:
-            raise Mismatch(_report(vocab, where + " (real next token masked out)", step, text,
-                                   [(int(t), False, m.accept_token(int(t)))], ids[:step]))
-        check_step(vocab, m, g, mask, text, where=where, step=step, full=step in full_steps,
-                   sample=sample, rng=rng, extra=[t], taken=ids[:step])
+            raise Mismatch(
+                _report(
+                    vocab,
+                    where + " (real next token masked out)",
+                    step,
+                    text,
+                    [(int(t), False, m.accept_token(int(t)))],
+                    ids[:step],
+                )
+            )
+        check_step(
+            vocab,
+            m,
+            g,
+            mask,
+            text,
+            where=where,
+            step=step,
+            full=step in full_steps,
+            sample=sample,
+            rng=rng,
+            extra=[t],
+            taken=ids[:step],
+        )
         assert m.accept_token(int(t))
         text += vocab.dv[t]
     assert text == text_bytes
     mask = unpack(fill(m, vocab.n), vocab.n)
-    check_step(vocab, m, g, mask, text, where=where, step=len(ids), full=len(ids) in full_steps,
-               sample=sample, rng=rng)
+    check_step(
+        vocab,
+        m,
+        g,
+        mask,
+        text,
+        where=where,
+        step=len(ids),
+        full=len(ids) in full_steps,
+        sample=sample,
+        rng=rng,
+    )
     assert m.is_completed(), f"complete document not completed: {where}"
     if vocab.stops.size:
         assert m.accept_token(int(vocab.stops[0]))
@@ -604,7 +816,7 @@ UNICODE_JSON = {
     "greeting": "héllo wörld – 你好，世界 😀",
     "ids": [1, -2, 3.25, 4e10, 0],
     "nested": {"ok": True, "none": None, "empty": [], "obj": {}},
-    "escapes": "tab\tquote\"back\\slash\u0001",
+    "escapes": 'tab\tquote"back\\slash\u0001',
     "greek": "αβγ ω",
 }
 
@@ -614,7 +826,10 @@ def real_documents() -> List[tuple]:
         ("builtin_json", json.dumps(UNICODE_JSON, ensure_ascii=False, indent=2)),
         ("file:json", json.dumps(UNICODE_JSON, ensure_ascii=False)),
         ("file:json", (EXAMPLES / "json" / "valid_nested.txt").read_text(encoding="utf-8")),
-        ("file:arithmetic", (EXAMPLES / "arithmetic" / "valid_multiline.txt").read_text(encoding="utf-8")),
+        (
+            "file:arithmetic",
+            (EXAMPLES / "arithmetic" / "valid_multiline.txt").read_text(encoding="utf-8"),
+        ),
         ("file:chess", (EXAMPLES / "chess" / "valid_opera_game.txt").read_text(encoding="utf-8")),
         ("file:minilang", (EXAMPLES / "minilang" / "valid_gcd.txt").read_text(encoding="utf-8")),
         ("file:list", (EXAMPLES / "list" / "valid_nested.txt").read_text(encoding="utf-8")),
@@ -623,9 +838,16 @@ def real_documents() -> List[tuple]:
         (
             "json_schema_object",
             json.dumps(
-                {"name": "Zoë \"Å\" 😀", "kind": 'al"pha', "date": "2024-02-29", "code": "AB-12",
-                 "size": 42, "link": "https://example.com/api/v1/user_identities/37442?q=a%20b#top",
-                 "ident": "export_files_2", "extra": {"x": [1, "y"]}},
+                {
+                    "name": 'Zoë "Å" 😀',
+                    "kind": 'al"pha',
+                    "date": "2024-02-29",
+                    "code": "AB-12",
+                    "size": 42,
+                    "link": "https://example.com/api/v1/user_identities/37442?q=a%20b#top",
+                    "ident": "export_files_2",
+                    "extra": {"x": [1, "y"]},
+                },
                 ensure_ascii=False,
             ),
         ),
@@ -655,7 +877,10 @@ def test_real_vocab_follows_real_text(real, doc_index):
 @pytest.mark.parametrize(
     "schema, value",
     [
-        ({"type": "string", "format": "uri"}, "https://example.com/api/v1/user_identities/37442?q=a%20b#top"),
+        (
+            {"type": "string", "format": "uri"},
+            "https://example.com/api/v1/user_identities/37442?q=a%20b#top",
+        ),
         ({"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}, "export_files_2_of_many"),
         ({"type": "string", "format": "hostname"}, "mail.example-host.co.uk"),
         # Unanchored patterns: the "no match yet" state loops on all but a few
@@ -671,19 +896,26 @@ def test_real_vocab_follows_real_text(real, doc_index):
         # trie of names ends its characters in the loop of other keys, so its
         # subtree is one plain-text region.
         (
-            {"type": "object",
-             "properties": {"maxUnavailable": {"type": "integer"}, "größe": {"type": "integer"}},
-             "additionalProperties": {"type": "string"}},
+            {
+                "type": "object",
+                "properties": {"maxUnavailable": {"type": "integer"}, "größe": {"type": "integer"}},
+                "additionalProperties": {"type": "string"},
+            },
             {"maxUnavailable": 3, "größe": 4, "grüße": "ü", "mäx ✓": "ü", "maxUnavailablé": "€"},
         ),
         # Tokens leaving a string at a quote (`abc",`) are decided once per
         # distinct suffix; an escaped quote is not such a quote.
         (
-            {"type": "object",
-             "properties": {"name": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
-                            "meta": {"type": "object", "properties": {"note": {"type": "string"}}},
-                            "size": {"type": "integer"}}},
-            {"name": "say \"hi\", ok", "tags": ["a", "b c"], "meta": {"note": "x\"}"}, "size": 2},
+            {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "meta": {"type": "object", "properties": {"note": {"type": "string"}}},
+                    "size": {"type": "integer"},
+                },
+            },
+            {"name": 'say "hi", ok', "tags": ["a", "b c"], "meta": {"note": 'x"}'}, "size": 2},
         ),
         # Only one character of a lead byte enters the loop: no region there.
         ({"type": "string", "pattern": "^(é[\\s\\S]*|[a-z]+)$"}, "été ✓ ok"),
@@ -718,7 +950,9 @@ def test_real_vocab_padding_masked():
     v = Vocab("mistral+pad", info, tok)
     pad = np.arange(32_000, 32_077)
     assert set(pad.tolist()) <= set(v.never.tolist())
-    random_walk(v, "builtin_json", seed=3, max_steps=15, full_steps={0, 7}, sample=500, stop_prob=0.5)
+    random_walk(
+        v, "builtin_json", seed=3, max_steps=15, full_steps={0, 7}, sample=500, stop_prob=0.5
+    )
 
 
 # --------------------------------------------------------------------------
@@ -934,7 +1168,10 @@ def test_apply_bitmask_numpy(dtype):
     logits = base.copy()
     xgram.apply_token_bitmask_inplace(logits, bm)
     np.testing.assert_array_equal(logits, _expected(base, bm, n))
-    assert np.isneginf(logits).sum() == (~np.stack([unpack(bm[0].copy(), n), unpack(bm[1].copy(), n)])).sum()
+    assert (
+        np.isneginf(logits).sum()
+        == (~np.stack([unpack(bm[0].copy(), n), unpack(bm[1].copy(), n)])).sum()
+    )
     # indices: only the listed rows
     logits = base.copy()
     xgram.apply_token_bitmask_inplace(logits, bm, indices=[1])

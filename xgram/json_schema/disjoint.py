@@ -46,7 +46,8 @@ def _value_types(values: list) -> set:
     return out
 
 
-def _subs_disjoint(norm: Normalizer, a: Sub, b: Sub, depth: int) -> bool:
+def subs_disjoint(norm: Normalizer, a: Sub, b: Sub, depth: int = 0) -> bool:
+    """Whether no JSON value satisfies both conjunctions (False when unsure)."""
     try:
         left, right = norm.normalize_sub(a), norm.normalize_sub(b)
     except SchemaError:  # e.g. a recursive schema still being normalised: unproven
@@ -87,7 +88,7 @@ def conj_disjoint(norm: Normalizer, a: Conj, b: Conj, depth: int = 0) -> bool:
                     and name in a.properties
                     and name in b.properties
                 ):
-                    if _subs_disjoint(norm, a.properties[name], b.properties[name], depth):
+                    if subs_disjoint(norm, a.properties[name], b.properties[name], depth):
                         break
             else:
                 continue

@@ -8,10 +8,13 @@ is exact when the items range over a small finite set (every permutation).
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from .check import conj_accepts
 from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
+from .resolver import Location
 from .spelling import Layout, value_literal
 from .values import canonical
 
@@ -48,6 +51,11 @@ class ArrayEmitter:
             hi = limit if hi is None else min(hi, limit)
         if hi is not None and lo > hi:
             return None
+        if c.contains:
+            settled = self.settle_contains(c, lo, hi)
+            if settled is None:
+                return None
+            c, lo, hi = settled
         if c.contains:
             return self.array_contains(c, lay, lo, hi, positions, item, depth, hint)
         if c.unique_items and (hi is None or hi > 1):
@@ -130,6 +138,45 @@ class ArrayEmitter:
         if not forms:
             return None
         return "(" + " | ".join(forms) + ")"
+
+    def settle_contains(
+        self, c: Conj, lo: int, hi: Optional[int]
+    ) -> Optional[Tuple[Conj, int, Optional[int]]]:
+        """Drop the ``contains`` that the item schemas decide on their own.
+
+        When no item can match (``items`` disjoint from the contained schema, or
+        that schema is ``not X`` and the items are ``X`` already), the count is 0:
+        no array if minContains is at least 1, else nothing to check.
+        When every item matches (the contained schema is ``not X`` and the items
+        are disjoint from ``X``, as in a negated ``oneOf`` branch over arrays of
+        other enums), the count is the array's length: minContains and
+        maxContains become minItems and maxItems. Returns the record without the
+        settled entries and the new length bounds, or None when no array is left.
+        """
+        from .disjoint import subs_disjoint  # noqa: PLC0415
+
+        item_subs = [*c.prefix, c.items]
+        kept = []
+        for entry in c.contains:
+            s, low, high, _ = entry
+            if low == 0 and high is None:
+                continue  # no constraint
+            inner = _negated_schema(s)
+            no_match = all(subs_disjoint(self.norm, sub, s) for sub in item_subs)
+            if no_match or (inner is not None and all(_implies(sub, inner) for sub in item_subs)):
+                if low > 0:
+                    return None
+                continue
+            if inner is not None and all(subs_disjoint(self.norm, sub, inner) for sub in item_subs):
+                lo = max(lo, low)
+                hi = high if hi is None else (hi if high is None else min(hi, high))
+                continue
+            kept.append(entry)
+        if hi is not None and lo > hi:
+            return None
+        if len(kept) == len(c.contains):
+            return c, lo, hi
+        return replace(c, contains=kept), lo, hi
 
     def array_contains(
         self,
@@ -404,3 +451,23 @@ class ArrayEmitter:
         return list(values.values())
 
     # --- objects -------------------------------------------------------------------------
+
+
+def _negated_schema(sub: Sub) -> Optional[Sub]:
+    # `X` when `sub` is the single location `{"not": X}` (what a negation builds).
+    if len(sub) != 1:
+        return None
+    schema, base, pointer = sub[0]
+    if not isinstance(schema, dict) or set(schema) != {"not"}:
+        return None
+    return ((schema["not"], base, pointer + "/not"),)
+
+
+def _implies(sub: Sub, implied: Sub) -> bool:
+    # Whether every location of `implied` is one of `sub`'s (the same schema,
+    # or an equal one read in the same document): a value of `sub` satisfies it.
+    def key(loc: Location) -> Tuple[str, str]:
+        return json.dumps(loc[0], sort_keys=True, default=str), loc[1]
+
+    have = {key(loc) for loc in sub}
+    return all(key(loc) in have for loc in implied)
