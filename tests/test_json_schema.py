@@ -1374,6 +1374,19 @@ def test_contains_the_items_decide(schema):
         assert g.accepts(text) == oracle_valid(schema, text), value
 
 
+@pytest.mark.parametrize("lo, hi", [(0, 100), (2, 100), (70, None), (0, 0), (1, 1)])
+def test_undeclared_member_counts_past_the_chain(lo, hi):
+    # objects of additional members only: one counted repetition, any bound
+    schema = {"type": "object", "additionalProperties": {"type": "integer"}, "minProperties": lo}
+    if hi is not None:
+        schema["maxProperties"] = hi
+    g = grammar(schema, any_whitespace=False)
+    for n in sorted({0, 1, 2, lo - 1, lo, 69, 70, 71, 99, 100, 101} - {-1}):
+        text = json.dumps({f"k{i}": i for i in range(n)})
+        assert g.accepts(text) == oracle_valid(schema, text), n
+    assert not g.accepts('{"a": "x"}')
+
+
 def test_huge_max_length_is_refused_not_dropped():
     # repetition bounds stop at 2**20: a larger maxLength is an error (lenient drops it, warned)
     with pytest.raises(xgram.SchemaError) as info:

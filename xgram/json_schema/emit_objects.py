@@ -21,6 +21,7 @@ from .normalize import TRUE_SUB, Conj, Sub, _conj_sub, key_rule, new_conj
 from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
+MAX_REPEAT_BOUND = 1 << 20  # the largest `{m,n}` bound the EBNF parser takes
 MAX_ANY_ORDER_REQUIRED = 8
 MAX_WITNESSES = 4  # undeclared members of given shapes one object must hold
 MAX_KEY_REGIONS = 64  # sets of patternProperties one key may match together, per object
@@ -196,6 +197,9 @@ class ObjectEmitter:
         ):
             return self.object_any_order(c, lay, members, extra, hint, witness)
         counted = hi is not None or lo > 0
+        extras_only = not members and extra is not None and witness is None
+        if counted and extras_only and max(lo, hi or 0) <= MAX_REPEAT_BOUND:
+            return self.object_of_extras(lay, extra, lo, hi)
         cap = (hi if hi is not None else lo) if counted else 0
         if cap > MAX_COUNT_STATES:
             self.norm.relax(
@@ -228,6 +232,25 @@ class ObjectEmitter:
         if not forms:
             return None
         return "(" + " | ".join(forms) + ")"
+
+    def object_of_extras(
+        self, lay: Layout, extra: str, lo: int, hi: Optional[int]
+    ) -> Optional[str]:
+        """Objects of undeclared members only, ``lo`` to ``hi`` of them.
+
+        One counted repetition (a bound of 100 is 100 calls of one rule), where
+        the member chain would track each count in a rule of its own.
+        """
+        forms = []
+        if hi is None or hi >= 1:
+            more_hi = "" if hi is None else str(hi - 1)
+            forms.append(
+                f"{lay.open_object} {extra} ({lay.item_sep} {extra}){{{max(lo - 1, 0)},{more_hi}}} "
+                f"{lay.close_object}"
+            )
+        if lo == 0:
+            forms.append(lay.empty_object)
+        return "(" + " | ".join(forms) + ")" if forms else None
 
     def object_any_order(
         self,

@@ -47,7 +47,7 @@ from typing import NamedTuple, Optional
 from . import number_ranges as nr
 from .common import Inexpressible, Unsatisfiable
 
-MAX_MODULUS = 1000
+MAX_MODULUS = 2000
 """Largest ``p`` (of ``multipleOf = p/10**s``) given a remainder automaton."""
 MAX_REMAINDER_STATES = 5000
 """Largest remainder automaton built, ``p * (s + 1)`` states."""
