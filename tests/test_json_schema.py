@@ -1387,6 +1387,34 @@ def test_undeclared_member_counts_past_the_chain(lo, hi):
     assert not g.accepts('{"a": "x"}')
 
 
+def test_conditionals_on_one_discriminator_stay_few_cases():
+    # 14 if/then on one property's constant, none requiring it: 2**14 products
+    # of cases, of which only 16 can hold (the constant is one of them, or absent)
+    kinds = [f"k{i}" for i in range(14)]
+    schema = {
+        "type": "object",
+        "allOf": [
+            {
+                "if": {"properties": {"kind": {"const": k}}},
+                "then": {"properties": {f"p{i}": {"type": "integer"}}},
+            }
+            for i, k in enumerate(kinds)
+        ],
+    }
+    g = grammar(schema, strict_mode=False)
+    for value in [
+        {"kind": "k3", "p3": 1},
+        {"kind": "k3", "p3": "x"},
+        {"kind": "k3", "p4": "x"},
+        {"kind": "other", "p4": "x"},
+        {"p4": 2},
+        {"p4": "x"},
+        {},
+    ]:
+        text = json.dumps(value)
+        assert g.accepts(text) == oracle_valid(schema, text), value
+
+
 def test_huge_max_length_is_refused_not_dropped():
     # repetition bounds stop at 2**20: a larger maxLength is an error (lenient drops it, warned)
     with pytest.raises(xgram.SchemaError) as info:

@@ -19,7 +19,7 @@ from .spelling import Layout, value_literal
 from .values import canonical
 
 MAX_COUNT_STATES = 64
-MAX_UNIQUE_DOMAIN = 10  # values of a finite item domain: 2**n rules
+MAX_UNIQUE_DOMAIN = 12  # values of a finite item domain: 2**n rules
 
 
 class ArrayEmitter:

@@ -29,6 +29,7 @@ Sub = Tuple[Location, ...]  # a conjunction of schema locations; () is the "true
 TRUE_SUB: Sub = ()
 
 MAX_CASES = 2048
+PRUNE_FROM = 64  # past this many cases, products drop records with a dead required property
 
 # The keywords Normalizer._combinators reads: a schema with none of them is its own record.
 COMBINATOR_KEYWORDS = frozenset(
@@ -470,6 +471,8 @@ class Normalizer:
                     m = merge(a, b, self.pattern_matches)
                     if m is not None:
                         out.append(m)
+        if len(out) > PRUNE_FROM:
+            out = [m for m in out if not self._requires_a_dead_property(m)]
         if len(out) > MAX_CASES:
             raise SchemaError(
                 f"the schema splits into more than {MAX_CASES} cases (intersections of unions)",
@@ -477,6 +480,27 @@ class Normalizer:
                 pointer,
             )
         return out
+
+    @staticmethod
+    def _requires_a_dead_property(c: Conj) -> bool:
+        # A record whose required property must equal two different constants
+        # (`if` / `then` chains on one discriminator without `required`) has no
+        # instance. merge() only conjoins property schemas, so such records pile
+        # up: 2**n for n conditionals, where n + 2 can hold. Read from the
+        # schemas' own const/enum, so no property is normalised here.
+        for name in c.required:
+            allowed: Optional[set] = None
+            for schema, _, _ in c.properties.get(name, ()):
+                if not isinstance(schema, dict) or ("const" not in schema and "enum" not in schema):
+                    continue
+                values = [schema["const"]] if "const" in schema else schema["enum"]
+                if not isinstance(values, list):
+                    continue
+                keys = {canonical(v) for v in values}
+                allowed = keys if allowed is None else allowed & keys
+                if not allowed:
+                    return True
+        return False
 
     def normalize(self, loc: Location) -> List[Conj]:
         """The records of one schema location."""
