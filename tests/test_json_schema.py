@@ -1415,6 +1415,25 @@ def test_conditionals_on_one_discriminator_stay_few_cases():
         assert g.accepts(text) == oracle_valid(schema, text), value
 
 
+@pytest.mark.parametrize("count", [5, 6])
+def test_members_of_given_shapes_required_by_negations(count):
+    # "not (anyOf: some propertyNames excludes kj)": every kj present, tracked as
+    # witnesses (five at most: each doubles the rules), else refused
+    schema = {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+        "not": {"anyOf": [{"propertyNames": {"not": {"const": f"k{j}"}}} for j in range(count)]},
+    }
+    if count > 5:
+        with pytest.raises(xgram.SchemaError, match="given shapes"):
+            grammar(schema)
+        return
+    g = grammar(schema)
+    for n in range(count + 2):
+        text = json.dumps({f"k{j}": j for j in range(n)})
+        assert g.accepts(text) == oracle_valid(schema, text), n
+
+
 def test_huge_max_length_is_refused_not_dropped():
     # repetition bounds stop at 2**20: a larger maxLength is an error (lenient drops it, warned)
     with pytest.raises(xgram.SchemaError) as info:

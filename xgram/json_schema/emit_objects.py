@@ -23,7 +23,7 @@ from .spelling import Layout, ebnf_literal, string_literal
 MAX_COUNT_STATES = 64
 MAX_REPEAT_BOUND = 1 << 20  # the largest `{m,n}` bound the EBNF parser takes
 MAX_ANY_ORDER_REQUIRED = 8
-MAX_WITNESSES = 4  # undeclared members of given shapes one object must hold
+MAX_WITNESSES = 5  # undeclared members of given shapes one object must hold
 MAX_KEY_REGIONS = 64  # sets of patternProperties one key may match together, per object
 
 
