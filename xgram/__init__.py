@@ -33,6 +33,7 @@ from .matcher import (
     get_bitmask_shape,
     reset_token_bitmask,
 )
+from .schema_options import JsonSchemaOptions
 from .structural_tag import StructuralTagError
 from .tokenizer_info import TokenizerInfo, VocabType
 
@@ -68,6 +69,7 @@ __all__ = [
     "GrammarCompiler",
     "GrammarError",
     "GrammarMatcher",
+    "JsonSchemaOptions",
     "KeywordExplanation",
     "SchemaError",
     "SchemaExplanation",

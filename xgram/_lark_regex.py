@@ -22,7 +22,7 @@ from typing import Callable, List, Optional, Tuple
 
 from ._lark_syntax import Location, Regex, raise_at
 from .errors import GrammarError
-from .grammar import Grammar
+from .grammar_text import parse_regex
 
 SUPPORTED_FLAGS = "isu"
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "0": "\0"}
@@ -175,7 +175,7 @@ def embed_regex(node: Regex, source: str, fresh_name: Callable[[str], str]) -> E
     rewriter = _Rewriter(node.pattern, dot_all="s" in node.flags, fold_case="i" in node.flags)
     prepared = rewriter.run()
     try:
-        printed = str(Grammar.from_regex(prepared))
+        printed = parse_regex(prepared).to_string()
     except GrammarError as error:
         reason = re.sub(r"^.*?column \d+: ", "", str(error).split("\n")[0])
         spot = rewriter.origin[min(max(error.column - 1, 0), len(rewriter.origin) - 1)]

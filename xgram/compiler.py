@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional, Tuple, Union
 from . import _core
 from .errors import UsageError
 from .grammar import Grammar
+from .schema_options import JsonSchemaOptions
 from .tokenizer_info import TokenizerInfo
 
 _SERIAL_VERSION = "xgram-compiled-grammar/1"
@@ -235,7 +236,12 @@ class GrammarCompiler:
             When the schema cannot be turned into an exact grammar.
 
         """
-        options = dict(
+        text: Optional[str] = None
+        if self.cache_enabled:  # the key costs a serialisation of the schema
+            text = schema if isinstance(schema, str) else None
+            if text is None and isinstance(schema, (dict, bool)):
+                text = json.dumps(schema)
+        options = JsonSchemaOptions(
             any_whitespace=any_whitespace,
             indent=indent,
             separators=separators,
@@ -245,15 +251,16 @@ class GrammarCompiler:
             general_unicode_escapes=general_unicode_escapes,
             any_order=any_order,
         )
+        # Imported on first use, as in Grammar.from_json_schema ('import xgram' stays light).
+        from .json_schema.convert import json_schema_grammar_handle  # noqa: PLC0415
+
         key: Optional[Tuple[str, str]] = None
-        if self.cache_enabled:  # the key costs a serialisation of the schema
-            text = schema if isinstance(schema, str) else None
-            if text is None and isinstance(schema, (dict, bool)):
-                text = json.dumps(schema)
-            refs_text = _refs_key(refs)
-            if text is not None and refs_text is not None:
-                key = ("json_schema:" + repr(sorted(options.items())) + refs_text, text)
-        return self._cached(key, lambda: Grammar.from_json_schema(schema, refs=refs, **options))
+        refs_text = _refs_key(refs)
+        if text is not None and refs_text is not None:
+            key = ("json_schema:" + options.cache_key() + refs_text, text)
+        return self._cached(
+            key, lambda: Grammar(json_schema_grammar_handle(schema, options, refs, stacklevel=2))
+        )
 
     def compile_structural_tag(
         self, structural_tag: Any, triggers: Optional[Any] = None, *, lenient: bool = False

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from . import _core
-from .errors import GrammarError, UsageError
+from .errors import UsageError
+from .grammar_text import TextLike, as_bytes, handle_accepts, parse_ebnf, parse_regex
+from .schema_options import JsonSchemaOptions
 
-TextLike = Union[str, bytes]
+# The converters behind from_json_schema, from_structural_tag and from_lark are
+# imported on first use: 'import xgram' stays light. None of them imports this
+# module (they work on the core's grammar handle, see xgram.grammar_text).
 
 _STATUS = {0: "accepted", 1: "prefix", 2: "rejected"}
 
@@ -45,14 +49,6 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     if offset < len(data) and (data[offset] & 0xC0) == 0x80 and offset > line_start:
         column -= 1
     return line, column
-
-
-def _as_bytes(text: TextLike) -> bytes:
-    if isinstance(text, str):
-        return text.encode("utf-8")
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        return bytes(text)
-    raise TypeError(f"expected str or bytes, got {type(text).__name__}")
 
 
 class Grammar:
@@ -92,8 +88,7 @@ class Grammar:
         """
         if not isinstance(ebnf_string, str):
             raise TypeError(f"ebnf_string must be str, got {type(ebnf_string).__name__}")
-        _check_encodable(ebnf_string, "grammar")
-        return Grammar(_core.Grammar.from_ebnf(ebnf_string, root_rule_name))
+        return Grammar(parse_ebnf(ebnf_string, root_rule_name))
 
     @staticmethod
     def from_regex(pattern: str) -> Grammar:
@@ -113,8 +108,7 @@ class Grammar:
         """
         if not isinstance(pattern, str):
             raise TypeError(f"pattern must be str, got {type(pattern).__name__}")
-        _check_encodable(pattern, "regex")
-        return Grammar(_core.Grammar.from_regex(pattern))
+        return Grammar(parse_regex(pattern))
 
     @staticmethod
     def from_json_schema(
@@ -176,10 +170,7 @@ class Grammar:
             schemas no value satisfies, and constraints no exact grammar expresses.
 
         """
-        from .json_schema import convert_to_grammar  # noqa: PLC0415 (import cycle)
-
-        return convert_to_grammar(
-            schema,
+        options = JsonSchemaOptions(
             any_whitespace=any_whitespace,
             indent=indent,
             separators=separators,
@@ -188,8 +179,10 @@ class Grammar:
             lenient=lenient,
             general_unicode_escapes=general_unicode_escapes,
             any_order=any_order,
-            refs=refs,
         )
+        from .json_schema.convert import json_schema_grammar_handle  # noqa: PLC0415
+
+        return Grammar(json_schema_grammar_handle(schema, options, refs))
 
     @staticmethod
     def from_structural_tag(
@@ -213,11 +206,12 @@ class Grammar:
             (``exclude_token``, token budgets), with the JSON pointer of the format.
 
         """
-        from .structural_tag import grammar_from_structural_tag  # noqa: PLC0415 (import cycle)
+        from ._structural_tag_lowering import structural_tag_grammar_handle  # noqa: PLC0415
 
-        return grammar_from_structural_tag(
+        handle = structural_tag_grammar_handle(
             structural_tag, triggers, lenient=lenient, tokenizer_info=tokenizer_info
         )
+        return Grammar(handle)
 
     @staticmethod
     def from_lark(lark_string: str) -> Grammar:
@@ -231,9 +225,9 @@ class Grammar:
         """
         if not isinstance(lark_string, str):
             raise TypeError(f"lark_string must be str, got {type(lark_string).__name__}")
-        from .lark import grammar_from_lark  # noqa: PLC0415 (import cycle)
+        from ._lark_lowering import lark_grammar_handle  # noqa: PLC0415
 
-        return grammar_from_lark(lark_string)
+        return Grammar(lark_grammar_handle(lark_string))
 
     @staticmethod
     def builtin_json_grammar() -> Grammar:
@@ -283,34 +277,18 @@ class Grammar:
             ``str`` is encoded as UTF-8.
 
         """
-        data = _as_bytes(text)
+        data = as_bytes(text)
         status, offset = self._handle.match(data)
         line, column = _position(data, offset)
         return CheckResult(_STATUS[status], offset, line, column)
 
     def accepts(self, text: TextLike) -> bool:
         """True when the whole of ``text`` is in the grammar's language."""
-        return self._handle.match(_as_bytes(text))[0] == 0
+        return handle_accepts(self._handle, text)
 
     def accepts_prefix(self, text: TextLike) -> bool:
         """True when some continuation of ``text`` is in the language."""
-        return self._handle.match(_as_bytes(text))[0] != 2
-
-
-def _check_encodable(text: str, what: str) -> None:
-    """Raise GrammarError for a lone surrogate, which UTF-8 cannot encode."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        line = text.count("\n", 0, exc.start) + 1
-        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
-        raise GrammarError(
-            f"line {line}, column {column}: the {what} text contains a lone surrogate "
-            f"{text[exc.start]!r}, which is not a character (use a \\u escape of a real "
-            "code point)",
-            line,
-            column,
-        ) from None
+        return self._handle.match(as_bytes(text))[0] != 2
 
 
 def _check_grammar(g: object) -> Grammar:

@@ -9,10 +9,13 @@ and formats are checked with the same regex engine the grammar uses.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Dict, FrozenSet, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Tuple
 
-from .normalize import Conj, Normalizer, Sub, key_rule
+from .records import Conj, Sub, key_rule
 from .values import canonical, is_number, json_type, to_decimal
+
+if TYPE_CHECKING:  # the normaliser calls this module and passes itself in
+    from .normalize import Normalizer
 
 _KEYS: Dict[int, Tuple[List[Any], FrozenSet[Any]]] = {}
 

@@ -14,13 +14,17 @@ wherever ``not`` is (negation.py). What is left is refused (or, with
 from __future__ import annotations
 
 import json
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from ..errors import SchemaError
+from .check import conj_accepts, sub_accepts
 from .negation import negation_cases
-from .normalize import Conj, Normalizer, Sub, key_rule, merge
+from .records import Conj, Sub, key_rule, merge
 from .resolver import Location
 from .values import canonical, json_type
+
+if TYPE_CHECKING:  # the normaliser calls this module and passes itself in
+    from .normalize import Normalizer
 
 
 def _forbids(c: Conj, norm: Normalizer, name: str) -> bool:
@@ -170,7 +174,6 @@ _SIMPLE_VALUES = (None, True, False, 0, 1, -1, 0.5, "", "a", [], {})
 
 def _common_instance(norm: Normalizer, left: List[Conj], right: List[Conj]) -> Any:
     """A small value both unions accept (for the error message), else ``_NONE``."""
-    from .check import conj_accepts, sub_accepts  # noqa: PLC0415 - check imports normalize
 
     def accepts(cases: List[Conj], value: Any) -> bool:
         return any(conj_accepts(norm, c, value) for c in cases)

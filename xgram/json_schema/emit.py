@@ -28,8 +28,9 @@ from .check import conj_accepts
 from .common import Inexpressible, Unsatisfiable
 from .emit_arrays import ArrayEmitter
 from .emit_objects import ObjectEmitter, not_in_set_regex
-from .normalize import TRUE_SUB, Conj, Normalizer, Sub
+from .normalize import Normalizer
 from .numbers import number_grammar
+from .records import TRUE_SUB, Conj, Sub
 from .spelling import (
     Layout,
     counted_char_expr,

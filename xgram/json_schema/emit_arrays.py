@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from .check import conj_accepts
-from .normalize import TRUE_SUB, Conj, Sub, _conj_sub
+from .records import TRUE_SUB, Conj, Sub, conj_sub
 from .resolver import Location
 from .spelling import Layout, value_literal
 from .values import canonical
@@ -212,7 +212,7 @@ class ArrayEmitter:
             return self.array_contains_counted(c, lay, lo, hi, item, depth, hint)
         if (hi is not None and (high is None or hi < high)) or lo > low:
             self.norm.relax("contains", ptr, "contains with minItems/maxItems is not supported")
-        matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        matching = self.value(conj_sub(c.items, s), depth + 1, f"{hint}_contains")
         sep = lay.item_sep
         if high is None:
             if matching is None:
@@ -230,7 +230,7 @@ class ArrayEmitter:
         negated = self.norm.synthetic(
             {"not": {"allOf": [loc[0] for loc in s]}}, s[0][1], ptr + "/contains"
         )
-        other = self.value(_conj_sub(c.items, (negated,)), depth + 1, f"{hint}_other")
+        other = self.value(conj_sub(c.items, (negated,)), depth + 1, f"{hint}_other")
         forms = []
         if low == 0:
             forms.append(lay.empty_array)
@@ -271,7 +271,7 @@ class ArrayEmitter:
             return None
         if high is not None and high < low:
             return None
-        matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        matching = self.value(conj_sub(c.items, s), depth + 1, f"{hint}_contains")
         if high is None:
             other: Optional[str] = item
         else:
@@ -282,7 +282,7 @@ class ArrayEmitter:
             negated = self.norm.synthetic(
                 {"not": {"allOf": [loc[0] for loc in s]}}, s[0][1], ptr + "/contains"
             )
-            other = self.value(_conj_sub(c.items, (negated,)), depth + 1, f"{hint}_other")
+            other = self.value(conj_sub(c.items, (negated,)), depth + 1, f"{hint}_other")
         sep = lay.item_sep
         names: Dict[Tuple[int, int], Optional[str]] = {}
 
@@ -348,12 +348,12 @@ class ArrayEmitter:
         for i in range(len(positions)):
             v = c.copy()
             v.contains = []
-            v.prefix[i] = _conj_sub(c.prefix[i], s)
+            v.prefix[i] = conj_sub(c.prefix[i], s)
             v.min_items = max(c.min_items, i + 1)
             expr = self.array(v, depth, hint)
             if expr is not None and expr not in forms:
                 forms.append(expr)
-        matching = self.value(_conj_sub(c.items, s), depth + 1, f"{hint}_contains")
+        matching = self.value(conj_sub(c.items, s), depth + 1, f"{hint}_contains")
         if matching is not None:
             # every prefix position is written before the items that hold the witness
             expr = self.array_body(
@@ -374,14 +374,14 @@ class ArrayEmitter:
     ) -> Optional[str]:
         """Two ``contains``: one element matching both, or one of each in either order."""
         s1, s2 = subs
-        m1 = self.value(_conj_sub(c.items, s1), depth + 1, f"{hint}_contains")
-        m2 = self.value(_conj_sub(c.items, s2), depth + 1, f"{hint}_contains")
+        m1 = self.value(conj_sub(c.items, s1), depth + 1, f"{hint}_contains")
+        m2 = self.value(conj_sub(c.items, s2), depth + 1, f"{hint}_contains")
         if item is None or m1 is None or m2 is None:
             return None
         sep = lay.item_sep
         gap = f"{sep} ({item} {sep})*"
         cores = [f"{m1} {gap} {m2}", f"{m2} {gap} {m1}"]
-        both = self.value(_conj_sub(_conj_sub(c.items, s1), s2), depth + 1, f"{hint}_contains")
+        both = self.value(conj_sub(conj_sub(c.items, s1), s2), depth + 1, f"{hint}_contains")
         if both is not None:
             cores.insert(0, both)
         core = self.add_rule(f"{hint}_witnesses", " | ".join(cores))

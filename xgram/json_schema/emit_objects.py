@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
 from .matching import patterns_may_overlap
-from .normalize import TRUE_SUB, Conj, Sub, _conj_sub, key_rule, new_conj
+from .records import TRUE_SUB, Conj, Sub, conj_sub, key_rule, new_conj
 from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
@@ -172,7 +172,7 @@ class ObjectEmitter:
             else:
                 for p, s in c.pattern_properties:
                     if self.norm.pattern_matches(p, name):
-                        vsub = _conj_sub(vsub, s)
+                        vsub = conj_sub(vsub, s)
             v = self.value(vsub, depth + 1, name)
             if v is None:
                 if required:
@@ -320,7 +320,7 @@ class ObjectEmitter:
             current = c.properties.get(name)
             if current is None:
                 current = self._undeclared_value(c, name)
-            v.properties[name] = _conj_sub(current, value_sub)
+            v.properties[name] = conj_sub(current, value_sub)
             expr = self.object(v, depth, hint)
             if expr is not None and expr not in forms:
                 forms.append(expr)
@@ -362,7 +362,7 @@ class ObjectEmitter:
             chosen = [w for i, w in enumerate(ws) if subset >> i & 1]
             key_sub, value_sub = chosen[0]
             for k, v in chosen[1:]:
-                key_sub, value_sub = _conj_sub(key_sub, k), _conj_sub(value_sub, v)
+                key_sub, value_sub = conj_sub(key_sub, k), conj_sub(value_sub, v)
             member = self.extra_member(c, declared, lay, depth, hint, (key_sub, value_sub))
             if member is not None:
                 members[subset] = member
@@ -429,8 +429,8 @@ class ObjectEmitter:
             unmatched = [p for p in patterns if p not in region]
             names = c.property_names
             if witness is not None:
-                names = _conj_sub(names, witness[0])
-                value_sub = _conj_sub(value_sub, witness[1])
+                names = conj_sub(names, witness[0])
+                value_sub = conj_sub(value_sub, witness[1])
             key = self.key_expr(c, matched, unmatched, declared, names)
             v = self.value(value_sub, depth + 1, hint + ("_pattern" if matched else "_extra"))
             if key is not None and v is not None:

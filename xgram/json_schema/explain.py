@@ -29,12 +29,16 @@ annotations or unknown.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from ..errors import CompileBudgetError, GrammarError, SchemaError
+from ..grammar_text import parse_ebnf
+from ..schema_options import JsonSchemaOptions
+from .convert import convert_json_schema
 from .formats import KNOWN_UNSUPPORTED, format_regex
 from .keywords import CONSTRAINT_KEYWORDS
-from .normalize import _UNEVALUATED_KEYWORDS, ANNOTATIONS, COMBINATOR_KEYWORDS
+from .records import ANNOTATIONS, COMBINATOR_KEYWORDS, UNEVALUATED_KEYWORDS
 from .resolver import SchemaIndex, escape_pointer_token, join_defrag, load_schema
 
 STATUSES = ("exact", "relaxed", "refused", "annotation", "unknown")
@@ -45,7 +49,7 @@ STATUSES = ("exact", "relaxed", "refused", "annotation", "unknown")
 _KNOWN_KEYWORDS = frozenset(
     CONSTRAINT_KEYWORDS.union(
         COMBINATOR_KEYWORDS,
-        _UNEVALUATED_KEYWORDS,
+        UNEVALUATED_KEYWORDS,
         ("then", "else", "additionalItems", "minContains", "maxContains", "$dynamicRef"),
     )
 )
@@ -334,23 +338,22 @@ def _bare_message(error: SchemaError) -> str:
 Finding = Tuple[str, str, str, str]  # (keyword, pointer, status, reason) from the conversion
 
 
-def _convert(root: Any, options: Dict[str, Any]) -> Tuple[List[Finding], List[str], Optional[str]]:
+def _convert(
+    root: Any, options: JsonSchemaOptions
+) -> Tuple[List[Finding], List[str], Optional[str]]:
     """Run the real conversion leniently: its relaxations, its notes, and its error if any.
 
     The steps are those of :meth:`Grammar.from_json_schema`: the schema to EBNF,
     then the EBNF parsed (which is where a schema no value satisfies shows).
     """
-    from ..grammar import Grammar  # noqa: PLC0415 (xgram.grammar imports this package)
-    from . import json_schema_to_ebnf  # noqa: PLC0415 (this package's __init__)
-
     try:
-        conversion = json_schema_to_ebnf(root, lenient=True, **options)
+        conversion = convert_json_schema(root, replace(options, lenient=True))
     except SchemaError as e:
         # What the conversion relaxed before it stopped is not known.
         return [(e.keyword, e.pointer, "refused", _bare_message(e))], [], str(e)
     findings = [(k, p, "relaxed", m) for k, p, m in conversion.relaxations]
     try:
-        Grammar.from_ebnf(conversion.ebnf)
+        parse_ebnf(conversion.ebnf)
     except (GrammarError, CompileBudgetError) as e:
         if isinstance(e, GrammarError) and "no string" in str(e):
             message = f"no JSON value satisfies this schema ({e})"
@@ -481,20 +484,18 @@ general_unicode_escapes, any_order
     [('#/uniqueItems', 'relaxed')]
 
     """
-    from . import json_schema_to_ebnf  # noqa: PLC0415 (this package's __init__)
-
-    options: Dict[str, Any] = {
-        "any_whitespace": any_whitespace,
-        "indent": indent,
-        "separators": separators,
-        "strict_mode": strict_mode,
-        "max_whitespace_cnt": max_whitespace_cnt,
-        "general_unicode_escapes": general_unicode_escapes,
-        "any_order": any_order,
-    }
     # Bad options raise here, as they would from Grammar.from_json_schema: they
-    # are the caller's mistake, not a property of the schema.
-    json_schema_to_ebnf(True, **options)
+    # are the caller's mistake, not a property of the schema. The conversion runs
+    # leniently whatever ``lenient`` says (see above).
+    options = JsonSchemaOptions(
+        any_whitespace=any_whitespace,
+        indent=indent,
+        separators=separators,
+        strict_mode=strict_mode,
+        max_whitespace_cnt=max_whitespace_cnt,
+        general_unicode_escapes=general_unicode_escapes,
+        any_order=any_order,
+    )
     try:
         root = load_schema(schema)
     except SchemaError as e:

@@ -23,6 +23,12 @@ Range = Tuple[int, int]
 Symbol = TypeVar("Symbol", bound=Hashable)
 State = Hashable
 
+#: The shapes a ``hostname`` may take, as (label length limit, label count limit) pairs,
+#: each within 253 characters (see :mod:`.formats`); ``idn-hostname`` reuses them for
+#: its all-ASCII names. Kept here, below both format modules, so that neither imports
+#: the other for it.
+HOSTNAME_SHAPES = ((63, 3), (62, 4), (22, 11), (9, 25), (4, 50), (1, 127))
+
 
 def parse_ranges(packed: str) -> List[Range]:
     """Read a ``"lo-hi,cp,..."`` hexadecimal range string (the generated tables' form)."""

@@ -121,9 +121,13 @@ admits any non-ASCII character; not written yet.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Dict, Optional
+
+from ..grammar_text import handle_accepts, parse_ebnf
+from .format_automata import HOSTNAME_SHAPES
 
 __all__ = [
     "FORMAT_GRAMMARS",
@@ -334,14 +338,10 @@ def _ldh_label(max_len: int, *, reserved_ok: bool) -> str:
     return f"{a}(?:{ah}{{0,2}}{a}|{ah}(?:{a}{ah}|-{a}){ah}{{0,{max_len - 5}}}{a})?"
 
 
-#: (label length limit, label count limit) pairs, each within 253 characters.
-_HOSTNAME_SHAPES = ((63, 3), (62, 4), (22, 11), (9, 25), (4, 50), (1, 127))
-
-
 def _hostname() -> str:
     """The hostname regex: the union of the shapes documented in the module docstring."""
     alternatives = []
-    for max_len, max_labels in _HOSTNAME_SHAPES:
+    for max_len, max_labels in HOSTNAME_SHAPES:
         assert max_labels * (max_len + 1) - 1 <= 253
         label = _ldh_label(max_len, reserved_ok=False)
         alternatives.append(f"{label}(?:\\.{label}){{0,{max_labels - 1}}}")
@@ -589,9 +589,7 @@ def format_grammar_matches(name: str, text: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _grammar_checker(name: str) -> Callable[[str], bool]:
-    from ..grammar import Grammar  # noqa: PLC0415
-
     grammar = format_grammar(name)
     if grammar is None:
         raise KeyError(f"format {name!r} has no grammar")
-    return Grammar.from_ebnf(grammar.ebnf()).accepts
+    return functools.partial(handle_accepts, parse_ebnf(grammar.ebnf()))

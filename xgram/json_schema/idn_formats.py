@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Dict, FrozenSet, List, NamedTuple, Optional, Tuple
 
 from . import idna_tables
-from .format_automata import Range, RuleWriter, parse_ranges, partition
+from .format_automata import HOSTNAME_SHAPES, Range, RuleWriter, parse_ranges, partition
 
 __all__ = ["SEPARATORS", "idn_hostname_rules", "ldh_label_ebnf", "punycode_weight"]
 
@@ -320,9 +320,7 @@ def ldh_label_ebnf(max_len: int, *, letter_first: bool = False) -> str:
 
 
 def _ascii_shapes() -> List[Tuple[int, int]]:
-    from .formats import _HOSTNAME_SHAPES  # noqa: PLC0415 (formats imports this module)
-
-    return list(_HOSTNAME_SHAPES)
+    return list(HOSTNAME_SHAPES)
 
 
 @lru_cache(maxsize=1)

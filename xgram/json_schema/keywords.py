@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
 from ..errors import SchemaError
 from .formats import KNOWN_UNSUPPORTED, format_grammar, format_regex
-from .normalize import (
-    TRUE_RECORD,
-    TRUE_SUB,
-    Conj,
-    Normalizer,
-    _bound_tighter,
-    new_conj,
-    number_bound,
-)
+from .records import TRUE_RECORD, TRUE_SUB, Conj, bound_tighter, new_conj, number_bound
 from .resolver import escape_pointer_token
 from .values import NON_NUMBER_TYPES, canonical
+
+if TYPE_CHECKING:  # the normaliser calls this module and passes itself in
+    from .normalize import Normalizer
 
 ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
@@ -231,9 +226,9 @@ def _number_keywords(schema: Dict[str, Any], pointer: str, c: Conj) -> None:
             continue
         bound = (number_bound(value, keyword, pointer), exclusive)
         if is_lower:
-            c.lower = bound if c.lower is None else _bound_tighter(c.lower, bound, True)
+            c.lower = bound if c.lower is None else bound_tighter(c.lower, bound, True)
         else:
-            c.upper = bound if c.upper is None else _bound_tighter(c.upper, bound, False)
+            c.upper = bound if c.upper is None else bound_tighter(c.upper, bound, False)
         c.origin[keyword] = pointer
     if "multipleOf" in schema:
         m = number_bound(schema["multipleOf"], "multipleOf", pointer)

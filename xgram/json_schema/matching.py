@@ -14,15 +14,15 @@ from typing import Sequence
 
 from .. import _core
 from ..errors import GrammarError, SchemaError
-from ..grammar import Grammar
+from ..grammar_text import handle_accepts, parse_ebnf
 
 
 @lru_cache(maxsize=4096)
-def _string_grammar(regex: str, search: bool) -> Grammar:
+def _string_grammar(regex: str, search: bool) -> _core.Grammar:
     ebnf, _, max_len, _ = _core.regex_to_json_string(regex, search, True, 0, -1)
     if max_len == -2:
-        return Grammar.from_ebnf('root ::= "\\"" [^\\x00-\\U0010FFFF]')  # never used: empty
-    return Grammar.from_ebnf('root ::= "\\"" (' + ebnf + ') "\\""')
+        return parse_ebnf('root ::= "\\"" [^\\x00-\\U0010FFFF]')  # never used: empty
+    return parse_ebnf('root ::= "\\"" (' + ebnf + ') "\\""')
 
 
 @lru_cache(maxsize=4096)
@@ -40,7 +40,7 @@ def patterns_may_overlap(a: str, b: str) -> bool:
         right = _core.regex_to_json_string(b, True, False, 0, -1)
         if left[2] == -2 or right[2] == -2:
             return False
-        Grammar.from_ebnf(f"root ::= ({left[0]}) & ({right[0]})").accepts("")
+        handle_accepts(parse_ebnf(f"root ::= ({left[0]}) & ({right[0]})"), "")
     except GrammarError as e:
         return "accepts no string" not in str(e)
     except Exception:  # noqa: BLE001 - a budget or anything else: assume they overlap
@@ -65,7 +65,7 @@ def patterns_within(patterns: Sequence[str], outer: str) -> bool:
         if not operands:
             return False
         whole = _core.regex_to_json_string(outer, False, False, 0, -1)[0]
-        Grammar.from_ebnf(f"root ::= {' & '.join(operands)} - ({whole})").accepts("")
+        handle_accepts(parse_ebnf(f"root ::= {' & '.join(operands)} - ({whole})"), "")
     except GrammarError as e:
         return "accepts no string" in str(e)
     except Exception:  # noqa: BLE001 - a budget or anything else: not known to be within
@@ -79,7 +79,7 @@ def pattern_matches(pattern: str, text: str) -> bool:
         grammar = _string_grammar(pattern, True)
     except GrammarError as e:
         raise SchemaError(str(e), "pattern") from None
-    return grammar.accepts(json.dumps(text, ensure_ascii=False))
+    return handle_accepts(grammar, json.dumps(text, ensure_ascii=False))
 
 
 def format_matches(name: str, text: str) -> bool:
@@ -91,4 +91,4 @@ def format_matches(name: str, text: str) -> bool:
         if format_grammar(name) is not None:
             return format_grammar_matches(name, text)
         return True
-    return _string_grammar(regex, False).accepts(json.dumps(text, ensure_ascii=False))
+    return handle_accepts(_string_grammar(regex, False), json.dumps(text, ensure_ascii=False))

@@ -14,21 +14,17 @@ the negation fail with a SchemaError naming them.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import SchemaError
 from .formats import KNOWN_UNSUPPORTED, format_grammar, format_regex
 from .keywords import CONSTRAINT_KEYWORDS
-from .normalize import (
-    ANNOTATIONS,
-    COMBINATOR_KEYWORDS,
-    MAX_CASES,
-    Conj,
-    Normalizer,
-    without_annotations,
-)
+from .records import ANNOTATIONS, COMBINATOR_KEYWORDS, MAX_CASES, Conj, without_annotations
 from .resolver import escape_pointer_token
 from .values import canonical, is_number, to_decimal
+
+if TYPE_CHECKING:  # the normaliser calls this module and passes itself in
+    from .normalize import Normalizer
 
 _ALL = ["null", "boolean", "number", "string", "array", "object"]
 _OF_TYPE = {

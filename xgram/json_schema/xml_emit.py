@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import GrammarError, SchemaError
-from ..grammar import Grammar
+from ..grammar_text import parse_regex
 from .check import conj_accepts
 from .emit import Emitter
 from .emit_objects import MAX_COUNT_STATES, _MemberChain
 from .formats import format_regex
-from .normalize import TRUE_SUB, Conj, Sub, new_conj
+from .records import TRUE_SUB, Conj, Sub, new_conj
 from .spelling import Layout, ebnf_literal, value_literal
 from .values import canonical, json_type
 
@@ -250,7 +250,7 @@ def search_regex(pattern: str) -> str:
 def regex_expr(regex: str, keyword: str, pointer: str) -> str:
     """A whole-match regex as one EBNF expression (xgram's regex engine prints one rule)."""
     try:
-        text = str(Grammar.from_regex(regex)).strip()
+        text = parse_regex(regex).to_string().strip()
     except GrammarError as e:
         raise SchemaError(str(e), keyword, pointer) from None
     head = "root ::= "
