@@ -255,6 +255,62 @@ def test_grammar_error_without_location(tmp_path):
     assert out(proc) == "<stdin>: accepted\n"
 
 
+def main_output(capsys, *args: str):
+    """Run the CLI in this process: (exit status, stdout, stderr)."""
+    from xgram import cli
+
+    status = cli.main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize("command", ["check", "print"])
+def test_unknown_root_names_the_option(tmp_path, capsys, command):
+    path = grammar_file(tmp_path, 'root ::= "a"\n')
+    status, stdout, stderr = main_output(capsys, command, path, "--root", "nosuch")
+    assert (status, stdout) == (2, "")
+    assert stderr.startswith(f"{path}: error: the grammar has no rule named 'nosuch'")
+    assert "--root" in stderr and "root_rule_name" not in stderr
+
+
+def test_unclosed_group_at_the_end_is_shown_at_its_bracket(tmp_path, capsys):
+    # The parser meets the end of the file on the empty line after the last line
+    # break; the report points at the '(' that was never closed instead.
+    path = grammar_file(tmp_path, 'root ::= "a" x\nx ::= "b" ("c" | "d"\n\n')
+    status, _, stderr = main_output(capsys, "print", path)
+    assert status == 2
+    lines = stderr.splitlines()
+    assert lines[0] == (
+        f"{path}:2:11: error: expected ')' to close the group '(' opened here, "
+        "found the end of the grammar"
+    )
+    assert lines[1] == '  x ::= "b" ("c" | "d"'
+    assert lines[2].index("^") == lines[1].index("(")
+    assert len(lines) == 3
+
+
+def test_error_at_the_end_without_a_bracket_is_shown_on_the_last_line(tmp_path, capsys):
+    path = grammar_file(tmp_path, 'root ::= "a" Token(\n\n\n')
+    status, _, stderr = main_output(capsys, "print", path)
+    assert status == 2
+    lines = stderr.splitlines()
+    assert lines[0].startswith(f"{path}:1:20: error: expected a token id")
+    assert lines[1] == '  root ::= "a" Token('
+    assert lines[2].index("^") == len(lines[1])
+
+
+def test_long_grammar_line_is_quoted_around_the_column(tmp_path, capsys):
+    body = " ".join(['"a"'] * 300)
+    path = grammar_file(tmp_path, f'root ::= {body} ) "b"\n')
+    status, _, stderr = main_output(capsys, "print", path)
+    assert status == 2
+    header, source, caret = stderr.splitlines()
+    column = len(f"root ::= {body} ") + 1
+    assert header == f"{path}:1:{column}: error: unmatched ')' (no '(' is open here)"
+    assert source.startswith("  ...") and len(source) < 100
+    assert source[caret.index("^")] == ")"
+
+
 def test_grammar_not_utf8(tmp_path):
     path = tmp_path / "latin1.ebnf"
     path.write_bytes(b'root ::= "\xe9"\n')
@@ -706,6 +762,62 @@ def test_check_schema_strict_option(tmp_path):
     assert out(proc).startswith("<stdin>: rejected at byte 7 (line 1, column 8): unexpected ','")
 
 
+def test_check_schema_any_order(tmp_path, capsys):
+    import json
+
+    reordered = json_file(tmp_path, dict(reversed(list(PERSON.items()))), "reordered.json")
+    schema = rel(PERSON_SCHEMA)
+    status, stdout, _ = main_output(capsys, "check", "--schema", schema, reordered)
+    assert status == 1 and stdout.startswith(f"{reordered}: rejected at byte 2 ")
+    status, stdout, _ = main_output(capsys, "check", "--schema", schema, "--any-order", reordered)
+    assert (status, stdout) == (0, f"{reordered}: accepted\n")
+    # The other options still hold with --any-order: a wrong value is still rejected.
+    wrong = json_file(tmp_path, {**json.loads(Path(reordered).read_text()), "age": 17}, "w.json")
+    status, _, _ = main_output(capsys, "check", "--schema", schema, "--any-order", wrong)
+    assert status == 1
+
+
+def test_schema_command_takes_every_option(capsys):
+    status, stdout, _ = main_output(
+        capsys,
+        "schema",
+        rel(PERSON_SCHEMA),
+        "--any-order",
+        "--strict",
+        "--lenient",
+        "--general-unicode-escapes",
+        "--compact",
+    )
+    assert status == 0
+    options = stdout.splitlines()[-3]
+    for shown in (
+        "any_order=True",
+        "strict_mode=True",
+        "lenient=True",
+        "general_unicode_escapes=True",
+        "separators=(',', ':')",
+        "any_whitespace=False",
+    ):
+        assert shown in options, options
+    status, stdout, _ = main_output(capsys, "schema", rel(PERSON_SCHEMA), "--unicode-escapes")
+    assert status == 0 and "general_unicode_escapes=True" in stdout.splitlines()[-3]
+
+
+def test_schema_options_call_the_library_by_keyword():
+    """The options map onto Grammar.from_json_schema's keyword arguments, one for one."""
+    import inspect
+
+    from xgram import Grammar, cli
+    from xgram._cli_schema import _schema_options
+
+    args = cli.build_parser().parse_args(["schema", "s.json", "--any-order", "--indent", "2"])
+    options = _schema_options(args)
+    parameters = inspect.signature(Grammar.from_json_schema).parameters
+    assert set(options) <= set(parameters)
+    assert options["any_order"] is True and options["indent"] == 2
+    assert options["strict_mode"] is False and _schema_options(args, True)["strict_mode"] is True
+
+
 def test_check_schema_final_newline(tmp_path):
     schema = json_file(tmp_path, {"type": "array"}, "s.json")
     assert run("check", "--schema", schema, stdin=b"[1, 2]\n").returncode == 0
@@ -790,6 +902,8 @@ def test_check_regex_error():
         ([rel(GRAMMARS / "json.ebnf"), "--strict"], "--strict applies only with --schema"),
         ([rel(GRAMMARS / "json.ebnf"), "--no-strict"], "--no-strict applies only with --schema"),
         ([rel(GRAMMARS / "json.ebnf"), "--keep-newline"], "--keep-newline applies only"),
+        ([rel(GRAMMARS / "json.ebnf"), "--any-order"], "--any-order applies only with --schema"),
+        (["--regex", "a", "--any-order"], "--any-order applies only with --schema"),
         ([], "GRAMMAR"),
     ],
 )
@@ -903,6 +1017,51 @@ def test_demo_grammar_targets(tmp_path):
         demo.load_target(_demo_args("--schema", rel(GRAMMARS / "list.ebnf")))
     proc = run("demo", "--schema", "s.json", "--grammar", "json")
     assert proc.returncode == 2 and "not allowed with" in err(proc)
+
+
+def test_demo_schema_options():
+    import json
+
+    from xgram import demo
+
+    reordered = json.dumps(dict(reversed(list(PERSON.items()))))
+    target = demo.load_target(_demo_args())
+    assert not target.grammar.accepts(reordered)
+    assert target.grammar.accepts(json.dumps(PERSON))
+    target = demo.load_target(_demo_args("--any-order"))
+    assert target.grammar.accepts(reordered)
+    target = demo.load_target(_demo_args("--compact"))
+    assert target.grammar.accepts(json.dumps(PERSON, separators=(",", ":")))
+    assert not target.grammar.accepts(json.dumps(PERSON))
+
+
+def test_demo_is_strict_by_default(tmp_path):
+    from xgram import demo
+
+    assert demo.SCHEMA_STRICT_DEFAULT is True
+    schema = json_file(tmp_path, {"type": "object", "properties": {"a": {"type": "integer"}}})
+    extra = '{"a": 1, "b": 2}'
+    assert not demo.load_target(_demo_args("--schema", schema)).grammar.accepts(extra)
+    assert demo.load_target(_demo_args("--schema", schema, "--no-strict")).grammar.accepts(extra)
+
+
+def test_demo_option_misuse(tmp_path):
+    from xgram import demo
+
+    with pytest.raises(ValueError, match="--any-order applies only to a JSON schema"):
+        demo.load_target(_demo_args("--grammar", "json", "--any-order"))
+    with pytest.raises(ValueError, match="--max-whitespace applies only to the free layout"):
+        demo.load_target(_demo_args("--indent", "2", "--max-whitespace", "3"))
+    path = grammar_file(tmp_path, 'root ::= "a" ("b"\n\n')
+    with pytest.raises(ValueError) as raised:
+        demo.load_target(_demo_args("--grammar", path))
+    assert str(raised.value).splitlines()[0] == (
+        f"{path}:1:14: error: expected ')' to close the group '(' opened here, "
+        "found the end of the grammar"
+    )
+    ok = grammar_file(tmp_path, 'root ::= "a"\n', "ok.ebnf")
+    with pytest.raises(ValueError, match="or pass --root"):
+        demo.load_target(_demo_args("--grammar", ok, "--root", "nosuch"))
 
 
 def test_demo_bad_schema_fails_before_loading_the_model(tmp_path):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import BinaryIO
+from typing import BinaryIO, Tuple
 
+from ._cli_excerpt import _excerpt
 from .errors import GrammarError
 from .grammar import Grammar
 
@@ -72,18 +73,71 @@ def _read_bytes(path: str) -> bytes:
 
 
 _LOCATION = re.compile(r"^line (\d+), column (\d+): ")
+"""The location the grammar parser puts in front of its messages."""
+_OPENED_AT = re.compile(r"opened at line (\d+), column (\d+)")
+"""How the parser names the opening bracket of a group it found unclosed."""
 
 
-def _format_grammar_error(path: str, error: GrammarError) -> str:
-    """Render ``error`` as ``PATH:LINE:COL: error: MESSAGE`` plus its source excerpt."""
-    message = str(error)
+def _line_column(text: str, offset: int) -> Tuple[int, int]:
+    """1-based line and column (in characters) of ``offset`` in ``text``."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _offset_of(text: str, line: int, column: int) -> int:
+    """Offset in ``text`` of the 1-based ``line`` and ``column`` (columns count characters)."""
+    line_start = 0
+    for _ in range(line - 1):
+        line_break = text.find("\n", line_start)
+        if line_break < 0:
+            return len(text)
+        line_start = line_break + 1
+    return min(line_start + max(column, 1) - 1, len(text))
+
+
+def _without_parser_excerpt(message: str) -> str:
+    """``message`` without the quoted line and caret the parser appends to it.
+
+    The CLI draws its own excerpt (cut around the column on a long line, and
+    possibly at another spot, see :func:`_format_grammar_error`).
+    """
+    lines = message.split("\n")
+    if len(lines) >= 3 and lines[-1].strip() == "^":
+        lines = lines[:-2]
+    return "\n".join(lines)
+
+
+def _format_grammar_error(path: str, error: GrammarError, text: str) -> str:
+    """Render ``error`` as ``PATH:LINE:COL: error: MESSAGE`` plus an excerpt of ``text``.
+
+    An error found at the end of the grammar (a group never closed) is shown
+    at the bracket that opened the group when the message names it, otherwise
+    at the end of the last line that holds something: pointing at the empty
+    line after the final line break would show nothing. Library parameters in
+    the message are spelled as the command-line option (``--root``).
+    """
+    message = _without_parser_excerpt(str(error))
     line, column = error.line, error.column
     match = _LOCATION.match(message)
     if match:
         line, column = int(match.group(1)), int(match.group(2))
         message = message[match.end() :]
-    where = f"{path}:{line}:{column}" if line > 0 else path
-    return f"{where}: error: {message}"
+    message = re.sub(r"\broot_rule_name\b", "--root", message)
+    if line <= 0:
+        return f"{path}: error: {message}"
+    offset = _offset_of(text, line, column)
+    content_end = len(text.rstrip())
+    if offset >= content_end:
+        opened = _OPENED_AT.search(message)
+        if opened:
+            line, column = int(opened.group(1)), int(opened.group(2))
+            offset = _offset_of(text, line, column)
+            message = message[: opened.start()] + "opened here" + message[opened.end() :]
+        elif offset > content_end:
+            offset = content_end
+            line, column = _line_column(text, offset)
+    excerpt = _excerpt(text.encode("utf-8"), len(text[:offset].encode("utf-8")))
+    return "\n".join([f"{path}:{line}:{column}: error: {message}", *excerpt])
 
 
 def _read_text(path: str) -> str:
@@ -102,7 +156,7 @@ def _load_grammar(path: str, root: str) -> Grammar:
     try:
         return Grammar.from_ebnf(text, root_rule_name=root)
     except GrammarError as e:
-        raise CliError(_format_grammar_error(_display_name(path), e), located=True) from None
+        raise CliError(_format_grammar_error(_display_name(path), e, text), located=True) from None
 
 
 def _display_name(path: str) -> str:

