@@ -4,7 +4,7 @@
 // (from a range) or a *call* of another rule. A call edge optionally carries a
 // repetition counter (min..max calls of the same rule in a row), which is how
 // `x{1000,2000}` stays a few states instead of thousands. Calls are what makes it
-// a pushdown automaton: the matcher (earley_matcher.h) keeps the return addresses
+// a pushdown automaton: the matcher (pushdown_matcher.h) keeps the return addresses
 // on a graph-structured stack.
 //
 // States of all rules share one numbering; a state id is stable for a given

@@ -1,5 +1,14 @@
-// A grammar as the Python API sees it: the normalised IR plus its automaton,
-// built once on first use (thread-safe) and shared by every matcher.
+// A grammar as the Python API sees it: the normalised IR plus its automaton.
+//
+// FromEBNF parses the text (ebnf_parser.h) and runs the IR passes
+// (grammar_passes.h); the automaton (automaton.h) is built on the first call
+// to automaton(), once even when several threads ask at the same time, and is
+// then shared by every compiled grammar and matcher made from this handle.
+// Handles are immutable and passed around as shared pointers.
+//
+// Matching whole texts lives in whole_text_match.h and the builtin JSON grammar
+// in builtin_json_grammar.h, so the grammar object itself knows nothing of the
+// runtime matcher.
 #ifndef XGRAM_GRAMMAR_HANDLE_H_
 #define XGRAM_GRAMMAR_HANDLE_H_
 
@@ -12,15 +21,6 @@
 
 namespace xgram {
 
-enum class MatchStatus { kAccepted = 0, kPrefix = 1, kRejected = 2 };
-
-struct MatchResult {
-  MatchStatus status;
-  // For kRejected, the offset of the first byte that cannot follow; otherwise the
-  // input length.
-  size_t offset;
-};
-
 class GrammarHandle {
  public:
   explicit GrammarHandle(Grammar grammar) : grammar_(std::move(grammar)) {}
@@ -30,14 +30,12 @@ class GrammarHandle {
   static std::shared_ptr<GrammarHandle> FromEBNF(const std::string& text,
                                                  const std::string& root_rule_name,
                                                  bool normalize = true);
-  static std::shared_ptr<GrammarHandle> BuiltinJSON();
 
   const Grammar& grammar() const { return grammar_; }
   std::string ToString() const;
+  // Builds the automaton on first use; throws GrammarError or CompileBudgetError
+  // as BuildAutomaton does.
   AutomatonPtr automaton() const;
-
-  // Runs the whole text through a matcher that keeps no rollback history.
-  MatchResult Match(const std::string& bytes) const;
 
  private:
   Grammar grammar_;
@@ -46,9 +44,6 @@ class GrammarHandle {
 };
 
 using GrammarHandlePtr = std::shared_ptr<GrammarHandle>;
-
-// The builtin JSON grammar (ECMA-404) as EBNF text.
-const std::string& BuiltinJSONGrammarText();
 
 }  // namespace xgram
 

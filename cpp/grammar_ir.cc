@@ -72,13 +72,6 @@ RuleId Grammar::AddRule(std::string name, ExprId body, ExprId lookahead) {
   return static_cast<RuleId>(rules.size() - 1);
 }
 
-RuleId Grammar::FindRule(const std::string& name) const {
-  for (size_t i = 0; i < rules.size(); ++i) {
-    if (rules[i].name == name) return static_cast<RuleId>(i);
-  }
-  return kNone;
-}
-
 std::string Grammar::FreshRuleName(const std::string& base) const {
   std::unordered_set<std::string> used;
   for (const Rule& r : rules) used.insert(r.name);

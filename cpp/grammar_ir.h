@@ -80,10 +80,6 @@ class Grammar {
   std::vector<Expr> exprs;
   RuleId root = kNone;
 
-  ExprId AddExpr(Expr expr) {
-    exprs.push_back(std::move(expr));
-    return static_cast<ExprId>(exprs.size() - 1);
-  }
   ExprId AddEmpty();
   ExprId AddBytes(std::string bytes);
   ExprId AddCharClass(std::vector<CodepointRange> ranges);
@@ -95,7 +91,6 @@ class Grammar {
   ExprId AddIntersection(ExprId a, ExprId b);
   RuleId AddRule(std::string name, ExprId body, ExprId lookahead = kNone);
 
-  RuleId FindRule(const std::string& name) const;
   // A name not used by any rule, derived from `base`.
   std::string FreshRuleName(const std::string& base) const;
 
@@ -103,8 +98,6 @@ class Grammar {
   Expr& NewExpr(ExprKind kind);
   ExprId LastId() const { return static_cast<ExprId>(exprs.size() - 1); }
 };
-
-using GrammarPtr = std::shared_ptr<const Grammar>;
 
 // Sorts, merges and bounds a list of code-point ranges.
 std::vector<CodepointRange> NormalizeRanges(std::vector<CodepointRange> ranges);

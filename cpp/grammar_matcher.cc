@@ -1,48 +1,31 @@
-// CompiledGrammar, GrammarMatcher and the CPU bitmask kernel (see grammar_matcher.h).
+// GrammarMatcher (see grammar_matcher.h): token acceptance, rollback,
+// jump-forward strings and the next-token bitmask.
 #include "grammar_matcher.h"
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
 #include "errors.h"
 #include "token_marker.h"
 
 namespace xgram {
+namespace {
 
-CompiledGrammar::CompiledGrammar(GrammarHandlePtr grammar, TokenizerInfoPtr tokenizer)
-    : grammar_(std::move(grammar)),
-      tokenizer_(std::move(tokenizer)),
-      automaton_(grammar_->automaton()),
-      cache_(std::make_unique<TokenMaskCache>(automaton_, tokenizer_)) {
-  CollectMarkedTokens();
+inline void SetTokenBit(uint32_t* words, int32_t id) { words[id >> 5] |= 1u << (id & 31); }
+inline void ClearTokenBit(uint32_t* words, int32_t id) { words[id >> 5] &= ~(1u << (id & 31)); }
+inline bool HasTokenBit(const uint32_t* words, int32_t id) { return words[id >> 5] & (1u << (id & 31)); }
+
+// The length of `text` without a UTF-8 sequence cut short at its end.
+size_t WithoutIncompleteUtf8Tail(const std::string& text) {
+  size_t i = text.size();
+  while (i > 0 && (static_cast<uint8_t>(text[i - 1]) & 0xC0) == 0x80) --i;  // continuation bytes
+  if (i == 0) return text.size();
+  uint8_t lead = static_cast<uint8_t>(text[i - 1]);
+  size_t need = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : 4;
+  return text.size() - (i - 1) < need ? i - 1 : text.size();
 }
 
-void CompiledGrammar::CollectMarkedTokens() {
-  for (const Expr& e : grammar_->grammar().exprs) {
-    if (e.kind != ExprKind::kBytes) continue;
-    for (size_t pos = e.bytes.find(static_cast<char>(kTokenMarkerLead)); pos != std::string::npos;
-         pos = e.bytes.find(static_cast<char>(kTokenMarkerLead), pos + 1)) {
-      int32_t id = ReadTokenMarker(e.bytes, pos);
-      if (id < 0) continue;
-      if (id >= tokenizer_->vocab_size()) {
-        throw UsageError("Token(" + std::to_string(id) + ") is out of range for a vocabulary of " +
-                         std::to_string(tokenizer_->vocab_size()) + " tokens");
-      }
-      marked_tokens_.push_back(id);
-    }
-  }
-  std::sort(marked_tokens_.begin(), marked_tokens_.end());
-  marked_tokens_.erase(std::unique(marked_tokens_.begin(), marked_tokens_.end()), marked_tokens_.end());
-}
-
-size_t CompiledGrammar::MemoryBytes() const {
-  const Automaton& a = *automaton_;
-  size_t automaton_bytes = a.byte_edges.size() * sizeof(ByteEdge) +
-                           a.call_edges.size() * sizeof(CallEdge) + a.is_final.size() * 13 +
-                           a.lookahead_edges.size() * sizeof(ByteEdge);
-  return sizeof(*this) + automaton_bytes + cache_->MemoryBytes();
-}
+}  // namespace
 
 GrammarMatcher::GrammarMatcher(CompiledGrammarPtr compiled, std::vector<int32_t> override_stop_tokens,
                                bool use_override, bool terminate_without_stop_token,
@@ -117,6 +100,13 @@ bool GrammarMatcher::AcceptString(const std::string& bytes) {
   return true;
 }
 
+bool GrammarMatcher::AdvanceMarker(int32_t token_id) {
+  std::string marker = TokenMarker(token_id);
+  if (!matcher_.AdvanceBytes(reinterpret_cast<const uint8_t*>(marker.data()), marker.size())) return false;
+  RecordToken(static_cast<int64_t>(marker.size()));
+  return true;
+}
+
 void GrammarMatcher::Rollback(int32_t num_tokens) {
   if (num_tokens < 0 || num_tokens > NumRollbackableTokens()) {
     throw UsageError("cannot roll back " + std::to_string(num_tokens) + " tokens: " +
@@ -137,176 +127,209 @@ void GrammarMatcher::Reset() {
   terminated_ = false;
 }
 
+// ---------------------------------------------------------------------------
+// The next-token bitmask (the steps are listed in grammar_matcher.h).
+
 bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
   CheckUsable("fill_next_token_bitmask");
-  const TokenizerInfo& tok = *tokenizer_;
-  int32_t vocab = tok.vocab_size();
+  int64_t needed = CheckBitmaskWords(num_words);
+  if (ReuseLastMask(words, num_words, needed)) return memo_need_apply_;
+  std::memset(words, 0, sizeof(uint32_t) * num_words);
+  GroupThreadsByState();
+  candidates_.clear();
+  for (const StateGroup& group : groups_) AddGroupMask(group, words, needed);
+  // The dedup bits must be clear for the next call before the list is filtered.
+  for (int32_t id : candidates_) ClearTokenBit(candidate_seen_.data(), id);
+  CheckCandidates(words);
+  if (!compiled_->marked_tokens().empty()) DecideMarkedTokens(words);
+  fill_stats_.threads = static_cast<int64_t>(matcher_.NumCurrentItems());
+  fill_stats_.states = static_cast<int64_t>(groups_.size());
+  fill_stats_.candidates = static_cast<int64_t>(candidates_.size());
+  if (matcher_.CanEnd()) {
+    for (int32_t id : stop_token_ids_) SetTokenBit(words, id);
+  }
+  bool need_apply = !AllowsWholeVocabulary(words);
+  RememberMask(words, needed, need_apply);
+  return need_apply;
+}
+
+// The number of words a mask row needs; throws if the row has fewer.
+int64_t GrammarMatcher::CheckBitmaskWords(int64_t num_words) const {
+  int32_t vocab = tokenizer_->vocab_size();
   int64_t needed = (vocab + 31) / 32;
   if (num_words < needed) {
     throw UsageError("bitmask row has " + std::to_string(num_words) + " words; " +
                      std::to_string(needed) + " are needed for a vocabulary of " +
                      std::to_string(vocab));
   }
-  // The mask is a function of the live threads (state, stack content, guard)
-  // and of whether the root can end: reuse the last one when they are the same.
+  return needed;
+}
+
+// The mask is a function of the live threads (state, stack content, guard)
+// and of whether the root can end: when they are those of the last fill, its
+// mask is copied into `words` and true returned. Leaves the threads' key in
+// current_key_ for RememberMask.
+bool GrammarMatcher::ReuseLastMask(uint32_t* words, int64_t num_words, int64_t needed) {
   current_key_.clear();
   current_key_.push_back(matcher_.CanEnd());
   for (const Item* it = matcher_.CurrentItemsBegin(); it != matcher_.CurrentItemsEnd(); ++it) {
     current_key_.push_back((uint64_t(uint32_t(it->state)) << 32) | uint32_t(it->guard));
     current_key_.push_back(matcher_.NodeSerial(it->node));
   }
-  if (current_key_ == memo_key_) {
-    std::memcpy(words, memo_words_.data(), sizeof(uint32_t) * needed);
-    if (num_words > needed) std::memset(words + needed, 0, sizeof(uint32_t) * (num_words - needed));
-    fill_stats_ = FillStats{static_cast<int64_t>(matcher_.NumCurrentItems()), 0, 0};
-    return memo_need_apply_;
-  }
-  std::memset(words, 0, sizeof(uint32_t) * num_words);
-  TokenMaskCache& cache = compiled_->cache();
-  const std::vector<int32_t>& trie_tokens = tok.trie_token_ids();
+  if (current_key_ != memo_key_) return false;
+  std::memcpy(words, memo_words_.data(), sizeof(uint32_t) * needed);
+  if (num_words > needed) std::memset(words + needed, 0, sizeof(uint32_t) * (num_words - needed));
+  fill_stats_ = FillStats{static_cast<int64_t>(matcher_.NumCurrentItems()), 0, 0};
+  return true;
+}
 
-  states_.clear();
-  state_entries_.clear();
-  contexts_.clear();
-  context_begin_.clear();
-  context_frames_.clear();
-  candidates_.clear();
-  auto add_candidate = [this](int32_t id) {
-    uint32_t bit = 1u << (id & 31);
-    if (!(candidate_seen_[id >> 5] & bit)) {
-      candidate_seen_[id >> 5] |= bit;
-      candidates_.push_back(id);
-    }
-  };
-  remaining_.clear();
-  for (const Item* it = matcher_.CurrentItemsBegin(); it != matcher_.CurrentItemsEnd(); ++it) {
-    bool guarded = (it->guard & kGuardMask) != 0;
-    StateId state = it->state;
-    // Guarded threads are rare; mark them by negating the state.
-    StateId key = guarded ? -1 - state : state;
-    const TokenMaskEntry& entry = cache.Get(state);
-    // The thread's known callers, when the entry has uncertain tokens: they are
-    // mostly decided once for them (Layer C, TokenMaskCache::GetInContext).
-    uint64_t context = 0;  // 0: no known caller, or none needed
-    int32_t levels = 0;
-    if (!guarded && !entry.uncertain.empty()) {
-      levels = matcher_.KnownCallers(it->node, kContextDepth, kContextEdges, tok.max_token_bytes(), chain_);
-      if (levels > 0) context = TokenMaskCache::ContextKey(state, chain_, levels) | 1;
-    }
-    size_t found = 0;
-    while (found < states_.size() && (states_[found] != key || contexts_[found] != context)) ++found;
-    // Iterations left in the counted repetition this thread is in, if any: a
-    // token fits if it fits for any thread.
-    int32_t remaining = compiled_->automaton()->rules[compiled_->automaton()->state_rule[state]].is_helper
-                            ? matcher_.RemainingIterations(it->node)
-                            : 0;
-    if (found == states_.size()) {
-      states_.push_back(key);
-      state_entries_.push_back(&entry);
-      contexts_.push_back(context);
-      context_begin_.push_back(context_frames_.size());
-      context_frames_.insert(context_frames_.end(), chain_, chain_ + levels);
-      remaining_.push_back(remaining);
-    } else {
-      int32_t& r = remaining_[found];
-      r = std::max(r, remaining);
-    }
-  }
-  context_begin_.push_back(context_frames_.size());
-  for (size_t si = 0; si < states_.size(); ++si) {
-    StateId key = states_[si];
-    bool guarded = key < 0;
-    const TokenMaskEntry& entry = *state_entries_[si];
-    int32_t remaining = guarded ? 0 : remaining_[si];
-    // Counted tokens: allowed when the repetition has room, checked otherwise.
-    size_t cut = std::upper_bound(entry.counted_needed.begin(), entry.counted_needed.end(), remaining) -
-                 entry.counted_needed.begin();
-    if (cut > 0 && !entry.counted_prefix_bitsets.empty()) {
-      const std::vector<uint32_t>& fits =
-          entry.counted_prefix_bitsets[std::min<size_t>(entry.counted_needed[cut - 1],
-                                                        entry.counted_prefix_bitsets.size()) - 1];
-      for (int64_t w = 0; w < needed; ++w) words[w] |= fits[w];
-    } else {
-      for (size_t i = 0; i < cut; ++i) words[entry.counted[i] >> 5] |= 1u << (entry.counted[i] & 31);
-    }
-    bool all_may_exit = guarded || entry.counted_may_exit.empty();
-    for (size_t i = cut; i < entry.counted.size(); ++i) {
-      if (all_may_exit || entry.counted_may_exit[i]) add_candidate(entry.counted[i]);
-    }
-    if (guarded) {
-      // The entry assumed no pending lookahead: every token it did not reject
-      // must be checked against the live matcher.
-      if (entry.storage == TokenMaskEntry::Storage::kAcceptedList) {
-        for (int32_t id : entry.tokens) add_candidate(id);
-      } else if (entry.storage == TokenMaskEntry::Storage::kAcceptedBitset) {
-        for (int32_t id : trie_tokens) {
-          if (entry.bitset[id >> 5] & (1u << (id & 31))) add_candidate(id);
-        }
-      } else {
-        for (int32_t id : trie_tokens) {
-          if (!std::binary_search(entry.tokens.begin(), entry.tokens.end(), id)) add_candidate(id);
-        }
-      }
-      const std::vector<int32_t>& crossing = entry.escape_deferred ? cache.GetEscaped(-1 - key) : entry.uncertain;
-      for (int32_t id : crossing) add_candidate(id);
-      continue;
-    }
-    switch (entry.storage) {
-      case TokenMaskEntry::Storage::kAcceptedList:
-        for (int32_t id : entry.tokens) words[id >> 5] |= 1u << (id & 31);
-        break;
-      case TokenMaskEntry::Storage::kAcceptedBitset:
-        for (int64_t w = 0; w < needed; ++w) words[w] |= entry.bitset[w];
-        break;
-      case TokenMaskEntry::Storage::kRejectedList: {
-        // Accepted = text tokens - rejected - uncertain - counted.
-        scratch_words_ = tok.text_token_bits();  // same size: no allocation after the first
-        for (int32_t id : entry.tokens) scratch_words_[id >> 5] &= ~(1u << (id & 31));
-        for (int32_t id : entry.uncertain) scratch_words_[id >> 5] &= ~(1u << (id & 31));
-        for (int32_t id : entry.counted) scratch_words_[id >> 5] &= ~(1u << (id & 31));
-        for (int64_t w = 0; w < needed; ++w) words[w] |= scratch_words_[w];
-        break;
-      }
-    }
-    if (contexts_[si] != 0) {
-      const CallerFrame* frames = context_frames_.data() + context_begin_[si];
-      int32_t levels = static_cast<int32_t>(context_begin_[si + 1] - context_begin_[si]);
-      const ContextMaskEntry& in_context = cache.GetInContext(key, frames, levels, contexts_[si]);
-      for (int32_t id : in_context.accepted) words[id >> 5] |= 1u << (id & 31);
-      for (int32_t id : in_context.uncertain) add_candidate(id);
-    } else {
-      const std::vector<int32_t>& crossing = entry.escape_deferred ? cache.GetEscaped(key) : entry.uncertain;
-      for (int32_t id : crossing) add_candidate(id);
-    }
-  }
-  // The dedup bits must be clear for the next call before the list is filtered.
-  for (int32_t id : candidates_) candidate_seen_[id >> 5] &= ~(1u << (id & 31));
-  CheckCandidates(words);
-  if (!compiled_->marked_tokens().empty()) DecideMarkedTokens(words);
-  fill_stats_.threads = static_cast<int64_t>(matcher_.NumCurrentItems());
-  fill_stats_.states = static_cast<int64_t>(states_.size());
-  fill_stats_.candidates = static_cast<int64_t>(candidates_.size());
-
-  if (matcher_.CanEnd()) {
-    for (int32_t id : stop_token_ids_) words[id >> 5] |= 1u << (id & 31);
-  }
-  // The mask needs applying unless every id of the vocabulary is allowed.
-  bool need_apply = false;
-  for (int32_t id = 0; id < vocab && !need_apply; id += 32) {
-    uint32_t full = (vocab - id >= 32) ? 0xFFFFFFFFu : ((1u << (vocab - id)) - 1);
-    need_apply = (words[id >> 5] & full) != full;
-  }
+void GrammarMatcher::RememberMask(const uint32_t* words, int64_t needed, bool need_apply) {
   memo_key_.swap(current_key_);
   memo_words_.assign(words, words + needed);
   memo_need_apply_ = need_apply;
-  return need_apply;
 }
 
+// Fills groups_: one per distinct (state or guarded state, caller context) among
+// the live threads, in order of first appearance.
+void GrammarMatcher::GroupThreadsByState() {
+  groups_.clear();
+  context_frames_.clear();
+  TokenMaskCache& cache = compiled_->cache();
+  const Automaton& automaton = *compiled_->automaton();
+  for (const Item* it = matcher_.CurrentItemsBegin(); it != matcher_.CurrentItemsEnd(); ++it) {
+    bool guarded = (it->guard & kGuardMask) != 0;
+    StateId state = it->state;
+    StateId key = guarded ? -1 - state : state;  // guarded threads are rare: set apart by sign
+    const TokenMaskEntry& entry = cache.Get(state);
+    int32_t num_frames = 0;
+    uint64_t context = 0;
+    // Known callers only help decide uncertain tokens (Layer C).
+    if (!guarded && !entry.uncertain.empty()) context = FindKnownCallers(state, it->node, &num_frames);
+    int32_t remaining =
+        automaton.rules[automaton.state_rule[state]].is_helper ? matcher_.RemainingIterations(it->node) : 0;
+    auto same = [key, context](const StateGroup& g) { return g.key == key && g.context == context; };
+    auto found = std::find_if(groups_.begin(), groups_.end(), same);
+    if (found != groups_.end()) {
+      found->remaining = std::max(found->remaining, remaining);
+      continue;
+    }
+    groups_.push_back(StateGroup{key, &entry, context, context_frames_.size(), num_frames, remaining});
+    context_frames_.insert(context_frames_.end(), chain_, chain_ + num_frames);
+  }
+}
+
+// Writes the known callers of the thread at `node` into chain_ and their count
+// into *num_frames; returns their context key (bit 0 set), or 0 when none are
+// known.
+uint64_t GrammarMatcher::FindKnownCallers(StateId state, NodeId node, int32_t* num_frames) {
+  *num_frames = matcher_.KnownCallers(node, kContextDepth, kContextEdges, tokenizer_->max_token_bytes(), chain_);
+  return *num_frames > 0 ? TokenMaskCache::ContextKey(state, chain_, *num_frames) | 1 : 0;
+}
+
+void GrammarMatcher::AddGroupMask(const StateGroup& group, uint32_t* words, int64_t needed) {
+  const TokenMaskEntry& entry = *group.entry;
+  if (group.guarded()) {
+    AddCountedTokens(entry, /*remaining=*/0, /*guarded=*/true, words, needed);
+    AddGuardedCandidates(entry, -1 - group.key);
+    return;
+  }
+  AddCountedTokens(entry, group.remaining, /*guarded=*/false, words, needed);
+  AddAcceptedTokens(entry, words, needed);
+  AddUncertainTokens(group, words);
+}
+
+// Counted tokens (sorted by the iterations they need) are allowed when the
+// repetition has that many left; the others are checked at run time where a
+// parse might leave the repetition, and rejected otherwise.
+void GrammarMatcher::AddCountedTokens(const TokenMaskEntry& entry, int32_t remaining, bool guarded,
+                                      uint32_t* words, int64_t needed) {
+  size_t cut = std::upper_bound(entry.counted_needed.begin(), entry.counted_needed.end(), remaining) -
+               entry.counted_needed.begin();
+  if (cut > 0 && !entry.counted_prefix_bitsets.empty()) {
+    size_t iterations = std::min<size_t>(entry.counted_needed[cut - 1], entry.counted_prefix_bitsets.size());
+    const std::vector<uint32_t>& fits = entry.counted_prefix_bitsets[iterations - 1];
+    for (int64_t w = 0; w < needed; ++w) words[w] |= fits[w];
+  } else {
+    for (size_t i = 0; i < cut; ++i) SetTokenBit(words, entry.counted[i]);
+  }
+  bool all_may_exit = guarded || entry.counted_may_exit.empty();
+  for (size_t i = cut; i < entry.counted.size(); ++i) {
+    if (all_may_exit || entry.counted_may_exit[i]) AddCandidate(entry.counted[i]);
+  }
+}
+
+void GrammarMatcher::AddAcceptedTokens(const TokenMaskEntry& entry, uint32_t* words, int64_t needed) {
+  switch (entry.storage) {
+    case TokenMaskEntry::Storage::kAcceptedList:
+      for (int32_t id : entry.tokens) SetTokenBit(words, id);
+      break;
+    case TokenMaskEntry::Storage::kAcceptedBitset:
+      for (int64_t w = 0; w < needed; ++w) words[w] |= entry.bitset[w];
+      break;
+    case TokenMaskEntry::Storage::kRejectedList:
+      // Accepted = text tokens - rejected - uncertain - counted.
+      scratch_words_ = tokenizer_->text_token_bits();  // same size: no allocation after the first
+      for (int32_t id : entry.tokens) ClearTokenBit(scratch_words_.data(), id);
+      for (int32_t id : entry.uncertain) ClearTokenBit(scratch_words_.data(), id);
+      for (int32_t id : entry.counted) ClearTokenBit(scratch_words_.data(), id);
+      for (int64_t w = 0; w < needed; ++w) words[w] |= scratch_words_[w];
+      break;
+  }
+}
+
+// The entry assumed no pending lookahead: every token it did not reject must
+// be checked against the live matcher.
+void GrammarMatcher::AddGuardedCandidates(const TokenMaskEntry& entry, StateId state) {
+  const std::vector<int32_t>& trie_tokens = tokenizer_->trie_token_ids();
+  switch (entry.storage) {
+    case TokenMaskEntry::Storage::kAcceptedList:
+      for (int32_t id : entry.tokens) AddCandidate(id);
+      break;
+    case TokenMaskEntry::Storage::kAcceptedBitset:
+      for (int32_t id : trie_tokens) {
+        if (HasTokenBit(entry.bitset.data(), id)) AddCandidate(id);
+      }
+      break;
+    case TokenMaskEntry::Storage::kRejectedList:
+      for (int32_t id : trie_tokens) {
+        if (!std::binary_search(entry.tokens.begin(), entry.tokens.end(), id)) AddCandidate(id);
+      }
+      break;
+  }
+  const std::vector<int32_t>& crossing =
+      entry.escape_deferred ? compiled_->cache().GetEscaped(state) : entry.uncertain;
+  for (int32_t id : crossing) AddCandidate(id);
+}
+
+// Uncertain tokens: decided for the group's known callers where it has them
+// (once per context, by the cache), else all left to CheckCandidates.
+void GrammarMatcher::AddUncertainTokens(const StateGroup& group, uint32_t* words) {
+  TokenMaskCache& cache = compiled_->cache();
+  const TokenMaskEntry& entry = *group.entry;
+  if (group.context == 0) {
+    const std::vector<int32_t>& crossing = entry.escape_deferred ? cache.GetEscaped(group.key) : entry.uncertain;
+    for (int32_t id : crossing) AddCandidate(id);
+    return;
+  }
+  const CallerFrame* frames = context_frames_.data() + group.frames_begin;
+  const ContextMaskEntry& in_context = cache.GetInContext(group.key, frames, group.num_frames, group.context);
+  for (int32_t id : in_context.accepted) SetTokenBit(words, id);
+  for (int32_t id : in_context.uncertain) AddCandidate(id);
+}
+
+void GrammarMatcher::AddCandidate(int32_t id) {
+  if (HasTokenBit(candidate_seen_.data(), id)) return;
+  SetTokenBit(candidate_seen_.data(), id);
+  candidates_.push_back(id);
+}
+
+// Runs each candidate not yet allowed through the live matcher, in trie order:
+// consecutive candidates share a prefix, so the matcher rolls back only to the
+// common prefix, and a prefix that failed rejects every candidate under it.
 void GrammarMatcher::CheckCandidates(uint32_t* words) {
   const std::vector<int32_t>& node_of = tokenizer_->token_node();
-  // Drop candidates another thread already accepted, then visit in trie order.
   candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(),
-                                   [words](int32_t id) { return words[id >> 5] & (1u << (id & 31)); }),
+                                   [words](int32_t id) { return HasTokenBit(words, id); }),
                     candidates_.end());
   std::sort(candidates_.begin(), candidates_.end(),
             [&node_of](int32_t a, int32_t b) { return node_of[a] < node_of[b]; });
@@ -332,133 +355,73 @@ void GrammarMatcher::CheckCandidates(uint32_t* words) {
     }
     path = &bytes;
     failed_at = std::string::npos;
-    bool ok = true;
-    while (depth < bytes.size()) {
-      if (!matcher_.AdvanceByte(static_cast<uint8_t>(bytes[depth]))) {
-        ok = false;
-        failed_at = depth;
-        break;
-      }
-      ++depth;
+    while (depth < bytes.size() && matcher_.AdvanceByte(static_cast<uint8_t>(bytes[depth]))) ++depth;
+    if (depth < bytes.size()) {
+      failed_at = depth;
+    } else {
+      SetTokenBit(words, id);
     }
-    if (ok) words[id >> 5] |= 1u << (id & 31);
   }
   if (depth > 0) matcher_.Rollback(static_cast<int64_t>(depth));
-}
-
-bool GrammarMatcher::AdvanceMarker(int32_t token_id) {
-  std::string marker = TokenMarker(token_id);
-  if (!matcher_.AdvanceBytes(reinterpret_cast<const uint8_t*>(marker.data()), marker.size())) return false;
-  RecordToken(static_cast<int64_t>(marker.size()));
-  return true;
 }
 
 // A token the grammar names with Token(id) is allowed exactly when its marker can
 // be read next; its text, if it has any, does not count in this grammar.
 void GrammarMatcher::DecideMarkedTokens(uint32_t* words) {
   for (int32_t id : compiled_->marked_tokens()) {
-    words[id >> 5] &= ~(1u << (id & 31));
+    ClearTokenBit(words, id);
     std::string marker = TokenMarker(id);
     size_t read = 0;
     while (read < marker.size() && matcher_.AdvanceByte(static_cast<uint8_t>(marker[read]))) ++read;
     if (read > 0) matcher_.Rollback(static_cast<int64_t>(read));
-    if (read == marker.size()) words[id >> 5] |= 1u << (id & 31);
+    if (read == marker.size()) SetTokenBit(words, id);
   }
 }
 
+// Whether every id of the vocabulary is allowed (then the mask needs no applying).
+bool GrammarMatcher::AllowsWholeVocabulary(const uint32_t* words) const {
+  int32_t vocab = tokenizer_->vocab_size();
+  for (int32_t id = 0; id < vocab; id += 32) {
+    uint32_t full = (vocab - id >= 32) ? 0xFFFFFFFFu : ((1u << (vocab - id)) - 1);
+    if ((words[id >> 5] & full) != full) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Jump-forward strings.
+
+// The byte every live thread must read next, or -1 when they may read
+// different bytes (or none).
+int GrammarMatcher::ForcedNextByte() const {
+  const Automaton& a = matcher_.automaton();
+  int forced = -1;
+  for (const Item* it = matcher_.CurrentItemsBegin(); it != matcher_.CurrentItemsEnd(); ++it) {
+    for (int32_t e = a.byte_edge_begin[it->state]; e < a.byte_edge_begin[it->state + 1]; ++e) {
+      const ByteEdge& edge = a.byte_edges[e];
+      if (edge.lo != edge.hi || (forced >= 0 && forced != edge.lo)) return -1;
+      forced = edge.lo;
+    }
+  }
+  return forced;
+}
+
+// Reads forced bytes ahead as far as they go, then rolls them back: the string
+// is a suggestion, the matcher's state does not change.
 std::string GrammarMatcher::FindJumpForwardString() {
   CheckUsable("find_jump_forward_string");
-  const Automaton& a = matcher_.automaton();
+  constexpr size_t kMaxJumpForwardBytes = 65536;
   std::string out;
-  while (out.size() < 65536 && !matcher_.CanEnd()) {
-    int forced = -1;
-    bool unique = true;
-    for (const Item* it = matcher_.CurrentItemsBegin(); it != matcher_.CurrentItemsEnd() && unique; ++it) {
-      for (int32_t e = a.byte_edge_begin[it->state]; e < a.byte_edge_begin[it->state + 1]; ++e) {
-        const ByteEdge& edge = a.byte_edges[e];
-        if (edge.lo != edge.hi || (forced >= 0 && forced != edge.lo)) {
-          unique = false;
-          break;
-        }
-        forced = edge.lo;
-      }
-    }
+  while (out.size() < kMaxJumpForwardBytes && !matcher_.CanEnd()) {
+    int forced = ForcedNextByte();
     // A token marker is no text: jump-forward stops before it.
-    if (!unique || forced < 0 || forced == kTokenMarkerLead) break;
+    if (forced < 0 || forced == kTokenMarkerLead) break;
     if (!matcher_.AdvanceByte(static_cast<uint8_t>(forced))) break;
     out.push_back(static_cast<char>(forced));
   }
   if (!out.empty()) matcher_.Rollback(static_cast<int64_t>(out.size()));
-  // Do not end inside a UTF-8 sequence.
-  size_t cut = out.size();
-  size_t i = out.size();
-  while (i > 0 && (static_cast<uint8_t>(out[i - 1]) & 0xC0) == 0x80) --i;
-  if (i > 0) {
-    uint8_t lead = static_cast<uint8_t>(out[i - 1]);
-    size_t need = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : 4;
-    if (out.size() - (i - 1) < need) cut = i - 1;
-  }
-  out.resize(cut);
+  out.resize(WithoutIncompleteUtf8Tail(out));
   return out;
-}
-
-namespace {
-
-template <typename T>
-void MaskRows(T* logits, T neg_inf, int64_t num_rows, int64_t row_stride, int64_t num_columns,
-              const int32_t* bitmask, int64_t bitmask_row_stride, const int32_t* indices,
-              int64_t num_indices) {
-  int64_t rows = indices ? num_indices : num_rows;
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t row = indices ? indices[r] : r;
-    T* out = logits + row * row_stride;
-    const uint32_t* mask = reinterpret_cast<const uint32_t*>(bitmask + row * bitmask_row_stride);
-    for (int64_t base = 0; base < num_columns; base += 32) {
-      uint32_t word = mask[base >> 5];
-      if (word == 0xFFFFFFFFu) continue;
-      int64_t limit = std::min<int64_t>(32, num_columns - base);
-      if (word == 0) {
-        for (int64_t j = 0; j < limit; ++j) out[base + j] = neg_inf;
-        continue;
-      }
-      uint32_t blocked = ~word;
-      while (blocked) {
-        int j = __builtin_ctz(blocked);
-        if (j >= limit) break;
-        out[base + j] = neg_inf;
-        blocked &= blocked - 1;
-      }
-    }
-  }
-}
-
-}  // namespace
-
-void ApplyTokenBitmask(void* logits, int dtype, int64_t num_rows, int64_t logits_row_stride,
-                       int64_t num_columns, const int32_t* bitmask, int64_t bitmask_row_stride,
-                       const int32_t* indices, int64_t num_indices) {
-  for (int64_t i = 0; indices && i < num_indices; ++i) {
-    if (indices[i] < 0 || indices[i] >= num_rows) {
-      throw UsageError("index " + std::to_string(indices[i]) + " is out of range for " +
-                       std::to_string(num_rows) + " rows");
-    }
-  }
-  switch (dtype) {
-    case 0:
-      MaskRows(static_cast<float*>(logits), -std::numeric_limits<float>::infinity(), num_rows,
-               logits_row_stride, num_columns, bitmask, bitmask_row_stride, indices, num_indices);
-      break;
-    case 1:  // float16: -inf is 0xFC00
-      MaskRows(static_cast<uint16_t*>(logits), static_cast<uint16_t>(0xFC00), num_rows,
-               logits_row_stride, num_columns, bitmask, bitmask_row_stride, indices, num_indices);
-      break;
-    case 2:  // bfloat16: -inf is 0xFF80
-      MaskRows(static_cast<uint16_t*>(logits), static_cast<uint16_t>(0xFF80), num_rows,
-               logits_row_stride, num_columns, bitmask, bitmask_row_stride, indices, num_indices);
-      break;
-    default:
-      throw UsageError("unsupported logits dtype code " + std::to_string(dtype));
-  }
 }
 
 }  // namespace xgram

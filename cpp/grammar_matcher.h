@@ -1,63 +1,48 @@
-// Token-level matching: a compiled grammar (automaton + token-mask cache) and the
-// GrammarMatcher that accepts tokens and fills next-token bitmasks.
+// GrammarMatcher: the token-level matcher of one generation.
 //
-// FillNextTokenBitmask, the per-token hot path:
-//   1. For each distinct automaton state among the matcher's live threads, take
-//      its cache entry and OR its accepted tokens into the mask.
-//   2. Decide the entries' uncertain tokens for each thread's known callers
-//      (TokenMaskCache::GetInContext, computed once per context); check the few
-//      left against the live matcher, in trie order: consecutive candidates
-//      share a prefix, so the walk rolls back only to the common prefix.
-//   3. Threads with a pending lookahead guard are checked token by token instead
-//      (the cache assumes none); stop tokens are allowed iff the root can end.
+// It wraps a PushdownMatcher (pushdown_matcher.h), which reads bytes, and adds
+// what a decoding loop needs on top: tokens (ids read through the tokenizer's
+// decoded vocabulary, stop tokens, tokens named by markers), rollback by whole
+// tokens, jump-forward strings, and the next-token bitmask.
+//
+// FillNextTokenBitmask, the per-token hot path, in named steps:
+//   1. ReuseLastMask: the mask depends only on the live threads and on whether
+//      the root can end; inside a string or a number they often stay the same
+//      from one token to the next, and then the last mask is copied.
+//   2. GroupThreadsByState: the live threads, grouped by automaton state (and,
+//      where the state's cache entry leaves tokens uncertain, by the thread's
+//      known callers), so each group's mask is looked up once.
+//   3. AddGroupMask: each group ORs in its cache entry's accepted tokens and
+//      queues the tokens the entry could not decide as candidates: uncertain
+//      ones (decided once per caller context by TokenMaskCache::GetInContext
+//      where the callers are known) and counted ones that may not fit the live
+//      repetition. Threads with a pending lookahead guard queue every token the
+//      entry did not reject, since the cache assumes no lookahead.
+//   4. CheckCandidates: the few candidates left are run through the live
+//      matcher in trie order, so consecutive candidates share a prefix and the
+//      matcher rolls back only to the common prefix.
+//   5. Tokens named by markers and stop tokens are decided last (stop tokens
+//      are allowed iff the root can end).
 // All scratch buffers live in the matcher and are reused, so steady-state calls
 // do not allocate.
 #ifndef XGRAM_GRAMMAR_MATCHER_H_
 #define XGRAM_GRAMMAR_MATCHER_H_
 
-#include <algorithm>
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "grammar_handle.h"
+#include "compiled_grammar.h"
 #include "pushdown_matcher.h"
 #include "token_mask_cache.h"
 #include "tokenizer_info.h"
 
 namespace xgram {
 
-class CompiledGrammar {
- public:
-  CompiledGrammar(GrammarHandlePtr grammar, TokenizerInfoPtr tokenizer);
-  const GrammarHandlePtr& grammar() const { return grammar_; }
-  const TokenizerInfoPtr& tokenizer() const { return tokenizer_; }
-  const AutomatonPtr& automaton() const { return automaton_; }
-  TokenMaskCache& cache() const { return *cache_; }
-  size_t MemoryBytes() const;
-  // Tokens the grammar names with `Token(id)` (token_marker.h), sorted; each is
-  // matched by its marker, never as text, by this grammar's matchers.
-  const std::vector<int32_t>& marked_tokens() const { return marked_tokens_; }
-  bool IsMarked(int32_t id) const {
-    return !marked_tokens_.empty() && std::binary_search(marked_tokens_.begin(), marked_tokens_.end(), id);
-  }
-
- private:
-  void CollectMarkedTokens();
-
-  GrammarHandlePtr grammar_;
-  TokenizerInfoPtr tokenizer_;
-  AutomatonPtr automaton_;
-  std::unique_ptr<TokenMaskCache> cache_;
-  std::vector<int32_t> marked_tokens_;
-};
-
-using CompiledGrammarPtr = std::shared_ptr<const CompiledGrammar>;
-
 class GrammarMatcher {
  public:
+  // Throws UsageError for a stop token outside the vocabulary.
   GrammarMatcher(CompiledGrammarPtr compiled, std::vector<int32_t> override_stop_tokens,
                  bool use_override, bool terminate_without_stop_token, int32_t max_rollback_tokens);
 
@@ -84,11 +69,43 @@ class GrammarMatcher {
   const FillStats& last_fill_stats() const { return fill_stats_; }
 
  private:
+  // Threads of one automaton state (and one context of known callers) whose
+  // masks FillNextTokenBitmask computes once.
+  struct StateGroup {
+    StateId key;  // the state, or -1 - state for threads with a pending lookahead guard
+    const TokenMaskEntry* entry;
+    uint64_t context;  // ContextKey of the callers with bit 0 set, or 0: none known or needed
+    size_t frames_begin;  // the callers: context_frames_[frames_begin, frames_begin + num_frames)
+    int32_t num_frames;
+    // The most iterations left, over the group's threads, in the counted
+    // repetition they are in (0 outside one): a token fits if it fits for any.
+    int32_t remaining;
+    bool guarded() const { return key < 0; }
+  };
+
   void CheckUsable(const char* what) const;
   void RecordToken(int64_t num_bytes);
+  bool AdvanceMarker(int32_t token_id);
+  int64_t CheckBitmaskWords(int64_t num_words) const;
+
+  // The steps of FillNextTokenBitmask, in order.
+  bool ReuseLastMask(uint32_t* words, int64_t num_words, int64_t needed);
+  void GroupThreadsByState();
+  uint64_t FindKnownCallers(StateId state, NodeId node, int32_t* num_frames);
+  void AddGroupMask(const StateGroup& group, uint32_t* words, int64_t needed);
+  void AddCountedTokens(const TokenMaskEntry& entry, int32_t remaining, bool guarded, uint32_t* words,
+                        int64_t needed);
+  void AddAcceptedTokens(const TokenMaskEntry& entry, uint32_t* words, int64_t needed);
+  void AddGuardedCandidates(const TokenMaskEntry& entry, StateId state);
+  void AddUncertainTokens(const StateGroup& group, uint32_t* words);
+  void AddCandidate(int32_t id);
   void CheckCandidates(uint32_t* words);
   void DecideMarkedTokens(uint32_t* words);
-  bool AdvanceMarker(int32_t token_id);
+  bool AllowsWholeVocabulary(const uint32_t* words) const;
+  void RememberMask(const uint32_t* words, int64_t needed, bool need_apply);
+
+  // Steps of FindJumpForwardString.
+  int ForcedNextByte() const;
 
   CompiledGrammarPtr compiled_;
   const TokenizerInfo* tokenizer_;
@@ -101,42 +118,29 @@ class GrammarMatcher {
   std::deque<int64_t> token_bytes_;  // bytes each kept token consumed (0 for a stop token)
 
   // Scratch for FillNextTokenBitmask.
-  std::vector<StateId> states_;
-  std::vector<const TokenMaskEntry*> state_entries_;
-  // Per states_ entry: a hash of the thread's known callers (0: none, or its
-  // entry has no uncertain token) and those callers (PushdownMatcher::KnownCallers),
-  // context_frames_[context_begin_[i], context_begin_[i + 1]).
-  std::vector<uint64_t> contexts_;
-  std::vector<size_t> context_begin_;
-  std::vector<CallerFrame> context_frames_;
+  std::vector<StateGroup> groups_;
+  std::vector<CallerFrame> context_frames_;  // the groups' known callers, back to back
   // Uncertain tokens are re-decided knowing the thread's callers this many
-  // calls up, through at most this many parent edges. With 4 edges, a
-  // whitespace call shared by five object continuations fell back to Layer B
-  // over every call site; with 8, a Kubernetes pod spec (MaskBench kb_684, the
-  // token after a container list) still did: 28 threads, 47 ms for one fill.
-  // With 32 that fill is 1.5 ms, and over the sample's instances the mask mean
-  // falls about 9% and p99.9 about 10% (p99 unchanged), masks identical.
+  // calls up, through at most this many parent edges. A thread whose own call
+  // has more parents than that has no known callers, and its uncertain tokens
+  // fall back to Layer B over every call site of its rule, which for a rule
+  // called from thousands of places (JSON whitespace) is the slowest fill of
+  // all. A whitespace call shared by the continuations of many objects in a
+  // list (a large schema's arrays of objects) has dozens of parents, hence the
+  // generous edge budget; the masks are the same with any budget.
   static constexpr int32_t kContextDepth = 3;
   static constexpr int32_t kContextEdges = 32;
   CallerFrame chain_[kContextEdges];
-  std::vector<int32_t> remaining_;
   std::vector<int32_t> candidates_;
-  std::vector<uint32_t> candidate_seen_;
+  std::vector<uint32_t> candidate_seen_;  // bit per token: already in candidates_
   std::vector<uint32_t> scratch_words_;
   FillStats fill_stats_;
-  // The last mask and the threads it was computed for: inside a string or a
-  // number the threads often do not change from one token to the next.
+  // The last mask and the threads it was computed for (ReuseLastMask).
   std::vector<uint64_t> memo_key_;
   std::vector<uint64_t> current_key_;
   std::vector<uint32_t> memo_words_;
   bool memo_need_apply_ = true;
 };
-
-// Sets logits of disallowed tokens to -inf. `dtype`: 0 float32, 1 float16,
-// 2 bfloat16. Rows `indices[i]` (or i) of logits use bitmask row `indices[i]`.
-void ApplyTokenBitmask(void* logits, int dtype, int64_t num_rows, int64_t logits_row_stride,
-                       int64_t num_columns, const int32_t* bitmask, int64_t bitmask_row_stride,
-                       const int32_t* indices, int64_t num_indices);
 
 }  // namespace xgram
 

@@ -174,11 +174,6 @@ Grammar RulesWithoutBodies(const Grammar& g) {
 
 }  // namespace
 
-std::vector<bool> FindRecursiveRules(const Grammar& g) {
-  auto graph = ReferenceGraph(g);
-  return RecursiveRules(graph, StronglyConnectedComponents(graph));
-}
-
 Grammar SimplifyGrammar(const Grammar& g) {
   Grammar out = RulesWithoutBodies(g);
   InterningBuilder builder(&out, g.exprs.size());

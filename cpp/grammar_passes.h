@@ -25,9 +25,6 @@ Grammar InlineRules(const Grammar& grammar);
 Grammar RemoveUnreachableRules(const Grammar& grammar);
 Grammar NormalizeGrammar(const Grammar& grammar);
 
-// Rules that reach themselves through references (in bodies, not lookaheads).
-std::vector<bool> FindRecursiveRules(const Grammar& grammar);
-
 // A grammar whose root accepts any one of `grammars` / all of them in order.
 Grammar UnionGrammars(const std::vector<const Grammar*>& grammars);
 Grammar ConcatGrammars(const std::vector<const Grammar*>& grammars);

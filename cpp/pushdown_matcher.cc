@@ -92,8 +92,8 @@ int32_t PushdownMatcher::KnownCallers(NodeId node, int32_t max_depth, int32_t ma
                                       CallerFrame* out) const {
   // A call with more parents than the edge budget is a leaf, and a thread whose
   // own call is a leaf has no known callers: its mask then needs Layer B over
-  // every call site of its rule (25-30 ms for JSON whitespace, called from
-  // thousands of places). The budget is GrammarMatcher::kContextEdges.
+  // every call site of its rule (costly for a rule called from thousands of
+  // places, such as JSON whitespace). The budget is GrammarMatcher::kContextEdges.
   // Whether a call's parent edges can all be given (else it stays a leaf).
   auto expandable = [this, max_edges](const Node& n) {
     if (n.kind != NodeKind::kCall || n.parents.empty() || n.parents.size() > static_cast<size_t>(max_edges)) {

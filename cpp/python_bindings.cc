@@ -6,20 +6,22 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <pybind11/numpy.h>
-
 #include <cstring>
 
 #include "automaton.h"
+#include "builtin_json_grammar.h"
+#include "compiled_grammar.h"
 #include "errors.h"
 #include "grammar_handle.h"
 #include "grammar_matcher.h"
-#include "rule_dfa_cache.h"
-#include "tokenizer_info.h"
 #include "grammar_passes.h"
+#include "json_string_encoding.h"
+#include "logits_kernel_cpu.h"
 #include "pushdown_matcher.h"
 #include "regex_parser.h"
-#include "json_string_encoding.h"
+#include "rule_dfa_cache.h"
+#include "tokenizer_info.h"
+#include "whole_text_match.h"
 
 namespace py = pybind11;
 using namespace xgram;
@@ -45,11 +47,8 @@ std::vector<const Grammar*> GrammarList(const std::vector<GrammarHandlePtr>& han
   return out;
 }
 
-}  // namespace
-
-PYBIND11_MODULE(_core, m) {
-  m.doc() = "xgram C++ core";
-
+// C++ exceptions become the classes of xgram/errors.py.
+void RegisterErrorTranslator() {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -61,7 +60,10 @@ PYBIND11_MODULE(_core, m) {
       RaisePython("UsageError", py::make_tuple(e.what()));
     }
   });
+}
 
+// Regex -> JSON string content, for the JSON Schema compiler's `pattern`.
+void BindJsonStringEncoding(py::module_& m) {
   m.def(
       "regex_to_json_string",
       [](const std::string& pattern, bool search, bool general_escapes, int64_t min_length,
@@ -77,7 +79,10 @@ PYBIND11_MODULE(_core, m) {
       py::arg("min_length") = 0, py::arg("max_length") = -1,
       "A regex as an EBNF expression over JSON string content: (ebnf, min_length, max_length, "
       "length_applied); max_length -1 = unbounded, -2 = the length bounds leave no string.");
+}
 
+// Grammar: construction, printing, automaton statistics and whole-text matching.
+void BindGrammar(py::module_& m) {
   py::class_<GrammarHandle, GrammarHandlePtr>(m, "Grammar")
       .def_static(
           "from_ebnf",
@@ -95,7 +100,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("pattern"))
       .def_static("builtin_json", [] {
         py::gil_scoped_release release;
-        return GrammarHandle::BuiltinJSON();
+        return BuiltinJSONGrammar();
       })
       .def_static("union", [](const std::vector<GrammarHandlePtr>& gs) {
         py::gil_scoped_release release;
@@ -114,11 +119,6 @@ PYBIND11_MODULE(_core, m) {
            })
       .def("root_rule_name",
            [](const GrammarHandle& h) { return h.grammar().rules[h.grammar().root].name; })
-      .def("build_automaton",
-           [](const GrammarHandle& h) {
-             py::gil_scoped_release release;
-             h.automaton();
-           })
       .def("automaton_stats",
            [](const GrammarHandle& h) {
              AutomatonPtr a;
@@ -134,25 +134,19 @@ PYBIND11_MODULE(_core, m) {
              stats["lookahead_states"] = a->lookahead_final.size();
              return stats;
            })
-      .def("state_hashes",
-           [](const GrammarHandle& h) {
-             AutomatonPtr a = h.automaton();
-             py::list out;
-             for (StateId s = 0; s < a->num_states(); ++s) {
-               out.append(py::make_tuple(a->rules[a->state_rule[s]].name, a->state_hash[s]));
-             }
-             return out;
-           })
       .def("match", [](const GrammarHandle& h, const py::object& text) {
         std::string bytes = AsBytes(text);
         MatchResult r;
         {
           py::gil_scoped_release release;
-          r = h.Match(bytes);
+          r = MatchWholeText(h, bytes);
         }
         return py::make_tuple(static_cast<int>(r.status), r.offset);
       });
+}
 
+// The byte-level matcher, for tests and tools that work below tokens.
+void BindPushdownMatcher(py::module_& m) {
   py::class_<PushdownMatcher>(m, "PushdownMatcher")
       .def(py::init([](const GrammarHandle& h, int64_t max_rollback_steps) {
              py::gil_scoped_release release;
@@ -174,7 +168,9 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("num_rollbackable_steps", &PushdownMatcher::NumRollbackableSteps)
       .def_property_readonly("num_live_nodes", &PushdownMatcher::NumLiveNodes)
       .def_property_readonly("num_items", &PushdownMatcher::NumCurrentItems);
+}
 
+void BindTokenizerInfo(py::module_& m) {
   py::class_<TokenizerInfo, std::shared_ptr<TokenizerInfo>>(m, "TokenizerInfo")
       .def(py::init([](const std::vector<py::object>& encoded_vocab, int vocab_type, int32_t vocab_size,
                        std::vector<int32_t> stop_token_ids, std::vector<int32_t> special_token_ids,
@@ -196,18 +192,16 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("stop_token_ids", &TokenizerInfo::stop_token_ids)
       .def_property_readonly("special_token_ids", &TokenizerInfo::special_token_ids)
       .def_property_readonly("fingerprint", &TokenizerInfo::Fingerprint)
-      .def_property_readonly("num_trie_nodes", [](const TokenizerInfo& t) { return t.trie().size(); })
       .def("decoded_vocab", [](const TokenizerInfo& t) {
         py::list out;
         for (const std::string& s : t.decoded_vocab()) out.append(py::bytes(s));
         return out;
       })
-      .def("decoded_token", [](const TokenizerInfo& t, int32_t id) {
-        if (id < 0 || id >= t.vocab_size()) throw UsageError("token id out of range");
-        return py::bytes(t.decoded_vocab()[id]);
-      })
       .def("memory_size_bytes", &TokenizerInfo::MemoryBytes);
+}
 
+// A grammar compiled for a tokenizer, with its mask cache (and its serialization).
+void BindCompiledGrammar(py::module_& m) {
   py::class_<CompiledGrammar, std::shared_ptr<CompiledGrammar>>(m, "CompiledGrammar")
       .def(py::init([](GrammarHandlePtr g, std::shared_ptr<TokenizerInfo> t) {
              py::gil_scoped_release release;
@@ -240,7 +234,9 @@ PYBIND11_MODULE(_core, m) {
         py::gil_scoped_release release;
         c.cache().ImportEntries(blob);
       });
+}
 
+void BindGrammarMatcher(py::module_& m) {
   py::class_<GrammarMatcher>(m, "GrammarMatcher")
       .def(py::init([](std::shared_ptr<CompiledGrammar> c, py::object override_stop_tokens,
                        bool terminate_without_stop_token, int32_t max_rollback_tokens) {
@@ -285,7 +281,10 @@ PYBIND11_MODULE(_core, m) {
         const auto& s = m.last_fill_stats();
         return py::make_tuple(s.threads, s.states, s.candidates);
       });
+}
 
+// Process-wide compile limits, and the rule and mask caches shared between grammars.
+void BindLimitsAndCaches(py::module_& m) {
   m.def("get_compile_limits", [] {
     CompileLimits l = DefaultCompileLimits();
     return py::make_tuple(l.max_states, l.max_seconds);
@@ -312,7 +311,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("shared_mask_cache_stats", [] {
     return py::make_tuple(SharedMaskCacheSize(), SharedMaskCacheBytes());
   });
+}
 
+// The CPU kernel applying bitmasks to logits (pointers come from the Python side).
+void BindLogitsKernel(py::module_& m) {
   m.def("apply_token_bitmask_ptr",
         [](uintptr_t logits, int dtype, int64_t num_rows, int64_t row_stride, int64_t num_columns,
            uintptr_t bitmask, int64_t bitmask_row_stride, py::object indices) {
@@ -324,4 +326,19 @@ PYBIND11_MODULE(_core, m) {
                             reinterpret_cast<const int32_t*>(bitmask), bitmask_row_stride,
                             has_indices ? idx.data() : nullptr, static_cast<int64_t>(idx.size()));
         });
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "xgram C++ core";
+  RegisterErrorTranslator();
+  BindJsonStringEncoding(m);
+  BindGrammar(m);
+  BindPushdownMatcher(m);
+  BindTokenizerInfo(m);
+  BindCompiledGrammar(m);
+  BindGrammarMatcher(m);
+  BindLimitsAndCaches(m);
+  BindLogitsKernel(m);
 }

@@ -5,6 +5,11 @@ namespace xgram {
 namespace rule_dfa {
 namespace {
 
+// The hash-map node of an entry, beyond the key's characters and the rule: the
+// link to the next node, the key's std::string, the shared_ptr and the cached
+// hash (8 + 32 + 16 + 8 bytes with libstdc++ on a 64-bit target).
+constexpr size_t kMapNodeBytes = 64;
+
 size_t DfaBytes(const RuleDfa& d) {
   return d.byte_edges.size() * sizeof(ByteEdge) + d.call_edges.size() * sizeof(d.call_edges[0]) +
          (d.byte_begin.size() + d.call_begin.size()) * sizeof(int32_t) + d.final.size();
@@ -33,7 +38,7 @@ std::shared_ptr<const CachedRule> RuleCache::Find(const std::string& key) {
 }
 
 void RuleCache::Insert(std::string key, std::shared_ptr<const CachedRule> rule) {
-  size_t bytes = key.size() + rule->MemoryBytes() + 64;  // 64: the map node
+  size_t bytes = key.size() + rule->MemoryBytes() + kMapNodeBytes;
   std::lock_guard<std::mutex> lock(mutex_);
   if (bytes > capacity_) return;
   if (bytes_ + bytes > capacity_) {
