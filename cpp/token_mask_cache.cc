@@ -77,13 +77,6 @@ void TokenMaskCache::ComputeAll(int num_threads) {
   if (error) std::rethrow_exception(error);
 }
 
-namespace {
-
-using trie_walk::CheckPlainLoop;
-using trie_walk::kNoPlainLoop;
-using trie_walk::WalkResult;
-using trie_walk::WalkTrie;
-
 // The caller-independent part of an entry (layer A): tokens valid inside the
 // state's rule whatever the caller, and tokens that get past the rule's end
 // ("crossing"), both in trie order. Shared by every grammar compiled for the
@@ -94,9 +87,17 @@ struct InsideMask {
   std::vector<std::pair<int32_t, int32_t>> counted;  // (needed, id): fits in a repetition
   std::vector<int32_t> crossing_nodes;  // trie nodes holding crossing tokens, ascending
   size_t Bytes() const {
-    return sizeof(*this) + (accepted_bits.capacity() + crossing_nodes.capacity() + 2 * counted.capacity()) * 4;
+    return sizeof(*this) + (accepted_bits.capacity() + crossing_nodes.capacity()) * sizeof(int32_t) +
+           counted.capacity() * sizeof(counted[0]);
   }
 };
+
+namespace {
+
+using trie_walk::CheckPlainLoop;
+using trie_walk::kNoPlainLoop;
+using trie_walk::WalkResult;
+using trie_walk::WalkTrie;
 
 class SharedInsideMasks {
  public:
@@ -144,8 +145,7 @@ SharedInsideMasks& SharedMasks() {
 }
 
 // Sorts (needed, id) pairs. A length-bounded string makes nearly the whole
-// vocabulary counted, and a comparison sort of 128k pairs was 6% of such a
-// state's first fill (callgrind, maxLength 255: 378M -> 355M instructions).
+// vocabulary counted, a comparison sort of a vocabulary's worth of pairs.
 // Ids are distinct and `needed` is small, so a counting sort by `needed` over
 // the ids in ascending order gives the same order in linear time.
 void SortCounted(std::vector<std::pair<int32_t, int32_t>>* counted, int32_t vocab_size) {
@@ -171,10 +171,9 @@ void SortCounted(std::vector<std::pair<int32_t, int32_t>>* counted, int32_t voca
 
 // Set bits of a bitset. __builtin_popcount compiles to a call into libgcc's
 // fallback unless the target has POPCNT (not assumed, so the module runs on any
-// x86-64); that call per word was 5% of all fill instructions on 40 MaskBench
-// schemas (callgrind), paid once per first visit of a state. So: the POPCNT
+// x86-64), a call per word on every first visit of a state. So: the POPCNT
 // instruction when the CPU has it (asked once), else a SWAR sum, a dozen inline
-// operations per 64 bits (still 2.6% of those instructions).
+// operations per 64 bits.
 int32_t CountBitsPortable(const uint32_t* words, size_t n) {
   int64_t total = 0;
   size_t i = 0;
@@ -247,18 +246,29 @@ void WalkListedNodes(const AutomatonPtr& automaton, const trie_walk::TransitionR
     while (static_cast<size_t>(last - low) > step && low[step] < i) low += step, step *= 2;
     cursor = std::lower_bound(low, std::min(low + step + 1, last), i);
   };
-  WalkTrie(
-      automaton, rows, tok, state, /*escape=*/true, /*self_repeat=*/false, /*flat_repeat_start=*/kNone,
-      callers, num_callers,
-      [&](int32_t i) {  // only subtrees holding a listed node
-        seek(i);
-        return cursor != last && *cursor < trie[i].subtree_end;
-      },
-      [&](int32_t i, const WalkResult& r) {
-        seek(i);
-        if (cursor != last && *cursor == i) on_node(i, r);
-      },
-      [](int32_t, bool) {});
+  // The walker: enters only subtrees holding a listed node, reports only them.
+  struct ListedNodesWalker : trie_walk::WalkHooks {
+    const std::vector<TrieNode>& trie;
+    decltype(seek)& seek_to;
+    const int32_t*& cursor;
+    const int32_t* last;
+    OnNode& on_node;
+    bool Visit(int32_t i) {
+      seek_to(i);
+      return cursor != last && *cursor < trie[i].subtree_end;
+    }
+    void OnTokens(int32_t i, const WalkResult& r) {
+      seek_to(i);
+      if (cursor != last && *cursor == i) on_node(i, r);
+    }
+  };
+  ListedNodesWalker walker{{}, trie, seek, cursor, last, on_node};
+  trie_walk::WalkStart start;
+  start.state = state;
+  start.escape = true;
+  start.callers = callers;
+  start.num_callers = num_callers;
+  WalkTrie(automaton, rows, tok, start, walker);
 }
 
 }  // namespace
@@ -308,6 +318,132 @@ uint64_t TokenMaskCache::ComputePlainLeads(StateId state) const {
   return known;
 }
 
+namespace {
+
+// ORs the plain tokens of the first-byte subtrees a walk accepted as regions
+// (`in_region[b]`) into `bits`: list by list, or, when they are most of the
+// plain tokens (free text), as all plain tokens less the other subtrees'.
+// Decided by token counts: the first bytes past ASCII (lead bytes, byte
+// fallbacks) are many but hold few tokens, and counting bytes sent free text
+// down the list path, one scattered bit per token.
+void OrPlainFirstByteRegions(const MaskWalkIndex& index, const std::array<uint8_t, 256>& in_region,
+                             std::vector<uint32_t>* bits) {
+  const std::vector<uint8_t>& first_bytes = index.first_bytes();
+  size_t tokens_in_regions = 0, tokens_outside = 0;
+  for (uint8_t b : first_bytes) {
+    (in_region[b] ? tokens_in_regions : tokens_outside) += index.plain_token_list_by_first_byte(b).size();
+  }
+  // Sets (or clears) in `words` the plain tokens of the first bytes in (or out of) the regions.
+  auto merge = [&](std::vector<uint32_t>* out, bool from_regions, bool set) {
+    std::vector<uint32_t>& words = *out;
+    for (uint8_t b : first_bytes) {
+      if ((in_region[b] != 0) != from_regions) continue;
+      const std::vector<int32_t>& list = index.plain_token_list_by_first_byte(b);
+      if (list.empty()) continue;
+      if (list.size() * 4 < words.size()) {
+        for (int32_t id : list) {
+          if (set) {
+            words[id >> 5] |= 1u << (id & 31);
+          } else {
+            words[id >> 5] &= ~(1u << (id & 31));
+          }
+        }
+      } else {
+        const std::vector<uint32_t>& first = index.plain_tokens_by_first_byte(b);
+        for (size_t w = 0; w < words.size(); ++w) words[w] = set ? words[w] | first[w] : words[w] & ~first[w];
+      }
+    }
+  };
+  if (tokens_in_regions > tokens_outside + bits->size()) {
+    std::vector<uint32_t> region = index.plain_tokens();
+    merge(&region, /*from_regions=*/false, /*set=*/false);
+    for (size_t w = 0; w < region.size(); ++w) (*bits)[w] |= region[w];
+  } else {
+    merge(bits, /*from_regions=*/true, /*set=*/true);
+  }
+}
+
+}  // namespace
+
+// The walker: a live token is accepted, counted (it fits in a few more
+// iterations of a counted repetition) or crossing (it gets past the rule's
+// end: Layer B decides it); plain-text and loop-class regions accept whole
+// subtrees, first-byte subtrees after the walk.
+struct TokenMaskCache::InsideWalker : trie_walk::WalkHooks {
+  const TokenMaskCache& cache;
+  const std::vector<TrieNode>& trie;
+  const std::vector<int32_t>& trie_tokens;
+  const TokenizerInfo& tok;
+  InsideMask& out;
+  std::array<uint8_t, 256> region_first_byte{};
+  int32_t num_region_first_bytes = 0;
+
+  using PlainRegions = std::true_type;
+  using LoopClasses = std::true_type;
+  void Accept(int32_t position) {
+    int32_t id = trie_tokens[position];
+    out.accepted_bits[id >> 5] |= 1u << (id & 31);
+  }
+  void OnTokens(int32_t i, const WalkResult& r) {
+    const TrieNode& node = trie[i];
+    if (r.valid_everywhere) {
+      for (int32_t t = node.token_begin; t < node.token_end; ++t) Accept(t);
+    } else if (r.needed <= kMaxCountedIterations) {
+      for (int32_t t = node.token_begin; t < node.token_end; ++t) out.counted.push_back({r.needed, trie_tokens[t]});
+    } else {
+      out.crossing_nodes.push_back(i);
+    }
+  }
+  void OnDead(int32_t i, bool ended_before) {
+    if (!ended_before) return;  // dead everywhere: rejected
+    for (int32_t j = i; j < trie[i].subtree_end; ++j) {
+      if (trie[j].token_begin < trie[j].token_end) out.crossing_nodes.push_back(j);
+    }
+  }
+  int8_t PlainLoop(StateId s) { return cache.LoopsOnPlainText(s); }
+  int8_t PlainAfterLead(StateId s, uint8_t lead) { return cache.PlainAfterLead(s, lead); }
+  void OnPlainRegion(int32_t i) {
+    const TrieNode& node = trie[i];
+    if (node.depth == 1) {  // merged after the walk (OrPlainFirstByteRegions)
+      region_first_byte[node.byte] = 1;
+      ++num_region_first_bytes;
+      return;
+    }
+    const std::vector<uint8_t>& plain_at = tok.walk_index().plain_at_position();
+    for (int32_t t = node.token_begin, end = tok.SubtreeTokenEnd(i); t < end; ++t) {
+      if (plain_at[t]) Accept(t);
+    }
+  }
+  trie_walk::LoopSet LoopClass(StateId s, bool with_leads) { return cache.LoopClass(s, with_leads); }
+  void OnLoopSubtree(int32_t i) {
+    for (int32_t t = trie[i].token_end, end = tok.SubtreeTokenEnd(i); t < end; ++t) Accept(t);
+  }
+};
+
+std::shared_ptr<const InsideMask> TokenMaskCache::WalkInside(StateId state, bool self_repeat) const {
+  const TokenizerInfo& tok = *tokenizer_;
+  const Automaton& a = *automaton_;
+  auto computed = std::make_shared<InsideMask>();
+  computed->accepted_bits.assign((tok.vocab_size() + 31) / 32, 0);
+  InsideWalker walker{{}, *this, tok.trie(), tok.trie_token_ids(), tok, *computed};
+  // Inside the rule, and into further iterations of it when this grammar
+  // repeats it with a counter.
+  trie_walk::WalkStart start;
+  start.state = state;
+  start.self_repeat = self_repeat;
+  start.flat_repeat_start = self_repeat ? trie_walk::FlatRepeatStart(a, a.state_rule[state]) : kNone;
+  start.share_quote_suffixes = true;
+  WalkTrie(automaton_, rows_, tok, start, walker);
+  if (walker.num_region_first_bytes > 0) {
+    OrPlainFirstByteRegions(tok.walk_index(), walker.region_first_byte, &computed->accepted_bits);
+  }
+  computed->num_accepted = CountBits(computed->accepted_bits);
+  // The walk reports nodes in ascending order, so this is normally a check.
+  std::vector<int32_t>& crossing = computed->crossing_nodes;
+  if (!std::is_sorted(crossing.begin(), crossing.end())) std::sort(crossing.begin(), crossing.end());
+  return computed;
+}
+
 TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   TokenMaskEntry entry;
   if (!automaton_->HasByteEdges(state)) return entry;
@@ -328,112 +464,10 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
   bool end_leads_nowhere = trie_walk::EndLeadsNowhere(a, rule);
   uint64_t key =
       MixHash(automaton_->state_hash[state] + (self_repeat ? 0x5E1F : 0) + (end_leads_nowhere ? 0xE4D : 0));
-  struct CachedPlainRegions {  // the walk's PlainRegions, memoised here
-    const TokenMaskCache* cache;
-    int8_t Loop(StateId s) const { return cache->LoopsOnPlainText(s); }
-    int8_t AfterLead(StateId s, uint8_t lead) const { return cache->PlainAfterLead(s, lead); }
-  };
   std::shared_ptr<const InsideMask> inside = SharedMasks().Find(tok.Fingerprint(), key);
   if (!inside) {
-    auto computed = std::make_shared<InsideMask>();
-    std::vector<uint32_t>& bits = computed->accepted_bits;
-    bits.assign((tok.vocab_size() + 31) / 32, 0);
-    const std::vector<uint8_t>& plain_at = tok.plain_at_position();
-    std::array<uint8_t, 256> region_first_byte{};
-    int32_t num_region_first_bytes = 0;
-    auto add_crossing_subtree = [&](int32_t i) {
-      for (int32_t j = i; j < trie[i].subtree_end; ++j) {
-        if (trie[j].token_begin < trie[j].token_end) computed->crossing_nodes.push_back(j);
-      }
-    };
-    WalkTrie(
-        automaton_, rows_, tok, state, /*escape=*/false, self_repeat,
-        self_repeat ? trie_walk::FlatRepeatStart(a, rule) : kNone, /*callers=*/nullptr, 0,
-        [](int32_t) { return true; },
-        [&](int32_t i, const WalkResult& r) {
-          const TrieNode& node = trie[i];
-          if (r.valid_everywhere) {
-            for (int32_t t = node.token_begin; t < node.token_end; ++t) {
-              bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
-            }
-          } else if (r.needed <= kMaxCountedIterations) {
-            for (int32_t t = node.token_begin; t < node.token_end; ++t) {
-              computed->counted.push_back({r.needed, trie_tokens[t]});
-            }
-          } else {
-            computed->crossing_nodes.push_back(i);
-          }
-        },
-        [&](int32_t i, bool ended_before) {
-          if (ended_before) add_crossing_subtree(i);  // else dead everywhere: rejected
-        },
-        CachedPlainRegions{this},
-        [&](int32_t i) {
-          const TrieNode& node = trie[i];
-          if (node.depth == 1) {  // merged after the walk, see below
-            region_first_byte[node.byte] = 1;
-            ++num_region_first_bytes;
-            return;
-          }
-          for (int32_t t = node.token_begin, end = tok.SubtreeTokenEnd(i); t < end; ++t) {
-            if (plain_at[t]) bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
-          }
-        },
-        [this](StateId s, bool with_leads) { return LoopClass(s, with_leads); },
-        [&](int32_t i) {
-          for (int32_t t = trie[i].token_end, end = tok.SubtreeTokenEnd(i); t < end; ++t) {
-            bits[trie_tokens[t] >> 5] |= 1u << (trie_tokens[t] & 31);
-          }
-        },
-        /*share_quote_suffixes=*/true);
-    // Plain tokens of whole first-byte subtrees: OR them in, or, when they are
-    // most of the plain tokens (free text), take all plain tokens minus the rest.
-    // Decided by token counts: the first bytes past ASCII (lead bytes, byte
-    // fallbacks) are many but hold few tokens, and counting bytes sent free text
-    // down the OR path, one scattered bit per token (3% of the first fills of
-    // 40 MaskBench schemas, callgrind).
-    const std::vector<uint8_t>& first_bytes = tok.first_bytes();
-    size_t tokens_in_regions = 0, tokens_outside = 0;
-    for (uint8_t b : first_bytes) {
-      (region_first_byte[b] ? tokens_in_regions : tokens_outside) += tok.plain_token_list_by_first_byte(b).size();
-    }
-    auto merge = [&](std::vector<uint32_t>* out, bool from_regions, bool set) {
-      for (uint8_t b : first_bytes) {
-        if ((region_first_byte[b] != 0) != from_regions) continue;
-        const std::vector<int32_t>& list = tok.plain_token_list_by_first_byte(b);
-        if (list.empty()) continue;
-        std::vector<uint32_t>& words = *out;
-        if (list.size() * 4 < words.size()) {
-          if (set) {
-            for (int32_t id : list) words[id >> 5] |= 1u << (id & 31);
-          } else {
-            for (int32_t id : list) words[id >> 5] &= ~(1u << (id & 31));
-          }
-        } else {
-          const std::vector<uint32_t>& first = tok.plain_tokens_by_first_byte(b);
-          if (set) {
-            for (size_t w = 0; w < words.size(); ++w) words[w] |= first[w];
-          } else {
-            for (size_t w = 0; w < words.size(); ++w) words[w] &= ~first[w];
-          }
-        }
-      }
-    };
-    if (num_region_first_bytes > 0 && tokens_in_regions > tokens_outside + bits.size()) {
-      std::vector<uint32_t> region = tok.plain_tokens();
-      merge(&region, /*from_regions=*/false, /*set=*/false);
-      for (size_t w = 0; w < region.size(); ++w) bits[w] |= region[w];
-    } else if (num_region_first_bytes > 0) {
-      merge(&bits, /*from_regions=*/true, /*set=*/true);
-    }
-    computed->num_accepted = CountBits(bits);
-    // The walk reports nodes in ascending order, so this is normally a check;
-    // sorting them anyway cost about 7M instructions in the first fills of two
-    // length-bounded strings (callgrind: 115M -> 108M).
-    std::vector<int32_t>& crossing = computed->crossing_nodes;
-    if (!std::is_sorted(crossing.begin(), crossing.end())) std::sort(crossing.begin(), crossing.end());
-    SharedMasks().Insert(tok.Fingerprint(), key, computed);
-    inside = computed;
+    inside = WalkInside(state, self_repeat);
+    SharedMasks().Insert(tok.Fingerprint(), key, inside);
   }
 
   // Layer B, per grammar: follow the crossing tokens into every context. A
@@ -471,7 +505,7 @@ TokenMaskEntry TokenMaskCache::Compute(StateId state) const {
       if (!nonplain) exits_need_nonplain = false;
     }
   }
-  const std::vector<uint8_t>& plain_nodes = tok.trie_plain();
+  const std::vector<uint8_t>& plain_nodes = tok.walk_index().plain_node();
   const std::vector<int32_t>& node_of = tok.token_node();
   SortCounted(&counted, tok.vocab_size());
   for (const auto& [needed, id] : counted) {

@@ -66,10 +66,12 @@ struct TokenMaskEntry {
   std::vector<std::vector<uint32_t>> counted_prefix_bitsets;
   int32_t num_accepted = 0;
   size_t MemoryBytes() const {
-    size_t total = sizeof(*this) + tokens.capacity() * 4 + bitset.capacity() * 4 +
-                   uncertain.capacity() * 4 + uncertain_nodes.capacity() * 4 + counted.capacity() * 8 +
+    constexpr size_t kWord = sizeof(int32_t);  // every list holds 32-bit ids, nodes or words
+    size_t total = sizeof(*this) +
+                   (tokens.capacity() + bitset.capacity() + uncertain.capacity() + uncertain_nodes.capacity()) * kWord +
+                   counted.capacity() * 2 * kWord +  // counted and counted_needed, filled together
                    counted_may_exit.capacity();
-    for (const auto& b : counted_prefix_bitsets) total += b.capacity() * 4;
+    for (const auto& b : counted_prefix_bitsets) total += b.capacity() * kWord;
     return total;
   }
   // Derives counted_prefix_bitsets from counted/counted_needed.
@@ -93,6 +95,10 @@ constexpr int32_t kEagerEscapeCallSites = 32;
 void ClearSharedMaskCache();
 size_t SharedMaskCacheBytes();
 size_t SharedMaskCacheSize();
+
+// The caller-independent part of an entry (Layer A), shared between grammars
+// (token_mask_cache.cc).
+struct InsideMask;
 
 class TokenMaskCache {
  public:
@@ -125,6 +131,10 @@ class TokenMaskCache {
 
  private:
   TokenMaskEntry Compute(StateId state) const;
+  // Layer A: the state's caller-independent part, walked inside its rule (and
+  // into further iterations of it with `self_repeat`).
+  std::shared_ptr<const InsideMask> WalkInside(StateId state, bool self_repeat) const;
+  struct InsideWalker;  // its trie_walk::WalkHooks (token_mask_cache.cc)
   // Layer B over the crossing trie nodes: tokens some caller lets through,
   // split into counted (iterations needed, id) and uncertain ids.
   void WalkEscapes(StateId state, const std::vector<int32_t>& crossing,
