@@ -447,31 +447,32 @@ void InsertFreshRules(const BuildContext& ctx, std::vector<RuleDfa>* dfas,
   }
 }
 
-}  // namespace
+// The rules' DFAs: those built here, in `dfas`; a cached or fresh entry's
+// determinised DFA is read in place through `view` (set once every rule is
+// built, as `dfas` grows with the helper rules), never copied.
+struct RuleDfas {
+  std::vector<RuleDfa> dfas;
+  std::vector<const RuleDfa*> view;
+  std::vector<std::shared_ptr<const CachedRule>> hit_of_rule;
+  std::vector<FreshRule> fresh;  // built here, to insert into the cache at the end
+};
 
-AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits) {
-  BuildContext ctx(grammar, limits);
-
-  // 1-2. Per-rule DFAs (helper rules for counted repetitions are appended on the
-  // way), each taken from the process-wide cache when a rule with the same body
-  // was built before (rule_dfa_cache.h).
-  RuleCache& cache = RuleCache::Global();
+// 1-2. Per-rule DFAs (helper rules for counted repetitions are appended on the
+// way), each taken from the process-wide cache when a rule with the same body
+// was built before (rule_dfa_cache.h).
+void DeterminizeRules(BuildContext& ctx, RuleCache& cache, RuleDfas* out) {
   const bool use_cache = cache.capacity() > 0;
   auto unrolls = [&ctx](ExprId id) {
     const Expr& e = ctx.grammar.exprs[id];
     return ctx.ShouldUnroll(e, ctx.UnrolledSize(e.children[0]));
   };
-  RuleKeyWriter<decltype(unrolls)> key_writer(grammar, unrolls);
+  RuleKeyWriter<decltype(unrolls)> key_writer(ctx.grammar, unrolls);
   RuleKey key;
-  std::vector<FreshRule> fresh;
-  std::vector<std::shared_ptr<const CachedRule>> hit_of_rule;
-  // The rules' DFAs: those built here, in `dfas`; a cached or fresh entry's
-  // determinised DFA is read in place through `view` (set once every rule is
-  // built, as `dfas` grows with the helper rules), never copied.
-  std::vector<RuleDfa> dfas;
-  std::vector<const RuleDfa*> view;
-  DeterminizeScratch scratch;
-  ctx.scratch = &scratch;
+  std::vector<FreshRule>& fresh = out->fresh;
+  std::vector<std::shared_ptr<const CachedRule>>& hit_of_rule = out->hit_of_rule;
+  std::vector<RuleDfa>& dfas = out->dfas;
+  std::vector<const RuleDfa*>& view = out->view;
+  DeterminizeScratch& scratch = *ctx.scratch;
   for (size_t r = 0; r < ctx.rules.size(); ++r) {
     RuleId rule = static_cast<RuleId>(r);
     ctx.calls_of_rule.emplace_back();
@@ -517,13 +518,18 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
   }
   for (const FreshRule& f : fresh) view[f.rule] = &f.entry->determinized;
 
-  // 3. Productivity fixpoint, then pruning.
+}
+
+// 3. The productive rules: those with a path from start to a final state
+// through calls of productive rules only (a fixpoint).
+std::vector<uint8_t> ProductiveRules(const BuildContext& ctx, const std::vector<const RuleDfa*>& view) {
+  size_t num_rules = ctx.rules.size();
   std::vector<uint8_t> productive(num_rules, 0);
+  std::vector<uint8_t> seen;
+  std::vector<int32_t> work;
   auto productive_call_of = [&](size_t r) {
     return [&, r](int32_t call) { return productive[ctx.calls_of_rule[r][call].rule] != 0; };
   };
-  std::vector<uint8_t> seen;
-  std::vector<int32_t> work;
   // Rules come callers first (the root, then what it calls), so the fixpoint
   // visits them backwards: a callee is usually settled before its callers.
   for (bool changed = true; changed;) {
@@ -535,15 +541,28 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       }
     }
   }
-  if (!productive[grammar.root]) {
-    throw GrammarError("the grammar accepts no string: rule '" + grammar.rules[grammar.root].name +
+  if (!productive[ctx.grammar.root]) {
+    throw GrammarError("the grammar accepts no string: rule '" + ctx.grammar.rules[ctx.grammar.root].name +
                        "' can never complete (every alternative needs a rule that never ends)");
   }
+  return productive;
+}
+
+// 3-4. Each rule trimmed to the states that are reachable through productive
+// calls and can still end, then minimised (or the cache's minimised DFA when
+// the rule and every callee are productive); unproductive rules become empty.
+void TrimAndMinimize(BuildContext& ctx, const std::vector<uint8_t>& productive,
+                     const std::vector<uint8_t>& every_callee_productive, RuleDfas* rules) {
+  size_t num_rules = ctx.rules.size();
+  std::vector<RuleDfa>& dfas = rules->dfas;
+  std::vector<const RuleDfa*>& view = rules->view;
+  const std::vector<std::shared_ptr<const CachedRule>>& hit_of_rule = rules->hit_of_rule;
+  auto productive_call_of = [&](size_t r) {
+    return [&, r](int32_t call) { return productive[ctx.calls_of_rule[r][call].rule] != 0; };
+  };
+  std::vector<uint8_t> seen;
+  std::vector<int32_t> work;
   rule_dfa::MinimizeScratch minimize_scratch;
-  std::vector<uint8_t> every_callee_productive(num_rules, 1);
-  for (size_t r = 0; r < num_rules; ++r) {
-    for (const CallSymbol& c : ctx.calls_of_rule[r]) every_callee_productive[r] &= productive[c.rule];
-  }
   for (size_t r = 0; r < num_rules; ++r) {
     if (!productive[r]) {
       RuleDfa empty;
@@ -566,8 +585,13 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     dfas[r] = Minimize(Restrict(*view[r], keep, productive_call), ctx.budget, &minimize_scratch);
     view[r] = &dfas[r];
   }
+}
 
-  // Nullable rules: a path from start to final through calls of nullable rules only.
+// Nullable rules: a path from start to final through calls of nullable rules only.
+std::vector<uint8_t> NullableRules(const BuildContext& ctx, const std::vector<const RuleDfa*>& view) {
+  size_t num_rules = ctx.rules.size();
+  std::vector<uint8_t> seen;
+  std::vector<int32_t> work;
   std::vector<uint8_t> nullable(num_rules, 0);
   for (bool changed = true; changed;) {
     changed = false;
@@ -588,11 +612,14 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     }
   }
 
-  // Assemble the global numbering.
-  auto automaton = std::make_shared<Automaton>();
+  return nullable;
+}
+
+// The rules' DFAs in one global numbering: rule r's states at offset[r].
+void AssembleStates(const BuildContext& ctx, const std::vector<const RuleDfa*>& view,
+                    const std::vector<uint8_t>& nullable, Automaton* automaton) {
   Automaton& a = *automaton;
-  a.root = grammar.root;
-  a.rules = ctx.rules;
+  size_t num_rules = ctx.rules.size();
   std::vector<int32_t> offset(num_rules + 1, 0);
   for (size_t r = 0; r < num_rules; ++r) offset[r + 1] = offset[r] + view[r]->size();
   {
@@ -632,7 +659,11 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     }
   }
 
-  // Call sites, for matchers that must continue a rule in every possible context.
+}
+
+// Call sites, for matchers that must continue a rule in every possible context.
+void IndexCallSites(size_t num_rules, Automaton* automaton) {
+  Automaton& a = *automaton;
   a.call_edge_source.resize(a.call_edges.size());
   for (StateId s = 0; s < a.num_states(); ++s) {
     for (int32_t e = a.call_edge_begin[s]; e < a.call_edge_begin[s + 1]; ++e) a.call_edge_source[e] = s;
@@ -648,8 +679,14 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
     }
   }
 
-  // Lookaheads: one plain byte DFA; reaching a final state satisfies the assertion,
-  // so final states need no outgoing edges.
+}
+
+// Lookaheads: one plain byte DFA; reaching a final state satisfies the assertion,
+// so final states need no outgoing edges.
+void BuildLookaheads(BuildContext& ctx, Automaton* automaton) {
+  Automaton& a = *automaton;
+  const Grammar& grammar = ctx.grammar;
+  DeterminizeScratch& scratch = *ctx.scratch;
   a.lookahead_edge_begin.push_back(0);
   for (size_t r = 0; r < grammar.rules.size(); ++r) {
     if (grammar.rules[r].lookahead == kNone) continue;
@@ -676,9 +713,36 @@ AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits)
       a.lookahead_final.push_back(d.final[s]);
     }
   }
+}
+
+}  // namespace
+
+AutomatonPtr BuildAutomaton(const Grammar& grammar, const CompileLimits& limits) {
+  BuildContext ctx(grammar, limits);
+  DeterminizeScratch scratch;
+  ctx.scratch = &scratch;
+  RuleCache& cache = RuleCache::Global();
+  RuleDfas rules;
+  DeterminizeRules(ctx, cache, &rules);
+  size_t num_rules = ctx.rules.size();
+  std::vector<uint8_t> productive = ProductiveRules(ctx, rules.view);
+  std::vector<uint8_t> every_callee_productive(num_rules, 1);
+  for (size_t r = 0; r < num_rules; ++r) {
+    for (const CallSymbol& c : ctx.calls_of_rule[r]) every_callee_productive[r] &= productive[c.rule];
+  }
+  TrimAndMinimize(ctx, productive, every_callee_productive, &rules);
+  std::vector<uint8_t> nullable = NullableRules(ctx, rules.view);
+
+  auto automaton = std::make_shared<Automaton>();
+  Automaton& a = *automaton;
+  a.root = grammar.root;
+  a.rules = ctx.rules;
+  AssembleStates(ctx, rules.view, nullable, &a);
+  IndexCallSites(num_rules, &a);
+  BuildLookaheads(ctx, &a);
   ComputeStateHashes(&a);
   ctx.budget.CheckTime();
-  InsertFreshRules(ctx, &dfas, productive, every_callee_productive, &fresh, &cache);
+  InsertFreshRules(ctx, &rules.dfas, productive, every_callee_productive, &rules.fresh, &cache);
   return automaton;
 }
 
