@@ -28,13 +28,14 @@ try:
     with open("pyproject.toml", "rb") as f:
         reqs = tomllib.load(f)["project"]["optional-dependencies"]["demo"]
 except Exception:
-    reqs = ["torch>=2.1", "transformers>=4.46", "gguf>=0.10", "accelerate>=0.26"]
+    reqs = ["torch>=2.1", "transformers>=4.46", "gguf>=0.10", "accelerate>=0.26", "jsonschema>=4.0"]
 print("\n".join(reqs))
 PY
 )
     "${PIP[@]}" "${REQS[@]}"
 else
     echo "==> building and installing xgram with the demo extra"
+    echo "    (compiling the C++ core: about 2 minutes with no output)"
     "${PIP[@]}" -e ".[demo]"
 fi
 
