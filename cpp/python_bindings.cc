@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "automaton.h"
+#include "batch_fill.h"
 #include "builtin_json_grammar.h"
 #include "compiled_grammar.h"
 #include "errors.h"
@@ -284,6 +285,26 @@ void BindGrammarMatcher(py::module_& m) {
 }
 
 // Process-wide compile limits, and the rule and mask caches shared between grammars.
+// Batches of matchers: the rows are filled on the worker pool with the GIL
+// released; per row, whether the mask must be applied and an error ("" if none).
+void BindBatch(py::module_& m) {
+  m.def("batch_fill_next_token_bitmask_ptr",
+        [](const std::vector<GrammarMatcher*>& matchers, const std::vector<uintptr_t>& rows, int64_t num_words,
+           int num_threads) {
+          if (rows.size() != matchers.size()) throw UsageError("one bitmask row per matcher");
+          std::vector<uint32_t*> row_words;
+          row_words.reserve(rows.size());
+          for (uintptr_t address : rows) row_words.push_back(reinterpret_cast<uint32_t*>(address));
+          BatchFillResult result;
+          {
+            py::gil_scoped_release release;
+            result = BatchFillNextTokenBitmask(matchers, row_words, num_words, num_threads);
+          }
+          return py::make_tuple(result.needs_apply, result.errors);
+        },
+        py::arg("matchers"), py::arg("rows"), py::arg("num_words"), py::arg("num_threads"));
+}
+
 void BindLimitsAndCaches(py::module_& m) {
   m.def("get_compile_limits", [] {
     CompileLimits l = DefaultCompileLimits();
@@ -338,6 +359,7 @@ PYBIND11_MODULE(_core, m) {
   BindPushdownMatcher(m);
   BindTokenizerInfo(m);
   BindCompiledGrammar(m);
+  BindBatch(m);
   BindGrammarMatcher(m);
   BindLimitsAndCaches(m);
   BindLogitsKernel(m);

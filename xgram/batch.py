@@ -1,8 +1,10 @@
 """Batched matcher calls for serving engines: :class:`BatchGrammarMatcher`.
 
-The methods mirror XGrammar 0.2.9's ``BatchGrammarMatcher``. Each row is handled
-by the matcher's own method, one after another; a row that fails does not stop
-the others, and the failures are reported together by :class:`BatchRowError`.
+The methods mirror XGrammar 0.2.9's ``BatchGrammarMatcher``. A batch fill runs
+its rows on a persistent pool of C++ threads with the GIL released
+(``cpp/runtime/batch_fill.h``); the other methods handle each row with the
+matcher's own method, one after another. A row that fails does not stop the
+others, and the failures are reported together by :class:`BatchRowError`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 
+from . import _core
 from .errors import UsageError
 from .matcher import GrammarMatcher, _BitmaskRows, _float32_vector, _int_vector
 
@@ -79,8 +82,9 @@ class BatchGrammarMatcher:
     Parameters
     ----------
     max_threads : int or "auto", default "auto"
-        Threads for :meth:`batch_fill_next_token_bitmask` ("auto": half the CPUs).
-        The rows are currently filled one after another on the calling thread.
+        Threads for :meth:`batch_fill_next_token_bitmask` ("auto": half the CPUs):
+        the rows are filled on a persistent pool of C++ threads, the GIL released,
+        the calling thread working too.
 
     """
 
@@ -133,11 +137,40 @@ class BatchGrammarMatcher:
             list(range(len(matcher_list))) if indices is None else _int_vector(indices, "indices")
         )
         _check_same_length("indices", targets, matcher_list)
-        _each_row(
-            "batch_fill_next_token_bitmask",
-            len(matcher_list),
-            lambda row: rows.fill(matcher_list[row], targets[row]),
+        failures: Dict[int, Exception] = {}
+        batch: List[int] = []  # the rows handed to the worker pool
+        first_with_matcher: Dict[int, int] = {}
+        first_with_target: Dict[int, int] = {}
+        for row, (matcher, target) in enumerate(zip(matcher_list, targets)):
+            earlier = first_with_matcher.setdefault(id(matcher), row)
+            earlier_target = first_with_target.setdefault(target, row)
+            if not 0 <= target < rows.view.shape[0]:
+                failures[row] = UsageError(
+                    f"index {target} out of range for a bitmask of {rows.view.shape[0]} rows"
+                )
+            elif earlier != row or earlier_target != row:
+                what = "matcher" if earlier != row else "bitmask row"
+                failures[row] = UsageError(
+                    f"it uses the same {what} as row {min(earlier, earlier_target)} "
+                    "(a batch fills its rows at the same time)"
+                )
+            else:
+                batch.append(row)
+        needs_apply, errors = _core.batch_fill_next_token_bitmask_ptr(
+            [matcher_list[row]._handle for row in batch],
+            [rows.address(targets[row]) for row in batch],
+            rows.words,
+            self._max_threads,
         )
+        for row, error in zip(batch, errors):
+            if error:
+                failures[row] = UsageError(error)
+        if failures:
+            results: List[Any] = [None] * len(matcher_list)
+            for row, needed, error in zip(batch, needs_apply, errors):
+                if not error:
+                    results[row] = bool(needed)
+            raise BatchRowError("batch_fill_next_token_bitmask", failures, results)
 
     @staticmethod
     def batch_accept_token(

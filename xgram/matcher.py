@@ -117,6 +117,15 @@ class _BitmaskRows:
         self._stride = self.view.strides[0]
         self._words = self.view.shape[1]
 
+    @property
+    def words(self) -> int:
+        """Words per row."""
+        return self._words
+
+    def address(self, row: int) -> int:
+        """The address of row ``row`` (in range: the caller checks)."""
+        return self._base + row * self._stride
+
     def fill(self, matcher: GrammarMatcher, row: int) -> bool:
         """``matcher.fill_next_token_bitmask(bitmask, row)``."""
         if not 0 <= row < self.view.shape[0]:

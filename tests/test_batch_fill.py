@@ -1,0 +1,199 @@
+"""The threaded batch fill (``BatchGrammarMatcher.batch_fill_next_token_bitmask``).
+
+Rows run on a persistent pool of C++ threads with the GIL released
+(``cpp/runtime/batch_fill.h``). Checked here: every row's mask equals the mask
+of filling that row alone, for 1 to 4 threads, with rows sharing grammars whose
+mask caches are cold (entries computed and published by several threads at
+once); a failing row does not stop the others; batches from several Python
+threads at once; a batch in a forked child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+from typing import List, Tuple
+
+import numpy as np
+import pytest
+
+import xgram
+from xgram.batch import BatchGrammarMatcher, BatchRowError
+
+SCHEMAS = [
+    {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 12},
+            "tags": {"type": "array", "items": {"enum": ["a", "bc", "def"]}},
+            "n": {"type": "integer", "minimum": -5},
+        },
+        "required": ["name"],
+    },
+    {"type": "array", "items": {"type": "number"}, "maxItems": 6},
+    {"type": "object", "additionalProperties": {"type": "boolean"}},
+]
+VALUES = [
+    {"name": "xy z", "tags": ["bc", "a"], "n": 12},
+    {"name": "", "n": -5},
+    [1, 2.5, -3e2, 0],
+    [],
+    {"k": True, "other key": False},
+]
+
+
+def vocabulary() -> List[str]:
+    """Single characters plus JSON fragments: a few hundred tokens, multi-byte ones too."""
+    pieces = [chr(c) for c in range(32, 127)] + ["é", "\u00e9x", "日本"]
+    pieces += ['{"', '":', '", "', '"]', '["', "true", "false", "null", ", ", ": ", '"}', "]}"]
+    pieces += ["name", "tags", "other", " key", "12", "2.5", "-3", "e2", "bc", "def", '"a"']
+    rng = random.Random(3)
+    pieces += [
+        "".join(rng.choice('abcxyz"{}[],: 0123') for _ in range(rng.randint(2, 4)))
+        for _ in range(300)
+    ]
+    return list(dict.fromkeys(pieces)) + ["</s>"]
+
+
+def tokenize(vocab: List[str], text: str) -> List[int]:
+    """Greedy longest match (any split will do: the grammar is byte-level)."""
+    index = {t: i for i, t in enumerate(vocab[:-1])}
+    ids, i = [], 0
+    while i < len(text):
+        for j in range(min(len(text), i + 4), i, -1):
+            if text[i:j] in index:
+                ids.append(index[text[i:j]])
+                i = j
+                break
+        else:
+            raise AssertionError(f"no token for {text[i:]!r}")
+    return ids
+
+
+def matchers_at_positions(count: int, seed: int) -> Tuple[List[xgram.GrammarMatcher], List[list]]:
+    """`count` matchers on fresh compiles (cold caches), each advanced along a value."""
+    vocab = vocabulary()
+    info = xgram.TokenizerInfo(vocab, stop_token_ids=[len(vocab) - 1])
+    compiler = xgram.GrammarCompiler(info, cache_enabled=False)
+    grammars = [compiler.compile_json_schema(s, any_whitespace=False) for s in SCHEMAS]
+    rng = random.Random(seed)
+    matchers, histories = [], []
+    for _ in range(count):
+        g = rng.randrange(len(SCHEMAS))
+        valid = [
+            v
+            for v in VALUES
+            if xgram.Grammar.from_json_schema(SCHEMAS[g], any_whitespace=False).accepts(
+                json.dumps(v)
+            )
+        ]
+        ids = tokenize(vocab, json.dumps(rng.choice(valid)))
+        steps = ids[: rng.randint(0, len(ids))]
+        m = xgram.GrammarMatcher(grammars[g])
+        for t in steps:
+            assert m.accept_token(t)
+        matchers.append(m)
+        histories.append((g, steps))
+    return matchers, histories
+
+
+def one_by_one(matchers: List[xgram.GrammarMatcher], vocab_size: int) -> np.ndarray:
+    bitmask = xgram.allocate_token_bitmask(len(matchers), vocab_size)
+    for row, m in enumerate(matchers):
+        m.fill_next_token_bitmask(bitmask, row)
+    return np.asarray(bitmask)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_batch_equals_rows_filled_alone(threads):
+    # cold caches on both sides: the batch computes the entries on several threads
+    batched, _ = matchers_at_positions(64, seed=threads)
+    alone, _ = matchers_at_positions(64, seed=threads)
+    vocab_size = batched[0].compiled_grammar.tokenizer_info.vocab_size
+    bitmask = xgram.allocate_token_bitmask(70, vocab_size)
+    order = list(range(64))
+    random.Random(threads).shuffle(order)
+    BatchGrammarMatcher(threads).batch_fill_next_token_bitmask(batched, bitmask, order)
+    expected = one_by_one(alone, vocab_size)
+    got = np.asarray(bitmask)
+    for row in range(64):
+        assert np.array_equal(got[order[row]], expected[row]), row
+    # and again, warm: the same masks
+    BatchGrammarMatcher(threads).batch_fill_next_token_bitmask(batched, bitmask, order)
+    assert all(np.array_equal(np.asarray(bitmask)[order[r]], expected[r]) for r in range(64))
+
+
+def test_failing_rows_do_not_stop_the_others():
+    matchers, _ = matchers_at_positions(4, seed=9)
+    info = matchers[0].compiled_grammar.tokenizer_info
+    vocab_size = info.vocab_size
+    terminated = xgram.GrammarMatcher(
+        xgram.GrammarCompiler(info).compile_json_schema(SCHEMAS[1], any_whitespace=False)
+    )
+    assert terminated.accept_string("[]") and terminated.accept_token(info.stop_token_ids[0])
+    rows = [matchers[0], matchers[1], matchers[1], matchers[2], matchers[3], terminated]
+    bitmask = xgram.allocate_token_bitmask(8, vocab_size)
+    with pytest.raises(BatchRowError) as info_:
+        BatchGrammarMatcher(2).batch_fill_next_token_bitmask(rows, bitmask, [0, 1, 2, 9, 2, 5])
+    failures = info_.value.failures
+    assert sorted(failures) == [2, 3, 4, 5], failures
+    assert "same matcher as row 1" in str(failures[2])
+    assert "out of range" in str(failures[3])
+    assert "same bitmask row as row 2" in str(failures[4])
+    assert "terminated" in str(failures[5]) and isinstance(failures[5], xgram.UsageError)
+    assert "row 2 failed" in str(info_.value)
+    expected = one_by_one(matchers[:2], vocab_size)
+    assert np.array_equal(np.asarray(bitmask)[0], expected[0])
+    assert np.array_equal(np.asarray(bitmask)[1], expected[1])
+
+
+def test_batches_from_several_python_threads():
+    matchers, _ = matchers_at_positions(48, seed=21)
+    vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
+    expected = one_by_one(matchers, vocab_size)
+    errors: List[BaseException] = []
+
+    def worker(part: int) -> None:
+        try:
+            rows = matchers[part * 12 : (part + 1) * 12]
+            bitmask = xgram.allocate_token_bitmask(12, vocab_size)
+            for _ in range(20):
+                BatchGrammarMatcher(3).batch_fill_next_token_bitmask(rows, bitmask)
+                got = np.asarray(bitmask)
+                assert all(np.array_equal(got[r], expected[part * 12 + r]) for r in range(12))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a batch never returned"
+    assert not errors, errors[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_batch_in_a_forked_child():
+    matchers, _ = matchers_at_positions(16, seed=5)
+    vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
+    bitmask = xgram.allocate_token_bitmask(16, vocab_size)
+    BatchGrammarMatcher(2).batch_fill_next_token_bitmask(matchers, bitmask)  # pool started here
+    expected = np.asarray(bitmask).copy()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's workers do not exist here
+        ok = False
+        try:
+            again = xgram.allocate_token_bitmask(16, vocab_size)
+            BatchGrammarMatcher(2).batch_fill_next_token_bitmask(matchers, again)
+            ok = bool(np.array_equal(np.asarray(again), expected))
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
