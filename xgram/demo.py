@@ -447,6 +447,65 @@ def _generate(
     return output[0, inputs["input_ids"].shape[1] :], elapsed, timer.seconds
 
 
+def _ready_to_run(args: argparse.Namespace, err: TextIO) -> bool:
+    """Whether the requirements are installed and the arguments make sense (else say why)."""
+    missing = missing_requirements()
+    if missing:
+        _say(err, "xgram demo: missing requirements; install them with:")
+        for command in missing:
+            _say(err, "  " + command)
+        _say(err, "or run the whole setup: bash scripts/demo.sh")
+        return False
+    if args.max_new_tokens < 1:
+        _say(err, "xgram demo: --max-new-tokens must be at least 1")
+        return False
+    return True
+
+
+def _load_model(out: TextIO, torch: Any, transformers: Any) -> Tuple[Any, Any]:
+    """The bundled model and its tokenizer, loaded from the GGUF file (a minute or so)."""
+    directory, filename = find_model()
+    _say(out, f"model: {filename} (from {directory})")
+    _say(out, "loading (converts the GGUF file; takes a minute or so on 2 cores) ...")
+    start = time.perf_counter()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(directory), gguf_file=filename)
+    tokenizer_seconds = time.perf_counter() - start
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(directory), gguf_file=filename)
+    model.eval()
+    threads = torch.get_num_threads()
+    _say(
+        out,
+        f"loaded in {time.perf_counter() - start:.1f} s (tokenizer {tokenizer_seconds:.1f} s) "
+        f"on the CPU ({threads} thread{'s' if threads != 1 else ''}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__})",
+    )
+    return tokenizer, model
+
+
+def _report_per_token(out: TextIO, mask_seconds: Sequence[float], forward: Sequence[float]) -> None:
+    """Print the mask and forward times per token, and their ratio."""
+    mask_mean, mask_p50, mask_max = _stats_us(mask_seconds)
+    fwd_mean, fwd_p50, fwd_max = _stats_us(forward)
+    _say(out)
+    _say(out, f"per token ({len(mask_seconds)} steps):")
+    _say(
+        out,
+        f"  xgram mask (accept + fill + apply): mean {mask_mean:8.1f} us  p50 {mask_p50:8.1f} us  "
+        f"max {mask_max:8.1f} us",
+    )
+    _say(
+        out,
+        f"  model forward:                      mean {fwd_mean:8.1f} us  p50 {fwd_p50:8.1f} us  "
+        f"max {fwd_max:8.1f} us",
+    )
+    if fwd_mean > 0 and mask_mean > 0:
+        _say(
+            out,
+            f"  mask / forward: {mask_mean / fwd_mean:.2%} of the mean forward time "
+            f"({fwd_mean / mask_mean:.0f}x faster)",
+        )
+
+
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Run the demo.
 
@@ -468,15 +527,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """
     out = out or sys.stdout
     err = sys.stderr
-    missing = missing_requirements()
-    if missing:
-        _say(err, "xgram demo: missing requirements; install them with:")
-        for command in missing:
-            _say(err, "  " + command)
-        _say(err, "or run the whole setup: bash scripts/demo.sh")
-        return EXIT_MISSING
-    if args.max_new_tokens < 1:
-        _say(err, "xgram demo: --max-new-tokens must be at least 1")
+    if not _ready_to_run(args, err):
         return EXIT_MISSING
 
     import xgram
@@ -503,22 +554,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     if args.threads and args.threads > 0:
         torch.set_num_threads(args.threads)
 
-    directory, filename = find_model()
-    _say(out, f"model: {filename} (from {directory})")
-    _say(out, "loading (converts the GGUF file; takes a minute or so on 2 cores) ...")
-    start = time.perf_counter()
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(directory), gguf_file=filename)
-    tokenizer_seconds = time.perf_counter() - start
-    model = transformers.AutoModelForCausalLM.from_pretrained(str(directory), gguf_file=filename)
-    model.eval()
-    threads = torch.get_num_threads()
-    _say(
-        out,
-        f"loaded in {time.perf_counter() - start:.1f} s (tokenizer {tokenizer_seconds:.1f} s) "
-        f"on the CPU ({threads} thread{'s' if threads != 1 else ''}, torch {torch.__version__}, "
-        f"transformers {transformers.__version__})",
-    )
-
+    tokenizer, model = _load_model(out, torch, transformers)
     start = time.perf_counter()
     info = xgram.TokenizerInfo.from_huggingface(tokenizer, vocab_size=model.config.vocab_size)
     compiler = xgram.GrammarCompiler(info)
@@ -568,24 +604,5 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     if not target.grammar.accepts(text) and not ended:
         _say(out, f"  (the generation hit --max-new-tokens={args.max_new_tokens} first)")
 
-    mask_mean, mask_p50, mask_max = _stats_us(processor.mask_seconds)
-    fwd_mean, fwd_p50, fwd_max = _stats_us(forward)
-    _say(out)
-    _say(out, f"per token ({len(processor.mask_seconds)} steps):")
-    _say(
-        out,
-        f"  xgram mask (accept + fill + apply): mean {mask_mean:8.1f} us  p50 {mask_p50:8.1f} us  "
-        f"max {mask_max:8.1f} us",
-    )
-    _say(
-        out,
-        f"  model forward:                      mean {fwd_mean:8.1f} us  p50 {fwd_p50:8.1f} us  "
-        f"max {fwd_max:8.1f} us",
-    )
-    if fwd_mean > 0 and mask_mean > 0:
-        _say(
-            out,
-            f"  mask / forward: {mask_mean / fwd_mean:.2%} of the mean forward time "
-            f"({fwd_mean / mask_mean:.0f}x faster)",
-        )
+    _report_per_token(out, processor.mask_seconds, forward)
     return EXIT_OK if valid else EXIT_INVALID
