@@ -197,3 +197,22 @@ def test_batch_in_a_forked_child():
     answer = os.read(read, 1)
     os.waitpid(pid, 0)
     assert answer == b"1"
+
+
+def test_async_fill_equals_the_synchronous_one():
+    matchers, _ = matchers_at_positions(32, seed=13)
+    vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
+    expected = one_by_one(matchers, vocab_size)
+    bitmask = xgram.allocate_token_bitmask(32, vocab_size)
+    future = BatchGrammarMatcher(2).batch_fill_next_token_bitmask_async(matchers, bitmask)
+    busy = sum(i * i for i in range(20000))  # the caller's own work meanwhile
+    assert future.result(timeout=60) is None and busy > 0
+    assert np.array_equal(np.asarray(bitmask), expected)
+    # errors arrive through the future
+    future = BatchGrammarMatcher(2).batch_fill_next_token_bitmask_async(
+        [matchers[0], matchers[0]], bitmask
+    )
+    with pytest.raises(BatchRowError, match="row 1 failed"):
+        future.result(timeout=60)
+    with pytest.raises(TypeError):
+        BatchGrammarMatcher(2).batch_fill_next_token_bitmask_async(["x"], bitmask)

@@ -10,13 +10,26 @@ others, and the failures are reported together by :class:`BatchRowError`.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _core
 from .errors import UsageError
 from .matcher import GrammarMatcher, _BitmaskRows, _float32_vector, _int_vector
 
 RowResult = TypeVar("RowResult")
+
+# One background thread for asynchronous batch fills (per process: a forked
+# child starts its own). The fill itself runs on the C++ worker pool with the
+# GIL released, so this thread only hands the batch over and waits.
+_async_filler: Optional[Tuple[int, ThreadPoolExecutor]] = None
+
+
+def _filler() -> ThreadPoolExecutor:
+    global _async_filler
+    if _async_filler is None or _async_filler[0] != os.getpid():
+        _async_filler = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="xgram-fill"))
+    return _async_filler[1]
 
 
 class BatchRowError(UsageError):
@@ -171,6 +184,32 @@ class BatchGrammarMatcher:
                 if not error:
                     results[row] = bool(needed)
             raise BatchRowError("batch_fill_next_token_bitmask", failures, results)
+
+    def batch_fill_next_token_bitmask_async(
+        self,
+        matchers: Sequence[GrammarMatcher],
+        bitmask: Any,
+        indices: Optional[Sequence[int]] = None,
+    ) -> Future[None]:
+        """Start :meth:`batch_fill_next_token_bitmask` and return at once.
+
+        For overlapping the masks of step t + 1 with the model's forward pass:
+        start the fill as soon as the tokens of step t are accepted, run the
+        forward pass, then call ``result()`` on the returned future (it waits, and
+        raises :class:`BatchRowError` as the synchronous call would). The matchers
+        and the bitmask must not be touched until then.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Done when every row is filled.
+
+        """
+        matcher_list = _matcher_list(matchers)  # checked now, in the caller's thread
+        index_list = None if indices is None else _int_vector(indices, "indices")
+        return _filler().submit(
+            self.batch_fill_next_token_bitmask, matcher_list, bitmask, index_list
+        )
 
     @staticmethod
     def batch_accept_token(
