@@ -244,3 +244,38 @@ def test_real_demo_end_to_end() -> None:
     assert "json.loads: ok" in result.stdout
     if importlib.util.find_spec("jsonschema") is not None:
         assert "jsonschema: valid under the schema" in result.stdout
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_overlap_hook_gives_the_same_generation(seed: int) -> None:
+    # The hook accepts each sampled token before the next forward pass and starts
+    # the next masks on xgram's threads; the processor then waits for them. Same
+    # seed, same model: the same tokens as without it, and the waits are recorded.
+    compiler = xgram.GrammarCompiler(_info(len(VOCAB)))
+    compiled = [compiler.compile_grammar(g) for g in (WORDS, YES_NO)] + [
+        compiler.compile_builtin_json_grammar()
+    ]
+    model = _model(len(VOCAB), EOS, seed)
+    outputs = []
+    for overlap in (False, True):
+        proc = LogitsProcessor(compiled)
+        torch.manual_seed(seed)
+        input_ids = torch.full((3, 3), 5, dtype=torch.long)
+        with torch.inference_mode():
+            out = model.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                logits_processor=[proc],
+                stopping_criteria=[proc.overlap_hook()] if overlap else None,
+                max_new_tokens=30,
+                do_sample=True,
+                top_k=0,
+                pad_token_id=EOS,
+                eos_token_id=EOS,
+            )
+        outputs.append(out)
+        steps = out.shape[1] - 3
+        assert len(proc.mask_seconds) == steps and len(proc.wait_seconds) == steps
+        # every step after the first found its masks started by the hook
+        assert proc.overlapped_steps == (steps - 1 if overlap else 0)
+    assert torch.equal(outputs[0], outputs[1])

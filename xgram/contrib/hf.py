@@ -17,8 +17,10 @@ by ``import xgram``.
 from __future__ import annotations
 
 import time
-from typing import List, Optional, Sequence, Union
+from concurrent.futures import Future
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
+from ..batch import BatchGrammarMatcher
 from ..compiler import CompiledGrammar
 from ..matcher import GrammarMatcher, allocate_token_bitmask, apply_token_bitmask_inplace
 
@@ -62,8 +64,22 @@ class LogitsProcessor(transformers.LogitsProcessor):
     prompt_length : int or None
         Length of the prompt (``input_ids.shape[1]`` at the first call).
     mask_seconds : list of float
-        Wall time of each call spent accepting tokens, filling the bitmask
-        and applying it, in seconds.
+        Per step, the time spent accepting tokens, filling the bitmask and
+        applying it, in seconds (with overlap, the fill ran during the forward pass).
+    wait_seconds : list of float
+        Per step, the time the processor waited for its masks before applying
+        them: the whole fill without overlap, usually nothing with it.
+    overlapped_steps : int
+        Steps whose masks the overlap hook had started during the forward pass.
+
+    Notes
+    -----
+    Overlap: pass ``stopping_criteria=[processor.overlap_hook()]`` to ``generate``
+    as well. ``generate`` calls stopping criteria with the tokens just sampled,
+    before the next forward pass; the hook accepts them and starts the next masks
+    on xgram's C++ threads (:meth:`xgram.BatchGrammarMatcher.batch_fill_next_token_bitmask_async`),
+    so the forward pass and the fill run at the same time and the processor only
+    waits for masks that are usually ready.
 
     """
 
@@ -87,7 +103,13 @@ class LogitsProcessor(transformers.LogitsProcessor):
         self.matchers: List[GrammarMatcher] = []
         self.prompt_length: Optional[int] = None
         self.mask_seconds: List[float] = []
+        self.wait_seconds: List[float] = []
+        self.overlapped_steps = 0
         self._bitmask: Optional[torch.Tensor] = None
+        self._batch = BatchGrammarMatcher()
+        # A fill started by the overlap hook: (future, sequence length it is for,
+        # seconds spent before the fill started, the fill's own [start, end]).
+        self._pending: Optional[Tuple[Future, int, float, List[float]]] = None
         self._vocab_size = 0
         self._generated = 0
 
@@ -98,6 +120,7 @@ class LogitsProcessor(transformers.LogitsProcessor):
         self.prompt_length = None
         self._bitmask = None
         self._generated = 0
+        self._pending = None
 
     def _start(self, input_ids: torch.Tensor, width: int) -> None:
         batch = int(input_ids.shape[0])
@@ -142,6 +165,20 @@ class LogitsProcessor(transformers.LogitsProcessor):
         """
         start = time.perf_counter()
         batch, width = int(scores.shape[0]), int(scores.shape[-1])
+        pending, self._pending = self._pending, None
+        if pending is not None and (len(self.matchers), int(input_ids.shape[1])) == (
+            batch,
+            pending[1],
+        ):
+            future, _, before_fill, span = pending
+            future.result()  # raises what the fill raised
+            waited = time.perf_counter() - start
+            self._apply(scores, width)
+            self.wait_seconds.append(waited)
+            self.overlapped_steps += 1
+            applying = time.perf_counter() - start - waited
+            self.mask_seconds.append(before_fill + (span[1] - span[0]) + applying)
+            return scores
         expected = None if self.prompt_length is None else self.prompt_length + self._generated + 1
         if (
             self.prompt_length is None
@@ -150,24 +187,93 @@ class LogitsProcessor(transformers.LogitsProcessor):
         ):
             self._start(input_ids, width)
         else:
-            last = input_ids[:, -1].tolist()
-            for i, matcher in enumerate(self.matchers):
-                if matcher.is_terminated():
-                    continue  # finished rows receive padding or stop tokens
-                token = int(last[i])
-                if not matcher.accept_token(token):
-                    raise RuntimeError(
-                        f"row {i}: generated token {token} is not allowed by the grammar; "
-                        "was the xgram LogitsProcessor the last processor to touch the scores?"
-                    )
-            self._generated += 1
+            self._accept_last(input_ids)
+        self._fill_rows(asynchronous=False)
+        self.wait_seconds.append(time.perf_counter() - start)
+        self._apply(scores, width)
+        self.mask_seconds.append(time.perf_counter() - start)
+        return scores
+
+    def overlap_hook(self) -> transformers.StoppingCriteria:
+        """A stopping criterion (it never stops) that starts the next masks early.
+
+        Pass it to ``generate`` as ``stopping_criteria=[processor.overlap_hook()]``
+        beside ``logits_processor=[processor]``; see the class notes.
+        """
+        processor = self
+
+        class _Overlap(transformers.StoppingCriteria):
+            def __call__(
+                self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any
+            ) -> torch.BoolTensor:
+                processor._prefetch(input_ids)
+                return torch.zeros(
+                    int(input_ids.shape[0]), dtype=torch.bool, device=input_ids.device
+                )
+
+        return _Overlap()
+
+    # ------------------------------------------------------------------
+    def _prefetch(self, input_ids: torch.Tensor) -> None:
+        """The overlap hook: accept the tokens just sampled and start the next fill."""
+        self._pending = None
+        batch = int(input_ids.shape[0])
+        if self.prompt_length is None or len(self.matchers) != batch:
+            return
+        if int(input_ids.shape[1]) != self.prompt_length + self._generated + 1:
+            return  # not the generation being followed: the processor starts afresh
+        start = time.perf_counter()
+        self._accept_last(input_ids)
+        span: List[float] = [0.0, 0.0]
+        future = self._fill_rows(asynchronous=True, span=span)
+        # generate's next call of the processor sees these same input_ids
+        self._pending = (future, int(input_ids.shape[1]), time.perf_counter() - start, span)
+
+    def _accept_last(self, input_ids: torch.Tensor) -> None:
+        """Feed every live row's last token to its matcher."""
+        last = input_ids[:, -1].tolist()
+        for i, matcher in enumerate(self.matchers):
+            if matcher.is_terminated():
+                continue  # finished rows receive padding or stop tokens
+            token = int(last[i])
+            if not matcher.accept_token(token):
+                raise RuntimeError(
+                    f"row {i}: generated token {token} is not allowed by the grammar; "
+                    "was the xgram LogitsProcessor the last processor to touch the scores?"
+                )
+        self._generated += 1
+
+    def _fill_rows(
+        self, asynchronous: bool, span: Optional[List[float]] = None
+    ) -> Optional[Future]:
+        """Fill every row's mask: live rows on xgram's threads, finished rows by hand."""
         bitmask = self._bitmask
         assert bitmask is not None
+        live, rows = [], []
         for i, matcher in enumerate(self.matchers):
             if matcher.is_terminated():
                 self._allow_only(bitmask, i, matcher.stop_token_ids)
             else:
-                matcher.fill_next_token_bitmask(bitmask, i)
+                live.append(matcher)
+                rows.append(i)
+        if not asynchronous:
+            self._batch.batch_fill_next_token_bitmask(live, bitmask, rows)
+            return None
+
+        def fill() -> None:
+            assert span is not None
+            span[0] = time.perf_counter()
+            self._batch.batch_fill_next_token_bitmask(live, bitmask, rows)
+            span[1] = time.perf_counter()
+
+        from ..batch import _filler  # the same background thread as the batch API
+
+        return _filler().submit(fill)
+
+    def _apply(self, scores: torch.Tensor, width: int) -> None:
+        """Apply the bitmask to `scores` (and rule out columns past the vocabulary)."""
+        bitmask = self._bitmask
+        assert bitmask is not None
         columns = min(width, self._vocab_size)
         on_cpu = scores.device.type == "cpu"
         target = bitmask if on_cpu else bitmask.to(scores.device, non_blocking=True)
@@ -175,8 +281,6 @@ class LogitsProcessor(transformers.LogitsProcessor):
         if width > self._vocab_size:
             # Columns the tokenizer info does not know: never allowed.
             scores[:, self._vocab_size :] = float("-inf")
-        self.mask_seconds.append(time.perf_counter() - start)
-        return scores
 
     @staticmethod
     def _allow_only(bitmask: torch.Tensor, row: int, token_ids: Sequence[int]) -> None:
