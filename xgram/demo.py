@@ -218,6 +218,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also generate without the grammar, to compare",
     )
+    parser.add_argument(
+        "--no-overlap",
+        dest="overlap",
+        action="store_false",
+        help="compute each mask after the forward pass instead of during it (by default the "
+        "tokens of a step are accepted and the next mask started before the next forward pass)",
+    )
     _add_schema_options(
         parser,
         "JSON schema options (with the bundled schema or --schema; see 'xgram schema --help')",
@@ -434,10 +441,14 @@ def _generate(
     start = time.perf_counter()
     try:
         with torch.inference_mode():
+            # With overlap, the xgram processor's hook starts each next mask as soon
+            # as the token is sampled, while the model runs its next forward pass.
+            hooks = [p.overlap_hook() for p in processors if getattr(args, "overlap", False)]
             output = model.generate(
                 **inputs,
                 max_new_tokens=args.max_new_tokens,
                 logits_processor=processors,
+                stopping_criteria=hooks or None,
                 pad_token_id=pad_token_id,
                 **options,
             )
@@ -482,16 +493,29 @@ def _load_model(out: TextIO, torch: Any, transformers: Any) -> Tuple[Any, Any]:
     return tokenizer, model
 
 
-def _report_per_token(out: TextIO, mask_seconds: Sequence[float], forward: Sequence[float]) -> None:
-    """Print the mask and forward times per token, and their ratio."""
+def _report_per_token(
+    out: TextIO,
+    mask_seconds: Sequence[float],
+    forward: Sequence[float],
+    wait_seconds: Sequence[float],
+    overlap: bool,
+) -> None:
+    """Print the mask, wait and forward times per token, and their ratio."""
     mask_mean, mask_p50, mask_max = _stats_us(mask_seconds)
+    wait_mean, wait_p50, wait_max = _stats_us(wait_seconds)
     fwd_mean, fwd_p50, fwd_max = _stats_us(forward)
     _say(out)
-    _say(out, f"per token ({len(mask_seconds)} steps):")
+    how = "overlapped with the forward pass" if overlap else "after the forward pass (--no-overlap)"
+    _say(out, f"per token ({len(mask_seconds)} steps, masks {how}):")
     _say(
         out,
         f"  xgram mask (accept + fill + apply): mean {mask_mean:8.1f} us  p50 {mask_p50:8.1f} us  "
         f"max {mask_max:8.1f} us",
+    )
+    _say(
+        out,
+        f"  sampler waited for the mask:        mean {wait_mean:8.1f} us  p50 {wait_p50:8.1f} us  "
+        f"max {wait_max:8.1f} us",
     )
     _say(
         out,
@@ -604,5 +628,5 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     if not target.grammar.accepts(text) and not ended:
         _say(out, f"  (the generation hit --max-new-tokens={args.max_new_tokens} first)")
 
-    _report_per_token(out, processor.mask_seconds, forward)
+    _report_per_token(out, processor.mask_seconds, forward, processor.wait_seconds, args.overlap)
     return EXIT_OK if valid else EXIT_INVALID
