@@ -216,3 +216,34 @@ def test_async_fill_equals_the_synchronous_one():
         future.result(timeout=60)
     with pytest.raises(TypeError):
         BatchGrammarMatcher(2).batch_fill_next_token_bitmask_async(["x"], bitmask)
+
+
+def test_python_threads_with_their_own_matchers():
+    # Fills keep the GIL when the matcher's last fill was quick and release it
+    # otherwise; threads driving their own matchers over shared (cold) grammars
+    # get the masks a single thread gets.
+    matchers, histories = matchers_at_positions(24, seed=31)
+    reference, _ = matchers_at_positions(24, seed=31)
+    vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
+    expected = one_by_one(reference, vocab_size)
+    got = np.zeros_like(expected)
+    errors: List[BaseException] = []
+
+    def worker(part: int) -> None:
+        try:
+            bitmask = xgram.allocate_token_bitmask(1, vocab_size)
+            for _ in range(30):
+                for row in range(part, 24, 4):
+                    matchers[row].fill_next_token_bitmask(bitmask)
+                    got[row] = np.asarray(bitmask)[0]
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[0]
+    assert np.array_equal(got, expected)
+    assert len(histories) == 24

@@ -67,6 +67,10 @@ class GrammarMatcher {
     int64_t candidates = 0;
   };
   const FillStats& last_fill_stats() const { return fill_stats_; }
+  // How long the last fill took, as the caller measured it (the Python binding
+  // keeps the GIL through fills that were quick last time). Starts "slow".
+  int64_t last_fill_nanoseconds() const { return last_fill_nanoseconds_; }
+  void set_last_fill_nanoseconds(int64_t ns) { last_fill_nanoseconds_ = ns; }
 
  private:
   // Threads of one automaton state (and one context of known callers) whose
@@ -135,6 +139,7 @@ class GrammarMatcher {
   std::vector<uint32_t> candidate_seen_;  // bit per token: already in candidates_
   std::vector<uint32_t> scratch_words_;
   FillStats fill_stats_;
+  int64_t last_fill_nanoseconds_ = INT64_MAX;  // unknown before the first fill: "slow"
   // The last mask and the threads it was computed for (ReuseLastMask).
   std::vector<uint64_t> memo_key_;
   std::vector<uint64_t> current_key_;

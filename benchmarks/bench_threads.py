@@ -1,0 +1,166 @@
+"""Many Python threads, each driving its own matchers: aggregate fill + accept steps per second.
+
+The pattern of a server whose request threads each call the matcher: every
+thread owns `--matchers` matchers over shared compiled grammars (MaskBench schemas
+that both engines compile, Llama-3 tokenizer) and repeats fill, then accept the
+next token of its instance, for `--seconds`. Caches are warmed first. Printed per
+thread count: xgram and XGrammar steps per second, summed over threads, and
+their ratio. Run::
+
+    python benchmarks/bench_threads.py                    # 1, 2, 8 threads
+    python benchmarks/bench_threads.py --threads 1,4 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, List, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_batch import CORPUS, LLAMA3, compact, load_cases  # noqa: E402
+
+
+def drive(
+    new_matcher: Callable[[int], Any],
+    fill: Callable[[Any, Any], None],
+    accept: Callable[[Any, int], bool],
+    make_bitmask: Callable[[], Any],
+    plans: List[Tuple[int, List[int]]],
+    seconds: float,
+    counts: List[int],
+    slot: int,
+    start_gate: threading.Barrier,
+) -> None:
+    """One thread: its matchers, fill + accept until the time is up."""
+    bitmask = make_bitmask()
+    matchers = [new_matcher(g) for g, _ in plans]
+    positions = [0] * len(plans)
+    steps = 0
+    start_gate.wait()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for k, (g, tokens) in enumerate(plans):
+            fill(matchers[k], bitmask)
+            if positions[k] >= len(tokens) or not accept(matchers[k], tokens[positions[k]]):
+                matchers[k] = new_matcher(g)
+                positions[k] = 0
+            else:
+                positions[k] += 1
+            steps += 1
+    counts[slot] = steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", default="1,2,8")
+    parser.add_argument("--matchers", type=int, default=8, help="matchers per thread")
+    parser.add_argument("--schemas", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    if not CORPUS.is_dir() or not LLAMA3.is_dir():
+        print(f"skipped: {CORPUS} or {LLAMA3} is missing (the shared data)")
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.path.insert(0, str(ROOT))
+    import transformers
+    import xgrammar
+
+    import xgram
+
+    hf = transformers.AutoTokenizer.from_pretrained(str(LLAMA3))
+    vocab_size = len(hf)
+    xg_comp = xgram.GrammarCompiler(xgram.TokenizerInfo.from_huggingface(hf, vocab_size=vocab_size))
+    xr_comp = xgrammar.GrammarCompiler(
+        xgrammar.TokenizerInfo.from_huggingface(hf, vocab_size=vocab_size)
+    )
+    grammars: List[Tuple[Any, Any, List[List[int]]]] = []
+    for schema, valid in load_cases(args.schemas, 1):
+        if len(grammars) == args.schemas:
+            break
+        text = json.dumps(schema)
+        try:
+            ours = xg_comp.compile_json_schema(text, any_whitespace=True, strict_mode=False)
+            theirs = xr_comp.compile_json_schema(text, any_whitespace=True, strict_mode=False)
+        except Exception:  # noqa: BLE001 - a schema one engine refuses is left out
+            continue
+        tokens = [hf.encode(compact(v), add_special_tokens=False) for v in valid]
+        grammars.append((ours, theirs, tokens))
+    engines = {
+        "xgram": (
+            lambda g: xgram.GrammarMatcher(grammars[g][0]),
+            lambda m, bm: m.fill_next_token_bitmask(bm),
+            lambda m, t: m.accept_token(t),
+            lambda: xgram.allocate_token_bitmask(1, vocab_size),
+        ),
+        "xgrammar": (
+            lambda g: xgrammar.GrammarMatcher(grammars[g][1]),
+            lambda m, bm: m.fill_next_token_bitmask(bm),
+            lambda m, t: m.accept_token(t),
+            lambda: xgrammar.allocate_token_bitmask(1, vocab_size),
+        ),
+    }
+    print(f"{len(grammars)} schemas; {args.matchers} matchers per thread; {os.cpu_count()} CPUs")
+    for count in [int(t) for t in args.threads.split(",")]:
+        rates = {}
+        for name, (new_matcher, fill, accept, make_bitmask) in engines.items():
+            plans_per_thread = [
+                [
+                    (k % len(grammars), grammars[k % len(grammars)][2][0])
+                    for k in range(t, t + args.matchers)
+                ]
+                for t in range(count)
+            ]
+            # warm the caches: one pass of every plan on this thread
+            drive(
+                new_matcher,
+                fill,
+                accept,
+                make_bitmask,
+                plans_per_thread[0],
+                0.5,
+                [0],
+                0,
+                threading.Barrier(1),
+            )
+            counts = [0] * count
+            gate = threading.Barrier(count)
+            threads = [
+                threading.Thread(
+                    target=drive,
+                    args=(
+                        new_matcher,
+                        fill,
+                        accept,
+                        make_bitmask,
+                        plans_per_thread[t],
+                        args.seconds,
+                        counts,
+                        t,
+                        gate,
+                    ),
+                )
+                for t in range(count)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rates[name] = sum(counts) / args.seconds
+        print(
+            f"{count:>2} threads: xgram {rates['xgram']:>10,.0f} steps/s   "
+            f"XGrammar {rates['xgrammar']:>10,.0f} steps/s   "
+            f"ratio {rates['xgram'] / rates['xgrammar']:.2f}x"
+        )
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
