@@ -291,6 +291,7 @@ void BindGrammarMatcher(py::module_& m) {
              }
              return py::bytes(s);
            })
+      .def("validate_tokens", &GrammarMatcher::ValidateTokens, py::arg("token_ids"))
       .def("rollback", &GrammarMatcher::Rollback, py::arg("num_tokens") = 1,
            py::call_guard<py::gil_scoped_release>())
       .def("reset", &GrammarMatcher::Reset, py::call_guard<py::gil_scoped_release>())

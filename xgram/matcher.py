@@ -388,8 +388,8 @@ class GrammarMatcher:
     def validate_tokens(self, token_ids: Any) -> int:
         """Length of the longest prefix of ``token_ids`` the matcher would accept.
 
-        The tokens are accepted one by one and rolled back (on a fork when the
-        rollback window is bounded), so the matcher is unchanged. A stop token
+        One C++ call: the tokens are accepted one by one and rolled back (on a copy
+        when the rollback window is bounded), so the matcher is unchanged. A stop token
         ends the prefix: nothing after it is accepted.
 
         Parameters
@@ -404,24 +404,10 @@ class GrammarMatcher:
 
         """
         ids = _int_vector(token_ids, "token_ids")
-        vocab_size = self._compiled.tokenizer_info.vocab_size
-        for position, token_id in enumerate(ids):
-            if not 0 <= token_id < vocab_size:
-                raise UsageError(
-                    f"token_ids[{position}] = {token_id} is out of range [0, {vocab_size})"
-                )
-        shared = self._max_rollback_tokens < 0
-        matcher = self if shared else self.fork()
-        accepted = 0
-        try:
-            for token_id in ids:
-                if (accepted and matcher.is_terminated()) or not matcher.accept_token(token_id):
-                    break
-                accepted += 1
-        finally:
-            if shared and accepted:
-                self.rollback(accepted)
-        return accepted
+        # One C++ call: accept along the ids, then roll back (or accept on a copy
+        # when the rollback window is bounded). Accepting keeps the GIL, as
+        # accept_token does.
+        return int(self._handle.validate_tokens(ids))
 
     def traverse_draft_tree(
         self,

@@ -121,6 +121,34 @@ void GrammarMatcher::Rollback(int32_t num_tokens) {
   matcher_.Rollback(bytes);
 }
 
+int32_t GrammarMatcher::ValidateTokens(const std::vector<int32_t>& ids) {
+  CheckUsable("validate_tokens");
+  int32_t vocab = tokenizer_->vocab_size();
+  for (size_t k = 0; k < ids.size(); ++k) {
+    if (ids[k] < 0 || ids[k] >= vocab) {
+      throw UsageError("token_ids[" + std::to_string(k) + "] = " + std::to_string(ids[k]) +
+                       " is out of range [0, " + std::to_string(vocab) + ")");
+    }
+  }
+  if (max_rollback_tokens_ >= 0) {  // the window might forget what must be rolled back
+    GrammarMatcher copy(*this);
+    copy.max_rollback_tokens_ = -1;
+    return copy.AcceptPrefix(ids);
+  }
+  int32_t accepted = AcceptPrefix(ids);
+  Rollback(accepted);
+  return accepted;
+}
+
+int32_t GrammarMatcher::AcceptPrefix(const std::vector<int32_t>& ids) {
+  int32_t accepted = 0;
+  for (int32_t id : ids) {
+    if ((accepted > 0 && terminated_) || !AcceptToken(id)) break;
+    ++accepted;
+  }
+  return accepted;
+}
+
 void GrammarMatcher::Reset() {
   matcher_.Reset();
   token_bytes_.clear();

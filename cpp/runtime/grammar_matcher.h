@@ -52,6 +52,10 @@ class GrammarMatcher {
   // i%32 of word i/32). Returns false when every token is allowed.
   bool FillNextTokenBitmask(uint32_t* words, int64_t num_words);
   std::string FindJumpForwardString();
+  // The length of the longest prefix of `ids` the matcher accepts (a stop token
+  // ends it); the matcher is left as it was: the tokens are rolled back, or
+  // accepted by a copy when the rollback window is bounded.
+  int32_t ValidateTokens(const std::vector<int32_t>& ids);
   void Rollback(int32_t num_tokens);
   void Reset();
   bool IsTerminated() const;
@@ -89,6 +93,8 @@ class GrammarMatcher {
 
   void CheckUsable(const char* what) const;
   void RecordToken(int64_t num_bytes);
+  // Accepts `ids` in order up to the first refused one (or past a stop token); returns how many.
+  int32_t AcceptPrefix(const std::vector<int32_t>& ids);
   bool AdvanceMarker(int32_t token_id);
   int64_t CheckBitmaskWords(int64_t num_words) const;
 
