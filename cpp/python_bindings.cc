@@ -292,6 +292,33 @@ void BindGrammarMatcher(py::module_& m) {
              return py::bytes(s);
            })
       .def("validate_tokens", &GrammarMatcher::ValidateTokens, py::arg("token_ids"))
+      .def("traverse_draft_tree_ptr",
+           [](GrammarMatcher& m, const py::bytes& first_child_bytes, const py::bytes& next_sibling_bytes,
+              const py::bytes& token_bytes, uintptr_t rows, int64_t row_stride, int64_t num_words,
+              double deadline_seconds) {
+             // The tree comes as int32 arrays' bytes (numpy tobytes): converting
+             // Python lists element by element cost more than the walk.
+             auto int32s = [](const py::bytes& b) {
+               std::string raw = b;
+               std::vector<int32_t> out(raw.size() / sizeof(int32_t));
+               std::memcpy(out.data(), raw.data(), out.size() * sizeof(int32_t));
+               return out;
+             };
+             std::vector<int32_t> first_child = int32s(first_child_bytes);
+             std::vector<int32_t> next_sibling = int32s(next_sibling_bytes);
+             std::vector<int32_t> tokens = int32s(token_bytes);
+             if (next_sibling.size() != first_child.size() || tokens.size() != first_child.size()) {
+               throw UsageError("the draft tree's arrays differ in length");
+             }
+             std::vector<uint8_t> filled;
+             bool complete;
+             {
+               py::gil_scoped_release release;
+               complete = m.TraverseDraftTree(first_child, next_sibling, tokens, reinterpret_cast<uint32_t*>(rows),
+                                              row_stride, num_words, deadline_seconds, &filled);
+             }
+             return py::make_tuple(complete, py::bytes(reinterpret_cast<const char*>(filled.data()), filled.size()));
+           })
       .def("rollback", &GrammarMatcher::Rollback, py::arg("num_tokens") = 1,
            py::call_guard<py::gil_scoped_release>())
       .def("reset", &GrammarMatcher::Reset, py::call_guard<py::gil_scoped_release>())

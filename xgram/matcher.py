@@ -425,7 +425,8 @@ class GrammarMatcher:
         filled, its children visited, and it is rolled back. The row of a node
         whose token is not allowed, or after which the matcher has terminated,
         is zeroed and its children are not visited (their rows are left as they
-        were). The matcher is unchanged afterwards. XGrammar's conventions.
+        were). The matcher is unchanged afterwards. XGrammar's conventions. One
+        C++ call, the GIL released.
 
         Parameters
         ----------
@@ -461,8 +462,30 @@ class GrammarMatcher:
             if temps.shape[0] != len(tree[0]):
                 raise UsageError(f"temperatures must have one entry per node ({len(tree[0])})")
             temps.fill(-1.0)
-        deadline = time.perf_counter() + time_threshold if time_threshold > 0 else None
-        return _walk_draft_tree(self, tree, rows, temps, deadline)
+        view = rows.view
+        if view.strides[1] != view.itemsize or view.strides[0] % view.itemsize:
+            return _walk_draft_tree(  # a strided view the C++ walk cannot address
+                self,
+                tree,
+                rows,
+                temps,
+                time.perf_counter() + time_threshold if time_threshold > 0 else None,
+            )
+        children, siblings, tokens = tree
+        complete, filled = self._handle.traverse_draft_tree_ptr(
+            np.asarray(children, np.int32).tobytes(),
+            np.asarray(siblings, np.int32).tobytes(),
+            np.asarray(tokens, np.int32).tobytes(),
+            rows.address(0),
+            view.strides[0] // view.itemsize,
+            rows.words,
+            float(time_threshold),
+        )
+        if temps is not None and self._default_temperature is not None:
+            for node, done in enumerate(filled):
+                if done:
+                    temps[node] = self._default_temperature
+        return bool(complete)
 
     # State ------------------------------------------------------------------
     def is_terminated(self) -> bool:

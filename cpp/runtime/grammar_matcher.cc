@@ -3,6 +3,7 @@
 #include "grammar_matcher.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "errors.h"
@@ -138,6 +139,71 @@ int32_t GrammarMatcher::ValidateTokens(const std::vector<int32_t>& ids) {
   int32_t accepted = AcceptPrefix(ids);
   Rollback(accepted);
   return accepted;
+}
+
+bool GrammarMatcher::TraverseDraftTree(const std::vector<int32_t>& first_child,
+                                       const std::vector<int32_t>& next_sibling,
+                                       const std::vector<int32_t>& tokens, uint32_t* rows,
+                                       int64_t row_stride, int64_t num_words, double deadline_seconds,
+                                       std::vector<uint8_t>* filled) {
+  if (max_rollback_tokens_ >= 0) {  // a deep tree could outrun the window
+    GrammarMatcher copy(*this);
+    copy.max_rollback_tokens_ = -1;
+    return copy.TraverseDraftTree(first_child, next_sibling, tokens, rows, row_stride, num_words,
+                                  deadline_seconds, filled);
+  }
+  using Clock = std::chrono::steady_clock;
+  const bool timed = deadline_seconds > 0;
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadline_seconds));
+  const int32_t vocab = tokenizer_->vocab_size();
+  filled->assign(first_child.size(), 0);
+  // Work items: (node, parent); node -1 rolls one token back once a subtree is done.
+  std::vector<std::pair<int32_t, int32_t>> work{{0, -1}};
+  int32_t accepted = 0;  // tokens of the current path, to roll back on the way out
+  bool complete = true;
+  auto zero = [&](int32_t node) { std::memset(rows + node * row_stride, 0, sizeof(uint32_t) * num_words); };
+  while (!work.empty()) {
+    auto [node, parent] = work.back();
+    work.pop_back();
+    if (node < 0) {
+      Rollback(1);
+      --accepted;
+      continue;
+    }
+    if (next_sibling[node] >= 0) work.push_back({next_sibling[node], parent});
+    if (node > 0) {
+      int32_t token = tokens[node];
+      const uint32_t* parent_row = rows + parent * row_stride;
+      if (token < 0 || token >= vocab || ((parent_row[token >> 5] >> (token & 31)) & 1u) == 0) {
+        zero(node);
+        continue;
+      }
+      if (timed && Clock::now() > deadline) {
+        complete = false;
+        break;
+      }
+      if (!AcceptToken(token)) {
+        zero(node);
+        continue;
+      }
+      ++accepted;
+    }
+    if (IsTerminated()) {
+      zero(node);
+      if (node > 0) {
+        Rollback(1);
+        --accepted;
+      }
+      continue;
+    }
+    FillNextTokenBitmask(rows + node * row_stride, num_words);
+    (*filled)[node] = 1;
+    if (node > 0) work.push_back({-1, -1});  // runs after the node's subtree
+    if (first_child[node] >= 0) work.push_back({first_child[node], node});
+  }
+  if (accepted > 0) Rollback(accepted);  // the time ran out inside the tree
+  return complete;
 }
 
 int32_t GrammarMatcher::AcceptPrefix(const std::vector<int32_t>& ids) {

@@ -56,6 +56,19 @@ class GrammarMatcher {
   // ends it); the matcher is left as it was: the tokens are rolled back, or
   // accepted by a copy when the rollback window is bounded.
   int32_t ValidateTokens(const std::vector<int32_t>& ids);
+  // Speculative decoding: one mask row per node of a draft tree (first child,
+  // next sibling and token of each node; node 0's token is already accepted),
+  // depth first. A node whose token its parent's row allows is accepted, its
+  // row filled, its children visited, and rolled back; the row of a node whose
+  // token is refused, or after which the matcher has terminated, is zeroed and
+  // its children are left alone. Row r starts at `rows + r * row_stride` and
+  // has `num_words` words. `filled[r]` is set for the rows filled. Stops
+  // accepting nodes past `deadline_seconds` (<= 0: none) and returns false
+  // then. The matcher is unchanged afterwards (a copy does the walk when the
+  // rollback window is bounded). The tree is checked by the caller.
+  bool TraverseDraftTree(const std::vector<int32_t>& first_child, const std::vector<int32_t>& next_sibling,
+                         const std::vector<int32_t>& tokens, uint32_t* rows, int64_t row_stride,
+                         int64_t num_words, double deadline_seconds, std::vector<uint8_t>* filled);
   void Rollback(int32_t num_tokens);
   void Reset();
   bool IsTerminated() const;
