@@ -279,3 +279,31 @@ def test_overlap_hook_gives_the_same_generation(seed: int) -> None:
         # every step after the first found its masks started by the hook
         assert proc.overlapped_steps == (steps - 1 if overlap else 0)
     assert torch.equal(outputs[0], outputs[1])
+
+
+def test_jump_forward_skips_forced_tokens() -> None:
+    # A schema with fixed keys forces `{"name": "` and more: those tokens ride on
+    # the next forward pass instead of taking one each; the output stays valid.
+    from xgram.contrib.hf import generate_with_jump_forward
+
+    schema = {
+        "type": "object",
+        "properties": {"name": {"enum": ["ab", "cd"]}, "ok": {"type": "boolean"}},
+        "required": ["name", "ok"],
+        "additionalProperties": False,
+    }
+    compiler = xgram.GrammarCompiler(_info(len(VOCAB)))
+    compiled = compiler.compile_json_schema(schema, any_whitespace=False)
+    grammar = xgram.Grammar.from_json_schema(schema, any_whitespace=False)
+    model = _model(len(VOCAB), EOS, seed=4)
+    for sample in (False, True):
+        torch.manual_seed(4)
+        result = generate_with_jump_forward(
+            model, torch.full((1, 3), 5, dtype=torch.long), compiled, 40, do_sample=sample
+        )
+        ids, stopped = _split(result.token_ids, [EOS])
+        assert stopped and grammar.accepts(_raw_text(ids)), _raw_text(ids)
+        assert result.forced_tokens > 0
+        sampled = len(result.token_ids) - result.forced_tokens
+        assert result.forward_passes == sampled - 1  # one per sampled token after the first
+        assert len(result.mask_seconds) == sampled

@@ -219,6 +219,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also generate without the grammar, to compare",
     )
     parser.add_argument(
+        "--jump-forward",
+        action="store_true",
+        help="append the tokens the grammar forces without sampling them, in the next forward "
+        "pass (a decoding loop of xgram's instead of model.generate)",
+    )
+    parser.add_argument(
         "--no-overlap",
         dest="overlap",
         action="store_false",
@@ -458,6 +464,37 @@ def _generate(
     return output[0, inputs["input_ids"].shape[1] :], elapsed, timer.seconds
 
 
+def _generate_jump_forward(
+    model: Any, inputs: Any, args: argparse.Namespace, compiled: Any
+) -> Tuple[List[int], float, List[float], List[float], str]:
+    """Constrained decoding that appends forced tokens without their own forward pass."""
+    import torch
+
+    from .contrib.hf import generate_with_jump_forward
+
+    torch.manual_seed(args.seed)
+    timer = _ForwardTimer(model)
+    start = time.perf_counter()
+    try:
+        result = generate_with_jump_forward(
+            model,
+            inputs["input_ids"],
+            compiled,
+            args.max_new_tokens,
+            do_sample=args.sample,
+            temperature=0.7,
+        )
+    finally:
+        timer.remove()
+    elapsed = time.perf_counter() - start
+    total, passes = len(result.token_ids), result.forward_passes + 1
+    note = (
+        f"  jump-forward: {result.forced_tokens} of {total} tokens were forced by the grammar "
+        f"and rode on the next forward pass ({passes} forward passes instead of {total})"
+    )
+    return result.token_ids, elapsed, timer.seconds, result.mask_seconds, note
+
+
 def _ready_to_run(args: argparse.Namespace, err: TextIO) -> bool:
     """Whether the requirements are installed and the arguments make sense (else say why)."""
     missing = missing_requirements()
@@ -505,7 +542,7 @@ def _report_per_token(
     wait_mean, wait_p50, wait_max = _stats_us(wait_seconds)
     fwd_mean, fwd_p50, fwd_max = _stats_us(forward)
     _say(out)
-    how = "overlapped with the forward pass" if overlap else "after the forward pass (--no-overlap)"
+    how = "overlapped with the forward pass" if overlap else "after the forward pass"
     _say(out, f"per token ({len(mask_seconds)} steps, masks {how}):")
     _say(
         out,
@@ -613,8 +650,15 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         for line in check_output(loose, target)[0]:
             _say(out, line)
 
-    processor = LogitsProcessor(compiled)
-    ids, elapsed, forward = _generate(model, inputs, args, [processor], pad)
+    if args.jump_forward:
+        ids, elapsed, forward, mask_seconds, note = _generate_jump_forward(
+            model, inputs, args, compiled
+        )
+        wait_seconds = mask_seconds  # computed between forward passes: all waited for
+    else:
+        processor = LogitsProcessor(compiled)
+        ids, elapsed, forward = _generate(model, inputs, args, [processor], pad)
+        mask_seconds, wait_seconds, note = processor.mask_seconds, processor.wait_seconds, ""
     text = text_of(ids)
     ended = any(int(t) in stop_ids for t in ids)
     _say(out)
@@ -628,5 +672,9 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     if not target.grammar.accepts(text) and not ended:
         _say(out, f"  (the generation hit --max-new-tokens={args.max_new_tokens} first)")
 
-    _report_per_token(out, processor.mask_seconds, forward, processor.wait_seconds, args.overlap)
+    _report_per_token(
+        out, mask_seconds, forward, wait_seconds, args.overlap and not args.jump_forward
+    )
+    if note:
+        _say(out, note)
     return EXIT_OK if valid else EXIT_INVALID

@@ -16,8 +16,10 @@ by ``import xgram``.
 
 from __future__ import annotations
 
+import inspect
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from ..batch import BatchGrammarMatcher
@@ -33,7 +35,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
         "pip install torch transformers (or pip install 'xgram[demo]')"
     ) from _exc
 
-__all__ = ["LogitsProcessor"]
+__all__ = ["JumpForwardResult", "LogitsProcessor", "generate_with_jump_forward"]
 
 
 class LogitsProcessor(transformers.LogitsProcessor):
@@ -294,3 +296,112 @@ class LogitsProcessor(transformers.LogitsProcessor):
                 if value >= 1 << 31:
                     value -= 1 << 32  # as a signed int32
                 bitmask[row, word] = value
+
+
+@dataclass
+class JumpForwardResult:
+    """What :func:`generate_with_jump_forward` produced.
+
+    Attributes
+    ----------
+    token_ids : list of int
+        The generated tokens (a stop token last when one was generated).
+    forward_passes : int
+        Forward passes run after the prompt's.
+    forced_tokens : int
+        Tokens the grammar forced and that were appended without a forward
+        pass of their own (each forced run rides on the next forward pass).
+    mask_seconds : list of float
+        Per sampled token, the time to fill and apply its mask.
+
+    """
+
+    token_ids: List[int] = field(default_factory=list)
+    forward_passes: int = 0
+    forced_tokens: int = 0
+    mask_seconds: List[float] = field(default_factory=list)
+
+
+def generate_with_jump_forward(
+    model: Any,
+    input_ids: torch.Tensor,
+    compiled_grammar: CompiledGrammar,
+    max_new_tokens: int,
+    *,
+    do_sample: bool = False,
+    temperature: float = 1.0,
+) -> JumpForwardResult:
+    """Constrained decoding of one sequence that skips the tokens the grammar forces.
+
+    After each sampled token, the text the grammar forces next
+    (:meth:`xgram.GrammarMatcher.find_jump_forward_tokens`) is appended at once and
+    fed to the model with that token in a single forward pass (the KV cache
+    takes several tokens at a time), instead of one forward pass per token:
+    ``"name": "`` after ``{`` in a schema with fixed keys costs no sampling steps.
+
+    Parameters
+    ----------
+    model : transformers causal LM
+        Called with ``past_key_values`` and ``use_cache=True``.
+    input_ids : torch.Tensor, shape (1, prompt length)
+        The prompt.
+    compiled_grammar : CompiledGrammar
+        The grammar for the generated text.
+    max_new_tokens : int
+        Most tokens to generate, forced ones included.
+    do_sample : bool, default False
+        Sample instead of taking the best token.
+    temperature : float, default 1.0
+        Sampling temperature (with ``do_sample``).
+
+    Returns
+    -------
+    JumpForwardResult
+
+    """
+    if int(input_ids.shape[0]) != 1:
+        raise ValueError("generate_with_jump_forward decodes one sequence (batch of 1)")
+    matcher = GrammarMatcher(compiled_grammar)
+    stops = set(matcher.stop_token_ids)
+    vocab_size = compiled_grammar.tokenizer_info.vocab_size
+    bitmask = allocate_token_bitmask(1, vocab_size)
+    result = JumpForwardResult()
+    step_input = input_ids
+    past = None
+    # transformers 5 names the KV cache `cache` (`past_key_values` before).
+    cache_name = (
+        "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    )
+    while len(result.token_ids) < max_new_tokens:
+        with torch.inference_mode():
+            out = model(input_ids=step_input, use_cache=True, **{cache_name: past})
+        past = out[cache_name]
+        if step_input is not input_ids:
+            result.forward_passes += 1
+        logits = out.logits[:, -1, :].float()
+        start = time.perf_counter()
+        matcher.fill_next_token_bitmask(bitmask)
+        apply_token_bitmask_inplace(logits, bitmask, vocab_size=min(vocab_size, logits.shape[-1]))
+        if logits.shape[-1] > vocab_size:
+            logits[:, vocab_size:] = float("-inf")
+        result.mask_seconds.append(time.perf_counter() - start)
+        if do_sample:
+            probs = torch.softmax(logits / max(temperature, 1e-5), dim=-1)
+            token = int(torch.multinomial(probs, 1)[0, 0])
+        else:
+            token = int(torch.argmax(logits, dim=-1)[0])
+        if not matcher.accept_token(token):
+            raise RuntimeError(f"token {token} was allowed by the mask but refused by the matcher")
+        result.token_ids.append(token)
+        if token in stops or matcher.is_terminated():
+            break
+        forced = matcher.find_jump_forward_tokens()[: max_new_tokens - len(result.token_ids)]
+        for forced_token in forced:
+            if not matcher.accept_token(forced_token):
+                raise RuntimeError(f"forced token {forced_token} refused by the matcher")
+        result.token_ids.extend(forced)
+        result.forced_tokens += len(forced)
+        step_input = torch.tensor(
+            [[token, *forced]], dtype=input_ids.dtype, device=input_ids.device
+        )
+    return result
