@@ -40,7 +40,7 @@ export SKBUILD_EDITABLE_SKIP="$(ls -d "$PWD"/build/cp3*-* 2>/dev/null | head -1 
 export PYTHONPATH="$PWD/$PKG${PYTHONPATH:+:$PYTHONPATH}"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"   # CPython's allocator leaks by design
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0"  # a forked child may start threads
 # Run from the package copy: the repository's own xgram/ must not shadow it.
 ARGS=()
 for arg in "${TESTS[@]}"; do
