@@ -14,7 +14,7 @@ import json
 import os
 import random
 import threading
-from typing import List, Tuple
+from typing import List
 
 import numpy as np
 import pytest
@@ -72,14 +72,14 @@ def tokenize(vocab: List[str], text: str) -> List[int]:
     return ids
 
 
-def matchers_at_positions(count: int, seed: int) -> Tuple[List[xgram.GrammarMatcher], List[list]]:
+def matchers_at_positions(count: int, seed: int) -> List[xgram.GrammarMatcher]:
     """`count` matchers on fresh compiles (cold caches), each advanced along a value."""
     vocab = vocabulary()
     info = xgram.TokenizerInfo(vocab, stop_token_ids=[len(vocab) - 1])
     compiler = xgram.GrammarCompiler(info, cache_enabled=False)
     grammars = [compiler.compile_json_schema(s, any_whitespace=False) for s in SCHEMAS]
     rng = random.Random(seed)
-    matchers, histories = [], []
+    matchers = []
     for _ in range(count):
         g = rng.randrange(len(SCHEMAS))
         valid = [
@@ -95,8 +95,7 @@ def matchers_at_positions(count: int, seed: int) -> Tuple[List[xgram.GrammarMatc
         for t in steps:
             assert m.accept_token(t)
         matchers.append(m)
-        histories.append((g, steps))
-    return matchers, histories
+    return matchers
 
 
 def one_by_one(matchers: List[xgram.GrammarMatcher], vocab_size: int) -> np.ndarray:
@@ -109,8 +108,8 @@ def one_by_one(matchers: List[xgram.GrammarMatcher], vocab_size: int) -> np.ndar
 @pytest.mark.parametrize("threads", [1, 2, 4])
 def test_batch_equals_rows_filled_alone(threads):
     # cold caches on both sides: the batch computes the entries on several threads
-    batched, _ = matchers_at_positions(64, seed=threads)
-    alone, _ = matchers_at_positions(64, seed=threads)
+    batched = matchers_at_positions(64, seed=threads)
+    alone = matchers_at_positions(64, seed=threads)
     vocab_size = batched[0].compiled_grammar.tokenizer_info.vocab_size
     bitmask = xgram.allocate_token_bitmask(70, vocab_size)
     order = list(range(64))
@@ -126,7 +125,7 @@ def test_batch_equals_rows_filled_alone(threads):
 
 
 def test_failing_rows_do_not_stop_the_others():
-    matchers, _ = matchers_at_positions(4, seed=9)
+    matchers = matchers_at_positions(4, seed=9)
     info = matchers[0].compiled_grammar.tokenizer_info
     vocab_size = info.vocab_size
     terminated = xgram.GrammarMatcher(
@@ -150,7 +149,7 @@ def test_failing_rows_do_not_stop_the_others():
 
 
 def test_batches_from_several_python_threads():
-    matchers, _ = matchers_at_positions(48, seed=21)
+    matchers = matchers_at_positions(48, seed=21)
     vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
     expected = one_by_one(matchers, vocab_size)
     errors: List[BaseException] = []
@@ -177,7 +176,7 @@ def test_batches_from_several_python_threads():
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_batch_in_a_forked_child():
-    matchers, _ = matchers_at_positions(16, seed=5)
+    matchers = matchers_at_positions(16, seed=5)
     vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
     bitmask = xgram.allocate_token_bitmask(16, vocab_size)
     BatchGrammarMatcher(2).batch_fill_next_token_bitmask(matchers, bitmask)  # pool started here
@@ -200,7 +199,7 @@ def test_batch_in_a_forked_child():
 
 
 def test_async_fill_equals_the_synchronous_one():
-    matchers, _ = matchers_at_positions(32, seed=13)
+    matchers = matchers_at_positions(32, seed=13)
     vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
     expected = one_by_one(matchers, vocab_size)
     bitmask = xgram.allocate_token_bitmask(32, vocab_size)
@@ -222,8 +221,8 @@ def test_python_threads_with_their_own_matchers():
     # Fills keep the GIL when the matcher's last fill was quick and release it
     # otherwise; threads driving their own matchers over shared (cold) grammars
     # get the masks a single thread gets.
-    matchers, histories = matchers_at_positions(24, seed=31)
-    reference, _ = matchers_at_positions(24, seed=31)
+    matchers = matchers_at_positions(24, seed=31)
+    reference = matchers_at_positions(24, seed=31)
     vocab_size = matchers[0].compiled_grammar.tokenizer_info.vocab_size
     expected = one_by_one(reference, vocab_size)
     got = np.zeros_like(expected)
@@ -246,4 +245,3 @@ def test_python_threads_with_their_own_matchers():
         t.join(timeout=120)
     assert not errors, errors[0]
     assert np.array_equal(got, expected)
-    assert len(histories) == 24

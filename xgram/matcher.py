@@ -11,7 +11,6 @@ import math
 import operator
 import sys
 import threading
-import time
 import weakref
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
@@ -462,15 +461,7 @@ class GrammarMatcher:
             if temps.shape[0] != len(tree[0]):
                 raise UsageError(f"temperatures must have one entry per node ({len(tree[0])})")
             temps.fill(-1.0)
-        view = rows.view
-        if view.strides[1] != view.itemsize or view.strides[0] % view.itemsize:
-            return _walk_draft_tree(  # a strided view the C++ walk cannot address
-                self,
-                tree,
-                rows,
-                temps,
-                time.perf_counter() + time_threshold if time_threshold > 0 else None,
-            )
+        view = rows.view  # C-contiguous (checked by _BitmaskRows)
         children, siblings, tokens = tree
         complete, filled = self._handle.traverse_draft_tree_ptr(
             np.asarray(children, np.int32).tobytes(),
@@ -556,73 +547,6 @@ def _draft_tree(next_token: Any, next_sibling: Any, draft_tokens: Any) -> _Draft
                 "the draft tree must not have cycles or shared nodes"
             )
     return children, siblings, tokens
-
-
-def _walk_draft_tree(
-    root: GrammarMatcher,
-    tree: _DraftTree,
-    bitmask: _BitmaskRows,
-    temperatures: Optional[np.ndarray],
-    deadline: Optional[float],
-) -> bool:
-    """The depth-first walk of :meth:`GrammarMatcher.traverse_draft_tree`.
-
-    With an unlimited rollback window one matcher is advanced and rolled back;
-    with a bounded one, a deep tree could outrun the window, so each accepted
-    node gets a fork of its parent's matcher instead.
-    """
-    children, siblings, tokens = tree
-    rows = bitmask.view
-    vocab_size = root.compiled_grammar.tokenizer_info.vocab_size
-    shared = root.max_rollback_tokens < 0
-    # Work items: (node, parent, matcher of the parent); node -1 means "roll back one token".
-    work: List[Tuple[int, int, GrammarMatcher]] = [(0, -1, root)]
-    pending_rollbacks = 0
-    try:
-        while work:
-            node, parent, matcher = work.pop()
-            if node < 0:
-                matcher.rollback(1)
-                pending_rollbacks -= 1
-                continue
-            if siblings[node] >= 0:
-                work.append((siblings[node], parent, matcher))
-            if node > 0:
-                token = tokens[node]
-                if not (0 <= token < vocab_size and _allowed(rows[parent], token)):
-                    rows[node] = 0
-                    continue
-                if deadline is not None and time.perf_counter() > deadline:
-                    return False
-                matcher = matcher if shared else matcher.fork()
-                if not matcher.accept_token(token):
-                    rows[node] = 0
-                    continue
-                if shared:
-                    pending_rollbacks += 1
-            if matcher.is_terminated():
-                rows[node] = 0
-                if node > 0 and shared:
-                    matcher.rollback(1)
-                    pending_rollbacks -= 1
-                continue
-            bitmask.fill(matcher, node)
-            if temperatures is not None:
-                temperature = matcher.temperature
-                temperatures[node] = -1.0 if temperature is None else temperature
-            if node > 0 and shared:
-                work.append((-1, -1, matcher))  # runs after the node's subtree
-            if children[node] >= 0:
-                work.append((children[node], node, matcher))
-        return True
-    finally:
-        if pending_rollbacks:  # time ran out (or an error) inside the tree
-            root.rollback(pending_rollbacks)
-
-
-def _allowed(row: np.ndarray, token_id: int) -> bool:
-    """Whether bit ``token_id`` of a bitmask row is set."""
-    return bool((int(row[token_id >> 5]) >> (token_id & 31)) & 1)
 
 
 _DTYPE_CODES = {"float32": 0, "float16": 1, "bfloat16": 2}

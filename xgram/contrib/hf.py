@@ -179,7 +179,9 @@ class LogitsProcessor(transformers.LogitsProcessor):
             self.wait_seconds.append(waited)
             self.overlapped_steps += 1
             applying = time.perf_counter() - start - waited
-            self.mask_seconds.append(before_fill + (span[1] - span[0]) + applying)
+            # (the done-callback that stamps the end may run just after result() returns)
+            fill_end = span[1] if span[1] >= span[0] else start + waited
+            self.mask_seconds.append(before_fill + (fill_end - span[0]) + applying)
             return scores
         expected = None if self.prompt_length is None else self.prompt_length + self._generated + 1
         if (
@@ -262,15 +264,12 @@ class LogitsProcessor(transformers.LogitsProcessor):
             self._batch.batch_fill_next_token_bitmask(live, bitmask, rows)
             return None
 
-        def fill() -> None:
-            assert span is not None
-            span[0] = time.perf_counter()
-            self._batch.batch_fill_next_token_bitmask(live, bitmask, rows)
-            span[1] = time.perf_counter()
-
-        from ..batch import _filler  # the same background thread as the batch API
-
-        return _filler().submit(fill)
+        # The span of the fill: from its hand-over to the pool to its end.
+        assert span is not None
+        span[0] = time.perf_counter()
+        future = self._batch.batch_fill_next_token_bitmask_async(live, bitmask, rows)
+        future.add_done_callback(lambda _: span.__setitem__(1, time.perf_counter()))
+        return future
 
     def _apply(self, scores: torch.Tensor, width: int) -> None:
         """Apply the bitmask to `scores` (and rule out columns past the vocabulary)."""
