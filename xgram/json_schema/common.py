@@ -42,3 +42,7 @@ class Unsatisfiable(Exception):
         super().__init__(message)
         self.keyword = keyword
         self.message = message
+
+
+#: The largest ``{m,n}`` repetition bound the EBNF parser takes.
+MAX_COUNT_BOUND = 1 << 20

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .. import _core
 from ..errors import GrammarError, SchemaError
 from .check import conj_accepts
-from .common import Inexpressible, Unsatisfiable
+from .common import MAX_COUNT_BOUND, Inexpressible, Unsatisfiable
 from .emit_arrays import ArrayEmitter
 from .emit_objects import ObjectEmitter, not_in_set_regex
 from .normalize import Normalizer
@@ -40,7 +40,6 @@ from .spelling import (
 )
 from .values import canonical, is_number, to_decimal
 
-MAX_COUNT_BOUND = 1 << 20  # the largest repetition bound the grammar takes
 MAX_FREE_DEPTH = 16  # nesting of unconstrained values with a fixed indent
 
 _NOT_NAME_CHAR = re.compile("[^0-9A-Za-z]")

@@ -16,12 +16,12 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ..errors import SchemaError
 from .check import conj_accepts, sub_accepts
+from .common import MAX_COUNT_BOUND
 from .matching import patterns_may_overlap
 from .records import TRUE_SUB, Conj, Sub, conj_sub, key_rule, new_conj
 from .spelling import Layout, ebnf_literal, string_literal
 
 MAX_COUNT_STATES = 64
-MAX_REPEAT_BOUND = 1 << 20  # the largest `{m,n}` bound the EBNF parser takes
 MAX_ANY_ORDER_REQUIRED = 8
 MAX_WITNESSES = 5  # undeclared members of given shapes one object must hold
 MAX_KEY_REGIONS = 64  # sets of patternProperties one key may match together, per object
@@ -198,7 +198,7 @@ class ObjectEmitter:
             return self.object_any_order(c, lay, members, extra, hint, witness)
         counted = hi is not None or lo > 0
         extras_only = not members and extra is not None and witness is None
-        if counted and extras_only and max(lo, hi or 0) <= MAX_REPEAT_BOUND:
+        if counted and extras_only and max(lo, hi or 0) <= MAX_COUNT_BOUND:
             return self.object_of_extras(lay, extra, lo, hi)
         cap = (hi if hi is not None else lo) if counted else 0
         if cap > MAX_COUNT_STATES:
