@@ -3,11 +3,13 @@
 Rows are drawn from MaskBench instances at real positions (Llama-3 tokenizer):
 ``--schemas`` schemas that every engine compiles, each row a matcher of one of
 them advanced along a valid instance. A step fills the masks of the whole batch
-(timed) and then accepts each row's next token (not timed); a row at the end of
-its instance starts again. So every fill is a real next-step fill, never a
-repeat of the last one. Reported per engine, batch size and thread count: rows
-per second over the warm steps (after one pass over the instances), the p99 of a
-batch, and the ratio to xgram. Run::
+(timed) and then accepts each row's next token (timed apart: one batch call for
+xgram and XGrammar, ``batch_accept_token``; a loop of ``consume_token`` for
+llguidance, which has no batch accept); a row at the end of its instance starts
+again. So every fill is a real next-step fill, never a repeat of the last one.
+Reported per engine, batch size and thread count: rows per second over the warm
+steps (after one pass over the instances), the p99 of a batch, the ratio to
+xgram, and the accepted rows per second. Run::
 
     python benchmarks/bench_batch.py                      # 16, 64, 256 rows; 1 and 2 threads
     python benchmarks/bench_batch.py --sizes 64 --threads 1,2,4 --steps 40
@@ -23,7 +25,7 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -68,14 +70,29 @@ class Rows:
             self.matchers.append(m)
             self.positions.append(start)
 
-    def advance(self) -> None:
-        for row, (grammar, tokens, _) in enumerate(self.plans):
-            pos = self.positions[row]
-            if pos >= len(tokens) or not self.accept(self.matchers[row], tokens[pos]):
+    def advance(
+        self, batch_accept: Optional[Callable[[List[Any], List[int]], List[bool]]] = None
+    ) -> float:
+        """Accept each row's next token; returns the seconds the accepts took.
+
+        With ``batch_accept`` the live rows accept in one call, else one by one.
+        """
+        live = [r for r, (_, tokens, _) in enumerate(self.plans) if self.positions[r] < len(tokens)]
+        tokens = [self.plans[r][1][self.positions[r]] for r in live]
+        start = time.perf_counter()
+        if batch_accept is not None:
+            accepted = batch_accept([self.matchers[r] for r in live], tokens)
+        else:
+            accepted = [self.accept(self.matchers[r], t) for r, t in zip(live, tokens)]
+        seconds = time.perf_counter() - start
+        done = set(r for r, ok in zip(live, accepted) if ok)
+        for row, (grammar, _, _) in enumerate(self.plans):
+            if row in done:
+                self.positions[row] += 1
+            else:
                 self.matchers[row] = self.new_matcher(grammar)
                 self.positions[row] = 0
-            else:
-                self.positions[row] = pos + 1
+        return seconds
 
 
 def make_fill(
@@ -124,6 +141,7 @@ def main() -> None:
     import xgrammar
 
     import xgram
+    from xgram.batch import BatchGrammarMatcher
 
     hf = transformers.AutoTokenizer.from_pretrained(str(LLAMA3))
     vocab_size = len(hf)
@@ -154,6 +172,11 @@ def main() -> None:
         )
     print(f"{len(compiled)} schemas compiled by every engine; Llama-3 vocabulary {vocab_size}")
 
+    batch_accepts = {
+        "xgram": BatchGrammarMatcher.batch_accept_token,
+        "xgrammar": xgrammar.BatchGrammarMatcher.batch_accept_token,
+        "llguidance": None,
+    }
     engines = {
         "xgram": (
             lambda g: xgram.GrammarMatcher(compiled[g]["xgram"]),
@@ -189,21 +212,23 @@ def main() -> None:
                 for _ in range(max(len(p[1]) for p in plans) // 4 + 2):  # warm pass
                     fill()
                     rows.advance()
-                times = []
+                times, accept_seconds = [], 0.0
                 for _ in range(args.steps):
                     start = time.perf_counter()
                     fill()
                     times.append(time.perf_counter() - start)
-                    rows.advance()
+                    accept_seconds += rows.advance(batch_accepts[name])
                 total = sum(times)
                 p99 = sorted(times)[max(0, int(len(times) * 0.99) - 1)]
-                results[name] = (size * len(times) / total, p99)
+                results[name] = (size * len(times) / total, p99, size * len(times) / accept_seconds)
             cells = "  ".join(
                 f"{results[e][0]:>10,.0f}/s p99 {results[e][1] * 1e3:6.2f}ms" for e in engines
             )
             ours = results["xgram"][0]
             ratios = "  ".join(f"{e} {ours / results[e][0]:.2f}x" for e in engines if e != "xgram")
             print(f"{size:>5} {threads:>7}  {cells}   xgram vs {ratios}")
+            accepts = "  ".join(f"{e} {results[e][2]:,.0f}/s" for e in engines)
+            print(f"{'':>13}  accepted rows: {accepts}")
             sys.stdout.flush()
 
 

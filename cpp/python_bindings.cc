@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 
@@ -243,11 +244,13 @@ void BindCompiledGrammar(py::module_& m) {
 // Python threads that each drive their own matchers queue up on the GIL. So a
 // fill keeps the GIL when this matcher's previous fill was quick, and releases
 // it otherwise (a state's first fill can take milliseconds).
+std::atomic<int64_t> quick_fill_nanoseconds{50000};  // settable for measurements
+
 bool FillHoldingTheGilWhenQuick(GrammarMatcher& m, uint32_t* words, int64_t num_words) {
-  constexpr int64_t kQuickFillNanoseconds = 50000;
+  GrammarMatcher::ExclusiveUse use(m, "fill_next_token_bitmask");
   auto start = std::chrono::steady_clock::now();
   bool result;
-  if (m.last_fill_nanoseconds() <= kQuickFillNanoseconds) {
+  if (m.last_fill_nanoseconds() <= quick_fill_nanoseconds.load(std::memory_order_relaxed)) {
     result = m.FillNextTokenBitmask(words, num_words);
   } else {
     py::gil_scoped_release release;
@@ -273,9 +276,15 @@ void BindGrammarMatcher(py::module_& m) {
            py::arg("terminate_without_stop_token") = false, py::arg("max_rollback_tokens") = -1)
       // An accepted token is a few microseconds of work: less than releasing
       // and retaking the GIL costs when other Python threads want it too.
-      .def("accept_token", &GrammarMatcher::AcceptToken, py::arg("token_id"))
+      .def("accept_token",
+           [](GrammarMatcher& m, int32_t token_id) {
+             GrammarMatcher::ExclusiveUse use(m, "accept_token");
+             return m.AcceptToken(token_id);
+           },
+           py::arg("token_id"))
       .def("accept_string", [](GrammarMatcher& m, const py::object& text) {
              std::string bytes = AsBytes(text);
+             GrammarMatcher::ExclusiveUse use(m, "accept_string");
              py::gil_scoped_release release;
              return m.AcceptString(bytes);
            })
@@ -286,12 +295,18 @@ void BindGrammarMatcher(py::module_& m) {
       .def("find_jump_forward_string", [](GrammarMatcher& m) {
              std::string s;
              {
+               GrammarMatcher::ExclusiveUse use(m, "find_jump_forward_string");
                py::gil_scoped_release release;
                s = m.FindJumpForwardString();
              }
              return py::bytes(s);
            })
-      .def("validate_tokens", &GrammarMatcher::ValidateTokens, py::arg("token_ids"))
+      .def("validate_tokens",
+           [](GrammarMatcher& m, const std::vector<int32_t>& ids) {
+             GrammarMatcher::ExclusiveUse use(m, "validate_tokens");
+             return m.ValidateTokens(ids);
+           },
+           py::arg("token_ids"))
       .def("traverse_draft_tree_ptr",
            [](GrammarMatcher& m, const py::bytes& first_child_bytes, const py::bytes& next_sibling_bytes,
               const py::bytes& token_bytes, uintptr_t rows, int64_t row_stride, int64_t num_words,
@@ -313,18 +328,40 @@ void BindGrammarMatcher(py::module_& m) {
              std::vector<uint8_t> filled;
              bool complete;
              {
+               GrammarMatcher::ExclusiveUse use(m, "traverse_draft_tree");
                py::gil_scoped_release release;
                complete = m.TraverseDraftTree(first_child, next_sibling, tokens, reinterpret_cast<uint32_t*>(rows),
                                               row_stride, num_words, deadline_seconds, &filled);
              }
              return py::make_tuple(complete, py::bytes(reinterpret_cast<const char*>(filled.data()), filled.size()));
            })
-      .def("rollback", &GrammarMatcher::Rollback, py::arg("num_tokens") = 1,
-           py::call_guard<py::gil_scoped_release>())
-      .def("reset", &GrammarMatcher::Reset, py::call_guard<py::gil_scoped_release>())
-      .def("fork", [](const GrammarMatcher& m) { return GrammarMatcher(m); })
-      .def("is_terminated", &GrammarMatcher::IsTerminated)
-      .def("is_completed", &GrammarMatcher::IsCompleted)
+      .def("rollback",
+           [](GrammarMatcher& m, int32_t num_tokens) {
+             GrammarMatcher::ExclusiveUse use(m, "rollback");
+             py::gil_scoped_release release;
+             m.Rollback(num_tokens);
+           },
+           py::arg("num_tokens") = 1)
+      .def("reset",
+           [](GrammarMatcher& m) {
+             GrammarMatcher::ExclusiveUse use(m, "reset");
+             py::gil_scoped_release release;
+             m.Reset();
+           })
+      .def("fork",
+           [](const GrammarMatcher& m) {
+             GrammarMatcher::ExclusiveUse use(m, "fork");
+             return GrammarMatcher(m);
+           })
+      .def("is_terminated",
+           [](const GrammarMatcher& m) {
+             GrammarMatcher::ExclusiveUse use(m, "is_terminated");
+             return m.IsTerminated();
+           })
+      .def("is_completed", [](const GrammarMatcher& m) {
+        GrammarMatcher::ExclusiveUse use(m, "is_completed");
+        return m.IsCompleted();
+      })
       .def_property_readonly("stop_token_ids", &GrammarMatcher::stop_token_ids)
       .def_property_readonly("num_rollbackable_tokens", &GrammarMatcher::NumRollbackableTokens)
       .def("last_fill_stats", [](const GrammarMatcher& m) {
@@ -352,9 +389,46 @@ void BindBatch(py::module_& m) {
           return py::make_tuple(result.needs_apply, result.errors);
         },
         py::arg("matchers"), py::arg("rows"), py::arg("num_words"), py::arg("num_threads"));
+  // Accepts and rollbacks: per row, the answer and an error ("" if none).
+  m.def("batch_accept_token",
+        [](const std::vector<GrammarMatcher*>& matchers, const std::vector<int32_t>& tokens, int num_threads) {
+          if (tokens.size() != matchers.size()) throw UsageError("one token per matcher");
+          BatchRowsResult result;
+          {
+            py::gil_scoped_release release;
+            result = BatchAcceptToken(matchers, tokens, num_threads);
+          }
+          return py::make_tuple(result.values, result.errors);
+        });
+  m.def("batch_accept_string",
+        [](const std::vector<GrammarMatcher*>& matchers, const py::list& texts, int num_threads) {
+          if (texts.size() != matchers.size()) throw UsageError("one string per matcher");
+          std::vector<std::string> strings;
+          strings.reserve(texts.size());
+          for (const py::handle& text : texts) strings.push_back(AsBytes(py::reinterpret_borrow<py::object>(text)));
+          BatchRowsResult result;
+          {
+            py::gil_scoped_release release;
+            result = BatchAcceptString(matchers, strings, num_threads);
+          }
+          return py::make_tuple(result.values, result.errors);
+        });
+  m.def("batch_rollback",
+        [](const std::vector<GrammarMatcher*>& matchers, const std::vector<int32_t>& counts, int num_threads) {
+          if (counts.size() != matchers.size()) throw UsageError("one count per matcher");
+          BatchRowsResult result;
+          {
+            py::gil_scoped_release release;
+            result = BatchRollback(matchers, counts, num_threads);
+          }
+          return result.errors;
+        });
 }
 
 void BindLimitsAndCaches(py::module_& m) {
+  // How long a matcher's last fill may have taken for its next fill to keep the
+  // GIL (nanoseconds; < 0: always release it). For benchmarks/bench_threads.py.
+  m.def("_set_quick_fill_nanoseconds", [](int64_t ns) { quick_fill_nanoseconds.store(ns); });
   m.def("get_compile_limits", [] {
     CompileLimits l = DefaultCompileLimits();
     return py::make_tuple(l.max_states, l.max_seconds);

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import threading
+import time
 from typing import List
 
 import numpy as np
@@ -245,3 +246,124 @@ def test_python_threads_with_their_own_matchers():
         t.join(timeout=120)
     assert not errors, errors[0]
     assert np.array_equal(got, expected)
+
+
+def test_batch_accepts_and_rollbacks_equal_row_by_row():
+    # 64 rows on the pool: the answers and the states afterwards (seen through
+    # their masks) equal accepting and rolling back each row alone
+    batched = matchers_at_positions(64, seed=21)
+    alone = matchers_at_positions(64, seed=21)
+    vocab_size = batched[0].compiled_grammar.tokenizer_info.vocab_size
+    rng = random.Random(5)
+    for _ in range(6):
+        tokens = [rng.randrange(vocab_size) for _ in batched]
+        expected = []
+        for m, t in zip(alone, tokens):
+            expected.append(m.accept_token(t) if not m.is_terminated() else None)
+        live = [r for r, e in enumerate(expected) if e is not None]
+        got = BatchGrammarMatcher.batch_accept_token(
+            [batched[r] for r in live], [tokens[r] for r in live]
+        )
+        assert got == [expected[r] for r in live]
+        assert np.array_equal(one_by_one(batched, vocab_size), one_by_one(alone, vocab_size))
+    strings = ['"', "1", ", ", "]", "x"] * 13
+    live = [r for r, m in enumerate(alone) if not m.is_terminated()]
+    expected = [alone[r].accept_string(strings[r]) for r in live]
+    got = BatchGrammarMatcher.batch_accept_string(
+        [batched[r] for r in live], [strings[r] for r in live]
+    )
+    assert got == expected
+    counts = [int(accepted) for accepted in expected]  # undo the accepted strings
+    for r, k in zip(live, counts):
+        alone[r].rollback(k)
+    BatchGrammarMatcher.batch_rollback([batched[r] for r in live], counts)
+    assert np.array_equal(one_by_one(batched, vocab_size), one_by_one(alone, vocab_size))
+
+
+def test_batch_accept_with_a_matcher_in_two_rows_runs_the_rows_in_order():
+    # as XGrammar's batch calls do: the second row sees the first row's token
+    vocab = vocabulary()
+    info = xgram.TokenizerInfo(vocab, stop_token_ids=[len(vocab) - 1])
+    compiled = xgram.GrammarCompiler(info).compile_grammar('root ::= "ab" "c"')
+    m, other = xgram.GrammarMatcher(compiled), xgram.GrammarMatcher(compiled)
+    a, b, c = vocab.index("a"), vocab.index("b"), vocab.index("c")
+    assert BatchGrammarMatcher.batch_accept_token([m, other, m, m], [a, a, b, c]) == [True] * 4
+    assert m.is_completed() and not other.is_completed()
+    assert BatchGrammarMatcher.batch_accept_string([other, other], ["b", "c"]) == [True, True]
+    BatchGrammarMatcher.batch_rollback([m, m], [1, 1])
+    assert m.accept_string("bc")
+
+
+def test_batch_accept_error_rows():
+    vocab = vocabulary()
+    info = xgram.TokenizerInfo(vocab, stop_token_ids=[len(vocab) - 1])
+    compiled = xgram.GrammarCompiler(info).compile_grammar('root ::= "ab"')
+    ms = [xgram.GrammarMatcher(compiled) for _ in range(5)]
+    a = vocab.index("a")
+    with pytest.raises(BatchRowError) as caught:
+        BatchGrammarMatcher.batch_accept_token(ms, [a, len(vocab) + 7, -1, 2**40, a])
+    assert sorted(caught.value.failures) == [1, 2, 3]
+    assert caught.value.results[0] is True and caught.value.results[4] is True
+    assert all(isinstance(e, xgram.UsageError) for e in caught.value.failures.values())
+    assert "out of range" in str(caught.value.failures[3])
+    with pytest.raises(BatchRowError) as caught:
+        BatchGrammarMatcher.batch_accept_string(ms, ["b", "\ud800", 7, b"b", "b"])
+    assert sorted(caught.value.failures) == [1, 2]
+    assert isinstance(caught.value.failures[2], TypeError)
+    assert caught.value.results == [True, None, None, False, True]
+    with pytest.raises(BatchRowError) as caught:
+        BatchGrammarMatcher.batch_rollback(ms, [2, 5, 0, 0, 2**40])
+    assert sorted(caught.value.failures) == [1, 4]
+    assert ms[0].accept_string("ab")  # rolled back by two
+
+
+def test_one_matcher_used_by_two_threads_at_once_is_refused_not_corrupted():
+    # A caller's bug: one thread fills (the GIL released) while another accepts.
+    # The second call must raise, never race with the first (it used to crash).
+    vocab = vocabulary()
+    info = xgram.TokenizerInfo(vocab, stop_token_ids=[len(vocab) - 1])
+    compiled = xgram.GrammarCompiler(info).compile_grammar("root ::= [a-z]*")
+    m = xgram.GrammarMatcher(compiled)
+    letters = [i for i, t in enumerate(vocab[:-1]) if t.isascii() and t.isalpha() and t.islower()]
+    bitmask = xgram.allocate_token_bitmask(1, info.vocab_size)
+    collisions, others, accepted = [], [], []
+    stop = threading.Event()
+
+    def filler() -> None:
+        while not stop.is_set():
+            try:
+                m.fill_next_token_bitmask(bitmask)
+            except xgram.UsageError as e:
+                collisions.append(e)
+            except Exception as e:  # noqa: BLE001 - any other error fails the test
+                others.append(e)
+
+    def acceptor() -> None:
+        rng = random.Random(0)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(collisions) < 20:
+            try:
+                token = rng.choice(letters)
+                if m.accept_token(token):
+                    accepted.append(token)
+            except xgram.UsageError as e:
+                collisions.append(e)
+            except Exception as e:  # noqa: BLE001
+                others.append(e)
+        stop.set()
+
+    xgram._core._set_quick_fill_nanoseconds(-1)  # every fill releases the GIL
+    try:
+        threads = [threading.Thread(target=filler), threading.Thread(target=acceptor)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        xgram._core._set_quick_fill_nanoseconds(50_000)
+    assert not others, others[:3]
+    assert collisions, "no call overlapped in 5 s"
+    assert all("in use by another thread" in str(e) for e in collisions)
+    replay = xgram.GrammarMatcher(compiled)
+    assert all(replay.accept_token(t) for t in accepted)
+    assert np.array_equal(one_by_one([m], info.vocab_size), one_by_one([replay], info.vocab_size))

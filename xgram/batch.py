@@ -2,22 +2,20 @@
 
 The methods mirror XGrammar 0.2.9's ``BatchGrammarMatcher``. A batch fill runs
 its rows on a persistent pool of C++ threads with the GIL released
-(``cpp/runtime/batch_fill.h``); the other methods handle each row with the
-matcher's own method, one after another. A row that fails does not stop the
-others, and the failures are reported together by :class:`BatchRowError`.
+(``cpp/runtime/batch_fill.h``), and so do the accepts and rollbacks. A row
+that fails does not stop the others, and the failures are reported together by
+:class:`BatchRowError`.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _core
 from .errors import UsageError
 from .matcher import GrammarMatcher, _BitmaskRows, _float32_vector, _int_vector
-
-RowResult = TypeVar("RowResult")
 
 # One background thread for asynchronous batch fills (per process: a forked
 # child starts its own). The fill itself runs on the C++ worker pool with the
@@ -72,18 +70,61 @@ def _check_same_length(what: str, values: Sequence[Any], matchers: Sequence[Any]
         )
 
 
-def _each_row(
-    method: str, count: int, run_row: Callable[[int], RowResult]
-) -> List[Optional[RowResult]]:
-    """Run ``run_row`` for rows 0..count-1, collecting failures instead of stopping at one."""
-    results: List[Optional[RowResult]] = []
-    failures: Dict[int, Exception] = {}
-    for row in range(count):
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _as_int32(value: int) -> int:
+    """A token id or count as the core takes it (32 bits)."""
+    if not _INT32_MIN <= value <= _INT32_MAX:
+        raise UsageError(f"{value} is out of range")
+    return value
+
+
+def _as_bytes(value: Any) -> bytes:
+    """A string to accept, as UTF-8 bytes."""
+    if isinstance(value, str):
         try:
-            results.append(run_row(row))
-        except Exception as exc:  # reported with its row below, after all rows ran
-            results.append(None)
+            return value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"the string is not valid Unicode: {exc}") from None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    raise TypeError(f"expected str or bytes, got {type(value).__name__}")
+
+
+def _run_rows(
+    method: str,
+    matchers: List[GrammarMatcher],
+    values: List[Any],
+    convert: Callable[[Any], Any],
+    core_call: Callable[..., Any],
+) -> List[bool]:
+    """Run one of the core's batch calls (``core_call(handles, values, threads)``).
+
+    Rows whose value ``convert`` refuses fail here, the others run in the core;
+    every failure is reported by :class:`BatchRowError`.
+    """
+    failures: Dict[int, Exception] = {}
+    batch: List[int] = []
+    converted: List[Any] = []
+    for row, value in enumerate(values):
+        try:
+            converted.append(convert(value))
+            batch.append(row)
+        except (UsageError, TypeError) as exc:
             failures[row] = exc
+    outcome = core_call(
+        [matchers[row]._handle for row in batch],
+        [values[row] for row in batch],
+        max(1, (os.cpu_count() or 2) // 2),
+    )
+    answers, errors = outcome if isinstance(outcome, tuple) else ([1] * len(batch), outcome)
+    results: List[Any] = [None] * len(matchers)
+    for row, answer, error in zip(batch, answers, errors):
+        if error:
+            failures[row] = UsageError(error)
+        else:
+            results[row] = bool(answer)
     if failures:
         raise BatchRowError(method, failures, results) from failures[min(failures)]
     return results
@@ -217,6 +258,9 @@ class BatchGrammarMatcher:
     ) -> List[bool]:
         """Accept ``tokens[i]`` in ``matchers[i]``; whether each was accepted.
 
+        The rows run on the C++ worker pool with the GIL released (in order, on
+        the calling thread, when a matcher appears in several rows).
+
         Raises
         ------
         BatchRowError
@@ -227,12 +271,9 @@ class BatchGrammarMatcher:
         matcher_list = _matcher_list(matchers)
         token_ids = _int_vector(tokens, "tokens")
         _check_same_length("tokens", token_ids, matcher_list)
-        results = _each_row(
-            "batch_accept_token",
-            len(matcher_list),
-            lambda row: matcher_list[row].accept_token(token_ids[row]),
+        return _run_rows(
+            "batch_accept_token", matcher_list, token_ids, _as_int32, _core.batch_accept_token
         )
-        return [bool(accepted) for accepted in results]
 
     @staticmethod
     def batch_accept_string(
@@ -241,6 +282,8 @@ class BatchGrammarMatcher:
         debug_print: bool = False,
     ) -> List[bool]:
         """Accept ``strings[i]`` in ``matchers[i]``; whether each was accepted.
+
+        Each string is one rollback unit, as :meth:`GrammarMatcher.accept_string`.
 
         Raises
         ------
@@ -253,12 +296,9 @@ class BatchGrammarMatcher:
             raise UsageError("strings must be a sequence of str or bytes, one per matcher")
         string_list = list(strings)
         _check_same_length("strings", string_list, matcher_list)
-        results = _each_row(
-            "batch_accept_string",
-            len(matcher_list),
-            lambda row: matcher_list[row].accept_string(string_list[row]),
+        return _run_rows(
+            "batch_accept_string", matcher_list, string_list, _as_bytes, _core.batch_accept_string
         )
-        return [bool(accepted) for accepted in results]
 
     @staticmethod
     def batch_rollback(
@@ -278,11 +318,7 @@ class BatchGrammarMatcher:
         else:
             counts = _int_vector(num_tokens, "num_tokens")
         _check_same_length("num_tokens", counts, matcher_list)
-        _each_row(
-            "batch_rollback",
-            len(matcher_list),
-            lambda row: matcher_list[row].rollback(counts[row]),
-        )
+        _run_rows("batch_rollback", matcher_list, counts, _as_int32, _core.batch_rollback)
 
     @staticmethod
     def batch_fill_temperature(

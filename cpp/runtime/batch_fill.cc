@@ -108,6 +108,35 @@ WorkerPool& Pool() {
   return *pool;
 }
 
+// Whether some matcher appears in two rows.
+bool HasRepeatedMatcher(std::vector<GrammarMatcher*> matchers) {
+  std::sort(matchers.begin(), matchers.end());
+  return std::adjacent_find(matchers.begin(), matchers.end()) != matchers.end();
+}
+
+// Runs `row(i)` for every row, catching each row's error. Rows sharing a
+// matcher run in order on the calling thread; otherwise on the pool. `what`
+// names the call for a matcher some other thread is using.
+BatchRowsResult RunRows(const std::vector<GrammarMatcher*>& matchers, int num_threads, const char* what,
+                        const std::function<bool(int64_t)>& row) {
+  const int64_t n = static_cast<int64_t>(matchers.size());
+  BatchRowsResult result;
+  result.values.assign(n, 0);
+  result.errors.assign(n, std::string());
+  if (HasRepeatedMatcher(matchers)) num_threads = 1;
+  ParallelFor(n, num_threads, [&](int64_t i) {
+    try {
+      GrammarMatcher::ExclusiveUse use(*matchers[i], what);
+      result.values[i] = row(i) ? 1 : 0;
+    } catch (const std::exception& e) {
+      result.errors[i] = e.what();
+    } catch (...) {
+      result.errors[i] = "unknown error";
+    }
+  });
+  return result;
+}
+
 }  // namespace
 
 void ParallelFor(int64_t n, int num_threads, const std::function<void(int64_t)>& fn) {
@@ -149,6 +178,7 @@ BatchFillResult BatchFillNextTokenBitmask(const std::vector<GrammarMatcher*>& ma
   ParallelFor(n, num_threads, [&](int64_t i) {
     if (skip[i]) return;
     try {
+      GrammarMatcher::ExclusiveUse use(*matchers[i], "batch_fill_next_token_bitmask");
       result.needs_apply[i] = matchers[i]->FillNextTokenBitmask(rows[i], num_words) ? 1 : 0;
     } catch (const std::exception& e) {
       result.errors[i] = e.what();
@@ -157,6 +187,26 @@ BatchFillResult BatchFillNextTokenBitmask(const std::vector<GrammarMatcher*>& ma
     }
   });
   return result;
+}
+
+BatchRowsResult BatchAcceptToken(const std::vector<GrammarMatcher*>& matchers,
+                                 const std::vector<int32_t>& tokens, int num_threads) {
+  return RunRows(matchers, num_threads, "batch_accept_token",
+                 [&](int64_t i) { return matchers[i]->AcceptToken(tokens[i]); });
+}
+
+BatchRowsResult BatchAcceptString(const std::vector<GrammarMatcher*>& matchers,
+                                  const std::vector<std::string>& strings, int num_threads) {
+  return RunRows(matchers, num_threads, "batch_accept_string",
+                 [&](int64_t i) { return matchers[i]->AcceptString(strings[i]); });
+}
+
+BatchRowsResult BatchRollback(const std::vector<GrammarMatcher*>& matchers,
+                              const std::vector<int32_t>& num_tokens, int num_threads) {
+  return RunRows(matchers, num_threads, "batch_rollback", [&](int64_t i) {
+    matchers[i]->Rollback(num_tokens[i]);
+    return true;
+  });
 }
 
 }  // namespace xgram

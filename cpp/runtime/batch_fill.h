@@ -12,6 +12,11 @@
 // A row that throws records its error and the others go on: the caller reports
 // the failed rows together. One matcher twice in a batch would be filled by two
 // threads at once, so the later rows are refused as errors instead.
+//
+// Accepting tokens or strings and rolling back run the same way. There a
+// matcher may appear in several rows (XGrammar's batch calls run the rows in
+// order, so a matcher twice accepts both tokens, in order): such a batch runs
+// row after row on the calling thread, which gives the same answers.
 #ifndef XGRAM_BATCH_FILL_H_
 #define XGRAM_BATCH_FILL_H_
 
@@ -38,6 +43,25 @@ struct BatchFillResult {
 BatchFillResult BatchFillNextTokenBitmask(const std::vector<GrammarMatcher*>& matchers,
                                           const std::vector<uint32_t*>& rows, int64_t num_words,
                                           int num_threads);
+
+// Per row of a batch of accepts or rollbacks: the answer (accepted: 1 or 0) and
+// the error ("" if none).
+struct BatchRowsResult {
+  std::vector<uint8_t> values;
+  std::vector<std::string> errors;
+};
+
+// `matchers[i]->AcceptToken(tokens[i])` for every row.
+BatchRowsResult BatchAcceptToken(const std::vector<GrammarMatcher*>& matchers,
+                                 const std::vector<int32_t>& tokens, int num_threads);
+
+// `matchers[i]->AcceptString(strings[i])` for every row.
+BatchRowsResult BatchAcceptString(const std::vector<GrammarMatcher*>& matchers,
+                                  const std::vector<std::string>& strings, int num_threads);
+
+// `matchers[i]->Rollback(num_tokens[i])` for every row (values are all 1).
+BatchRowsResult BatchRollback(const std::vector<GrammarMatcher*>& matchers,
+                              const std::vector<int32_t>& num_tokens, int num_threads);
 
 }  // namespace xgram
 

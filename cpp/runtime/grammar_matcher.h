@@ -28,6 +28,7 @@
 #ifndef XGRAM_GRAMMAR_MATCHER_H_
 #define XGRAM_GRAMMAR_MATCHER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -42,6 +43,21 @@ namespace xgram {
 
 class GrammarMatcher {
  public:
+  // Held by every outside call (the Python binding, a batch's row) for its
+  // duration. A matcher serves one thread at a time; two threads calling it at
+  // once is the caller's bug, and would corrupt its state: the second call
+  // throws UsageError instead of racing. One atomic exchange per call.
+  class ExclusiveUse {
+   public:
+    ExclusiveUse(const GrammarMatcher& matcher, const char* what);
+    ~ExclusiveUse() { flag_.store(false, std::memory_order_release); }
+    ExclusiveUse(const ExclusiveUse&) = delete;
+    ExclusiveUse& operator=(const ExclusiveUse&) = delete;
+
+   private:
+    std::atomic<bool>& flag_;
+  };
+
   // Throws UsageError for a stop token outside the vocabulary.
   GrammarMatcher(CompiledGrammarPtr compiled, std::vector<int32_t> override_stop_tokens,
                  bool use_override, bool terminate_without_stop_token, int32_t max_rollback_tokens);
@@ -164,6 +180,15 @@ class GrammarMatcher {
   std::vector<uint64_t> current_key_;
   std::vector<uint32_t> memo_words_;
   bool memo_need_apply_ = true;
+
+  // ExclusiveUse's flag; a copy (fork) starts free.
+  struct InUseFlag {
+    mutable std::atomic<bool> held{false};
+    InUseFlag() = default;
+    InUseFlag(const InUseFlag&) {}
+    InUseFlag& operator=(const InUseFlag&) { return *this; }
+  };
+  InUseFlag in_use_;
 };
 
 }  // namespace xgram

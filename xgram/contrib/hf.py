@@ -234,15 +234,17 @@ class LogitsProcessor(transformers.LogitsProcessor):
         self._pending = (future, int(input_ids.shape[1]), time.perf_counter() - start, span)
 
     def _accept_last(self, input_ids: torch.Tensor) -> None:
-        """Feed every live row's last token to its matcher."""
+        """Feed every live row's last token to its matcher (one batch call)."""
         last = input_ids[:, -1].tolist()
-        for i, matcher in enumerate(self.matchers):
-            if matcher.is_terminated():
-                continue  # finished rows receive padding or stop tokens
-            token = int(last[i])
-            if not matcher.accept_token(token):
+        # finished rows receive padding or stop tokens
+        live = [i for i, matcher in enumerate(self.matchers) if not matcher.is_terminated()]
+        accepted = self._batch.batch_accept_token(
+            [self.matchers[i] for i in live], [int(last[i]) for i in live]
+        )
+        for i, ok in zip(live, accepted):
+            if not ok:
                 raise RuntimeError(
-                    f"row {i}: generated token {token} is not allowed by the grammar; "
+                    f"row {i}: generated token {int(last[i])} is not allowed by the grammar; "
                     "was the xgram LogitsProcessor the last processor to touch the scores?"
                 )
         self._generated += 1
