@@ -997,6 +997,47 @@ def test_demo_check_output_failures(tmp_path):
     assert target.prompt.startswith("Reply with a JSON value valid under this JSON schema")
 
 
+def test_demo_batch_mix_of_grammars():
+    import json
+
+    from xgram import _demo_batch, demo
+
+    first = demo.load_target(_demo_args())
+    targets = _demo_batch.batch_targets(first, 6)
+    assert [t.name for t in targets][:4] == [
+        "JSON schema person.schema.json",
+        "product schema",
+        "event schema",
+        "builtin JSON",
+    ]
+    assert targets[4] is first and targets[5] is targets[1]
+    product = {"sku": "ABC-1234", "name": "Lamp", "price": 12.5, "in_stock": True, "tags": []}
+    event = {"title": "Standup", "date": "2026-12-07", "start": "09:30", "attendees": 6}
+    assert demo.check_output(json.dumps(product), targets[1])[1]
+    assert not demo.check_output(json.dumps({**product, "sku": "AB-1234"}), targets[1])[1]
+    assert demo.check_output(json.dumps({**event, "online": False}), targets[2])[1]
+    assert not demo.check_output(json.dumps({**event, "start": "24:00"}), targets[2])[1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--batch", "0"], "--batch must be at least 1"),
+        (["--batch", "2", "--jump-forward"], "--jump-forward decodes one request"),
+        (["--batch", "2", "--unconstrained"], "--unconstrained decodes one request"),
+    ],
+)
+def test_demo_batch_arguments(argv, message, monkeypatch):
+    import io
+
+    from xgram import demo
+
+    monkeypatch.setattr(demo, "missing_requirements", lambda: [])
+    errors = io.StringIO()
+    assert not demo._ready_to_run(_demo_args(*argv), errors)
+    assert message in errors.getvalue()
+
+
 def test_demo_grammar_targets(tmp_path):
     from xgram import demo
 

