@@ -453,7 +453,11 @@ void BindLimitsAndCaches(py::module_& m) {
   });
   m.def("clear_shared_mask_cache", [] { ClearSharedMaskCache(); });
   m.def("shared_mask_cache_stats", [] {
-    return py::make_tuple(SharedMaskCacheSize(), SharedMaskCacheBytes());
+    return py::make_tuple(SharedMaskCacheSize(), SharedMaskCacheBytes(), SharedMaskCacheLimit());
+  });
+  m.def("set_shared_mask_cache_limit", [](int64_t bytes) {
+    if (bytes < 0) throw UsageError("the shared mask cache limit must be >= 0 bytes, got " + std::to_string(bytes));
+    SetSharedMaskCacheLimit(static_cast<size_t>(bytes));
   });
 }
 

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from typing import Any, Mapping, Optional, Tuple, Union
 
 from . import _core
-from .errors import UsageError
+from .errors import ArgumentTypeError, UsageError, integer_argument
 from .grammar import Grammar
 from .schema_options import JsonSchemaOptions
 from .tokenizer_info import TokenizerInfo
@@ -30,8 +30,41 @@ def _refs_key(refs: Any) -> Optional[str]:
         return None  # the conversion rejects it
     try:
         return " refs=" + json.dumps(dict(refs), sort_keys=True)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
+
+
+def _json_key(value: Any, sort_keys: bool = False) -> Optional[str]:
+    """``value`` as JSON text for a cache key, or None when it has none.
+
+    A value json cannot write (too deep, an integer too long to print, an object
+    that is not JSON) is not cached; the conversion then says what is wrong.
+    """
+    try:
+        return json.dumps(value, sort_keys=sort_keys)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _serialized_text(obj: Mapping[str, Any], field: str, default: Optional[str] = None) -> str:
+    """The text field ``field`` of a serialized compiled grammar, checked to be UTF-8 text."""
+    if field not in obj and default is None:
+        raise UsageError(f"serialized compiled grammar lacks the field {field!r}")
+    value = obj.get(field, default)
+    try:
+        value.encode("utf-8")
+    except (AttributeError, UnicodeEncodeError):
+        raise UsageError(
+            f"serialized compiled grammar is corrupt: the field {field!r} is not text"
+        ) from None
+    return value
+
+
+def _check_tokenizer_info(tokenizer_info: Any) -> None:
+    if not isinstance(tokenizer_info, TokenizerInfo):
+        raise ArgumentTypeError(
+            f"tokenizer_info must be an xgram.TokenizerInfo, got {type(tokenizer_info).__name__}"
+        )
 
 
 class CompiledGrammar:
@@ -62,7 +95,14 @@ class CompiledGrammar:
 
     @property
     def memory_size_bytes(self) -> int:
-        """Bytes held by the automaton and the computed cache entries."""
+        """Bytes this grammar holds: its automaton and every mask entry computed so far.
+
+        Counted: the automaton's arrays, the per-state entries, the entries
+        re-decided per caller context and the expanded crossing-token sets (both
+        grow as matchers meet new contexts), and the per-state memos. Not
+        counted: the tokenizer info and the grammar's IR, which are shared, and
+        the process-wide shared mask store (:func:`xgram.shared_mask_cache_info`).
+        """
         return int(self._handle.memory_size_bytes)
 
     @property
@@ -72,7 +112,10 @@ class CompiledGrammar:
 
     def precompute(self, num_threads: int = 1) -> None:
         """Compute every token-mask cache entry now, on ``num_threads`` threads."""
-        self._handle.precompute(int(num_threads))
+        threads = integer_argument(num_threads, "num_threads")
+        if not 1 <= threads <= 1024:
+            raise UsageError(f"num_threads must be in [1, 1024], got {threads}")
+        self._handle.precompute(threads)
 
     def serialize_json(self) -> str:
         """The compiled grammar and its computed mask entries, as versioned JSON.
@@ -102,9 +145,12 @@ class CompiledGrammar:
             If the data is from another xgram version, another tokenizer or corrupt.
 
         """
+        if not isinstance(data, (str, bytes, bytearray)):
+            raise ArgumentTypeError(f"data must be str, got {type(data).__name__}")
+        _check_tokenizer_info(tokenizer_info)
         try:
             obj = json.loads(data)
-        except (TypeError, ValueError) as exc:
+        except (ValueError, RecursionError) as exc:
             raise UsageError(f"serialized compiled grammar is not valid JSON: {exc}") from None
         version = obj.get("__VERSION__") if isinstance(obj, dict) else None
         if version != _SERIAL_VERSION:
@@ -118,18 +164,21 @@ class CompiledGrammar:
             or obj.get("vocab_size") != tokenizer_info.vocab_size
         ):
             raise UsageError("the compiled grammar was serialized for a different tokenizer")
+        text = _serialized_text(obj, "grammar")
+        root = _serialized_text(obj, "root_rule_name", "root")
         try:
-            grammar = Grammar(
-                _core.Grammar.from_ebnf(obj["grammar"], obj.get("root_rule_name", "root"), False)
-            )
+            grammar = Grammar(_core.Grammar.from_ebnf(text, root, False))
             handle = _core.CompiledGrammar(grammar._handle, tokenizer_info._handle)
             same_automaton = (
                 obj.get("automaton_fingerprint") == f"{handle.automaton_fingerprint:016x}"
             )
             if same_automaton and obj.get("byteorder") == sys.byteorder:
-                handle.import_entries(base64.b64decode(obj["entries"]))
-        except KeyError as exc:
-            raise UsageError(f"serialized compiled grammar lacks the field {exc}") from None
+                entries = _serialized_text(obj, "entries")
+                handle.import_entries(base64.b64decode(entries, validate=True))
+        except ValueError as exc:  # the grammar does not parse, the base64 is broken
+            if isinstance(exc, UsageError):
+                raise
+            raise UsageError(f"serialized compiled grammar is corrupt: {exc}") from None
         # Otherwise the entries are recomputed on first use: slower, still exact.
         return CompiledGrammar(handle, grammar, tokenizer_info)
 
@@ -151,7 +200,10 @@ class GrammarCompiler:
     cache_enabled : bool, default True
         Reuse compiled grammars for identical inputs.
     cache_limit_bytes : int, default -1
-        Upper bound of the cache's memory (-1: unbounded).
+        Upper bound of the cache's memory (-1: unbounded), as
+        :attr:`CompiledGrammar.memory_size_bytes` counts it. It holds after every
+        compile call; between calls, cached grammars grow as matchers compute
+        their mask entries, and the next call evicts the least recently used.
     precompute : bool, default False
         Compute all token-mask entries at compile time instead of on first use.
 
@@ -166,12 +218,15 @@ class GrammarCompiler:
         cache_limit_bytes: int = -1,
         precompute: bool = False,
     ) -> None:
-        if not isinstance(tokenizer_info, TokenizerInfo):
-            raise TypeError("tokenizer_info must be an xgram.TokenizerInfo")
+        _check_tokenizer_info(tokenizer_info)
         self.tokenizer_info = tokenizer_info
-        self.max_threads = max(1, int(max_threads))
+        self.max_threads = min(max(1, integer_argument(max_threads, "max_threads")), 1024)
         self.cache_enabled = cache_enabled
-        self.cache_limit_bytes = int(cache_limit_bytes)
+        self.cache_limit_bytes = integer_argument(cache_limit_bytes, "cache_limit_bytes")
+        if self.cache_limit_bytes < -1:
+            raise UsageError(
+                f"cache_limit_bytes must be -1 (unbounded) or >= 0, got {cache_limit_bytes}"
+            )
         self.precompute = precompute
         self._cache: OrderedDict[Tuple[str, str], CompiledGrammar] = OrderedDict()
         self._lock = threading.Lock()
@@ -189,6 +244,10 @@ class GrammarCompiler:
             When the automaton exceeds its budgets.
 
         """
+        if not isinstance(root_rule_name, str):
+            raise ArgumentTypeError(
+                f"root_rule_name must be str, got {type(root_rule_name).__name__}"
+            )
         if isinstance(grammar, str):
             text = grammar
             return self._cached(
@@ -198,7 +257,9 @@ class GrammarCompiler:
         if isinstance(grammar, Grammar):
             grammar_obj = grammar
             return self._cached(("grammar", str(grammar_obj)), lambda: grammar_obj)
-        raise TypeError(f"expected xgram.Grammar or EBNF str, got {type(grammar).__name__}")
+        raise ArgumentTypeError(
+            f"grammar must be an xgram.Grammar or EBNF str, got {type(grammar).__name__}"
+        )
 
     def _build(self, grammar: Grammar) -> CompiledGrammar:
         handle = _core.CompiledGrammar(grammar._handle, self.tokenizer_info._handle)
@@ -240,7 +301,7 @@ class GrammarCompiler:
         if self.cache_enabled:  # the key costs a serialisation of the schema
             text = schema if isinstance(schema, str) else None
             if text is None and isinstance(schema, (dict, bool)):
-                text = json.dumps(schema)
+                text = _json_key(schema)
         options = JsonSchemaOptions(
             any_whitespace=any_whitespace,
             indent=indent,
@@ -268,7 +329,7 @@ class GrammarCompiler:
         """Compile a structural tag (see :meth:`Grammar.from_structural_tag`)."""
         text = structural_tag if isinstance(structural_tag, str) else None
         if text is None and triggers is None and isinstance(structural_tag, dict):
-            text = json.dumps(structural_tag, sort_keys=True)
+            text = _json_key(structural_tag, sort_keys=True)
         key = None if text is None else ("structural_tag:" + repr(lenient), text)
         return self._cached(
             key,
@@ -279,6 +340,8 @@ class GrammarCompiler:
 
     def compile_lark(self, lark_string: str) -> CompiledGrammar:
         """Compile a Lark grammar (see :meth:`Grammar.from_lark`)."""
+        if not isinstance(lark_string, str):  # before it becomes a cache key
+            raise ArgumentTypeError(f"lark_string must be str, got {type(lark_string).__name__}")
         return self._cached(("lark", lark_string), lambda: Grammar.from_lark(lark_string))
 
     def _cached(self, key: Optional[Tuple[str, str]], make: Any) -> CompiledGrammar:
@@ -288,6 +351,10 @@ class GrammarCompiler:
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
+                    # Cached grammars grow as their matchers compute mask entries:
+                    # every compile call, hit or miss, brings the cache back under
+                    # its limit (least recently used first).
+                    self._evict()
                     return hit
         compiled = self._build(make())
         if key is not None and self.cache_enabled:

@@ -1,4 +1,4 @@
-"""Process-wide settings: compilation budgets and the rule automaton cache."""
+"""Process-wide settings: compilation budgets, the rule automaton cache and the shared mask store."""
 
 from __future__ import annotations
 
@@ -86,3 +86,44 @@ def set_rule_cache_capacity(capacity_bytes: int) -> None:
 def clear_rule_cache() -> None:
     """Empty the rule automaton cache and reset its counters."""
     _core.clear_rule_cache()
+
+
+def shared_mask_cache_info() -> Dict[str, int]:
+    """State of the process-wide store of shared mask parts.
+
+    The part of a state's token mask that does not depend on the state's callers
+    is the same for every grammar whose rule there has the same structure (every
+    JSON schema's strings, numbers and free-form values), so grammars compiled for
+    one tokenizer share it through this store instead of computing it again. It
+    grows as new kinds of states are met and is bounded by bytes: past the limit
+    the least recently used parts leave (a grammar that needs one again
+    recomputes it; masks are the same either way).
+
+    Returns
+    -------
+    dict
+        ``entries``, ``bytes`` held and ``limit`` in bytes.
+
+    """
+    entries, size, limit = _core.shared_mask_cache_stats()
+    return {"entries": int(entries), "bytes": int(size), "limit": int(limit)}
+
+
+def set_shared_mask_cache_limit(limit_bytes: int) -> None:
+    """Bound the memory of the shared mask store (default 1 GiB).
+
+    Lowering the limit evicts at once; ``0`` keeps nothing (every grammar then
+    computes its own mask parts).
+
+    Parameters
+    ----------
+    limit_bytes : int
+        Most bytes the store may hold.
+
+    Raises
+    ------
+    UsageError
+        When ``limit_bytes`` is negative.
+
+    """
+    _core.set_shared_mask_cache_limit(int(limit_bytes))

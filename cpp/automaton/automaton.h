@@ -89,6 +89,17 @@ class Automaton {
   std::vector<uint8_t> lookahead_final;
 
   int32_t num_states() const { return static_cast<int32_t>(is_final.size()); }
+  // Bytes held by the arrays above (their capacities) and the rules' names.
+  size_t MemoryBytes() const {
+    auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+    size_t total = sizeof(*this) + bytes(byte_edge_begin) + bytes(byte_edges) + bytes(call_edge_begin) +
+                   bytes(call_edges) + bytes(is_final) + bytes(state_rule) + bytes(rules) +
+                   bytes(call_site_begin) + bytes(call_site_edges) + bytes(call_edge_source) +
+                   bytes(lookahead_edge_begin) + bytes(lookahead_edges) + bytes(lookahead_final) +
+                   bytes(state_hash);
+    for (const AutomatonRule& r : rules) total += r.name.capacity();
+    return total;
+  }
   // A hash of the whole structure: equal automata have equal fingerprints.
   uint64_t Fingerprint() const;
 

@@ -1,6 +1,8 @@
 // CompiledGrammar (see compiled_grammar.h): builds the grammar's automaton and
 // mask cache for a tokenizer, lists the tokens named by markers, and estimates
-// the memory it holds.
+// the memory it holds (the automaton, the marked tokens, the mask cache with
+// every entry computed so far; the tokenizer and the grammar IR are shared, so
+// not counted).
 #include "compiled_grammar.h"
 
 #include <string>
@@ -9,16 +11,6 @@
 #include "token_marker.h"
 
 namespace xgram {
-namespace {
-
-// The automaton's arrays indexed by state, in bytes per state: its is_final
-// flag, its rule (state_rule), and the offsets of its byte and call edge lists
-// (byte_edge_begin, call_edge_begin). The estimate leaves out the smaller
-// per-rule and lookahead arrays and the state hashes.
-constexpr size_t kBytesPerState = sizeof(uint8_t) + sizeof(RuleId) + 2 * sizeof(int32_t);
-
-}  // namespace
-
 CompiledGrammar::CompiledGrammar(GrammarHandlePtr grammar, TokenizerInfoPtr tokenizer)
     : grammar_(std::move(grammar)),
       tokenizer_(std::move(tokenizer)),
@@ -48,11 +40,8 @@ void CompiledGrammar::CollectMarkedTokens() {
 }
 
 size_t CompiledGrammar::MemoryBytes() const {
-  const Automaton& a = *automaton_;
-  size_t edge_bytes = a.byte_edges.size() * sizeof(ByteEdge) + a.call_edges.size() * sizeof(CallEdge) +
-                      a.lookahead_edges.size() * sizeof(ByteEdge);
-  size_t state_bytes = a.is_final.size() * kBytesPerState;
-  return sizeof(*this) + edge_bytes + state_bytes + cache_->MemoryBytes();
+  return sizeof(*this) + automaton_->MemoryBytes() + marked_tokens_.capacity() * sizeof(int32_t) +
+         cache_->MemoryBytes();
 }
 
 }  // namespace xgram

@@ -5,9 +5,11 @@
 #include <array>
 #include <cstring>
 #include <functional>
+#include <list>
 #include <mutex>
-#include <type_traits>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 
 #include "errors.h"
@@ -99,44 +101,68 @@ using trie_walk::kNoPlainLoop;
 using trie_walk::WalkResult;
 using trie_walk::WalkTrie;
 
+// Bounded by bytes (SetSharedMaskCacheLimit); when an insertion passes the
+// limit, the least recently used masks leave (a grammar that still needs one
+// recomputes it: the store saves work, it holds nothing a grammar depends on).
 class SharedInsideMasks {
  public:
   std::shared_ptr<const InsideMask> Find(uint64_t tokenizer, uint64_t state_hash) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = masks_.find({tokenizer, state_hash});
-    return it == masks_.end() ? nullptr : it->second;
+    if (it == masks_.end()) return nullptr;
+    order_.splice(order_.end(), order_, it->second.position);  // now the most recent
+    return it->second.mask;
   }
   void Insert(uint64_t tokenizer, uint64_t state_hash, std::shared_ptr<const InsideMask> mask) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (bytes_ + mask->Bytes() > limit_bytes_) {
-      masks_.clear();  // a crude bound; entries are recomputed on demand
-      bytes_ = 0;
-    }
-    bytes_ += mask->Bytes();
-    masks_[{tokenizer, state_hash}] = std::move(mask);
+    Key key{tokenizer, state_hash};
+    auto [it, inserted] = masks_.emplace(key, Slot{std::move(mask), order_.end()});
+    if (!inserted) return;  // another thread computed it first: equal, keep that one
+    it->second.position = order_.insert(order_.end(), key);
+    bytes_ += SlotBytes(it->second);
+    EvictOver(limit_bytes_);
+  }
+  void SetLimit(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    limit_bytes_ = bytes;
+    EvictOver(limit_bytes_);
   }
   void Clear() {
     std::lock_guard<std::mutex> lock(mutex_);
-    masks_.clear();
-    bytes_ = 0;
+    EvictOver(0);
   }
-  size_t Bytes() {
+  // (entries, bytes, limit in bytes)
+  std::tuple<size_t, size_t, size_t> Info() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return bytes_;
-  }
-  size_t Size() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return masks_.size();
+    return {masks_.size(), bytes_, limit_bytes_};
   }
 
  private:
+  using Key = std::pair<uint64_t, uint64_t>;
   struct KeyHash {
-    size_t operator()(const std::pair<uint64_t, uint64_t>& k) const { return MixHash(k.first ^ (k.second * 31)); }
+    size_t operator()(const Key& k) const { return MixHash(k.first ^ (k.second * 31)); }
   };
+  struct Slot {
+    std::shared_ptr<const InsideMask> mask;
+    std::list<Key>::iterator position;  // in order_
+  };
+  // The mask, its map node and its place in the recency list.
+  static size_t SlotBytes(const Slot& slot) {
+    return slot.mask->Bytes() + sizeof(Slot) + sizeof(Key) + 8 * sizeof(void*);
+  }
+  void EvictOver(size_t limit) {
+    while (bytes_ > limit && !order_.empty()) {
+      auto it = masks_.find(order_.front());
+      bytes_ -= SlotBytes(it->second);
+      masks_.erase(it);
+      order_.pop_front();
+    }
+  }
   std::mutex mutex_;
-  std::unordered_map<std::pair<uint64_t, uint64_t>, std::shared_ptr<const InsideMask>, KeyHash> masks_;
+  std::unordered_map<Key, Slot, KeyHash> masks_;
+  std::list<Key> order_;  // least recently used first
   size_t bytes_ = 0;
-  size_t limit_bytes_ = size_t{1} << 30;
+  size_t limit_bytes_ = kDefaultSharedMaskCacheLimit;
 };
 
 SharedInsideMasks& SharedMasks() {
@@ -274,8 +300,10 @@ void WalkListedNodes(const AutomatonPtr& automaton, const trie_walk::TransitionR
 }  // namespace
 
 void ClearSharedMaskCache() { SharedMasks().Clear(); }
-size_t SharedMaskCacheBytes() { return SharedMasks().Bytes(); }
-size_t SharedMaskCacheSize() { return SharedMasks().Size(); }
+size_t SharedMaskCacheBytes() { return std::get<1>(SharedMasks().Info()); }
+size_t SharedMaskCacheSize() { return std::get<0>(SharedMasks().Info()); }
+size_t SharedMaskCacheLimit() { return std::get<2>(SharedMasks().Info()); }
+void SetSharedMaskCacheLimit(size_t bytes) { SharedMasks().SetLimit(bytes); }
 
 trie_walk::LoopSet TokenMaskCache::ComputeLoopClass(StateId state, bool with_leads) const {
   const Automaton& a = *automaton_;
@@ -648,10 +676,26 @@ const ContextMaskEntry& TokenMaskCache::GetInContext(StateId state, const Caller
 }
 
 size_t TokenMaskCache::MemoryBytes() const {
-  size_t total = sizeof(*this) + automaton_->num_states() * sizeof(void*) + rows_.MemoryBytes();
+  // Per state: the entry pointer and the memos (plain loop, plain leads, loop class known, loop class).
+  constexpr size_t kPerState = sizeof(void*) + sizeof(int8_t) + sizeof(uint64_t) + sizeof(uint8_t) +
+                               3 * sizeof(uint64_t);
+  // An unordered map's node: the pair, the next pointer, the cached hash; and its bucket.
+  constexpr size_t kMapNodeBytes = 3 * sizeof(void*);
+  size_t total = sizeof(*this) + automaton_->num_states() * kPerState + rows_.MemoryBytes();
   for (int32_t i = 0; i < automaton_->num_states(); ++i) {
     if (const TokenMaskEntry* e = entries_[i].load()) total += e->MemoryBytes();
   }
+  // The entries that grow as new contexts are met (Layer C) and the expanded
+  // crossing-token sets (GetEscaped).
+  std::lock_guard<std::mutex> lock(context_mutex_);
+  for (const auto& [key, entry] : context_entries_) {
+    total += kMapNodeBytes + sizeof(uint64_t) + sizeof(*entry) +
+             (entry->key.capacity() + entry->accepted.capacity() + entry->uncertain.capacity()) * sizeof(int32_t);
+  }
+  for (const auto& [state, ids] : escaped_) {
+    total += kMapNodeBytes + sizeof(state) + sizeof(*ids) + ids->capacity() * sizeof(int32_t);
+  }
+  total += (context_entries_.bucket_count() + escaped_.bucket_count()) * sizeof(void*);
   return total;
 }
 

@@ -91,10 +91,14 @@ constexpr int32_t kMaxCountedIterations = 64;
 constexpr int32_t kEagerEscapeCallSites = 32;
 
 // The process-wide store of caller-independent mask parts, shared by grammars
-// compiled for the same tokenizer (bounded to 1 GiB).
+// compiled for the same tokenizer, bounded by bytes (least recently used parts
+// leave first).
+constexpr size_t kDefaultSharedMaskCacheLimit = size_t{1} << 30;
 void ClearSharedMaskCache();
 size_t SharedMaskCacheBytes();
 size_t SharedMaskCacheSize();
+size_t SharedMaskCacheLimit();
+void SetSharedMaskCacheLimit(size_t bytes);
 
 // The caller-independent part of an entry (Layer A), shared between grammars
 // (token_mask_cache.cc).
@@ -179,7 +183,7 @@ class TokenMaskCache {
   mutable std::unique_ptr<std::atomic<uint64_t>[]> plain_leads_;  // PlainAfterLead, 0 unknown
   mutable std::unique_ptr<std::atomic<uint8_t>[]> loop_class_known_;
   mutable std::unique_ptr<std::atomic<uint64_t>[]> loop_class_;
-  std::mutex context_mutex_;
+  mutable std::mutex context_mutex_;  // MemoryBytes reads the maps too
   std::unordered_multimap<uint64_t, std::unique_ptr<const ContextMaskEntry>> context_entries_;
   std::unordered_map<StateId, std::unique_ptr<const std::vector<int32_t>>> escaped_;  // GetEscaped
 };
