@@ -16,8 +16,11 @@ from .config import (
     rule_cache_info,
     set_compile_limits,
     set_rule_cache_capacity,
+    set_shared_mask_cache_limit,
+    shared_mask_cache_info,
 )
 from .errors import (
+    ArgumentTypeError,
     CompileBudgetError,
     GrammarError,
     SchemaError,
@@ -60,6 +63,7 @@ def __dir__() -> List[str]:
 
 
 __all__ = [
+    "ArgumentTypeError",
     "BatchGrammarMatcher",
     "BatchRowError",
     "CheckResult",
@@ -89,6 +93,8 @@ __all__ = [
     "rule_cache_info",
     "set_compile_limits",
     "set_rule_cache_capacity",
+    "set_shared_mask_cache_limit",
+    "shared_mask_cache_info",
 ]
 
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from . import _core
-from .errors import UsageError
+from .errors import ArgumentTypeError, UsageError, lone_surrogate_error
 from .grammar_text import TextLike, as_bytes, handle_accepts, parse_ebnf, parse_regex
 from .schema_options import JsonSchemaOptions
 
@@ -83,11 +83,13 @@ class Grammar:
         Raises
         ------
         GrammarError
-            With line, column and a caret under the problem.
+            With line, column and a caret under the problem (a lone surrogate too).
+        ArgumentTypeError
+            If ``ebnf_string`` or ``root_rule_name`` is not ``str`` (bytes included).
 
         """
-        if not isinstance(ebnf_string, str):
-            raise TypeError(f"ebnf_string must be str, got {type(ebnf_string).__name__}")
+        _check_str(ebnf_string, "ebnf_string")
+        _check_rule_name(root_rule_name)
         return Grammar(parse_ebnf(ebnf_string, root_rule_name))
 
     @staticmethod
@@ -106,8 +108,7 @@ class Grammar:
             backreferences, word boundaries, inline flags), with their column.
 
         """
-        if not isinstance(pattern, str):
-            raise TypeError(f"pattern must be str, got {type(pattern).__name__}")
+        _check_str(pattern, "pattern")
         return Grammar(parse_regex(pattern))
 
     @staticmethod
@@ -223,8 +224,7 @@ class Grammar:
             For syntax errors and Lark features xgram does not support, with their line.
 
         """
-        if not isinstance(lark_string, str):
-            raise TypeError(f"lark_string must be str, got {type(lark_string).__name__}")
+        _check_str(lark_string, "lark_string")
         from ._lark_lowering import lark_grammar_handle  # noqa: PLC0415
 
         return Grammar(lark_grammar_handle(lark_string))
@@ -239,12 +239,12 @@ class Grammar:
         """A grammar accepting what any of ``grammars`` accepts (at least one)."""
         if not grammars:
             raise UsageError("Grammar.union needs at least one grammar")
-        return Grammar(_core.Grammar.union([_check_grammar(g)._handle for g in grammars]))
+        return Grammar(_core.Grammar.union(_handles(grammars, "union")))
 
     @staticmethod
     def concat(*grammars: Grammar) -> Grammar:
         """A grammar accepting the concatenation of ``grammars``, in order."""
-        return Grammar(_core.Grammar.concat([_check_grammar(g)._handle for g in grammars]))
+        return Grammar(_core.Grammar.concat(_handles(grammars, "concat")))
 
     # Inspection --------------------------------------------------------------
     def __str__(self) -> str:
@@ -277,21 +277,50 @@ class Grammar:
             ``str`` is encoded as UTF-8.
 
         """
-        data = as_bytes(text)
+        data = _input_bytes(text)
         status, offset = self._handle.match(data)
         line, column = _position(data, offset)
         return CheckResult(_STATUS[status], offset, line, column)
 
     def accepts(self, text: TextLike) -> bool:
         """True when the whole of ``text`` is in the grammar's language."""
-        return handle_accepts(self._handle, text)
+        return handle_accepts(self._handle, _input_bytes(text))
 
     def accepts_prefix(self, text: TextLike) -> bool:
         """True when some continuation of ``text`` is in the language."""
-        return self._handle.match(as_bytes(text))[0] != 2
+        return self._handle.match(_input_bytes(text))[0] != 2
 
 
-def _check_grammar(g: object) -> Grammar:
-    if not isinstance(g, Grammar):
-        raise TypeError(f"expected xgram.Grammar, got {type(g).__name__}")
-    return g
+def _handles(grammars: Tuple[Any, ...], method: str) -> List[_core.Grammar]:
+    """The core handles of ``grammars``, or ArgumentTypeError naming the first that is not one."""
+    for position, g in enumerate(grammars):
+        if not isinstance(g, Grammar):
+            raise ArgumentTypeError(
+                f"Grammar.{method}: argument {position} must be an xgram.Grammar, "
+                f"got {type(g).__name__}"
+            )
+    return [g._handle for g in grammars]
+
+
+def _check_str(value: Any, name: str) -> None:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"{name} must be str, got {type(value).__name__}")
+
+
+def _check_rule_name(root_rule_name: Any) -> None:
+    """``root_rule_name`` is a ``str`` that UTF-8 can encode (the core takes UTF-8)."""
+    _check_str(root_rule_name, "root_rule_name")
+    try:
+        root_rule_name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise lone_surrogate_error(root_rule_name, "root_rule_name") from None
+
+
+def _input_bytes(text: TextLike) -> bytes:
+    """``text`` as bytes for matching; a ``str`` with a lone surrogate is a UsageError."""
+    try:
+        return as_bytes(text)
+    except UnicodeEncodeError:
+        raise lone_surrogate_error(text, "text") from None  # type: ignore[arg-type]
+    except TypeError:
+        raise ArgumentTypeError(f"text must be str or bytes, got {type(text).__name__}") from None

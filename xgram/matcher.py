@@ -1,14 +1,15 @@
-"""Token-level matching and bitmasks: :class:`GrammarMatcher` and the bitmask helpers.
+"""Token-level matching: :class:`GrammarMatcher`, and filling bitmasks.
 
 Bitmask layout (XGrammar's): int32 array of shape ``(batch, ceil(vocab_size / 32))``;
-token ``i`` is allowed when bit ``i % 32`` of word ``i // 32`` is set.
+token ``i`` is allowed when bit ``i % 32`` of word ``i // 32`` is set. The
+bitmask functions of the public API (shape, allocation, applying a mask to
+logits) live in :mod:`xgram.kernels.cpu` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-import operator
 import sys
 import threading
 import weakref
@@ -18,63 +19,96 @@ import numpy as np
 
 from . import _core
 from .compiler import CompiledGrammar
-from .errors import UsageError
+from .errors import (
+    ArgumentTypeError,
+    UsageError,
+    XgramError,
+    integer_argument,
+    lone_surrogate_error,
+    real_argument,
+)
+from .kernels.cpu import (
+    _int_vector,
+    _out_of_range,
+    _torch_tensor_type,
+    allocate_token_bitmask,
+    apply_token_bitmask_inplace,
+    get_bitmask_shape,
+    reset_token_bitmask,
+)
 from .tokenizer_info import TokenizerInfo
 
+__all__ = [
+    "GrammarMatcher",
+    "allocate_token_bitmask",
+    "apply_token_bitmask_inplace",
+    "get_bitmask_shape",
+    "reset_token_bitmask",
+]
 
-def get_bitmask_shape(batch_size: int, vocab_size: int) -> Tuple[int, int]:
-    """Shape of the bitmask for ``batch_size`` rows of ``vocab_size`` tokens."""
-    return (int(batch_size), (int(vocab_size) + 31) // 32)
 
+def _bitmask_problem(bitmask: Any) -> UsageError:
+    """Why ``bitmask`` cannot be filled: the error to raise, most basic fault first.
 
-def allocate_token_bitmask(batch_size: int, vocab_size: int) -> Any:
-    """A bitmask with every token allowed.
-
-    Returns a torch int32 tensor when torch is importable (as XGrammar does),
-    otherwise a numpy int32 array.
+    Only called once the fast checks failed, so it may take its time.
     """
-    try:
-        import torch
-    except ImportError:
-        return np.full(get_bitmask_shape(batch_size, vocab_size), -1, dtype=np.int32)
-    return torch.full(get_bitmask_shape(batch_size, vocab_size), -1, dtype=torch.int32)
-
-
-def reset_token_bitmask(bitmask: Any) -> None:
-    """Allow every token again, in place."""
-    bitmask.fill(-1) if isinstance(bitmask, np.ndarray) else bitmask.fill_(-1)
-
-
-def _torch_tensor_type() -> Any:
-    """``torch.Tensor`` when torch is already imported, else None.
-
-    A value can only be a tensor if torch is loaded, so checking ``sys.modules``
-    avoids importing torch (seconds) just to learn that a list is not a tensor.
-    """
-    torch = sys.modules.get("torch")
-    return None if torch is None else torch.Tensor
+    tensor_type = _torch_tensor_type()
+    if tensor_type is not None and isinstance(bitmask, tensor_type):
+        if bitmask.layout is not sys.modules["torch"].strided:
+            return UsageError(f"bitmask must be a dense (strided) tensor, got {bitmask.layout}")
+        if str(bitmask.dtype) != "torch.int32":
+            return UsageError(f"bitmask must be an int32 tensor, got {bitmask.dtype}")
+        if bitmask.device.type != "cpu":
+            return UsageError(
+                f"bitmask is on {bitmask.device}: fill the bitmask on the CPU, "
+                "then copy it to the device"
+            )
+        shape, strides = tuple(bitmask.shape), tuple(bitmask.stride())
+        dims = bitmask.dim()
+    elif isinstance(bitmask, np.ndarray):
+        if bitmask.dtype != np.int32:
+            return UsageError(f"bitmask must be an int32 array, got {bitmask.dtype}")
+        if not bitmask.flags.writeable:
+            return UsageError("bitmask is read-only")
+        shape, strides = bitmask.shape, tuple(s // 4 for s in bitmask.strides)
+        dims = bitmask.ndim
+    else:
+        return ArgumentTypeError(
+            f"bitmask must be an int32 numpy array or torch tensor, got {type(bitmask).__name__}"
+        )
+    if dims not in (1, 2):
+        return UsageError(f"bitmask must be 1-D or 2-D (rows, words), got shape {shape}")
+    return UsageError(
+        f"bitmask must be C-contiguous, got shape {shape} with strides {strides} "
+        "(in elements); pass a contiguous copy"
+    )
 
 
 def _bitmask_view(bitmask: Any) -> np.ndarray:
     """A 2-D numpy int32 view (rows, words) sharing the memory of ``bitmask``.
 
-    ``bitmask`` is a C-contiguous int32 numpy array or CPU torch tensor, 1-D (one
-    row) or 2-D; writes through the view change it in place.
+    ``bitmask`` is a writable C-contiguous int32 numpy array or CPU torch tensor,
+    1-D (one row) or 2-D; writes through the view change it in place.
     """
     tensor_type = _torch_tensor_type()
     if tensor_type is not None and isinstance(bitmask, tensor_type):
-        if str(bitmask.dtype) != "torch.int32" or not bitmask.is_contiguous():
-            raise UsageError("bitmask must be a contiguous int32 tensor")
-        if bitmask.device.type != "cpu":
-            raise UsageError("fill the bitmask on the CPU, then copy it to the device")
-        bitmask = bitmask.numpy()
-    if not isinstance(bitmask, np.ndarray):
-        raise UsageError(
-            f"bitmask must be an int32 numpy array or torch tensor, got {type(bitmask).__name__}"
-        )
-    if bitmask.dtype != np.int32 or not bitmask.flags.c_contiguous or bitmask.ndim not in (1, 2):
-        raise UsageError("bitmask must be a C-contiguous 1-D or 2-D int32 array")
-    return bitmask if bitmask.ndim == 2 else bitmask.reshape(1, -1)
+        if (
+            str(bitmask.dtype) != "torch.int32"
+            or bitmask.device.type != "cpu"
+            or not bitmask.is_contiguous()  # False for sparse layouts too
+        ):
+            raise _bitmask_problem(bitmask)
+        view = bitmask.numpy()
+    else:
+        view = bitmask
+    if (
+        not isinstance(view, np.ndarray)
+        or view.dtype != np.int32
+        or not (view.flags.c_contiguous and view.flags.writeable)
+        or view.ndim not in (1, 2)
+    ):
+        raise _bitmask_problem(bitmask)
+    return view if view.ndim == 2 else view.reshape(1, -1)
 
 
 def _row_pointer(bitmask: Any, index: int) -> Tuple[int, int]:
@@ -82,23 +116,40 @@ def _row_pointer(bitmask: Any, index: int) -> Tuple[int, int]:
 
     The same checks as :func:`_bitmask_view`, without building a view: this runs
     once per mask, where a view of a tensor would cost more than the checks.
+    Anything unusual is sorted out by :func:`_bitmask_problem`, off this path.
     """
     if isinstance(bitmask, np.ndarray):
-        if bitmask.dtype != np.int32 or not bitmask.flags.c_contiguous:
-            raise UsageError("bitmask must be a C-contiguous int32 array")
-        arr = bitmask if bitmask.ndim == 2 else bitmask.reshape(1, -1)
+        flags = bitmask.flags
+        ndim = bitmask.ndim
+        if (
+            bitmask.dtype != np.int32
+            or not (flags.c_contiguous and flags.writeable)
+            or ndim not in (1, 2)
+        ):
+            raise _bitmask_problem(bitmask)
+        arr = bitmask if ndim == 2 else bitmask.reshape(1, -1)
         if not 0 <= index < arr.shape[0]:
             raise UsageError(f"index {index} out of range for a bitmask of {arr.shape[0]} rows")
         return arr.ctypes.data + index * arr.strides[0], arr.shape[1]
-    # torch tensor
-    if str(bitmask.dtype) != "torch.int32" or not bitmask.is_contiguous():
-        raise UsageError("bitmask must be a contiguous int32 tensor")
-    if bitmask.device.type != "cpu":
-        raise UsageError("fill the bitmask on the CPU, then copy it to the device")
-    t = bitmask if bitmask.dim() == 2 else bitmask.view(1, -1)
-    if not 0 <= index < t.shape[0]:
-        raise UsageError(f"index {index} out of range for a bitmask of {t.shape[0]} rows")
-    return t.data_ptr() + index * t.stride(0) * 4, t.shape[1]
+    try:  # a torch tensor, or the caller's mistake
+        if (
+            str(bitmask.dtype) != "torch.int32"
+            or not bitmask.is_contiguous()
+            or bitmask.device.type != "cpu"
+        ):
+            raise _bitmask_problem(bitmask)
+        dims = bitmask.dim()
+        if dims != 2:
+            if dims != 1:
+                raise _bitmask_problem(bitmask)
+            bitmask = bitmask.view(1, -1)
+        if not 0 <= index < bitmask.shape[0]:
+            raise UsageError(f"index {index} out of range for a bitmask of {bitmask.shape[0]} rows")
+        return bitmask.data_ptr() + index * bitmask.stride(0) * 4, bitmask.shape[1]
+    except (AttributeError, TypeError, RuntimeError) as exc:
+        if isinstance(exc, XgramError):  # RuntimeError includes CompileBudgetError
+            raise
+        raise _bitmask_problem(bitmask) from None
 
 
 class _BitmaskRows:
@@ -133,31 +184,6 @@ class _BitmaskRows:
         return matcher._handle.fill_next_token_bitmask_ptr(address, self._words)
 
 
-def _int_vector(values: Any, name: str) -> List[int]:
-    """A 1-D list, tuple, numpy array or torch tensor of integers, as Python ints."""
-    tensor_type = _torch_tensor_type()
-    if tensor_type is not None and isinstance(values, tensor_type):
-        integer = not (values.is_floating_point() or values.is_complex())
-        if values.dim() != 1 or not integer or str(values.dtype) == "torch.bool":
-            raise UsageError(f"{name} must be a 1-D integer tensor, got {values.dtype}")
-        return [int(v) for v in values.tolist()]
-    if isinstance(values, np.ndarray):
-        if values.ndim != 1 or values.dtype.kind not in "iu":
-            raise UsageError(
-                f"{name} must be a 1-D integer array, got shape {values.shape} {values.dtype}"
-            )
-        return [int(v) for v in values.tolist()]
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise UsageError(f"{name} must be a sequence of integers, got {type(values).__name__}")
-    result = []
-    for position, value in enumerate(values):
-        try:
-            result.append(operator.index(value))
-        except TypeError:
-            raise UsageError(f"{name}[{position}] is {value!r}, not an integer") from None
-    return result
-
-
 def _float32_vector(values: Any, name: str, length: int) -> np.ndarray:
     """A writable 1-D float32 numpy view of ``values`` (numpy array or CPU torch tensor)."""
     tensor_type = _torch_tensor_type()
@@ -165,8 +191,15 @@ def _float32_vector(values: Any, name: str, length: int) -> np.ndarray:
         if str(values.dtype) != "torch.float32" or values.device.type != "cpu":
             raise UsageError(f"{name} must be a float32 CPU tensor, got {values.dtype}")
         values = values.numpy()
-    if not isinstance(values, np.ndarray) or values.dtype != np.float32 or values.ndim != 1:
-        raise UsageError(f"{name} must be a 1-D float32 array or tensor")
+    if not isinstance(values, np.ndarray):
+        raise ArgumentTypeError(
+            f"{name} must be a 1-D float32 array or tensor, got {type(values).__name__}"
+        )
+    if values.dtype != np.float32 or values.ndim != 1 or not values.flags.writeable:
+        raise UsageError(
+            f"{name} must be a writable 1-D float32 array or tensor, "
+            f"got shape {values.shape} {values.dtype}"
+        )
     if values.shape[0] < length:
         raise UsageError(f"{name} has {values.shape[0]} entries, {length} are needed")
     return values
@@ -248,6 +281,22 @@ def _complete_utf8_prefix(data: bytes) -> str:
         return data[: exc.start].decode("utf-8")
 
 
+_INT32_MAX = 2**31 - 1
+
+
+def _stop_token_list(stop_tokens: Any, vocab_size: int) -> Optional[List[int]]:
+    """``override_stop_tokens`` (None, one id or a sequence of ids) as a checked list."""
+    if stop_tokens is None:
+        return None
+    if isinstance(stop_tokens, (int, np.integer)) and not isinstance(stop_tokens, bool):
+        stop_tokens = [stop_tokens]
+    ids = _int_vector(stop_tokens, "override_stop_tokens")
+    problem = _out_of_range(ids, "override_stop_tokens", vocab_size)
+    if problem:
+        raise UsageError(problem)
+    return ids
+
+
 class GrammarMatcher:
     """Follows one generation: accepts tokens and computes next-token masks.
 
@@ -279,26 +328,39 @@ class GrammarMatcher:
         default_temperature: Optional[float] = None,
     ) -> None:
         if not isinstance(compiled_grammar, CompiledGrammar):
-            raise TypeError("compiled_grammar must be an xgram.CompiledGrammar")
-        if isinstance(override_stop_tokens, int):
-            override_stop_tokens = [override_stop_tokens]
+            raise ArgumentTypeError(
+                "compiled_grammar must be an xgram.CompiledGrammar, "
+                f"got {type(compiled_grammar).__name__}"
+            )
+        vocab_size = compiled_grammar.tokenizer_info.vocab_size
+        stops = _stop_token_list(override_stop_tokens, vocab_size)
         if default_temperature is not None:
-            default_temperature = float(default_temperature)
+            default_temperature = real_argument(default_temperature, "default_temperature")
             if not math.isfinite(default_temperature) or default_temperature < 0:
                 raise UsageError(
                     f"default_temperature must be finite and >= 0, got {default_temperature}"
                 )
+        max_rollback_tokens = integer_argument(max_rollback_tokens, "max_rollback_tokens")
+        if not -1 <= max_rollback_tokens <= _INT32_MAX:
+            raise UsageError(
+                "max_rollback_tokens must be -1 (unlimited) or in [0, 2**31 - 1], "
+                f"got {max_rollback_tokens}"
+            )
         self._compiled = compiled_grammar
-        self._max_rollback_tokens = int(max_rollback_tokens)
+        self._max_rollback_tokens = max_rollback_tokens
         self._default_temperature = default_temperature
         self._handle = _core.GrammarMatcher(
             compiled_grammar._handle,
-            None if override_stop_tokens is None else [int(t) for t in override_stop_tokens],
+            stops,
             bool(terminate_without_stop_token),
             self._max_rollback_tokens,
         )
 
     # Advancing --------------------------------------------------------------
+    # The per-token calls check a plain int with one `type(...) is int` (cheaper
+    # than the int() they replaced) and leave the range to the core, which
+    # raises UsageError; ids beyond int32 fail pybind11's conversion with a bare
+    # TypeError, turned into the same UsageError here, off the fast path.
     def accept_token(self, token_id: int, *, debug_print: bool = False) -> bool:
         """Advance by one token; False (and no change) if it is not allowed.
 
@@ -306,20 +368,65 @@ class GrammarMatcher:
 
         Raises
         ------
+        ArgumentTypeError
+            If ``token_id`` is not an integer (a float, a bool, a string).
         UsageError
             If ``token_id`` is out of range or the matcher has terminated
             (XGrammar returns False in both cases).
 
         """
-        return self._handle.accept_token(int(token_id))
+        if type(token_id) is not int:
+            token_id = integer_argument(token_id, "token_id")
+        try:
+            return self._handle.accept_token(token_id)
+        except TypeError:
+            vocab_size = self._compiled.tokenizer_info.vocab_size
+            raise UsageError(f"token id {token_id} is out of range [0, {vocab_size})") from None
 
     def accept_string(self, text: Union[str, bytes], *, debug_print: bool = False) -> bool:
-        """Advance by the bytes of ``text`` (one rollback unit); False if invalid."""
-        return self._handle.accept_string(text)
+        """Advance by the bytes of ``text`` (one rollback unit); False if invalid.
+
+        Raises
+        ------
+        ArgumentTypeError
+            If ``text`` is not str or bytes-like.
+        UsageError
+            If ``text`` holds a lone surrogate, or the matcher has terminated.
+
+        """
+        try:
+            return self._handle.accept_string(text)
+        except TypeError:  # the core takes str, bytes and bytearray
+            if isinstance(text, memoryview):
+                return self._handle.accept_string(bytes(text))
+            raise ArgumentTypeError(
+                f"text must be str or bytes, got {type(text).__name__}"
+            ) from None
+        except RuntimeError as exc:  # pybind11 could not encode the str as UTF-8
+            if isinstance(text, str) and not isinstance(exc, XgramError):
+                raise lone_surrogate_error(text, "text") from None
+            raise
 
     def rollback(self, num_tokens: int = 1) -> None:
-        """Undo the last ``num_tokens`` accepted tokens."""
-        self._handle.rollback(int(num_tokens))
+        """Undo the last ``num_tokens`` accepted tokens.
+
+        Raises
+        ------
+        ArgumentTypeError
+            If ``num_tokens`` is not an integer.
+        UsageError
+            If fewer than ``num_tokens`` tokens can be rolled back, or it is negative.
+
+        """
+        if type(num_tokens) is not int:
+            num_tokens = integer_argument(num_tokens, "num_tokens")
+        try:
+            self._handle.rollback(num_tokens)
+        except TypeError:  # beyond int32
+            raise UsageError(
+                f"cannot roll back {num_tokens} tokens: "
+                f"{self._handle.num_rollbackable_tokens} can be rolled back"
+            ) from None
 
     def reset(self) -> None:
         """Back to the start of the grammar."""
@@ -346,7 +453,9 @@ class GrammarMatcher:
             True when the mask must be applied (some token is disallowed).
 
         """
-        address, words = _row_pointer(bitmask, int(index))
+        if type(index) is not int:
+            index = integer_argument(index, "index")
+        address, words = _row_pointer(bitmask, index)
         return self._handle.fill_next_token_bitmask_ptr(address, words)
 
     def find_jump_forward_string(self) -> str:
@@ -406,7 +515,11 @@ class GrammarMatcher:
         # One C++ call: accept along the ids, then roll back (or accept on a copy
         # when the rollback window is bounded). Accepting keeps the GIL, as
         # accept_token does.
-        return int(self._handle.validate_tokens(ids))
+        try:
+            return int(self._handle.validate_tokens(ids))
+        except TypeError:  # an id beyond int32; the core checks the others
+            vocab_size = self._compiled.tokenizer_info.vocab_size
+            raise UsageError(_out_of_range(ids, "token_ids", vocab_size) or "") from None
 
     def traverse_draft_tree(
         self,
@@ -447,22 +560,58 @@ class GrammarMatcher:
         bool
             True if the whole tree was traversed, False if the time ran out.
 
+        Raises
+        ------
+        UsageError
+            For arrays that do not form a tree rooted at node 0, a draft token
+            outside ``[0, vocab_size)`` (XGrammar treats it as not allowed), or a
+            bitmask that is not a writable C-contiguous int32 CPU array with one
+            row per node.
+
         """
-        tree = _draft_tree(retrieve_next_token, retrieve_next_sibling, draft_tokens)
+        return self._traverse_draft_tree(
+            (retrieve_next_token, retrieve_next_sibling, draft_tokens),
+            token_bitmask,
+            time_threshold,
+            temperatures,
+            check_token_ids=True,
+        )
+
+    def _traverse_draft_tree(
+        self,
+        arrays: Tuple[Any, Any, Any],
+        token_bitmask: Any,
+        time_threshold: Any,
+        temperatures: Any,
+        *,
+        check_token_ids: bool,
+    ) -> bool:
+        """:meth:`traverse_draft_tree`; ``check_token_ids=False`` is XGrammar's reading.
+
+        XGrammar (and so the drop-in) treats a draft token outside the vocabulary
+        as a node that is not allowed; xgram's own API raises UsageError for it.
+        """
+        children, siblings, tokens = _draft_tree(*arrays)
+        vocab_size = self._compiled.tokenizer_info.vocab_size
+        problem = _out_of_range(tokens, "draft_tokens", vocab_size, start=1)
+        if problem and check_token_ids:
+            raise UsageError(problem + " (node 0's token is ignored)")
+        if problem:  # -1 is never allowed: the node's row is zeroed
+            tokens = [t if 0 <= t < vocab_size else -1 for t in tokens]
+        deadline = real_argument(time_threshold, "time_threshold")
         rows = _BitmaskRows(token_bitmask)
-        if rows.view.shape[0] != len(tree[0]):
+        if rows.view.shape[0] != len(children):
             raise UsageError(
                 f"token_bitmask has {rows.view.shape[0]} rows for a draft tree of "
-                f"{len(tree[0])} nodes"
+                f"{len(children)} nodes"
             )
         temps = None
         if temperatures is not None:
-            temps = _float32_vector(temperatures, "temperatures", len(tree[0]))
-            if temps.shape[0] != len(tree[0]):
-                raise UsageError(f"temperatures must have one entry per node ({len(tree[0])})")
+            temps = _float32_vector(temperatures, "temperatures", len(children))
+            if temps.shape[0] != len(children):
+                raise UsageError(f"temperatures must have one entry per node ({len(children)})")
             temps.fill(-1.0)
         view = rows.view  # C-contiguous (checked by _BitmaskRows)
-        children, siblings, tokens = tree
         complete, filled = self._handle.traverse_draft_tree_ptr(
             np.asarray(children, np.int32).tobytes(),
             np.asarray(siblings, np.int32).tobytes(),
@@ -470,7 +619,7 @@ class GrammarMatcher:
             rows.address(0),
             view.strides[0] // view.itemsize,
             rows.words,
-            float(time_threshold),
+            deadline,
         )
         if temps is not None and self._default_temperature is not None:
             for node, done in enumerate(filled):
@@ -547,87 +696,3 @@ def _draft_tree(next_token: Any, next_sibling: Any, draft_tokens: Any) -> _Draft
                 "the draft tree must not have cycles or shared nodes"
             )
     return children, siblings, tokens
-
-
-_DTYPE_CODES = {"float32": 0, "float16": 1, "bfloat16": 2}
-
-
-def apply_token_bitmask_inplace(
-    logits: Any,
-    bitmask: Any,
-    *,
-    vocab_size: Optional[int] = None,
-    indices: Optional[Sequence[int]] = None,
-) -> None:
-    """Set the logits of disallowed tokens to -inf, in place.
-
-    Parameters
-    ----------
-    logits : numpy array or torch tensor, shape (batch, vocab) or (vocab,)
-        float32, float16 or bfloat16 (torch); CPU or CUDA.
-    bitmask : int32 array or tensor, shape (batch, ceil(vocab / 32))
-        Allowed tokens, one bit each.
-    vocab_size : int, optional
-        Columns to mask (default: the smaller of the logits' and the bitmask's width).
-    indices : sequence of int, optional
-        Rows to mask (row i of logits with row i of bitmask); default all.
-
-    """
-    if not isinstance(logits, np.ndarray):
-        try:
-            import torch
-        except ImportError as exc:  # pragma: no cover - only without torch
-            raise TypeError("logits must be a numpy array or a torch tensor") from exc
-        if not isinstance(logits, torch.Tensor):
-            raise TypeError(
-                f"logits must be a numpy array or a torch tensor, got {type(logits).__name__}"
-            )
-        if logits.device.type != "cpu":
-            from .kernels import apply_token_bitmask_inplace_gpu
-
-            apply_token_bitmask_inplace_gpu(logits, bitmask, vocab_size=vocab_size, indices=indices)
-            return
-    _apply_cpu(logits, bitmask, vocab_size, indices)
-
-
-def _apply_cpu(
-    logits: Any, bitmask: Any, vocab_size: Optional[int], indices: Optional[Sequence[int]]
-) -> None:
-    two_d = logits if logits.ndim == 2 else logits.reshape(1, -1)
-    mask = bitmask if bitmask.ndim == 2 else bitmask.reshape(1, -1)
-    if isinstance(logits, np.ndarray):
-        dtype = str(two_d.dtype)
-        address, row_stride = two_d.ctypes.data, two_d.strides[0] // two_d.itemsize
-        if two_d.strides[1] != two_d.itemsize:
-            raise UsageError("logits rows must be contiguous")
-    else:
-        dtype = str(two_d.dtype).replace("torch.", "")
-        address, row_stride = two_d.data_ptr(), two_d.stride(0)
-        if two_d.stride(1) != 1:
-            raise UsageError("logits rows must be contiguous")
-    if dtype not in _DTYPE_CODES:
-        raise UsageError(f"unsupported logits dtype {dtype} (float32, float16, bfloat16)")
-    if isinstance(mask, np.ndarray):
-        if mask.dtype != np.int32 or not mask.flags.c_contiguous:
-            raise UsageError("bitmask must be a C-contiguous int32 array")
-        mask_address, mask_stride = mask.ctypes.data, mask.shape[1]
-    else:
-        if (
-            str(mask.dtype) != "torch.int32"
-            or not mask.is_contiguous()
-            or mask.device.type != "cpu"
-        ):
-            raise UsageError("bitmask must be a contiguous int32 CPU tensor")
-        mask_address, mask_stride = mask.data_ptr(), mask.shape[1]
-    rows = two_d.shape[0]
-    if mask.shape[0] < rows and indices is None:
-        raise UsageError(f"bitmask has {mask.shape[0]} rows for {rows} rows of logits")
-    columns = min(two_d.shape[1], mask_stride * 32)
-    if vocab_size is not None:
-        columns = min(columns, int(vocab_size))
-    idx = None if indices is None else [int(i) for i in indices]
-    if idx is not None and any(i >= mask.shape[0] for i in idx):
-        raise UsageError("an index is out of range for the bitmask")
-    _core.apply_token_bitmask_ptr(
-        address, _DTYPE_CODES[dtype], rows, row_stride, columns, mask_address, mask_stride, idx
-    )

@@ -7,6 +7,8 @@ from enum import IntEnum
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _core
+from .errors import ArgumentTypeError, UsageError, integer_argument, lone_surrogate_error
+from .kernels.cpu import _int_vector, _out_of_range
 
 # Names of end-of-turn / end-of-text tokens across model families.
 _STOP_TOKEN_NAMES = (
@@ -67,16 +69,35 @@ class TokenizerInfo:
         add_prefix_space: bool = False,
         special_token_ids: Optional[Sequence[int]] = None,
     ) -> None:
-        size = len(encoded_vocab) if vocab_size is None else int(vocab_size)
+        if isinstance(encoded_vocab, (str, bytes)) or not hasattr(encoded_vocab, "__len__"):
+            raise ArgumentTypeError(
+                "encoded_vocab must be a sequence of str or bytes, "
+                f"got {type(encoded_vocab).__name__}"
+            )
         self._encoded_vocab = list(encoded_vocab)
-        self._handle = _core.TokenizerInfo(
-            self._encoded_vocab,
-            int(VocabType(vocab_type)),
-            size,
-            [int(i) for i in (stop_token_ids or [])],
-            [int(i) for i in (special_token_ids or [])],
-            bool(add_prefix_space),
-        )
+        size = len(self._encoded_vocab)
+        if vocab_size is not None:
+            size = integer_argument(vocab_size, "vocab_size")
+            if size < len(self._encoded_vocab):
+                raise UsageError(
+                    f"vocab_size {size} is smaller than the tokenizer's vocabulary "
+                    f"({len(self._encoded_vocab)} tokens)"
+                )
+            if size > _INT32_MAX:
+                raise UsageError(f"vocab_size {size} is larger than 2**31 - 1")
+        try:
+            self._handle = _core.TokenizerInfo(
+                self._encoded_vocab,
+                int(_vocab_type(vocab_type)),
+                size,
+                _token_ids(stop_token_ids, "stop_token_ids", size),
+                _token_ids(special_token_ids, "special_token_ids", size),
+                bool(add_prefix_space),
+            )
+        except (TypeError, RuntimeError) as exc:  # the core could not read a token
+            if isinstance(exc, (ArgumentTypeError, UsageError)):
+                raise
+            raise _vocab_problem(self._encoded_vocab) or exc from None
 
     # Properties -------------------------------------------------------------
     @property
@@ -132,15 +153,23 @@ class TokenizerInfo:
         encoded_vocab: Sequence[Union[str, bytes]], metadata: str
     ) -> TokenizerInfo:
         """Rebuild from a vocabulary and the JSON of :meth:`dump_metadata`."""
-        meta = json.loads(metadata)
-        return TokenizerInfo(
-            encoded_vocab,
-            VocabType(meta["vocab_type"]),
-            vocab_size=meta["vocab_size"],
-            stop_token_ids=meta["stop_token_ids"],
-            add_prefix_space=meta["add_prefix_space"],
-            special_token_ids=meta.get("special_token_ids", []),
-        )
+        try:
+            meta = json.loads(metadata)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"metadata is not JSON text: {exc}") from None
+        if not isinstance(meta, dict):
+            raise UsageError(f"metadata must be a JSON object, got {type(meta).__name__}")
+        try:
+            return TokenizerInfo(
+                encoded_vocab,
+                meta["vocab_type"],
+                vocab_size=meta["vocab_size"],
+                stop_token_ids=meta["stop_token_ids"],
+                add_prefix_space=meta["add_prefix_space"],
+                special_token_ids=meta.get("special_token_ids", []),
+            )
+        except KeyError as exc:
+            raise UsageError(f"metadata lacks the field {exc}") from None
 
     # Construction from tokenizers -------------------------------------------
     @staticmethod
@@ -176,7 +205,7 @@ class TokenizerInfo:
         """
         backend = getattr(tokenizer, "backend_tokenizer", None) or tokenizer
         if not hasattr(backend, "get_vocab"):
-            raise TypeError(
+            raise ArgumentTypeError(
                 "from_huggingface needs a transformers tokenizer or a tokenizers.Tokenizer, got "
                 f"{type(tokenizer).__name__}"
             )
@@ -219,6 +248,43 @@ class TokenizerInfo:
             f"<xgram.TokenizerInfo vocab_size={self.vocab_size} type={self.vocab_type.name} "
             f"stop={self.stop_token_ids}>"
         )
+
+
+_INT32_MAX = 2**31 - 1
+
+
+def _vocab_type(value: Any) -> VocabType:
+    """``value`` (a VocabType or its int) as a VocabType, or the error naming ``vocab_type``."""
+    number = integer_argument(value, "vocab_type")
+    try:
+        return VocabType(number)
+    except ValueError:
+        names = ", ".join(f"{t.name} ({t.value})" for t in VocabType)
+        raise UsageError(f"vocab_type must be one of {names}, got {number}") from None
+
+
+def _token_ids(ids: Any, name: str, vocab_size: int) -> List[int]:
+    """Token ids (None: none) as a list, each checked to be an integer in ``[0, vocab_size)``."""
+    values = [] if ids is None else _int_vector(ids, name)
+    problem = _out_of_range(values, name, vocab_size)
+    if problem:
+        raise UsageError(problem)
+    return values
+
+
+def _vocab_problem(vocab: List[Any]) -> Optional[Exception]:
+    """The error naming the first token the core cannot read, if any."""
+    for position, token in enumerate(vocab):
+        if isinstance(token, str):
+            try:
+                token.encode("utf-8")
+            except UnicodeEncodeError:
+                return lone_surrogate_error(token, f"encoded_vocab[{position}]")
+        elif not isinstance(token, (bytes, bytearray)):
+            return ArgumentTypeError(
+                f"encoded_vocab[{position}] must be str or bytes, got {type(token).__name__}"
+            )
+    return None
 
 
 def _pipeline_config(backend: Any) -> Dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, List, Mapping, Optional, Tuple
@@ -13,7 +14,12 @@ from ..schema_options import JsonSchemaOptions
 from .emit import Emitter, base_rules
 from .matching import format_matches, pattern_matches
 from .normalize import Normalizer
-from .resolver import SchemaIndex, load_schema, without_draft4_dollar_ids
+from .resolver import (
+    SchemaIndex,
+    load_schema,
+    without_draft4_dollar_ids,
+    without_keywords_of_later_drafts,
+)
 
 
 @dataclass
@@ -82,7 +88,20 @@ def convert_json_schema(
         The documents remote references point to, by absolute URI.
 
     """
-    root = without_draft4_dollar_ids(load_schema(schema))
+    try:
+        return _convert(load_schema(schema), options, refs)
+    except RecursionError:
+        # What the document walk and the index do not bound: chains of references.
+        raise SchemaError(
+            "the schema nests too deeply to convert: its sub-schemas and references chain "
+            f"deeper than Python's recursion limit ({sys.getrecursionlimit()} frames) allows"
+        ) from None
+
+
+def _convert(
+    schema: Any, options: JsonSchemaOptions, refs: Optional[Mapping[str, Any]]
+) -> SchemaConversion:
+    root = without_keywords_of_later_drafts(without_draft4_dollar_ids(schema))
     index = SchemaIndex(root, refs)
     norm = Normalizer(index, pattern_matches)
     norm.format_matches = format_matches  # type: ignore[attr-defined]

@@ -39,7 +39,13 @@ from .convert import convert_json_schema
 from .formats import KNOWN_UNSUPPORTED, format_regex
 from .keywords import CONSTRAINT_KEYWORDS
 from .records import ANNOTATIONS, COMBINATOR_KEYWORDS, UNEVALUATED_KEYWORDS
-from .resolver import SchemaIndex, escape_pointer_token, join_defrag, load_schema
+from .resolver import (
+    SchemaIndex,
+    escape_pointer_token,
+    join_defrag,
+    keywords_of_later_drafts,
+    load_schema,
+)
 
 STATUSES = ("exact", "relaxed", "refused", "annotation", "unknown")
 """The statuses of a keyword location, from most to least enforced."""
@@ -80,6 +86,10 @@ _SCHEMA_VALUES = frozenset(
 
 _ANNOTATION_REASON = "annotation: no effect on which values are valid"
 _UNKNOWN_REASON = "not a keyword xgram knows: ignored, as validators ignore unknown keywords"
+_LATER_REASON = (
+    "a keyword of a later draft than the one $schema declares: ignored, as validators "
+    "ignore unknown keywords"
+)
 _UNUSED_REASON = "in a definition no $ref reaches: not part of the grammar"
 
 
@@ -280,12 +290,17 @@ def _sub_schemas(keyword: str, value: Any, at: str) -> Iterator[Tuple[Any, str]]
 def _keyword_records(root: Any) -> List[KeywordExplanation]:
     """Every keyword of every schema object in the document, statically classified."""
     records: List[KeywordExplanation] = []
+    # Keywords a later draft added are unknown in a document that declares an older one.
+    later = keywords_of_later_drafts(root)
 
     def visit(node: Any, pointer: str, depth: int) -> None:
         # Deeper documents are refused by the conversion (SchemaIndex's limit).
         if not isinstance(node, dict) or depth > 200:
             return
         for keyword, value in node.items():
+            if keyword in later:
+                records.append(KeywordExplanation(pointer, keyword, "unknown", _LATER_REASON))
+                continue
             records.append(KeywordExplanation(pointer, keyword, *_static_status(node, keyword)))
             at = pointer + "/" + escape_pointer_token(keyword)
             for sub, sub_pointer in _sub_schemas(keyword, value, at):

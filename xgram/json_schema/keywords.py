@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
 from ..errors import SchemaError
 from .formats import KNOWN_UNSUPPORTED, format_grammar, format_regex
+from .matching import check_key_pattern
 from .records import TRUE_RECORD, TRUE_SUB, Conj, bound_tighter, new_conj, number_bound
 from .resolver import escape_pointer_token
 from .values import NON_NUMBER_TYPES, canonical
@@ -291,6 +292,9 @@ def _object_keywords(schema: Dict[str, Any], base: str, pointer: str, c: Conj) -
         pp = schema["patternProperties"]
         if not isinstance(pp, dict):
             raise SchemaError("must be an object", "patternProperties", pointer)
+        if "object" in c.types:
+            for p in pp:  # parse errors name the key, wherever the key is first used
+                check_key_pattern(p, pointer)
         c.pattern_properties = [
             (p, _sub(s, base, pointer, "patternProperties", p)) for p, s in pp.items()
         ]

@@ -74,12 +74,38 @@ def patterns_within(patterns: Sequence[str], outer: str) -> bool:
 
 
 def pattern_matches(pattern: str, text: str) -> bool:
-    """Whether ``text`` contains a match of ECMA-262 ``pattern`` (JSON Schema semantics)."""
+    """Whether ``text`` contains a match of ECMA-262 ``pattern`` (JSON Schema semantics).
+
+    A pattern that parses but matches no string at all (``a(?=b)c``) matches no
+    ``text``: its grammar, which cannot complete, is only found out when matching.
+    """
     try:
         grammar = _string_grammar(pattern, True)
     except GrammarError as e:
-        raise SchemaError(str(e), "pattern") from None
-    return handle_accepts(grammar, json.dumps(text, ensure_ascii=False))
+        raise SchemaError(f"regex {pattern!r}: {e}", "pattern") from None
+    try:
+        return handle_accepts(grammar, json.dumps(text, ensure_ascii=False))
+    except GrammarError as e:
+        if "accepts no string" in str(e):
+            return False
+        raise SchemaError(f"regex {pattern!r}: {e}", "pattern") from None
+
+
+def check_key_pattern(pattern: str, pointer: str) -> None:
+    """Raise SchemaError naming the ``patternProperties`` key ``pattern`` if it does not parse.
+
+    Parameters
+    ----------
+    pattern : str
+        The key, an ECMA-262 regex.
+    pointer : str
+        JSON pointer of the schema object holding ``patternProperties``.
+
+    """
+    try:
+        _string_grammar(pattern, True)
+    except GrammarError as e:
+        raise SchemaError(f"key {pattern!r}: {e}", "patternProperties", pointer) from None
 
 
 def format_matches(name: str, text: str) -> bool:

@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit, uses_relative
 
 from ..errors import SchemaError
+from .document import MAX_SCHEMA_DEPTH, check_document, schema_text_error
 
 Location = Tuple[Any, str, str]  # (schema, base URI, JSON pointer)
 
@@ -92,12 +93,17 @@ def load_schema(schema: Any) -> Any:
 
     """
     if isinstance(schema, (bytes, bytearray)):
-        schema = schema.decode("utf-8")
+        try:
+            schema = schema.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SchemaError(f"the schema bytes are not UTF-8 text: {e}") from None
     if isinstance(schema, str):
         try:
             schema = json.loads(schema)
         except json.JSONDecodeError as e:
             raise SchemaError(f"the schema is not valid JSON: {e}") from None
+        except (RecursionError, ValueError) as e:  # too deep; an integer too long
+            raise schema_text_error(schema, e) from None
     elif isinstance(schema, type):
         if hasattr(schema, "model_json_schema"):
             schema = schema.model_json_schema()
@@ -107,6 +113,7 @@ def load_schema(schema: Any) -> Any:
             raise SchemaError(f"cannot take a JSON schema from class {schema.__name__}")
     if not isinstance(schema, (dict, bool)):
         raise SchemaError(f"a schema must be an object or a boolean, got {type(schema).__name__}")
+    check_document(schema)
     return schema
 
 
@@ -412,8 +419,12 @@ class SchemaIndex:
             self._declared_names[resource] = names + (name,)
 
     def _index(self, node: Any, base: str, pointer: str, depth: int) -> None:
-        if depth > 200:
-            raise SchemaError("the schema is nested too deeply (more than 200 levels)", "", pointer)
+        if depth > MAX_SCHEMA_DEPTH:
+            raise SchemaError(
+                f"the schema is nested too deeply (more than {MAX_SCHEMA_DEPTH} levels)",
+                "",
+                pointer,
+            )
         if not isinstance(node, dict):
             return
         if not _INDEXED_KEYWORDS.isdisjoint(node):
@@ -610,6 +621,61 @@ _SCHEMA_ONE = (
     "then",
     "else",
 )
+
+
+# The keywords xgram reads that a later draft added, by the declared draft that
+# lacks them: draft 6 added const, contains and propertyNames, draft 7 added
+# if/then/else. In a document that declares an older draft they are unknown
+# keywords, which validators ignore (so does the data labelled by them).
+_LATER_KEYWORDS = {
+    "draft-03": ("const", "contains", "propertyNames", "if", "then", "else"),
+    "draft-04": ("const", "contains", "propertyNames", "if", "then", "else"),
+    "draft-06": ("if", "then", "else"),
+}
+
+
+def keywords_of_later_drafts(root: Any) -> Tuple[str, ...]:
+    """The keywords the root's declared draft (``$schema``) does not define, of those xgram reads.
+
+    Empty when the document declares draft 7 or later, or no draft.
+    """
+    declared = root.get("$schema", "") if isinstance(root, dict) else ""
+    if isinstance(declared, str):
+        for draft, keywords in _LATER_KEYWORDS.items():
+            if draft in declared:
+                return keywords
+    return ()
+
+
+def without_keywords_of_later_drafts(root: Any) -> Any:
+    """The document as its declared draft reads it: the keywords later drafts added, dropped.
+
+    A draft-04 document's ``if``/``then``/``else``, ``const``, ``contains`` and
+    ``propertyNames`` (a draft-06 document's ``if``/``then``/``else``) constrain
+    nothing there. Only schema objects are visited, so a property named ``if``
+    stays. The schema is copied where needed (the caller's object is never modified).
+    """
+    dropped = keywords_of_later_drafts(root)
+    if not dropped:
+        return root
+
+    def strip(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key in dropped:
+                continue
+            if key in _SCHEMA_MAPS and isinstance(value, dict):
+                value = {name: strip(sub) for name, sub in value.items()}
+            elif key in _SCHEMA_LISTS_OR_ONE and isinstance(value, list):
+                value = [strip(sub) for sub in value]
+            elif key in _SCHEMA_LISTS_OR_ONE or key in _SCHEMA_ONE:
+                value = strip(value)
+            out[key] = value
+        return out
+
+    return strip(root)
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")

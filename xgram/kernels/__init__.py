@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+from ..errors import UsageError
+
 _triton_kernel: Any = None
 
 
@@ -67,19 +69,49 @@ def apply_token_bitmask_inplace_gpu(
     vocab_size: Optional[int] = None,
     indices: Optional[Sequence[int]] = None,
 ) -> None:
-    """Set disallowed logits of a device tensor to -inf (see ``apply_token_bitmask_inplace``)."""
+    """Set disallowed logits of a device tensor to -inf (see ``apply_token_bitmask_inplace``).
+
+    Every row the kernel touches is checked to exist first: the Triton kernel
+    reads and writes device memory with no bounds of its own.
+
+    Raises
+    ------
+    UsageError
+        For a bitmask that is not int32, shapes that are not 1-D or 2-D, a
+        negative ``vocab_size``, or a row (an index, or a logits row without
+        indices) missing from the logits or the bitmask.
+
+    """
+    import numpy as np
     import torch
 
+    if isinstance(bitmask, np.ndarray):
+        bitmask = torch.from_numpy(bitmask)
+    if logits.dim() not in (1, 2) or bitmask.dim() not in (1, 2):
+        raise UsageError(
+            "logits and bitmask must be 1-D or 2-D, got shapes "
+            f"{tuple(logits.shape)} and {tuple(bitmask.shape)}"
+        )
     two_d = logits if logits.dim() == 2 else logits.view(1, -1)
     mask = bitmask if bitmask.dim() == 2 else bitmask.view(1, -1)
+    if mask.dtype != torch.int32:
+        raise UsageError(f"bitmask must be int32, got {mask.dtype}")
     if mask.device != two_d.device:
         mask = mask.to(two_d.device, non_blocking=True)
-    if mask.dtype != torch.int32:
-        raise ValueError("bitmask must be int32")
     columns = min(two_d.shape[1], mask.shape[1] * 32)
     if vocab_size is not None:
+        if int(vocab_size) < 0:
+            raise UsageError(f"vocab_size must be >= 0, got {vocab_size}")
         columns = min(columns, int(vocab_size))
     rows = list(range(two_d.shape[0])) if indices is None else [int(i) for i in indices]
+    present = min(two_d.shape[0], mask.shape[0])
+    outside = [row for row in rows if not 0 <= row < present]
+    if outside:
+        what = "index" if indices is not None else "logits row"
+        raise UsageError(
+            f"{what} {outside[0]} is out of range: {two_d.shape[0]} rows of logits, "
+            f"{mask.shape[0]} of bitmask"
+        )
     try:
         kernel = _get_triton_kernel() if two_d.device.type == "cuda" else None
     except ImportError:

@@ -14,8 +14,9 @@ import torch
 
 import xgram
 import xgram.batch
+from xgram.errors import ArgumentTypeError
 
-from ._shim import logger, translate_errors
+from ._shim import as_runtime_error, logger, translate_errors
 from .compiler import CompiledGrammar
 
 bitmask_dtype = torch.int32
@@ -24,16 +25,19 @@ bitmask_dtype = torch.int32
 _BACKENDS = ("auto", "cpu", "cuda", "triton", "torch_compile", "torch_native")
 
 
+@translate_errors
 def get_bitmask_shape(batch_size: int, vocab_size: int) -> Tuple[int, int]:
     """``(batch_size, ceil(vocab_size / 32))``."""
     return xgram.get_bitmask_shape(batch_size, vocab_size)
 
 
+@translate_errors
 def allocate_token_bitmask(batch_size: int, vocab_size: int) -> torch.Tensor:
     """An int32 CPU tensor of shape :func:`get_bitmask_shape`, every token allowed."""
     return torch.full(get_bitmask_shape(batch_size, vocab_size), -1, dtype=bitmask_dtype)
 
 
+@translate_errors
 def reset_token_bitmask(bitmask: torch.Tensor) -> None:
     """Allow every token again, in place."""
     xgram.reset_token_bitmask(bitmask)
@@ -71,7 +75,7 @@ def apply_token_bitmask_inplace(
         When the tensors are on different devices or ``backend`` is unknown.
 
     """
-    if bitmask.device != logits.device:
+    if getattr(bitmask, "device", None) != getattr(logits, "device", None):
         raise ValueError(
             "logits and bitmask should be on the same device. "
             f"But got logits.device: {logits.device}, bitmask.device: {bitmask.device}"
@@ -110,6 +114,7 @@ class GrammarMatcher:
 
     _xgram: xgram.GrammarMatcher
 
+    @translate_errors
     def __init__(
         self,
         compiled_grammar: CompiledGrammar,
@@ -146,19 +151,29 @@ class GrammarMatcher:
         """Advance by one token; False (state unchanged) when it is not accepted.
 
         As in XGrammar, a token id out of range and a token after termination
-        are rejected with a warning on the ``xgrammar`` logger, not raised.
+        are rejected with a warning on the ``xgrammar`` logger, not raised; a
+        token id that is not an integer (a float, a string) raises TypeError.
         """
         try:
             return self._xgram.accept_token(token_id, debug_print=debug_print)
+        except ArgumentTypeError as exc:
+            raise as_runtime_error(exc) from None
         except xgram.UsageError as exc:
             logger.warning("%s. Rejecting the token.", exc)
             return False
 
     def accept_string(self, input_str: Union[str, bytes], *, debug_print: bool = False) -> bool:
-        """Advance by the bytes of ``input_str`` (one rollback step); False when not accepted."""
+        """Advance by the bytes of ``input_str`` (one rollback step); False when not accepted.
+
+        After termination the string is rejected with a warning, as in XGrammar;
+        an input that is not text (TypeError) or holds a lone surrogate
+        (ValueError, XGrammar's UnicodeEncodeError) raises.
+        """
         try:
             return self._xgram.accept_string(input_str, debug_print=debug_print)
         except xgram.UsageError as exc:
+            if isinstance(exc, TypeError) or not self._xgram.is_terminated():
+                raise as_runtime_error(exc) from None
             logger.warning("%s. Rejecting the string.", exc)
             return False
 
@@ -191,14 +206,17 @@ class GrammarMatcher:
         time_threshold: float = -1.0,
         temperatures: Optional[torch.Tensor] = None,
     ) -> bool:
-        """Fill one bitmask row per node of a speculative draft tree (see XGrammar's docs)."""
-        return self._xgram.traverse_draft_tree(
-            retrieve_next_token,
-            retrieve_next_sibling,
-            draft_tokens,
+        """Fill one bitmask row per node of a speculative draft tree (see XGrammar's docs).
+
+        As in XGrammar, a draft token outside the vocabulary is a node that is
+        not allowed (its row zeroed), not an error.
+        """
+        return self._xgram._traverse_draft_tree(
+            (retrieve_next_token, retrieve_next_sibling, draft_tokens),
             token_bitmask,
             time_threshold,
             temperatures,
+            check_token_ids=False,
         )
 
     @translate_errors
