@@ -11,7 +11,9 @@ Method (as MaskBench's ``runner.py``, with the differences noted):
 * Sample: ``--num-schemas`` records (default 200) drawn uniformly with
   ``random.Random(--seed)`` from all records of all files that have at least
   one test instance (optionally only ``--subset``; or exactly the ids of
-  ``--schemas-from``).
+  ``--schemas-from``).  ``--num-schemas all`` (or ``--all``) takes every such
+  record, in file order; ``--include-untested`` adds the records without test
+  instances (compile and first mask only), so that every schema is compiled.
 * Engines, one thread each, same tokenizer (Llama-3, 128,256 tokens, from
   ``<work>/shared/tokenizers/llama3``), set up as ``bench_masks.py`` does:
 
@@ -50,6 +52,20 @@ Method (as MaskBench's ``runner.py``, with the differences noted):
   restarted, a crashed worker is restarted.  The engines take turns schema by
   schema, never two at once, so drift on a shared machine hits all of them
   alike.  Each worker's address space is capped at ``--mem-limit-gb``.
+* Out of memory versus crash: under the cap an allocation fails instead of the
+  machine swapping, which Python reports as ``MemoryError`` (a C++
+  ``std::bad_alloc`` crossing the binding becomes one too); a worker that dies
+  with ``std::bad_alloc`` or ``MemoryError`` on its stderr (kept in a file per
+  worker, its tail saved with the result), or by a SIGKILL the benchmark did
+  not send (the kernel's OOM killer), is out of memory (status ``oom``); any
+  other death (SIGSEGV, SIGABRT, ...) is a crash.  A worker that raised
+  ``MemoryError`` is replaced before the next schema.
+* Long runs: ``--json`` is rewritten every ``--checkpoint-every`` schemas and on
+  SIGTERM / Ctrl-C; ``--resume`` loads it and skips the schemas it already has
+  (the wall time adds up over the segments); a progress line is printed every
+  ``--progress-every`` schemas.  Runs of every schema (``--all``) also print
+  the reliability table: crashes, timeouts, out-of-memory, wrong verdicts,
+  refusals by cause, wall time (``--reliability`` prints it for any run).
 * Statistics: the per-token times of every measured token of every schema
   that compiled (failing schemas included, as in MaskBench); compile and
   first-mask times over the schemas that compiled.  Ratios xgram / peer are
@@ -67,6 +83,9 @@ Run from the repository root::
     python benchmarks/maskbench.py --load /tmp/mb.json --list-failures xgram
     python benchmarks/maskbench.py --schemas-from ids.txt --engines xgram   # rerun ids
     python benchmarks/maskbench.py --subset Github_hard,Kubernetes --num-schemas 50
+    python benchmarks/maskbench.py --engines xgram --all --include-untested \
+        --timeout 120 --mem-limit-gb 6 --json corpus.json --resume   # every schema
+    python benchmarks/maskbench.py --load corpus.json --reliability --list-failures xgram
 """
 
 from __future__ import annotations
@@ -93,8 +112,10 @@ import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -103,8 +124,22 @@ from pathlib import Path  # noqa: E402
 from typing import Any, Dict, List, Optional, Sequence, Tuple  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from maskbench_engines import ENGINE_CLASSES, EngineBase, package_version  # noqa: E402
-from maskbench_report import print_failures, print_table  # noqa: E402
+from maskbench_engines import (  # noqa: E402
+    ENGINE_CLASSES,
+    EngineBase,
+    memory_mb,
+    package_version,
+)
+from maskbench_report import (  # noqa: E402
+    finish,
+    is_memory_error,
+    print_failures,
+    print_progress,
+    print_reliability,
+    print_table,
+    resume_from,
+    write_json,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -112,6 +147,10 @@ SCHEMA_DIR = SHARED / "schemas" / "jsonschemabench-maskbench"
 TOKENIZER_DIR = SHARED / "tokenizers" / "llama3"
 ENGINES = ("xgram", "xgrammar", "llguidance")
 INIT_TIMEOUT_S = 600.0
+STDERR_TAIL_BYTES = 2000
+# What a worker that ran out of memory leaves on its stderr: Python's MemoryError, a
+# C++ std::bad_alloc that reached std::terminate, or a C library's ENOMEM message.
+OOM_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
 
 Result = Dict[str, Any]
 Test = Tuple[bool, List[int]]
@@ -202,9 +241,20 @@ def run_schema(eng: EngineBase, schema: Any, tests: Sequence[Test], conn: Connec
 
 
 def _worker_main(
-    engine: str, tokenizer_dir: str, conn: Connection, mem_limit_gb: float, options: Dict[str, Any]
+    engine: str,
+    tokenizer_dir: str,
+    conn: Connection,
+    mem_limit_gb: float,
+    options: Dict[str, Any],
+    stderr_path: str,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The worker's stderr (C++ aborts included) goes to a file the parent reads when
+    # the worker dies: it tells an allocation failure from a segfault.
+    err_fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(err_fd, 2)
+    os.close(err_fd)
     if mem_limit_gb > 0:
         import resource
 
@@ -231,7 +281,9 @@ def _worker_main(
             return
         if msg[0] != "run":
             return
-        conn.send(("result", run_schema(eng, msg[1], msg[2], conn)))
+        res = run_schema(eng, msg[1], msg[2], conn)
+        res.update(memory_mb())
+        conn.send(("result", res))
 
 
 # ----------------------------------------------------------------------------
@@ -249,6 +301,8 @@ class Worker:
         self.conn: Optional[Connection] = None
         self.info: Dict[str, Any] = {}
         self.restarts = 0
+        self.err_dir = tempfile.mkdtemp(prefix=f"maskbench-{engine}-")
+        self.err_path = os.path.join(self.err_dir, "stderr.txt")
 
     def start(self) -> Optional[str]:
         """Start the worker; an error message if the engine cannot be set up."""
@@ -261,6 +315,7 @@ class Worker:
                 child,
                 self.args.mem_limit_gb,
                 {"xgram_precompute": self.args.xgram_precompute},
+                self.err_path,
             ),
             name=f"maskbench-{self.engine}",
             daemon=True,
@@ -274,9 +329,12 @@ class Worker:
         try:
             kind, payload = parent.recv()
         except (EOFError, OSError):
+            self.proc.join(10)
             code = self.proc.exitcode
             self.kill()
-            return f"worker died while starting ({_exit_text(code)})"
+            tail = self._stderr_since(0).strip().splitlines()
+            last = f": {tail[-1][:200]}" if tail else ""
+            return f"worker died while starting ({_exit_text(code)}){last}"
         if kind != "ready":
             self.kill()
             return str(payload)
@@ -292,6 +350,31 @@ class Worker:
             self.conn.close()
         self.proc = self.conn = None
 
+    def close(self) -> None:
+        """Stop the worker and remove its stderr file."""
+        if self.conn is not None:
+            try:
+                self.conn.send(("stop",))
+            except OSError:
+                pass
+        self.kill()
+        shutil.rmtree(self.err_dir, ignore_errors=True)
+
+    def _stderr_size(self) -> int:
+        try:
+            return os.path.getsize(self.err_path)
+        except OSError:
+            return 0
+
+    def _stderr_since(self, offset: int) -> str:
+        """What the worker wrote to stderr since ``offset`` (its last bytes)."""
+        try:
+            with open(self.err_path, "rb") as fh:
+                fh.seek(max(offset, self._stderr_size() - STDERR_TAIL_BYTES))
+                return fh.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
     def run(self, schema: Any, tests: Sequence[Test], timeout: float) -> Result:
         if self.proc is None or not self.proc.is_alive():
             if self.proc is not None:
@@ -302,6 +385,7 @@ class Worker:
                 return {"status": "crash", "error": f"worker restart failed: {err}"}
         assert self.conn is not None and self.proc is not None
         t_start = time.monotonic()
+        err_offset = self._stderr_size()
         self.conn.send(("run", schema, list(tests)))
         deadline = t_start + timeout
         phase, compile_ms = "compile", None
@@ -325,16 +409,33 @@ class Worker:
                         phase, compile_ms = "matching", payload
                         continue
                     payload["wall_s"] = time.monotonic() - t_start
+                    if is_memory_error(payload):
+                        # A failed allocation may have left the worker half-updated.
+                        self.kill()
+                        payload["worker_replaced"] = "after MemoryError"
                     return payload
             if self.proc.sentinel in ready:
                 self.proc.join(10)
                 code = self.proc.exitcode
                 self.kill()
+                tail = self._stderr_since(err_offset)
                 return {
-                    "status": "crash",
+                    "status": _death_status(code, tail),
                     "error": f"worker died during {phase} ({_exit_text(code)})",
+                    "exit_code": code,
+                    "stderr_tail": tail,
                     "compile_ms": compile_ms,
+                    "wall_s": time.monotonic() - t_start,
                 }
+
+
+def _death_status(code: Optional[int], stderr_tail: str) -> str:
+    """``oom`` for a worker that died for want of memory, else ``crash``."""
+    if code == -signal.SIGKILL:
+        return "oom"  # the benchmark kills only on timeouts: the kernel's OOM killer
+    if any(marker in stderr_tail for marker in OOM_MARKERS):
+        return "oom"
+    return "crash"
 
 
 def _exit_text(code: Optional[int]) -> str:
@@ -402,7 +503,7 @@ def load_sample(args: argparse.Namespace) -> List[Dict[str, Any]]:
                 rec = json.loads(line)
                 if subsets is not None and rec.get("subset") not in subsets:
                     continue
-                if _has_tests(rec):
+                if args.include_untested or _has_tests(rec):
                     eligible.append((fi, ln, rec["id"]))
     if wanted is not None:
         pos = {rid: k for k, (_, _, rid) in enumerate(eligible)}
@@ -412,6 +513,8 @@ def load_sample(args: argparse.Namespace) -> List[Dict[str, Any]]:
                 f"warning: {len(missing)} requested id(s) not found: {missing[:5]}", file=sys.stderr
             )
         chosen = [eligible[pos[w]] for w in dict.fromkeys(wanted) if w in pos]
+    elif args.num_schemas == "all":
+        chosen = eligible
     else:
         n = min(args.num_schemas, len(eligible))
         chosen = [eligible[k] for k in random.Random(args.seed).sample(range(len(eligible)), n)]
@@ -424,7 +527,8 @@ def load_sample(args: argparse.Namespace) -> List[Dict[str, Any]]:
             for ln, line in enumerate(fh):
                 if ln in lines:
                     out[lines[ln]] = json.loads(line)
-    print(f"{len(eligible)} records with tests; sampled {len(chosen)}", file=sys.stderr)
+    kind = "records" if args.include_untested else "records with tests"
+    print(f"{len(eligible)} {kind}; sampled {len(chosen)}", file=sys.stderr)
     return [r for r in out if r is not None]
 
 
@@ -447,53 +551,97 @@ def prepare(raw: List[Dict[str, Any]], hf_tok: Any) -> List[Record]:
 # results
 
 
-def finish(res: Result, rec: Record, hf_tok: Any) -> Result:
-    """Classify one engine's result on one schema; add failure details."""
-    if "status" in res:  # timeout / crash, from the parent
-        return res
-    if res["compile_error"] is not None:
-        res["status"] = "compile_error"
-        res["error"] = res["compile_error"]
-        return res
-    val = inval = exc = 0
-    failures: List[Dict[str, Any]] = []
-    for k, inst in enumerate(res["instances"]):
-        kind = None
-        if "exception" in inst:
-            exc += 1
-            kind = "exception"
-        elif inst["valid"] and not inst["accepted"]:
-            val += 1
-            kind = "validation"
-        elif not inst["valid"] and inst["accepted"]:
-            inval += 1
-            kind = "invalidation"
-        if kind is None:
+def _git_state() -> str:
+    """The checkout's commit, and whether files differ from it (what code the run measured)."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return head + (" (modified: " + ", ".join(dirty.split()[1::2][:8]) + ")" if dirty else "")
+
+
+def _new_doc(args: argparse.Namespace, engines: List[str], recs: List[Record]) -> Dict[str, Any]:
+    return {
+        "meta": {
+            "argv": sys.argv[1:],
+            "seed": args.seed,
+            "all": args.num_schemas == "all",
+            "include_untested": args.include_untested,
+            "timeout_s": args.timeout,
+            "mem_limit_gb": args.mem_limit_gb,
+            "tokenizer": str(args.tokenizer),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "versions": {
+                "xgrammar": package_version("xgrammar"),
+                "llguidance": package_version("llguidance"),
+                "transformers": package_version("transformers"),
+            },
+            "run_segments_s": [],
+            "git": _git_state(),
+        },
+        "sample": [
+            {
+                "id": r.id,
+                "subset": r.subset,
+                "instances": len(r.tests),
+                "valid": sum(1 for t in r.tests if t.get("valid")),
+                "tokens": sum(len(ids) for ids in r.token_ids),
+            }
+            for r in recs
+        ],
+        "engines": {e: {"info": {}, "unavailable": None, "schemas": {}} for e in engines},
+    }
+
+
+def _schema_line(e: str, res: Result) -> str:
+    extra = ""
+    if res["status"] not in ("pass", "fail"):
+        extra = ": " + str(res.get("error", ""))[:100]
+    elif res["status"] == "fail":
+        extra = (
+            f" (val {res['validation_errors']}, inval {res['invalidation_errors']}, "
+            f"exc {res['exceptions']})"
+        )
+    cms = res.get("compile_ms")
+    return f"{e} {res['status']}{extra}" + (f" {cms:.1f}ms" if cms is not None else "")
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a background run as Ctrl-C does: results kept
+
+
+def _start_workers(
+    args: argparse.Namespace, engines: List[str], doc: Dict[str, Any]
+) -> Dict[str, Worker]:
+    workers: Dict[str, Worker] = {}
+    for e in engines:
+        t0 = time.monotonic()
+        wk = Worker(e, args)
+        err = wk.start()
+        if err is not None:
+            doc["engines"][e]["unavailable"] = err
+            print(f"{e}: unavailable: {err}", file=sys.stderr)
+            wk.close()
             continue
-        test = rec.tests[k]
-        ids = rec.token_ids[k]
-        f: Dict[str, Any] = {"test": k, "kind": kind, "tokens": len(ids)}
-        if kind == "exception":
-            f["message"] = inst["exception"]
-        elif kind == "validation":
-            at = inst.get("at", len(ids))
-            f["message"] = inst.get("why", "")
-            f["at"] = at
-            f["context"] = hf_tok.decode(ids[max(0, at - 12) : at])
-            f["token"] = hf_tok.decode(ids[at : at + 1])
-        else:
-            err = str(test.get("rust_error") or test.get("python_error") or "")
-            f["message"] = "invalid instance accepted"
-            f["expected_error"] = err.splitlines()[0][:200] if err else ""
-            f["description"] = str(test.get("description", ""))[:120]
-        f["data"] = json.dumps(test["data"], separators=(",", ":"), ensure_ascii=False)[:300]
-        failures.append(f)
-    res["validation_errors"] = val
-    res["invalidation_errors"] = inval
-    res["exceptions"] = exc
-    res["failures"] = failures
-    res["status"] = "pass" if not failures else "fail"
-    return res
+        wk.restarts = doc["engines"][e].get("worker_restarts", 0)
+        workers[e] = wk
+        doc["engines"][e]["info"] = wk.info
+        print(f"{e}: worker ready in {time.monotonic() - t0:.1f} s: {wk.info}", file=sys.stderr)
+    return workers
 
 
 def run(args: argparse.Namespace, engines: List[str]) -> Dict[str, Any]:
@@ -510,60 +658,37 @@ def run(args: argparse.Namespace, engines: List[str]) -> Dict[str, Any]:
         f"{n_inst - n_valid} invalid), {n_tok:,} tokens (compact JSON, Llama-3 tokenizer)"
     )
     print("by subset: " + ", ".join(f"{k} {v}" for k, v in comp.most_common()))
-    doc: Dict[str, Any] = {
-        "meta": {
-            "argv": sys.argv[1:],
-            "seed": args.seed,
-            "timeout_s": args.timeout,
-            "tokenizer": str(args.tokenizer),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "versions": {
-                "xgrammar": package_version("xgrammar"),
-                "llguidance": package_version("llguidance"),
-                "transformers": package_version("transformers"),
-            },
-        },
-        "sample": [{"id": r.id, "subset": r.subset} for r in recs],
-        "engines": {e: {"info": {}, "unavailable": None, "schemas": {}} for e in engines},
-    }
-    workers: Dict[str, Worker] = {}
-    for e in engines:
-        t0 = time.monotonic()
-        wk = Worker(e, args)
-        err = wk.start()
-        if err is not None:
-            doc["engines"][e]["unavailable"] = err
-            print(f"{e}: unavailable: {err}", file=sys.stderr)
-            continue
-        workers[e] = wk
-        doc["engines"][e]["info"] = wk.info
-        print(f"{e}: worker ready in {time.monotonic() - t0:.1f} s: {wk.info}", file=sys.stderr)
+    doc = _new_doc(args, engines, recs)
+    if args.resume:
+        resume_from(doc, args.json)
+    todo = [r for r in recs if not all(r.id in doc["engines"][e]["schemas"] for e in engines)]
+    workers = _start_workers(args, engines, doc) if todo else {}
     t_run = time.monotonic()
+    previous_s = sum(doc["meta"]["run_segments_s"])
+    doc["meta"]["run_segments_s"].append(0.0)
+    old_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        for k, rec in enumerate(recs):
+        for k, rec in enumerate(todo):
             tests: List[Test] = [
                 (bool(t.get("valid")), ids) for t, ids in zip(rec.tests, rec.token_ids)
             ]
-            line = [f"[{k + 1}/{len(recs)}] {rec.id}"]
+            line = [f"[{k + 1 + len(recs) - len(todo)}/{len(recs)}] {rec.id}"]
             for e, wk in workers.items():
+                if rec.id in doc["engines"][e]["schemas"]:
+                    continue
                 res = finish(wk.run(rec.schema, tests, args.timeout), rec, hf_tok)
                 if not args.keep_times:
                     res["times_us"] = [round(t, 2) for t in res.get("times_us", [])]
                 doc["engines"][e]["schemas"][rec.id] = res
-                extra = ""
-                if res["status"] not in ("pass", "fail"):
-                    extra = ": " + str(res.get("error", ""))[:100]
-                elif res["status"] == "fail":
-                    extra = (
-                        f" (val {res['validation_errors']}, inval {res['invalidation_errors']}, "
-                        f"exc {res['exceptions']})"
-                    )
-                cms = res.get("compile_ms")
-                line.append(
-                    f"{e} {res['status']}{extra}" + (f" {cms:.1f}ms" if cms is not None else "")
-                )
+                doc["engines"][e]["worker_restarts"] = wk.restarts
+                line.append(_schema_line(e, res))
             print("  ".join(line), file=sys.stderr, flush=True)
+            doc["meta"]["run_segments_s"][-1] = time.monotonic() - t_run
+            if args.progress_every > 0 and (k + 1) % args.progress_every == 0:
+                print_progress(doc, k + 1, len(todo), time.monotonic() - t_run)
+            if args.json and args.checkpoint_every > 0 and (k + 1) % args.checkpoint_every == 0:
+                doc["meta"]["run_s"] = previous_s + doc["meta"]["run_segments_s"][-1]
+                write_json(doc, args.json)
     except KeyboardInterrupt:
         print("\ninterrupted: reporting the schemas finished so far", file=sys.stderr)
         done = [r.id for r in recs if all(r.id in doc["engines"][e]["schemas"] for e in workers)]
@@ -572,17 +697,23 @@ def run(args: argparse.Namespace, engines: List[str]) -> Dict[str, Any]:
             doc["engines"][e]["schemas"] = {i: sch[i] for i in done}
         doc["meta"]["interrupted"] = True
     finally:
+        signal.signal(signal.SIGTERM, old_term)
         for wk in workers.values():
-            if wk.conn is not None:
-                try:
-                    wk.conn.send(("stop",))
-                except OSError:
-                    pass
-            wk.kill()
-    doc["meta"]["run_s"] = time.monotonic() - t_run
+            wk.close()
+    doc["meta"]["run_segments_s"][-1] = time.monotonic() - t_run
+    doc["meta"]["run_s"] = sum(doc["meta"]["run_segments_s"])
     for e, wk in workers.items():
         doc["engines"][e]["worker_restarts"] = wk.restarts
     return doc
+
+
+def _count_or_all(text: str) -> Any:
+    if text == "all":
+        return "all"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'all', got {text!r}") from None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -592,7 +723,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument(
         "--engines", default=",".join(ENGINES), help="comma list of " + ", ".join(ENGINES)
     )
-    ap.add_argument("--num-schemas", type=int, default=200)
+    ap.add_argument(
+        "--num-schemas",
+        type=_count_or_all,
+        default=200,
+        help="how many records to sample, or 'all' (every record with tests, in file order)",
+    )
+    ap.add_argument("--all", action="store_true", help="same as --num-schemas all")
+    ap.add_argument(
+        "--include-untested",
+        action="store_true",
+        help="also take the records without test instances (compile and first mask only)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--subset", default="", help="only these subsets (comma list), e.g. Github_hard"
@@ -624,7 +766,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         help="print ENGINE's failing schemas grouped by message (repeatable; 'all')",
     )
     ap.add_argument("--load", default="", help="report on a saved --json file instead of running")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="take the results already in --json and run only the schemas it lacks",
+    )
+    ap.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=100,
+        metavar="N",
+        help="rewrite --json every N schemas (0: only at the end)",
+    )
+    ap.add_argument(
+        "--progress-every",
+        type=int,
+        default=200,
+        metavar="N",
+        help="print a progress line every N schemas (0: never)",
+    )
+    ap.add_argument(
+        "--reliability",
+        action="store_true",
+        help="print the reliability table (crashes, timeouts, OOM, refusals by cause); "
+        "always printed for --all runs",
+    )
     args = ap.parse_args(argv)
+    if args.all:
+        args.num_schemas = "all"
+    if args.resume and not args.json:
+        ap.error("--resume needs --json (the file to resume from and to write)")
 
     if args.load:
         doc = json.loads(Path(args.load).read_text(encoding="utf-8"))
@@ -644,13 +815,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
         print("note: shared 2-core machine; absolute numbers drift between runs, compare ratios.")
         doc = run(args, engines)
-        print(f"run time {doc['meta']['run_s']:.0f} s (engines take turns, schema by schema)\n")
+        print(f"run time {doc['meta']['run_s']:,.1f} s (engines take turns, schema by schema)\n")
     print_table(doc)
+    if args.reliability or doc["meta"].get("all"):
+        print_reliability(doc)
     for e in args.list_failures:
         for name in doc["engines"] if e == "all" else [e]:
             print_failures(doc, name)
     if args.json:
-        Path(args.json).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        write_json(doc, args.json)
         print(f"\nwrote {args.json}")
     return 0
 

@@ -7,6 +7,8 @@ info once, compiles a schema, and fills / accepts along a token sequence.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import sys
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -25,6 +27,19 @@ def package_version(pkg: str) -> str:
         return version(pkg)
     except Exception:
         return "?"
+
+
+def memory_mb() -> Dict[str, float]:
+    """The worker's address space and resident set now, and its peak resident set (MiB)."""
+    out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    try:
+        page = os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            size, resident = (int(x) for x in fh.read().split()[:2])
+        out.update(vm_mb=size * page / 2**20, rss_mb=resident * page / 2**20)
+    except (OSError, ValueError):
+        pass  # no /proc: the peak alone
+    return out
 
 
 class EngineBase:
