@@ -111,3 +111,27 @@ def test_fuzzed_regex_text(tight_budget, pieces, text) -> None:
         xgram.Grammar.from_regex("".join(pieces)).check(text.encode("utf-8", "replace"))
     except ACCEPTABLE:
         pass
+
+
+def test_nested_counted_repetitions_fold() -> None:
+    # ((a{1,100}){1,100}){1,100} is a{1,1000000}: folded when parsed, matching 400
+    # bytes takes milliseconds (nested counted calls made each byte cost seconds).
+    g = xgram.Grammar.from_regex("((a{1,100}){1,100}){1,100}")
+    assert str(g).strip() == 'root ::= "a"{1,1000000}'
+    assert g.accepts("a" * 400) and not g.accepts("")
+    # (x{2,3}){2,3}: two copies make 4-6, three make 6-9: every count in 4..9.
+    assert str(xgram.Grammar.from_regex("(a{2,3}){2,3}")).strip() == 'root ::= "a"{4,9}'
+    # (x{3,4}){0,2} is {0} | [3, 4] | [6, 8]: 1, 2 and 5 are not reachable.
+    gapped = xgram.Grammar.from_regex("(a{3,4}){0,2}")
+    assert [n for n in range(10) if gapped.accepts("a" * n)] == [0, 3, 4, 6, 7, 8]
+
+
+@pytest.mark.parametrize("a,b,c,d", [(0, 2, 1, 3), (2, 3, 0, 2), (1, 1, 2, 5), (3, 5, 2, 2)])
+def test_nested_counts_against_re(a: int, b: int, c: int, d: int) -> None:
+    import re
+
+    pattern = f"((ab|c){{{a},{b}}}){{{c},{d}}}"
+    g = xgram.Grammar.from_regex(pattern)
+    for n in range(0, 14):
+        for text in ("ab" * n, "c" * n, "abc" * (n // 2)):
+            assert bool(g.accepts(text)) == bool(re.fullmatch(pattern, text)), (pattern, text)

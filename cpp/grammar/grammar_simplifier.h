@@ -399,8 +399,29 @@ class Simplifier {
         return Repeat(ce.children[0], new_min, kUnbounded);
       }
       if (imin == 0 && imax == 1 && min == 0 && max == 1) return child;
+      ExprId folded;
+      if (FoldNestedCounts(ce, min, max, &folded)) return folded;
     }
     return out_->AddRepeat(child, min, max);
+  }
+
+  // (x{a,b}){c,d} is x{a*c, b*d} when every count in between is reachable:
+  // k copies of x{a,b} make [k*a, k*b] copies of x, and the intervals for
+  // consecutive k meet when k*(b-a) >= a-1, tightest at the smallest k (with
+  // k = 0, the empty interval {0} meets [a, b] only if a <= 1). Folding matters
+  // beyond size: the matcher keeps one count per counted call on each stack
+  // edge, and nested counts multiply the edges of a step (three nested {1,100}
+  // made each byte cost seconds after a few hundred bytes). Finite bounds only
+  // (the star-like cases are above), and products within the parser's bound.
+  bool FoldNestedCounts(const Expr& inner, int32_t min, int32_t max, ExprId* folded) {
+    int64_t a = inner.min, b = inner.max, c = min, d = max;
+    if (b == kUnbounded || d == kUnbounded || b * d > (int64_t{1} << 30)) return false;
+    if (c < d) {
+      bool meet = c == 0 ? a <= 1 && (b - a) >= a - 1 : c * (b - a) >= a - 1;
+      if (!meet) return false;
+    }
+    *folded = Repeat(inner.children[0], static_cast<int32_t>(a * c), static_cast<int32_t>(b * d));
+    return true;
   }
 
   const Grammar& src_;

@@ -212,10 +212,14 @@ class PushdownMatcher {
     NodeId node;
     ParentEdge edge;
     bool operator==(const EdgeKey& o) const { return node == o.node && edge == o.edge; }
+    // Five fields in 160 bits: two 64-bit words mixed in turn. (Folding shifted
+    // fields together with XOR made keys that differ only in their node, parent
+    // and count collide by the hundreds under nested counted repetitions, and the
+    // probe chains made each byte cost seconds.)
     uint64_t Hash() const {
-      return MixHash((uint64_t(uint32_t(node)) << 32) ^ uint32_t(edge.return_state) ^
-                     (uint64_t(uint32_t(edge.parent)) << 17) ^ (uint64_t(edge.count) << 40) ^
-                     uint64_t(uint32_t(edge.call_edge)) * 0x9E3779B97F4A7C15ULL);
+      uint64_t h = MixHash((uint64_t(uint32_t(node)) << 32) | uint32_t(edge.return_state));
+      return MixHash(h ^ ((uint64_t(uint32_t(edge.parent)) << 32) | uint32_t(edge.call_edge)) ^
+                     (uint64_t(uint32_t(edge.count)) * 0x9E3779B97F4A7C15ULL));
     }
   };
 
