@@ -28,13 +28,10 @@ size_t WithoutIncompleteUtf8Tail(const std::string& text) {
 
 }  // namespace
 
-GrammarMatcher::ExclusiveUse::ExclusiveUse(const GrammarMatcher& matcher, const char* what)
-    : flag_(matcher.in_use_.held) {
-  if (flag_.exchange(true, std::memory_order_acquire)) {
-    throw UsageError(std::string(what) +
-                     ": the matcher is in use by another thread (a matcher serves one thread at a "
-                     "time; give each thread its own, e.g. with fork())");
-  }
+void GrammarMatcher::ExclusiveUse::RefuseConcurrentUse(const char* what) {
+  throw UsageError(std::string(what) +
+                   ": the matcher is in use by another thread (a matcher serves one thread at a "
+                   "time; give each thread its own, e.g. with fork())");
 }
 
 GrammarMatcher::GrammarMatcher(CompiledGrammarPtr compiled, std::vector<int32_t> override_stop_tokens,

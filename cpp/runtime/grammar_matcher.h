@@ -49,12 +49,15 @@ class GrammarMatcher {
   // throws UsageError instead of racing. One atomic exchange per call.
   class ExclusiveUse {
    public:
-    ExclusiveUse(const GrammarMatcher& matcher, const char* what);
+    ExclusiveUse(const GrammarMatcher& matcher, const char* what) : flag_(matcher.in_use_.held) {
+      if (flag_.exchange(true, std::memory_order_acquire)) RefuseConcurrentUse(what);
+    }
     ~ExclusiveUse() { flag_.store(false, std::memory_order_release); }
     ExclusiveUse(const ExclusiveUse&) = delete;
     ExclusiveUse& operator=(const ExclusiveUse&) = delete;
 
    private:
+    [[noreturn]] static void RefuseConcurrentUse(const char* what);
     std::atomic<bool>& flag_;
   };
 
