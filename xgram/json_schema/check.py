@@ -18,17 +18,27 @@ if TYPE_CHECKING:  # the normaliser calls this module and passes itself in
     from .normalize import Normalizer
 
 _KEYS: Dict[int, Tuple[List[Any], FrozenSet[Any]]] = {}
+_KEYS_MEMBERS = [0]  # constants held by _KEYS, over all its lists
+_KEYS_MAX_ENTRIES, _KEYS_MAX_MEMBERS = 4096, 1 << 16
 
 
 def _keys(values: List[Any]) -> FrozenSet[Any]:
-    """The canonical keys of a list of constants (cached per list object)."""
+    """The canonical keys of a list of constants (cached per list object).
+
+    The cache keeps the lists alive (their ids are the keys), so it is bounded
+    by lists and by constants held: a long-running process converting schemas
+    with huge enums must not keep them all.
+    """
     hit = _KEYS.get(id(values))
     if hit is not None and hit[0] is values:
         return hit[1]
-    if len(_KEYS) > 4096:
+    if len(_KEYS) >= _KEYS_MAX_ENTRIES or _KEYS_MEMBERS[0] + len(values) > _KEYS_MAX_MEMBERS:
         _KEYS.clear()
+        _KEYS_MEMBERS[0] = 0
     keys = frozenset(canonical(v) for v in values)
-    _KEYS[id(values)] = (values, keys)
+    if len(values) <= _KEYS_MAX_MEMBERS:
+        _KEYS[id(values)] = (values, keys)
+        _KEYS_MEMBERS[0] += len(values)
     return keys
 
 
