@@ -448,6 +448,11 @@ class EBNFParser {
           return static_cast<unsigned char>(e);
         default:
           (void)in_class;
+          if (static_cast<unsigned char>(e) >= 0x80) {
+            // Only the character's first byte is at hand: the message must stay valid UTF-8.
+            Fail(offset, "unknown escape: '\\' before a non-ASCII character (write the character itself, "
+                         "or \\uHHHH)");
+          }
           Fail(offset, std::string("unknown escape '\\") + e +
                            "' (known: \\n \\r \\t \\\\ \\\" \\' \\[ \\] \\xHH \\uHHHH "
                            "\\UHHHHHHHH and escaped punctuation)");
