@@ -315,9 +315,16 @@ def guarded(target: Callable[..., None], *args: object) -> Callable[[], None]:
     return run
 
 
-def stress_round(compiler: xgram.GrammarCompiler, seconds: float, seed: int) -> List[Log]:
-    """One round: fresh shared grammars and every kind of thread for ``seconds``."""
+def stress_round(
+    compiler: xgram.GrammarCompiler, seconds: float, seed: int
+) -> Tuple[List[Log], int]:
+    """One round: fresh shared grammars and every kind of thread for ``seconds``.
+
+    Returns the threads' logs and the mask entries the shared grammars gained (each
+    computed by whichever thread met its state first, and published to the others).
+    """
     shared = [compile_source(compiler, i) for i in range(len(SOURCES))]
+    assert all(grammar.num_cached_states == 0 for grammar in shared), "cold at the start"
     deadline = time.monotonic() + seconds
     jobs = []
     for k in range(MATCHER_THREADS):
@@ -332,7 +339,7 @@ def stress_round(compiler: xgram.GrammarCompiler, seconds: float, seed: int) -> 
     for thread in threads:
         thread.join(timeout=seconds + 600)
     assert not any(thread.is_alive() for thread in threads), "a stress thread hangs"
-    return [job[-1] for job in jobs]
+    return [job[-1] for job in jobs], sum(grammar.num_cached_states for grammar in shared)
 
 
 def replay(
@@ -381,9 +388,12 @@ def test_threads_on_shared_lazy_grammars_match_a_single_threaded_replay():
     compiler = xgram.GrammarCompiler(info, cache_enabled=False)
     rounds = max(1, round(SECONDS / ROUND_SECONDS))
     logs: List[Log] = []
+    published = 0
     started = time.monotonic()
     for seed in range(rounds):
-        logs += stress_round(compiler, SECONDS / rounds, seed + 1)
+        round_logs, entries = stress_round(compiler, SECONDS / rounds, seed + 1)
+        logs += round_logs
+        published += entries
     elapsed = time.monotonic() - started
     errors = [error for log in logs for error in log.errors]
     assert not errors, f"{len(errors)} errors, first: {errors[0]}"
@@ -396,7 +406,8 @@ def test_threads_on_shared_lazy_grammars_match_a_single_threaded_replay():
     assert len({key[0] for key in seen}) == len(SOURCES), "every grammar was walked"
     differences = replay(reference_info, seen)
     print(
-        f"{vocabulary}: {rounds} round(s), {elapsed:.1f} s, {steps} records, "
-        f"{len(seen)} distinct states, {len(differences)} differences"
+        f"{vocabulary}: {rounds} round(s), {elapsed:.1f} s, {published} shared mask entries "
+        f"computed under load, {steps} records, {len(seen)} distinct states, "
+        f"{len(differences)} differences"
     )
     assert not differences, f"{len(differences)} differences, first: {differences[0]}"
