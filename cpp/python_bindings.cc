@@ -233,7 +233,7 @@ void BindCompiledGrammar(py::module_& m) {
         std::string raw = data;
         if (raw.size() % sizeof(int32_t)) throw UsageError("serialized mask cache has a partial word");
         std::vector<int32_t> blob(raw.size() / sizeof(int32_t));
-        std::memcpy(blob.data(), raw.data(), raw.size());
+        if (!raw.empty()) std::memcpy(blob.data(), raw.data(), raw.size());  // an empty blob: data() may be null
         py::gil_scoped_release release;
         c.cache().ImportEntries(blob);
       });

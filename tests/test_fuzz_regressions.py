@@ -140,3 +140,62 @@ def test_round_trip_with_an_empty_mask_cache(compiler) -> None:
     xgram.GrammarMatcher(compiled).fill_next_token_bitmask(before)
     xgram.GrammarMatcher(restored).fill_next_token_bitmask(after)
     assert np.array_equal(before, after)
+
+
+@pytest.mark.parametrize("schema", [{"not": {"$ref": 5}}, {"not": {"oneOf": [{"$ref": {}}]}}])
+def test_non_string_ref_inside_not_is_a_schema_error(schema) -> None:
+    # fuzz_json_schema: the negation resolved $ref without the string check the
+    # normaliser makes elsewhere, and a dict or number escaped as TypeError.
+    with pytest.raises(xgram.SchemaError, match="must be a string"):
+        xgram.Grammar.from_json_schema(schema)
+
+
+def nested_constant(depth: int) -> dict:
+    node: object = 0
+    for _ in range(depth):
+        node = {"a": node, "b": 1, "c": 2, "d": 3}
+    return node  # type: ignore[return-value]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (JSON Schema converter, spelling.value_literal): a constant object of up "
+    "to 4 keys is spelled in all 24 key orders, each inlining its members' spellings, so "
+    "the grammar grows 24-fold per nesting level (136 bytes of schema exhaust 3 GB)",
+)
+def test_nested_small_constant_objects_do_not_explode() -> None:
+    # fuzz_json_schema (smoke run, normal build): a 1 KB enum of nested objects made a
+    # 477 MB grammar and 7 GB of memory before CompileBudgetError. Depth 3 (105 bytes)
+    # already prints 2.7 million characters; depth 4 runs out of memory.
+    grammar = xgram.Grammar.from_json_schema({"const": nested_constant(3)})
+    assert len(str(grammar)) < 100_000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (JSON Schema converter, negation.py): keyword values under 'not' are "
+    "used without the type checks made elsewhere",
+)
+@pytest.mark.parametrize(
+    "inner", [{"type": 5}, {"properties": "x"}, {"allOf": 1}, {"maxLength": "x"}]
+)
+def test_malformed_keyword_inside_not_is_a_schema_error(inner) -> None:
+    # fuzz_json_schema: {"not": {"type": "ob\u0000ject", "properties": "string", ...}},
+    # minimised. The same keyword outside 'not' is a SchemaError.
+    with pytest.raises(xgram.SchemaError):
+        xgram.Grammar.from_json_schema(inner)
+    with pytest.raises(xgram.SchemaError):
+        xgram.Grammar.from_json_schema({"not": inner})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (JSON Schema converter, arrays): minItems/maxItems past the EBNF "
+    "repetition bound (2**30) reach the EBNF parser, whose GrammarError escapes; "
+    "minLength and minProperties are checked against MAX_COUNT_BOUND instead",
+)
+@pytest.mark.parametrize("keyword", ["minItems", "maxItems"])
+def test_huge_item_count_is_a_schema_error(keyword: str) -> None:
+    # fuzz_json_schema: "minItems": 1.7976931348623157e+308, minimised.
+    with pytest.raises(xgram.SchemaError, match=keyword):
+        xgram.Grammar.from_json_schema({"type": "array", keyword: 2**31})

@@ -167,6 +167,8 @@ class _Negator:
                 )
             return out
         if keyword == "$ref":
+            if not isinstance(value, str):  # as the normaliser checks outside a negation
+                raise SchemaError("must be a string", "$ref", self.pointer)
             target, target_base, _ = self.norm.index.resolve(value, base, self.pointer)
             return self.negate(target, target_base)
         if keyword == "anyOf":
