@@ -46,8 +46,14 @@ main() {
     local build="${SANITIZE_DIR:-build/$mode}"
     build="${build%/}"
     case "$build" in /*) ;; *) build="$PWD/$build" ;; esac
-    echo "==> building the core from ${SANITIZE_SOURCE:-.} with XGRAM_SANITIZE=$mode in $build"
-    cmake -S "${SANITIZE_SOURCE:-.}" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAM_SANITIZE="$mode" \
+    local source
+    source="$(cd "${SANITIZE_SOURCE:-.}" && pwd)"
+    if [ -f "$build/CMakeCache.txt" ] &&
+        ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$source" "$build/CMakeCache.txt"; then
+        rm -rf "$build"  # configured from another source tree, which CMake refuses
+    fi
+    echo "==> building the core from $source with XGRAM_SANITIZE=$mode in $build"
+    cmake -S "$source" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAM_SANITIZE="$mode" \
         -Dpybind11_DIR="$("$python" -m pybind11 --cmakedir)" > /dev/null
     ninja -C "$build" > /dev/null
     local core
