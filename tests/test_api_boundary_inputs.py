@@ -13,23 +13,14 @@ from typing import Any, Callable, List
 
 import numpy as np
 import pytest
+import test_api_boundary as part_one
 
 import xgram
 from xgram.errors import ArgumentTypeError, UsageError
 
-VOCAB = ["a", "b", "c", "{", "}", '"', ":", ",", " ", "1", "</s>", "ab", "é"]
-STOP = 10
-SIZE = len(VOCAB)
-
-
-@pytest.fixture(scope="module")
-def info() -> xgram.TokenizerInfo:
-    return xgram.TokenizerInfo(VOCAB, stop_token_ids=[STOP])
-
-
-@pytest.fixture(scope="module")
-def compiled(info: xgram.TokenizerInfo) -> xgram.CompiledGrammar:
-    return xgram.GrammarCompiler(info).compile_grammar('root ::= "a"+ "b"')
+# The vocabulary and the fixtures are part one's.
+VOCAB, STOP, SIZE = part_one.VOCAB, part_one.STOP, part_one.SIZE
+info, compiled = part_one.info, part_one.compiled
 
 
 def allowed(bitmask: np.ndarray) -> List[int]:

@@ -1,4 +1,4 @@
-"""Process-wide settings: compilation budgets, the rule automaton cache and the shared mask store."""
+"""Process-wide settings: compile budgets, the rule automaton cache, the shared mask store."""
 
 from __future__ import annotations
 

@@ -410,9 +410,9 @@ class Simplifier {
   // consecutive k meet when k*(b-a) >= a-1, tightest at the smallest k (with
   // k = 0, the empty interval {0} meets [a, b] only if a <= 1). Folding matters
   // beyond size: the matcher keeps one count per counted call on each stack
-  // edge, and nested counts multiply the edges of a step (three nested {1,100}
-  // made each byte cost seconds after a few hundred bytes). Finite bounds only
-  // (the star-like cases are above), and products within the parser's bound.
+  // edge, and nested counts multiply the edges (and the work) of every step.
+  // Finite bounds only (the star-like cases are above), and products within the
+  // parser's bound.
   bool FoldNestedCounts(const Expr& inner, int32_t min, int32_t max, ExprId* folded) {
     int64_t a = inner.min, b = inner.max, c = min, d = max;
     if (b == kUnbounded || d == kUnbounded || b * d > (int64_t{1} << 30)) return false;

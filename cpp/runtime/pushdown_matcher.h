@@ -213,9 +213,8 @@ class PushdownMatcher {
     ParentEdge edge;
     bool operator==(const EdgeKey& o) const { return node == o.node && edge == o.edge; }
     // Five fields in 160 bits: two 64-bit words mixed in turn. (Folding shifted
-    // fields together with XOR made keys that differ only in their node, parent
-    // and count collide by the hundreds under nested counted repetitions, and the
-    // probe chains made each byte cost seconds.)
+    // fields together with XOR before one mix lets keys that differ only in
+    // overlapping bits of node, parent and count collide exactly.)
     uint64_t Hash() const {
       uint64_t h = MixHash((uint64_t(uint32_t(node)) << 32) | uint32_t(edge.return_state));
       return MixHash(h ^ ((uint64_t(uint32_t(edge.parent)) << 32) | uint32_t(edge.call_edge)) ^

@@ -42,25 +42,32 @@ MAX_SCHEMA_DEPTH = 200
 """Deepest nesting of sub-schemas the converter takes (the schema index refuses more)."""
 
 _ANNOTATIONS = frozenset(("default", "examples", "title", "description", "$comment"))
-_SCHEMA_MAPS = frozenset(
-    ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+# Keywords whose values are sub-schemas: a map of them, a list of them, or one
+# (`items` is a list of schemas in drafts before 2020-12, a schema after).
+SCHEMA_MAP_KEYWORDS = (
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
 )
-_SCHEMA_LISTS = frozenset(("allOf", "anyOf", "oneOf", "prefixItems", "items"))
-_SCHEMA_VALUES = frozenset(
-    (
-        "additionalProperties",
-        "propertyNames",
-        "items",
-        "additionalItems",
-        "contains",
-        "not",
-        "if",
-        "then",
-        "else",
-        "unevaluatedProperties",
-        "unevaluatedItems",
-    )
+SCHEMA_LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SCHEMA_VALUE_KEYWORDS = (
+    "additionalProperties",
+    "propertyNames",
+    "items",
+    "additionalItems",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
+    "unevaluatedItems",
 )
+_SCHEMA_MAPS = frozenset(SCHEMA_MAP_KEYWORDS)
+_SCHEMA_LISTS = frozenset(SCHEMA_LIST_KEYWORDS + ("items",))
+_SCHEMA_VALUES = frozenset(SCHEMA_VALUE_KEYWORDS)
 _CONSTANTS = frozenset(("const", "enum"))
 _LONG_INTEGER_BITS = 4000  # below this many bits (1,204 digits) no integer is too long
 

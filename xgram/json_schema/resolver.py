@@ -27,7 +27,14 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit, uses_relative
 
 from ..errors import SchemaError
-from .document import MAX_SCHEMA_DEPTH, check_document, schema_text_error
+from .document import (
+    MAX_SCHEMA_DEPTH,
+    SCHEMA_LIST_KEYWORDS,
+    SCHEMA_MAP_KEYWORDS,
+    SCHEMA_VALUE_KEYWORDS,
+    check_document,
+    schema_text_error,
+)
 
 Location = Tuple[Any, str, str]  # (schema, base URI, JSON pointer)
 
@@ -44,36 +51,14 @@ _RECURSIVE_GAP = "\x00gap"
 _DEFAULT_BASE = "https://xgram.invalid/root.json"  # a scheme urljoin resolves against
 _METASCHEMA_HOSTS = ("http://json-schema.org/", "https://json-schema.org/")
 
-# Keywords whose values are sub-schemas (a schema object, or a list/map of them).
-_SCHEMA_MAP_KEYWORDS = (
-    "properties",
-    "patternProperties",
-    "$defs",
-    "definitions",
-    "dependentSchemas",
-)
-_SCHEMA_LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SCHEMA_KEYWORDS = (
-    "additionalProperties",
-    "propertyNames",
-    "items",
-    "additionalItems",
-    "contains",
-    "not",
-    "if",
-    "then",
-    "else",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-)
 # The keywords the index looks at besides sub-schemas: those that name a location,
 # and the dynamic references (most schema objects have none of them).
 _INDEXED_KEYWORDS = frozenset(("$id", "$anchor", "$dynamicAnchor", "$dynamicRef", "$recursiveRef"))
 # How _index walks a keyword's value: a map, a list, or one schema (a list for "items").
 _CHILD_KIND: Dict[str, int] = {
-    **{k: 0 for k in _SCHEMA_MAP_KEYWORDS},
-    **{k: 1 for k in _SCHEMA_LIST_KEYWORDS},
-    **{k: 2 for k in _SCHEMA_KEYWORDS},
+    **{k: 0 for k in SCHEMA_MAP_KEYWORDS},
+    **{k: 1 for k in SCHEMA_LIST_KEYWORDS},
+    **{k: 2 for k in SCHEMA_VALUE_KEYWORDS},
 }
 
 
