@@ -13,6 +13,7 @@
 #include "automaton.h"
 #include "batch_fill.h"
 #include "builtin_json_grammar.h"
+#include "compile_control.h"
 #include "compiled_grammar.h"
 #include "errors.h"
 #include "grammar_handle.h"
@@ -57,8 +58,12 @@ void RegisterErrorTranslator() {
       if (p) std::rethrow_exception(p);
     } catch (const GrammarError& e) {
       RaisePython("GrammarError", py::make_tuple(e.what(), e.line(), e.column()));
+    } catch (const CompileCancelledError& e) {
+      RaisePython("CompileCancelledError", py::make_tuple(e.what()));
     } catch (const CompileBudgetError& e) {
       RaisePython("CompileBudgetError", py::make_tuple(e.what()));
+    } catch (const MatchBudgetError& e) {
+      RaisePython("MatchBudgetError", py::make_tuple(e.what()));
     } catch (const UsageError& e) {
       RaisePython("UsageError", py::make_tuple(e.what()));
     }
@@ -441,6 +446,13 @@ void BindLimitsAndCaches(py::module_& m) {
     SetDefaultCompileLimits(l);
   });
 
+  m.def("get_match_work_limits", [] { return py::make_tuple(DefaultStepWorkLimit(), DefaultFillWorkLimit()); });
+  m.def("set_match_work_limits", [](int64_t step, int64_t fill) {
+    if (step < 1 || fill < 1) throw UsageError("match work limits must be >= 1");
+    SetDefaultStepWorkLimit(step);
+    SetDefaultFillWorkLimit(fill);
+  });
+
   m.def("clear_rule_cache", [] { rule_dfa::RuleCache::Global().Clear(); });
   m.def("set_rule_cache_capacity", [](int64_t bytes) {
     if (bytes < 0) throw UsageError("the rule cache capacity must be >= 0 bytes, got " + std::to_string(bytes));
@@ -459,6 +471,48 @@ void BindLimitsAndCaches(py::module_& m) {
     if (bytes < 0) throw UsageError("the shared mask cache limit must be >= 0 bytes, got " + std::to_string(bytes));
     SetSharedMaskCacheLimit(static_cast<size_t>(bytes));
   });
+}
+
+// A compile's deadline and cancel flag (compile_control.h). xgram/_compile_scope.py
+// enters a control around each compile; the converter polls it from Python.
+struct PyCompileControl {
+  CompileControl control;
+  const CompileControl* previous = nullptr;
+  bool entered = false;
+};
+
+void BindCompileControl(py::module_& m) {
+  py::class_<CancelFlag, CancelFlagPtr>(m, "CancelFlag")
+      .def(py::init<>())
+      .def("cancel", &CancelFlag::Cancel)
+      .def_property_readonly("cancelled", &CancelFlag::cancelled);
+  py::class_<PyCompileControl>(m, "CompileControl")
+      .def(py::init([](double max_seconds, CancelFlagPtr cancel) {
+             // Nested in whatever this thread runs now; enter() checks it is still that.
+             return new PyCompileControl{CompileControl(max_seconds, std::move(cancel), CurrentCompileControl())};
+           }),
+           py::arg("max_seconds"), py::arg("cancel") = nullptr)
+      .def("enter",
+           [](PyCompileControl& c) {
+             if (c.entered) throw UsageError("this compile control is already entered");
+             if (CurrentCompileControl() != c.control.outer()) {
+               throw UsageError("a compile control must be entered on the thread, and in the scope, that made it");
+             }
+             c.previous = ExchangeCompileControl(&c.control);
+             c.entered = true;
+           })
+      .def("exit",
+           [](PyCompileControl& c) {
+             if (!c.entered || CurrentCompileControl() != &c.control) {
+               throw UsageError("this compile control is not the current one on this thread");
+             }
+             ExchangeCompileControl(c.previous);
+             c.entered = false;
+           })
+      .def("check", [](const PyCompileControl& c) { c.control.Check(); })
+      .def_property_readonly("remaining_seconds", [](const PyCompileControl& c) { return c.control.RemainingSeconds(); });
+  // The converter's poll: the current control of this thread, if any.
+  m.def("check_compile_control", [] { CheckCompileControl(); });
 }
 
 // The CPU kernel applying bitmasks to logits (pointers come from the Python side).
@@ -489,5 +543,6 @@ PYBIND11_MODULE(_core, m) {
   BindBatch(m);
   BindGrammarMatcher(m);
   BindLimitsAndCaches(m);
+  BindCompileControl(m);
   BindLogitsKernel(m);
 }

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, List
 
+from ._compile_scope import CancellationToken
 from .batch import BatchGrammarMatcher, BatchRowError
 from .compiler import CompiledGrammar, GrammarCompiler
 from .config import (
     clear_rule_cache,
     get_compile_limits,
+    get_match_limits,
     rule_cache_info,
     set_compile_limits,
+    set_match_limits,
     set_rule_cache_capacity,
     set_shared_mask_cache_limit,
     shared_mask_cache_info,
@@ -22,7 +25,9 @@ from .config import (
 from .errors import (
     ArgumentTypeError,
     CompileBudgetError,
+    CompileCancelledError,
     GrammarError,
+    MatchBudgetError,
     SchemaError,
     SchemaRelaxedWarning,
     UsageError,
@@ -66,14 +71,17 @@ __all__ = [
     "ArgumentTypeError",
     "BatchGrammarMatcher",
     "BatchRowError",
+    "CancellationToken",
     "CheckResult",
     "CompileBudgetError",
+    "CompileCancelledError",
     "CompiledGrammar",
     "Grammar",
     "GrammarCompiler",
     "GrammarError",
     "GrammarMatcher",
     "JsonSchemaOptions",
+    "MatchBudgetError",
     "KeywordExplanation",
     "SchemaError",
     "SchemaExplanation",
@@ -89,9 +97,11 @@ __all__ = [
     "explain_json_schema",
     "get_bitmask_shape",
     "get_compile_limits",
+    "get_match_limits",
     "reset_token_bitmask",
     "rule_cache_info",
     "set_compile_limits",
+    "set_match_limits",
     "set_rule_cache_capacity",
     "set_shared_mask_cache_limit",
     "shared_mask_cache_info",

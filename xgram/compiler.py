@@ -7,9 +7,10 @@ import json
 import sys
 import threading
 from collections import OrderedDict
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Mapping, Optional, Tuple, Union
 
 from . import _core
+from ._compile_scope import CancellationToken, compile_scope
 from .errors import ArgumentTypeError, UsageError, integer_argument
 from .grammar import Grammar
 from .schema_options import JsonSchemaOptions
@@ -232,16 +233,38 @@ class GrammarCompiler:
         self._lock = threading.Lock()
 
     def compile_grammar(
-        self, grammar: Union[Grammar, str], *, root_rule_name: str = "root"
+        self,
+        grammar: Union[Grammar, str],
+        *,
+        root_rule_name: str = "root",
+        max_seconds: Optional[float] = None,
+        cancel: Optional[CancellationToken] = None,
     ) -> CompiledGrammar:
         """Compile a :class:`Grammar` or EBNF text.
+
+        Every ``compile_*`` method takes ``max_seconds`` and ``cancel``.
+
+        Parameters
+        ----------
+        grammar : Grammar or str
+            The grammar, or its EBNF text.
+        root_rule_name : str, default "root"
+            The root rule of EBNF text.
+        max_seconds : float, optional
+            Wall-clock budget of the whole call, from its start: conversion,
+            parsing, the automaton and any precomputation (default: the
+            process-wide budget, :func:`xgram.set_compile_limits`).
+        cancel : CancellationToken, optional
+            Cancels the call from another thread.
 
         Raises
         ------
         GrammarError
             For a malformed grammar.
         CompileBudgetError
-            When the automaton exceeds its budgets.
+            When the compile exceeds its budgets (states, ``max_seconds``).
+        CompileCancelledError
+            When ``cancel`` was cancelled (a subclass of CompileBudgetError).
 
         """
         if not isinstance(root_rule_name, str):
@@ -251,12 +274,16 @@ class GrammarCompiler:
         if isinstance(grammar, str):
             text = grammar
             return self._cached(
-                ("ebnf:" + root_rule_name, text),
+                lambda: ("ebnf:" + root_rule_name, text),
                 lambda: Grammar.from_ebnf(text, root_rule_name=root_rule_name),
+                max_seconds,
+                cancel,
             )
         if isinstance(grammar, Grammar):
             grammar_obj = grammar
-            return self._cached(("grammar", str(grammar_obj)), lambda: grammar_obj)
+            return self._cached(
+                lambda: ("grammar", str(grammar_obj)), lambda: grammar_obj, max_seconds, cancel
+            )
         raise ArgumentTypeError(
             f"grammar must be an xgram.Grammar or EBNF str, got {type(grammar).__name__}"
         )
@@ -267,9 +294,20 @@ class GrammarCompiler:
             handle.precompute(self.max_threads)
         return CompiledGrammar(handle, grammar, self.tokenizer_info)
 
-    def compile_regex(self, pattern: str) -> CompiledGrammar:
+    def compile_regex(
+        self,
+        pattern: str,
+        *,
+        max_seconds: Optional[float] = None,
+        cancel: Optional[CancellationToken] = None,
+    ) -> CompiledGrammar:
         """Compile a regular expression (see :meth:`Grammar.from_regex`)."""
-        return self.compile_grammar(Grammar.from_regex(pattern))
+        return self._cached(
+            lambda: ("regex", pattern) if isinstance(pattern, str) else None,  # else it raises
+            lambda: Grammar.from_regex(pattern),
+            max_seconds,
+            cancel,
+        )
 
     def compile_json_schema(
         self,
@@ -284,6 +322,8 @@ class GrammarCompiler:
         general_unicode_escapes: bool = False,
         any_order: bool = False,
         refs: Optional[Mapping[str, Any]] = None,
+        max_seconds: Optional[float] = None,
+        cancel: Optional[CancellationToken] = None,
     ) -> CompiledGrammar:
         """Compile a JSON schema (options as :meth:`Grammar.from_json_schema`).
 
@@ -297,11 +337,6 @@ class GrammarCompiler:
             When the schema cannot be turned into an exact grammar.
 
         """
-        text: Optional[str] = None
-        if self.cache_enabled:  # the key costs a serialisation of the schema
-            text = schema if isinstance(schema, str) else None
-            if text is None and isinstance(schema, (dict, bool)):
-                text = _json_key(schema)
         options = JsonSchemaOptions(
             any_whitespace=any_whitespace,
             indent=indent,
@@ -315,37 +350,84 @@ class GrammarCompiler:
         # Imported on first use, as in Grammar.from_json_schema ('import xgram' stays light).
         from .json_schema.convert import json_schema_grammar_handle  # noqa: PLC0415
 
-        key: Optional[Tuple[str, str]] = None
-        refs_text = _refs_key(refs)
-        if text is not None and refs_text is not None:
-            key = ("json_schema:" + options.cache_key() + refs_text, text)
+        def cache_key() -> Optional[Tuple[str, str]]:  # a serialisation of the schema
+            text = schema if isinstance(schema, str) else None
+            if text is None and isinstance(schema, (dict, bool)):
+                text = _json_key(schema)
+            refs_text = _refs_key(refs)
+            if text is None or refs_text is None:
+                return None
+            return ("json_schema:" + options.cache_key() + refs_text, text)
+
         return self._cached(
-            key, lambda: Grammar(json_schema_grammar_handle(schema, options, refs, stacklevel=2))
+            cache_key,
+            lambda: Grammar(json_schema_grammar_handle(schema, options, refs, stacklevel=2)),
+            max_seconds,
+            cancel,
         )
 
     def compile_structural_tag(
-        self, structural_tag: Any, triggers: Optional[Any] = None, *, lenient: bool = False
+        self,
+        structural_tag: Any,
+        triggers: Optional[Any] = None,
+        *,
+        lenient: bool = False,
+        max_seconds: Optional[float] = None,
+        cancel: Optional[CancellationToken] = None,
     ) -> CompiledGrammar:
         """Compile a structural tag (see :meth:`Grammar.from_structural_tag`)."""
-        text = structural_tag if isinstance(structural_tag, str) else None
-        if text is None and triggers is None and isinstance(structural_tag, dict):
-            text = _json_key(structural_tag, sort_keys=True)
-        key = None if text is None else ("structural_tag:" + repr(lenient), text)
+
+        def cache_key() -> Optional[Tuple[str, str]]:
+            text = structural_tag if isinstance(structural_tag, str) else None
+            if text is None and triggers is None and isinstance(structural_tag, dict):
+                text = _json_key(structural_tag, sort_keys=True)
+            return None if text is None else ("structural_tag:" + repr(lenient), text)
+
         return self._cached(
-            key,
+            cache_key,
             lambda: Grammar.from_structural_tag(
                 structural_tag, triggers, lenient=lenient, tokenizer_info=self.tokenizer_info
             ),
+            max_seconds,
+            cancel,
         )
 
-    def compile_lark(self, lark_string: str) -> CompiledGrammar:
+    def compile_lark(
+        self,
+        lark_string: str,
+        *,
+        max_seconds: Optional[float] = None,
+        cancel: Optional[CancellationToken] = None,
+    ) -> CompiledGrammar:
         """Compile a Lark grammar (see :meth:`Grammar.from_lark`)."""
         if not isinstance(lark_string, str):  # before it becomes a cache key
             raise ArgumentTypeError(f"lark_string must be str, got {type(lark_string).__name__}")
-        return self._cached(("lark", lark_string), lambda: Grammar.from_lark(lark_string))
+        return self._cached(
+            lambda: ("lark", lark_string),
+            lambda: Grammar.from_lark(lark_string),
+            max_seconds,
+            cancel,
+        )
 
-    def _cached(self, key: Optional[Tuple[str, str]], make: Any) -> CompiledGrammar:
-        """The compiled grammar for ``key`` from the cache, or ``make()`` compiled and cached."""
+    def _cached(
+        self,
+        cache_key: Callable[[], Optional[Tuple[str, str]]],
+        make: Callable[[], Grammar],
+        max_seconds: Optional[float],
+        cancel: Optional[CancellationToken],
+    ) -> CompiledGrammar:
+        """The grammar for ``cache_key()`` from the cache, or ``make()`` compiled and cached.
+
+        The whole call, the cache key and lookup included, is one compile
+        (``compile_scope``): its deadline counts from here. A key of None: not cached.
+        """
+        with compile_scope(max_seconds, cancel):
+            key = cache_key() if self.cache_enabled else None
+            return self._lookup_or_build(key, make)
+
+    def _lookup_or_build(
+        self, key: Optional[Tuple[str, str]], make: Callable[[], Grammar]
+    ) -> CompiledGrammar:
         if key is not None and self.cache_enabled:
             with self._lock:
                 hit = self._cache.get(key)
@@ -363,9 +445,13 @@ class GrammarCompiler:
                 self._evict()
         return compiled
 
-    def compile_builtin_json_grammar(self) -> CompiledGrammar:
+    def compile_builtin_json_grammar(
+        self, *, max_seconds: Optional[float] = None, cancel: Optional[CancellationToken] = None
+    ) -> CompiledGrammar:
         """Compile the builtin ECMA-404 JSON grammar."""
-        return self.compile_grammar(Grammar.builtin_json_grammar())
+        return self.compile_grammar(
+            Grammar.builtin_json_grammar(), max_seconds=max_seconds, cancel=cancel
+        )
 
     def clear_cache(self) -> None:
         """Drop every cached compiled grammar."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from . import _core
+from .errors import integer_argument
 
 
 def get_compile_limits() -> Tuple[int, float]:
@@ -16,7 +17,7 @@ def get_compile_limits() -> Tuple[int, float]:
 def set_compile_limits(
     *, max_states: Optional[int] = None, max_seconds: Optional[float] = None
 ) -> None:
-    """Change the budgets used when a grammar builds its automaton.
+    """Change the process-wide compile budgets.
 
     A grammar exceeding them raises :class:`xgram.CompileBudgetError` instead of
     using unbounded time or memory. Defaults: 2,000,000 DFA states (NFA states are
@@ -27,13 +28,54 @@ def set_compile_limits(
     max_states : int, optional
         Most automaton states over all rules of one grammar.
     max_seconds : float, optional
-        Most wall-clock seconds to build one grammar's automaton.
+        Most wall-clock seconds of one compile, counted from the call: the JSON
+        Schema conversion, the parse, the automaton and any mask precomputation
+        together (``GrammarCompiler.compile_*(max_seconds=...)`` sets it per call;
+        ``Grammar.from_*`` use this one). The automaton build alone is held to it too.
 
     """
     states, seconds = get_compile_limits()
     _core.set_compile_limits(
         int(states if max_states is None else max_states),
         float(seconds if max_seconds is None else max_seconds),
+    )
+
+
+def get_match_limits() -> Dict[str, int]:
+    """The matcher's work limits in force: ``max_step_work`` and ``max_fill_work``."""
+    step, fill = _core.get_match_work_limits()
+    return {"max_step_work": int(step), "max_fill_work": int(fill)}
+
+
+def set_match_limits(
+    *, max_step_work: Optional[int] = None, max_fill_work: Optional[int] = None
+) -> None:
+    """Bound the matcher's work, so no fill or accept runs unbounded.
+
+    A matcher reads each token byte by byte; the closure of one byte step visits
+    the live parse items and, where a rule ends, the rule's callers. For JSON-schema
+    grammars that is tens to a few thousand visits, but an ambiguous grammar
+    (``s ::= "a" s "b" | s s | ""``) or a deep nest of counted repetitions makes
+    it grow with the input. A step over ``max_step_work`` raises
+    :class:`xgram.MatchBudgetError`; so does a mask fill (or
+    ``find_jump_forward_string``) whose steps together pass ``max_fill_work``.
+    The matcher is left as it was. Process-wide, for every matcher from its
+    next call. Defaults: 1,000,000 and 10,000,000 visits
+    (tens of milliseconds and a fraction of a second).
+
+    Parameters
+    ----------
+    max_step_work : int, optional
+        Most items and parent edges one byte step may visit (>= 1).
+    max_fill_work : int, optional
+        Most visits of all the steps of one fill together (>= 1).
+
+    """
+    limits = get_match_limits()
+    step = limits["max_step_work"] if max_step_work is None else max_step_work
+    fill = limits["max_fill_work"] if max_fill_work is None else max_fill_work
+    _core.set_match_work_limits(
+        integer_argument(step, "max_step_work"), integer_argument(fill, "max_fill_work")
     )
 
 

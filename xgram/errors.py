@@ -29,7 +29,11 @@ Which class, by what went wrong:
   have; a lone surrogate; nesting too deep to convert; a number too long to
   read; an unsupported regex), unsatisfiable, or not expressible exactly:
   :class:`SchemaError`, with the keyword and JSON pointer.
-* **A budget** (automaton states, seconds) exceeded: :class:`CompileBudgetError`.
+* **A budget** (automaton states, seconds) exceeded: :class:`CompileBudgetError`;
+  a compile cancelled through its :class:`xgram.CancellationToken`:
+  :class:`CompileCancelledError`, a subclass, so a handler of budgets handles it too.
+  A matcher step over its work limit (:func:`xgram.set_match_limits`):
+  :class:`MatchBudgetError`, the matcher unchanged.
 """
 
 from __future__ import annotations
@@ -62,6 +66,19 @@ class GrammarError(XgramError, ValueError):
 
 class CompileBudgetError(XgramError, RuntimeError):
     """Compilation exceeded a budget (automaton states, time or memory)."""
+
+
+class CompileCancelledError(CompileBudgetError):
+    """The compile was cancelled from another thread (:class:`xgram.CancellationToken`)."""
+
+
+class MatchBudgetError(XgramError, RuntimeError):
+    """A matcher call would do more work in one byte step than the limit allows.
+
+    An ambiguous or deeply nested grammar on a long input makes each step of the
+    matcher costlier (see :func:`xgram.set_match_limits`). The matcher is left as
+    it was before the call (a bitmask being filled holds no meaningful mask).
+    """
 
 
 class UsageError(XgramError, ValueError):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from . import _core
+from ._compile_scope import compile_scope
 from .errors import ArgumentTypeError, UsageError, lone_surrogate_error
 from .grammar_text import TextLike, as_bytes, handle_accepts, parse_ebnf, parse_regex
 from .schema_options import JsonSchemaOptions
@@ -90,7 +91,8 @@ class Grammar:
         """
         _check_str(ebnf_string, "ebnf_string")
         _check_rule_name(root_rule_name)
-        return Grammar(parse_ebnf(ebnf_string, root_rule_name))
+        with compile_scope():
+            return Grammar(parse_ebnf(ebnf_string, root_rule_name))
 
     @staticmethod
     def from_regex(pattern: str) -> Grammar:
@@ -109,7 +111,8 @@ class Grammar:
 
         """
         _check_str(pattern, "pattern")
-        return Grammar(parse_regex(pattern))
+        with compile_scope():
+            return Grammar(parse_regex(pattern))
 
     @staticmethod
     def from_json_schema(
@@ -183,7 +186,8 @@ class Grammar:
         )
         from .json_schema.convert import json_schema_grammar_handle  # noqa: PLC0415
 
-        return Grammar(json_schema_grammar_handle(schema, options, refs))
+        with compile_scope():
+            return Grammar(json_schema_grammar_handle(schema, options, refs))
 
     @staticmethod
     def from_structural_tag(
@@ -209,9 +213,10 @@ class Grammar:
         """
         from ._structural_tag_lowering import structural_tag_grammar_handle  # noqa: PLC0415
 
-        handle = structural_tag_grammar_handle(
-            structural_tag, triggers, lenient=lenient, tokenizer_info=tokenizer_info
-        )
+        with compile_scope():
+            handle = structural_tag_grammar_handle(
+                structural_tag, triggers, lenient=lenient, tokenizer_info=tokenizer_info
+            )
         return Grammar(handle)
 
     @staticmethod
@@ -227,7 +232,8 @@ class Grammar:
         _check_str(lark_string, "lark_string")
         from ._lark_lowering import lark_grammar_handle  # noqa: PLC0415
 
-        return Grammar(lark_grammar_handle(lark_string))
+        with compile_scope():
+            return Grammar(lark_grammar_handle(lark_string))
 
     @staticmethod
     def builtin_json_grammar() -> Grammar:

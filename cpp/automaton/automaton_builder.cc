@@ -474,6 +474,7 @@ void DeterminizeRules(BuildContext& ctx, RuleCache& cache, RuleDfas* out) {
   std::vector<const RuleDfa*>& view = out->view;
   DeterminizeScratch& scratch = *ctx.scratch;
   for (size_t r = 0; r < ctx.rules.size(); ++r) {
+    PollCompileControl();
     RuleId rule = static_cast<RuleId>(r);
     ctx.calls_of_rule.emplace_back();
     hit_of_rule.emplace_back();

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "automaton.h"
+#include "compile_control.h"
 #include "errors.h"
 
 namespace xgram {
@@ -186,7 +187,10 @@ class Budget {
   }
   int64_t states() const { return states_; }
   int64_t nfa_states() const { return nfa_states_; }
+  // The process-wide limit counts from the start of the automaton build; the
+  // compile's own control (compile_control.h) from the start of the compile call.
   void CheckTime() const {
+    CheckCompileControl();
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (elapsed > limits_.max_seconds) {

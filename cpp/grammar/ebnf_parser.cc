@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "compile_control.h"
 #include "errors.h"
 #include "token_marker.h"
 #include "utf8.h"
@@ -51,6 +52,7 @@ class EBNFParser {
     SkipSpace();
     if (AtEnd()) Fail(pos_, "the grammar is empty: expected a rule such as `root ::= \"a\"`");
     while (!AtEnd()) {
+      PollCompileControl();
       ParseRule();
       SkipSpace();
     }
@@ -209,6 +211,7 @@ class EBNFParser {
     if (Peek() != '|') return first;
     items_.push_back(first);
     while (Peek() == '|') {
+      PollCompileControl();  // a 10^6-way alternative is one rule
       ++pos_;
       SkipSpace();
       ExprId next = ParseSequence(nested);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "compile_control.h"
 #include "grammar_simplifier.h"
 
 namespace xgram {
@@ -179,6 +180,7 @@ Grammar SimplifyGrammar(const Grammar& g) {
   InterningBuilder builder(&out, g.exprs.size());
   Simplifier simplifier(g, &builder, KeepRuleRefs{&builder});
   for (size_t i = 0; i < g.rules.size(); ++i) {
+    PollCompileControl();
     out.rules[i].body = simplifier.Copy(g.rules[i].body);
     if (g.rules[i].lookahead != kNone) out.rules[i].lookahead = simplifier.Copy(g.rules[i].lookahead);
   }
@@ -390,7 +392,11 @@ Grammar RemoveUnreachableRules(const Grammar& g) {
 }
 
 Grammar NormalizeGrammar(const Grammar& g) {
-  return CompactReachable(InlineRules(SimplifyGrammar(g)));
+  Grammar simplified = SimplifyGrammar(g);
+  CheckCompileControl();
+  Grammar inlined = InlineRules(simplified);
+  CheckCompileControl();
+  return CompactReachable(std::move(inlined));
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compile_control.h"
 #include "grammar_ir.h"
 #include "utf8.h"
 
@@ -347,7 +348,10 @@ class Simplifier {
 
   ExprId Choice(const ExprList& children) {
     size_t base = items_.size();
-    for (ExprId c : children) PushChoiceItem(Copy(c));
+    for (ExprId c : children) {
+      PollCompileControl();  // a 10^6-way choice is one node
+      PushChoiceItem(Copy(c));
+    }
     DropRepeatedAlternatives(base);
     // Alternatives that are single code points merge into one character class.
     scratch_ranges_.clear();

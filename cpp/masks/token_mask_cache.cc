@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "compile_control.h"
 #include "errors.h"
 #include "pushdown_matcher.h"
 #include "trie_walk.h"
@@ -58,23 +59,26 @@ void TokenMaskCache::ComputeAll(int num_threads) {
     if (automaton_->HasByteEdges(s) && !entries_[s].load(std::memory_order_acquire)) todo.push_back(s);
   }
   num_threads = std::max(1, std::min<int>(num_threads, static_cast<int>(todo.size())));
-  if (num_threads <= 1) {
-    for (StateId s : todo) Get(s);
-    return;
-  }
+  // Between entries, the compile's deadline and cancel flag (compile_control.h)
+  // are checked; the workers see the calling thread's control.
+  const CompileControl* control = CurrentCompileControl();
   std::atomic<size_t> next{0};
-  std::vector<std::thread> workers;
   std::exception_ptr error;
   std::atomic<bool> failed{false};
-  for (int t = 0; t < num_threads; ++t) {
-    workers.emplace_back([&] {
-      try {
-        for (size_t i; (i = next.fetch_add(1)) < todo.size() && !failed;) Get(todo[i]);
-      } catch (...) {
-        if (!failed.exchange(true)) error = std::current_exception();
+  auto work = [&] {
+    try {
+      ScopedCompileControl scope(control);
+      for (size_t i; (i = next.fetch_add(1)) < todo.size() && !failed;) {
+        PollCompileControl();
+        Get(todo[i]);
       }
-    });
-  }
+    } catch (...) {
+      if (!failed.exchange(true)) error = std::current_exception();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < num_threads; ++t) workers.emplace_back(work);
+  work();  // the calling thread is one of the workers
   for (std::thread& w : workers) w.join();
   if (error) std::rethrow_exception(error);
 }

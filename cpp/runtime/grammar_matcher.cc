@@ -5,12 +5,48 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <exception>
 
 #include "errors.h"
 #include "token_marker.h"
 
 namespace xgram {
 namespace {
+
+// A probe advances the byte matcher and rolls back what it read. A step over
+// the work budget (pushdown_matcher.h) throws out of the middle of a probe:
+// this guard then rolls back the `*steps` steps the probe holds, so the matcher
+// is left as the probe found it.
+class RollbackStepsOnThrow {
+ public:
+  RollbackStepsOnThrow(PushdownMatcher* matcher, const size_t* steps)
+      : matcher_(matcher), steps_(steps), exceptions_(std::uncaught_exceptions()) {}
+  ~RollbackStepsOnThrow() {
+    if (std::uncaught_exceptions() > exceptions_ && *steps_ > 0) matcher_->Rollback(static_cast<int64_t>(*steps_));
+  }
+  RollbackStepsOnThrow(const RollbackStepsOnThrow&) = delete;
+  RollbackStepsOnThrow& operator=(const RollbackStepsOnThrow&) = delete;
+
+ private:
+  PushdownMatcher* matcher_;
+  const size_t* steps_;
+  int exceptions_;
+};
+
+// A fill probes many candidates: their steps share one work budget
+// (pushdown_matcher.h), for the duration of the scope.
+class CallWorkBudget {
+ public:
+  CallWorkBudget(PushdownMatcher* matcher, const char* what) : matcher_(matcher) {
+    matcher_->SetCallWorkBudget(DefaultFillWorkLimit(), what);
+  }
+  ~CallWorkBudget() { matcher_->ClearCallWorkBudget(); }
+  CallWorkBudget(const CallWorkBudget&) = delete;
+  CallWorkBudget& operator=(const CallWorkBudget&) = delete;
+
+ private:
+  PushdownMatcher* matcher_;
+};
 
 inline void SetTokenBit(uint32_t* words, int32_t id) { words[id >> 5] |= 1u << (id & 31); }
 inline void ClearTokenBit(uint32_t* words, int32_t id) { words[id >> 5] &= ~(1u << (id & 31)); }
@@ -140,9 +176,16 @@ int32_t GrammarMatcher::ValidateTokens(const std::vector<int32_t>& ids) {
   if (max_rollback_tokens_ >= 0) {  // the window might forget what must be rolled back
     GrammarMatcher copy(*this);
     copy.max_rollback_tokens_ = -1;
-    return copy.AcceptPrefix(ids);
+    int32_t accepted = 0;
+    return copy.AcceptPrefix(ids, &accepted);
   }
-  int32_t accepted = AcceptPrefix(ids);
+  int32_t accepted = 0;
+  try {
+    accepted = AcceptPrefix(ids, &accepted);
+  } catch (const MatchBudgetError&) {
+    Rollback(accepted);  // the tokens before the one over budget
+    throw;
+  }
   Rollback(accepted);
   return accepted;
 }
@@ -159,66 +202,76 @@ bool GrammarMatcher::TraverseDraftTree(const std::vector<int32_t>& first_child,
                                   deadline_seconds, filled);
   }
   using Clock = std::chrono::steady_clock;
-  const bool timed = deadline_seconds > 0;
-  const Clock::time_point deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadline_seconds));
-  const int32_t vocab = tokenizer_->vocab_size();
+  DraftTree tree{first_child, next_sibling, tokens, rows, row_stride, num_words, deadline_seconds > 0, {}};
+  if (tree.timed) {
+    tree.deadline =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadline_seconds));
+  }
   filled->assign(first_child.size(), 0);
-  // Work items: (node, parent); node -1 rolls one token back once a subtree is done.
-  std::vector<std::pair<int32_t, int32_t>> work{{0, -1}};
   int32_t accepted = 0;  // tokens of the current path, to roll back on the way out
-  bool complete = true;
-  auto zero = [&](int32_t node) { std::memset(rows + node * row_stride, 0, sizeof(uint32_t) * num_words); };
-  while (!work.empty()) {
-    auto [node, parent] = work.back();
-    work.pop_back();
-    if (node < 0) {
-      Rollback(1);
-      --accepted;
-      continue;
-    }
-    if (next_sibling[node] >= 0) work.push_back({next_sibling[node], parent});
-    if (node > 0) {
-      int32_t token = tokens[node];
-      const uint32_t* parent_row = rows + parent * row_stride;
-      if (token < 0 || token >= vocab || ((parent_row[token >> 5] >> (token & 31)) & 1u) == 0) {
-        zero(node);
-        continue;
-      }
-      if (timed && Clock::now() > deadline) {
-        complete = false;
-        break;
-      }
-      if (!AcceptToken(token)) {
-        zero(node);
-        continue;
-      }
-      ++accepted;
-    }
-    if (IsTerminated()) {
-      zero(node);
-      if (node > 0) {
-        Rollback(1);
-        --accepted;
-      }
-      continue;
-    }
-    FillNextTokenBitmask(rows + node * row_stride, num_words);
-    (*filled)[node] = 1;
-    if (node > 0) work.push_back({-1, -1});  // runs after the node's subtree
-    if (first_child[node] >= 0) work.push_back({first_child[node], node});
+  bool complete;
+  try {
+    complete = WalkDraftTree(tree, filled, &accepted);
+  } catch (const MatchBudgetError&) {
+    if (accepted > 0) Rollback(accepted);  // the path down to the node over budget
+    throw;
   }
   if (accepted > 0) Rollback(accepted);  // the time ran out inside the tree
   return complete;
 }
 
-int32_t GrammarMatcher::AcceptPrefix(const std::vector<int32_t>& ids) {
-  int32_t accepted = 0;
-  for (int32_t id : ids) {
-    if ((accepted > 0 && terminated_) || !AcceptToken(id)) break;
-    ++accepted;
+// Depth first over the tree; `*accepted` counts the tokens of the current path.
+// False when the deadline stopped the walk.
+bool GrammarMatcher::WalkDraftTree(const DraftTree& tree, std::vector<uint8_t>* filled, int32_t* accepted) {
+  const int32_t vocab = tokenizer_->vocab_size();
+  // Work items: (node, parent); node -1 rolls one token back once a subtree is done.
+  std::vector<std::pair<int32_t, int32_t>> work{{0, -1}};
+  auto row = [&](int32_t node) { return tree.rows + node * tree.row_stride; };
+  auto zero = [&](int32_t node) { std::memset(row(node), 0, sizeof(uint32_t) * tree.num_words); };
+  while (!work.empty()) {
+    auto [node, parent] = work.back();
+    work.pop_back();
+    if (node < 0) {
+      Rollback(1);
+      --*accepted;
+      continue;
+    }
+    if (tree.next_sibling[node] >= 0) work.push_back({tree.next_sibling[node], parent});
+    if (node > 0) {
+      int32_t token = tree.tokens[node];
+      if (token < 0 || token >= vocab || !HasTokenBit(row(parent), token)) {
+        zero(node);
+        continue;
+      }
+      if (tree.timed && std::chrono::steady_clock::now() > tree.deadline) return false;
+      if (!AcceptToken(token)) {
+        zero(node);
+        continue;
+      }
+      ++*accepted;
+    }
+    if (IsTerminated()) {
+      zero(node);
+      if (node > 0) {
+        Rollback(1);
+        --*accepted;
+      }
+      continue;
+    }
+    FillNextTokenBitmask(row(node), tree.num_words);
+    (*filled)[node] = 1;
+    if (node > 0) work.push_back({-1, -1});  // runs after the node's subtree
+    if (tree.first_child[node] >= 0) work.push_back({tree.first_child[node], node});
   }
-  return accepted;
+  return true;
+}
+
+int32_t GrammarMatcher::AcceptPrefix(const std::vector<int32_t>& ids, int32_t* accepted) {
+  for (int32_t id : ids) {
+    if ((*accepted > 0 && terminated_) || !AcceptToken(id)) break;
+    ++*accepted;
+  }
+  return *accepted;
 }
 
 void GrammarMatcher::Reset() {
@@ -240,8 +293,11 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
   for (const StateGroup& group : groups_) AddGroupMask(group, words, needed);
   // The dedup bits must be clear for the next call before the list is filtered.
   for (int32_t id : candidates_) ClearTokenBit(candidate_seen_.data(), id);
-  CheckCandidates(words);
-  if (!compiled_->marked_tokens().empty()) DecideMarkedTokens(words);
+  {
+    CallWorkBudget budget(&matcher_, "one mask fill");
+    CheckCandidates(words);
+    if (!compiled_->marked_tokens().empty()) DecideMarkedTokens(words);
+  }
   fill_stats_.threads = static_cast<int64_t>(matcher_.NumCurrentItems());
   fill_stats_.states = static_cast<int64_t>(groups_.size());
   fill_stats_.candidates = static_cast<int64_t>(candidates_.size());
@@ -437,6 +493,7 @@ void GrammarMatcher::CheckCandidates(uint32_t* words) {
   const std::string* path = nullptr;  // bytes currently advanced: a prefix of *path
   size_t depth = 0;
   size_t failed_at = std::string::npos;  // depth whose byte failed on the current path
+  RollbackStepsOnThrow undo(&matcher_, &depth);
   for (int32_t id : candidates_) {
     const std::string& bytes = vocab[id];
     size_t common = 0;
@@ -472,6 +529,7 @@ void GrammarMatcher::DecideMarkedTokens(uint32_t* words) {
     ClearTokenBit(words, id);
     std::string marker = TokenMarker(id);
     size_t read = 0;
+    RollbackStepsOnThrow undo(&matcher_, &read);
     while (read < marker.size() && matcher_.AdvanceByte(static_cast<uint8_t>(marker[read]))) ++read;
     if (read > 0) matcher_.Rollback(static_cast<int64_t>(read));
     if (read == marker.size()) SetTokenBit(words, id);
@@ -512,12 +570,18 @@ std::string GrammarMatcher::FindJumpForwardString() {
   CheckUsable("find_jump_forward_string");
   constexpr size_t kMaxJumpForwardBytes = 65536;
   std::string out;
-  while (out.size() < kMaxJumpForwardBytes && !matcher_.CanEnd()) {
-    int forced = ForcedNextByte();
-    // A token marker is no text: jump-forward stops before it.
-    if (forced < 0 || forced == kTokenMarkerLead) break;
-    if (!matcher_.AdvanceByte(static_cast<uint8_t>(forced))) break;
-    out.push_back(static_cast<char>(forced));
+  size_t advanced = 0;
+  {
+    CallWorkBudget budget(&matcher_, "find_jump_forward_string");
+    RollbackStepsOnThrow undo(&matcher_, &advanced);
+    while (out.size() < kMaxJumpForwardBytes && !matcher_.CanEnd()) {
+      int forced = ForcedNextByte();
+      // A token marker is no text: jump-forward stops before it.
+      if (forced < 0 || forced == kTokenMarkerLead) break;
+      if (!matcher_.AdvanceByte(static_cast<uint8_t>(forced))) break;
+      out.push_back(static_cast<char>(forced));
+      advanced = out.size();
+    }
   }
   if (!out.empty()) matcher_.Rollback(static_cast<int64_t>(out.size()));
   out.resize(WithoutIncompleteUtf8Tail(out));

@@ -29,6 +29,7 @@
 #define XGRAM_GRAMMAR_MATCHER_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -126,7 +127,9 @@ class GrammarMatcher {
   void CheckUsable(const char* what) const;
   void RecordToken(int64_t num_bytes);
   // Accepts `ids` in order up to the first refused one (or past a stop token); returns how many.
-  int32_t AcceptPrefix(const std::vector<int32_t>& ids);
+  // Accepts tokens of `ids` while they are valid; counts them in `*accepted` as
+  // it goes (so a caller can roll them back when a step throws) and returns it.
+  int32_t AcceptPrefix(const std::vector<int32_t>& ids, int32_t* accepted);
   bool AdvanceMarker(int32_t token_id);
   int64_t CheckBitmaskWords(int64_t num_words) const;
 
@@ -142,6 +145,18 @@ class GrammarMatcher {
   void AddUncertainTokens(const StateGroup& group, uint32_t* words);
   void AddCandidate(int32_t id);
   void CheckCandidates(uint32_t* words);
+  // TraverseDraftTree's arguments, for its walk.
+  struct DraftTree {
+    const std::vector<int32_t>& first_child;
+    const std::vector<int32_t>& next_sibling;
+    const std::vector<int32_t>& tokens;
+    uint32_t* rows;
+    int64_t row_stride;
+    int64_t num_words;
+    bool timed;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  bool WalkDraftTree(const DraftTree& tree, std::vector<uint8_t>* filled, int32_t* accepted);
   void DecideMarkedTokens(uint32_t* words);
   bool AllowsWholeVocabulary(const uint32_t* words) const;
   void RememberMask(const uint32_t* words, int64_t needed, bool need_apply);

@@ -2,12 +2,19 @@
 #include "pushdown_matcher.h"
 
 #include <algorithm>
+#include <atomic>
+#include <string>
 
 #include "errors.h"
 
 namespace xgram {
 
 namespace {
+// Far above what JSON-schema grammars need in a step (tens to a few thousand
+// visits) and a fraction of a second of work.
+std::atomic<int64_t> default_step_work_limit{1'000'000};
+std::atomic<int64_t> default_fill_work_limit{10'000'000};
+
 constexpr GuardId kDeadGuard = -1;
 // Count of a counted call reached through a wildcard node: any count is possible,
 // so the caller may both exit and call again.
@@ -20,6 +27,11 @@ bool IsRelativeCount(int32_t count) { return count < 0 && count != kUnknownCount
 constexpr int32_t kSelfRepeatEdge = -2;
 int32_t RelativeIterations(int32_t count) { return -1 - count; }
 }  // namespace
+
+int64_t DefaultStepWorkLimit() { return default_step_work_limit.load(std::memory_order_relaxed); }
+void SetDefaultStepWorkLimit(int64_t limit) { default_step_work_limit.store(limit, std::memory_order_relaxed); }
+int64_t DefaultFillWorkLimit() { return default_fill_work_limit.load(std::memory_order_relaxed); }
+void SetDefaultFillWorkLimit(int64_t limit) { default_fill_work_limit.store(limit, std::memory_order_relaxed); }
 
 PushdownMatcher::PushdownMatcher(AutomatonPtr automaton, int64_t max_rollback_steps)
     : automaton_(std::move(automaton)), a_(automaton_.get()), max_rollback_steps_(max_rollback_steps) {
@@ -35,6 +47,7 @@ void PushdownMatcher::ResetCommon() {
   steps_.clear();
   wildcard_nodes_.clear();
   total_steps_ = 0;
+  work_limited_ = false;  // Reset sets it after the first closure, which the grammar bounds
   BeginStep();
 }
 
@@ -46,6 +59,7 @@ void PushdownMatcher::Reset() {
   Ref(root);  // the root node outlives every step, even when no item keeps it
   AddItem(a_->rules[a_->root].start, root, 0);
   FinishStep();
+  work_limited_ = true;
 }
 
 void PushdownMatcher::ResetForClassification(StateId state, bool escape, bool self_repeat) {
@@ -244,6 +258,7 @@ void PushdownMatcher::BeginStep() {
   accepting_ = false;
   repetition_completed_ = kNoRepetition;
   escaped_end_ = false;
+  step_work_ = 0;
 }
 
 void PushdownMatcher::AddItem(StateId state, NodeId node, GuardId guard) {
@@ -253,7 +268,11 @@ void PushdownMatcher::AddItem(StateId state, NodeId node, GuardId guard) {
 
 bool PushdownMatcher::FinishStep() {
   const Automaton& a = *a_;
+  // One comparison per item covers both limits (-1, no limit, is the largest as unsigned).
+  step_work_limit_ = work_limited_ ? default_step_work_limit.load(std::memory_order_relaxed) : -1;
+  const uint64_t work_limit = std::min(static_cast<uint64_t>(step_work_limit_), static_cast<uint64_t>(call_work_left_));
   for (size_t i = 0; i < work_.size(); ++i) {
+    if (static_cast<uint64_t>(++step_work_) > work_limit) AbandonStepOverBudget();
     Item item = work_[i];
     if (a.is_final[item.state]) Complete(item.node, item.guard, a.state_rule[item.state]);
     for (int32_t e = a.call_edge_begin[item.state]; e < a.call_edge_begin[item.state + 1]; ++e) {
@@ -282,16 +301,36 @@ bool PushdownMatcher::FinishStep() {
     }
   }
   size_t end = items_.size();
-  // Nodes made in this closure that nothing kept are released now.
+  if (call_work_left_ >= 0) call_work_left_ = std::max<int64_t>(0, call_work_left_ - step_work_);
+  ReleaseUnkeptNodes();
+  if (begin == end && !accepting_ && !escaped_end_ && !steps_.empty()) return false;
+  steps_.push_back({begin, end, accepting_, num_inside, repetition_completed_});
+  return true;
+}
+
+// Nodes made in this closure that nothing kept are released.
+void PushdownMatcher::ReleaseUnkeptNodes() {
   for (NodeId id : created_nodes_) {
     if (nodes_[id].refs == 0) {
       ++nodes_[id].refs;
       Unref(id);
     }
   }
-  if (begin == end && !accepting_ && !escaped_end_ && !steps_.empty()) return false;
-  steps_.push_back({begin, end, accepting_, num_inside, repetition_completed_});
-  return true;
+}
+
+// The step keeps no item, as a dead step, and releases what its closure made.
+void PushdownMatcher::AbandonStepOverBudget() {
+  work_.clear();
+  ReleaseUnkeptNodes();
+  const char* why = " (an ambiguous or deeply nested grammar on a long input); the matcher is unchanged. ";
+  if (step_work_limit_ >= 0 && step_work_ > step_work_limit_) {
+    throw MatchBudgetError("one byte step of the matcher visited more than " + std::to_string(step_work_limit_) +
+                           " items and parent edges" + why +
+                           "Raise the limit with xgram.set_match_limits(max_step_work=...)");
+  }
+  call_work_left_ = 0;
+  throw MatchBudgetError(std::string(call_name_) + " visited more items and parent edges than its budget" + why +
+                         "Raise the limit with xgram.set_match_limits(max_fill_work=...)");
 }
 
 void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
@@ -338,6 +377,7 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
   }
   // Parents added after this point see the completion through `completions`.
   size_t num_parents = node.parents.size();
+  step_work_ += static_cast<int64_t>(num_parents);
   for (size_t i = 0; i < num_parents; ++i) {
     ParentEdge edge = nodes_[node_id].parents[i];  // copy: nodes_ may grow
     ReturnTo(edge, guard, empty);
@@ -477,11 +517,17 @@ bool PushdownMatcher::PushThread(const Item& item) {
 }
 
 bool PushdownMatcher::AdvanceBytes(const uint8_t* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
-    if (!AdvanceByte(data[i])) {
-      Rollback(static_cast<int64_t>(i));
-      return false;
+  size_t i = 0;
+  try {
+    for (; i < size; ++i) {
+      if (!AdvanceByte(data[i])) {
+        Rollback(static_cast<int64_t>(i));
+        return false;
+      }
     }
+  } catch (const MatchBudgetError&) {
+    Rollback(static_cast<int64_t>(i));  // all or none, as for a refused byte
+    throw;
   }
   return true;
 }

@@ -45,6 +45,18 @@
 // of checking each one (a string with maxLength would otherwise make nearly
 // every token context-dependent).
 //
+// Work is bounded. The closure of one byte step visits each item and, for each
+// completion, each parent edge of the completed node; in an ambiguous grammar
+// both grow with the input (an Earley closure is linear per step in the input
+// length, times the grammar), so a long enough input makes every step slower.
+// In real mode (Reset) a step that visits more than the step work limit
+// (SetDefaultStepWorkLimit, process-wide) stops, is undone like a dead step, and
+// throws MatchBudgetError: the matcher is as it was before the byte. A caller
+// that runs many steps in one go (a mask fill probing candidate tokens) also
+// sets a budget over all of them (SetCallWorkBudget). The classification modes
+// run a single token from one state, so their work is bounded by the grammar,
+// and they have no limit.
+//
 // Nodes are reference counted (by stored items and by parent edges of other
 // nodes) and recycled through a free list. The matcher keeps the records of the
 // last `max_rollback_steps` steps for rollback and releases older ones, so memory
@@ -92,6 +104,14 @@ struct Item {
   }
 };
 
+// Most items and parent edges one byte step of a real-mode matcher may visit
+// (see above). Process-wide; read at every step.
+int64_t DefaultStepWorkLimit();
+void SetDefaultStepWorkLimit(int64_t limit);
+// The same over all the steps of one mask fill (GrammarMatcher).
+int64_t DefaultFillWorkLimit();
+void SetDefaultFillWorkLimit(int64_t limit);
+
 class PushdownMatcher {
  public:
   // `max_rollback_steps`: how many byte steps can be undone (-1: all).
@@ -111,6 +131,13 @@ class PushdownMatcher {
 
   void Rollback(int64_t steps);
   void Reset();
+  // Work the following steps may do together, until ClearCallWorkBudget (each
+  // step still has its own limit); `what` names the call in the error.
+  void SetCallWorkBudget(int64_t budget, const char* what) {
+    call_work_left_ = budget;
+    call_name_ = what;
+  }
+  void ClearCallWorkBudget() { call_work_left_ = -1; }
   // Classification mode: one thread at `state` over an origin node (see above).
   // `escape` false: completing the origin only marks the end (CanEnd) and its
   // threads stop there, which decides the caller-independent part of an entry.
@@ -224,7 +251,11 @@ class PushdownMatcher {
 
   bool StepItemsEmpty() const { return steps_.back().begin == steps_.back().end; }
   void BeginStep();
-  bool FinishStep();  // closure + store; false if the step is dead (then undone)
+  // closure + store; false if the step is dead (then undone); throws
+  // MatchBudgetError, the step undone, past the step work limit.
+  bool FinishStep();
+  void ReleaseUnkeptNodes();
+  [[noreturn]] void AbandonStepOverBudget();
   void AddItem(StateId state, NodeId node, GuardId guard);
   void Complete(NodeId node, GuardId guard, RuleId rule);
   void ReturnTo(const ParentEdge& edge, GuardId guard, bool empty_iteration);
@@ -264,6 +295,11 @@ class PushdownMatcher {
   FlatMap<Item, int32_t> seen_items_;
   FlatMap<NodeKey, NodeId> step_nodes_;
   FlatMap<EdgeKey, int32_t> seen_edges_;
+  int64_t step_work_ = 0;         // items and parent edges visited by this step
+  int64_t step_work_limit_ = -1;  // of this step: DefaultStepWorkLimit or -1 (none)
+  bool work_limited_ = false;     // real mode, past the first closure
+  int64_t call_work_left_ = -1;   // see SetCallWorkBudget; -1: none
+  const char* call_name_ = "";
   bool accepting_ = false;
   int32_t repetition_completed_ = kNoRepetition;
   bool escaped_end_ = false;  // classification: an escaped thread ended the grammar

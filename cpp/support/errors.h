@@ -28,6 +28,20 @@ class CompileBudgetError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The compile was cancelled from another thread (compile_control.h). A subclass,
+// so code that gives up on a budget error gives up on a cancellation too.
+class CompileCancelledError : public CompileBudgetError {
+ public:
+  using CompileBudgetError::CompileBudgetError;
+};
+
+// One step of a matcher would do more work than the process-wide step limit
+// allows (pushdown_matcher.h); the matcher is left as it was before the call.
+class MatchBudgetError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Misuse of the API at run time (bad state, out-of-range argument).
 class UsageError : public std::runtime_error {
  public:

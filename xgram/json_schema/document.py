@@ -28,6 +28,7 @@ import sys
 from decimal import Decimal
 from typing import Any, List, Tuple
 
+from .._compile_scope import POLL_PERIOD_MASK, check_compile
 from ..errors import SchemaError
 
 MAX_VALUE_DEPTH = 64
@@ -94,7 +95,11 @@ def check_document(document: Any) -> None:
 
     """
     stack: List[_Node] = [(document, _SCHEMA, "", "", "", 0)]
+    visited = 0
     while stack:
+        visited += 1
+        if not visited & POLL_PERIOD_MASK:  # the compile's deadline and cancel token
+            check_compile()
         value, kind, pointer, keyword, path, depth = stack.pop()
         if isinstance(value, dict):
             if kind == _SCHEMA:

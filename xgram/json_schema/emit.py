@@ -23,6 +23,7 @@ from math import gcd
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import _core
+from .._compile_scope import POLL_PERIOD_MASK, check_compile
 from ..errors import GrammarError, SchemaError
 from .check import conj_accepts
 from .common import MAX_COUNT_BOUND, Inexpressible, Unsatisfiable
@@ -169,6 +170,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
 
     def value(self, sub: Sub, depth: int, hint: str = "value") -> Optional[str]:
         """The rule name for values of ``sub`` at ``depth``, or None when there are none."""
+        check_compile()  # per schema node: the compile's deadline and cancel token
         if sub == TRUE_SUB:
             if self.indent is None:
                 self.uses_any_value = True
@@ -245,7 +247,9 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             # (membership would make large enums quadratic).
             others = c.copy()
             others.consts = None
-            for v in c.consts:
+            for position, v in enumerate(c.consts):
+                if not position & POLL_PERIOD_MASK:  # the compile's deadline and cancel token
+                    check_compile()
                 k = canonical(v)
                 if k in seen:
                     continue

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from .. import _core
+from .._compile_scope import check_compile
 from ..errors import GrammarError, SchemaError
 from ..grammar_text import handle_accepts, parse_ebnf
 
@@ -44,6 +45,7 @@ def patterns_may_overlap(a: str, b: str) -> bool:
     except GrammarError as e:
         return "accepts no string" not in str(e)
     except Exception:  # noqa: BLE001 - a budget or anything else: assume they overlap
+        check_compile()  # unless the compile itself must stop (deadline, cancel)
         return True
     return True
 
@@ -69,6 +71,7 @@ def patterns_within(patterns: Sequence[str], outer: str) -> bool:
     except GrammarError as e:
         return "accepts no string" in str(e)
     except Exception:  # noqa: BLE001 - a budget or anything else: not known to be within
+        check_compile()  # unless the compile itself must stop (deadline, cancel)
         return False
     return False
 
