@@ -282,7 +282,7 @@ class TrieWalker {
   }
   // What the matcher's last step decides for the bytes so far.
   WalkResult StepResult() {
-    WalkResult r{matcher_.CanEnd() || matcher_.HasInsideThreads(), kNoRepetition};
+    WalkResult r{(matcher_.CanEnd() && !matcher_.EndNeedsContext()) || matcher_.HasInsideThreads(), kNoRepetition};
     if (!r.valid_everywhere) r.needed = matcher_.RepetitionNeeded();
     return r;
   }

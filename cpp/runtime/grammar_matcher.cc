@@ -301,8 +301,16 @@ bool GrammarMatcher::FillNextTokenBitmask(uint32_t* words, int64_t num_words) {
   fill_stats_.threads = static_cast<int64_t>(matcher_.NumCurrentItems());
   fill_stats_.states = static_cast<int64_t>(groups_.size());
   fill_stats_.candidates = static_cast<int64_t>(candidates_.size());
-  if (matcher_.CanEnd()) {
-    for (int32_t id : stop_token_ids_) SetTokenBit(words, id);
+  // A stop token is a stop whatever text it spells (override_stop_tokens may name
+  // an ordinary token, which the cache entries allowed as text): as accept_token
+  // takes it, it is allowed exactly when the root can end.
+  const bool can_end = matcher_.CanEnd();
+  for (int32_t id : stop_token_ids_) {
+    if (can_end) {
+      SetTokenBit(words, id);
+    } else {
+      ClearTokenBit(words, id);
+    }
   }
   bool need_apply = !AllowsWholeVocabulary(words);
   RememberMask(words, needed, need_apply);

@@ -258,6 +258,7 @@ void PushdownMatcher::BeginStep() {
   accepting_ = false;
   repetition_completed_ = kNoRepetition;
   escaped_end_ = false;
+  unguarded_end_ = false;
   step_work_ = 0;
 }
 
@@ -304,7 +305,7 @@ bool PushdownMatcher::FinishStep() {
   if (call_work_left_ >= 0) call_work_left_ = std::max<int64_t>(0, call_work_left_ - step_work_);
   ReleaseUnkeptNodes();
   if (begin == end && !accepting_ && !escaped_end_ && !steps_.empty()) return false;
-  steps_.push_back({begin, end, accepting_, num_inside, repetition_completed_});
+  steps_.push_back({begin, end, accepting_, num_inside, repetition_completed_, accepting_ && !unguarded_end_});
   return true;
 }
 
@@ -338,12 +339,16 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
   if (lookahead != kNone) guard = AddLookahead(guard, lookahead);
   switch (nodes_[node_id].kind) {
     case NodeKind::kRoot:
-      if (guard == 0) accepting_ = true;
+      if (guard == 0) accepting_ = unguarded_end_ = true;
       return;
     case NodeKind::kOrigin:
-      // A token may end right here whatever the pending lookahead: the bytes so
-      // far are valid in every context, which is all a mask entry claims.
-      if ((guard & kEscapedBit) == 0) accepting_ = true;
+      // The rule can end here (CanEnd: tokens going on are crossing). Bytes
+      // ending here are valid in every context only when no lookahead is
+      // pending: one that is must be met by what follows the rule, which the
+      // context decides (after the grammar's root nothing can meet it), so
+      // such an end alone leaves the token to be checked in context.
+      accepting_ = true;
+      if (guard == 0) unguarded_end_ = true;
       if (escape_) {
         Escape(rule, guard, /*from_origin=*/true);
       } else if (self_repeat_) {
@@ -354,7 +359,7 @@ void PushdownMatcher::Complete(NodeId node_id, GuardId guard, RuleId rule) {
     case NodeKind::kContext:
       // The known caller's rule ends: bytes ending here are valid (every state
       // can reach an end); further bytes depend on callers beyond it.
-      if (guard == 0) accepting_ = true;
+      if (guard == 0) accepting_ = unguarded_end_ = true;
       Escape(rule, guard, /*from_origin=*/false);
       return;
     case NodeKind::kWildcard:
@@ -478,7 +483,7 @@ bool PushdownMatcher::AdvanceByte(uint8_t byte) {
       size_t begin = items_.size();
       items_.push_back({next, item.node, item.guard});
       Ref(item.node);
-      steps_.push_back({begin, begin + 1, false, (item.guard & kEscapedBit) ? 0u : 1u, kNoRepetition});
+      steps_.push_back({begin, begin + 1, false, (item.guard & kEscapedBit) ? 0u : 1u, kNoRepetition, false});
       FinishAdvance();
       return true;
     }

@@ -164,6 +164,10 @@ class PushdownMatcher {
   bool RepetitionCompletedHere() const { return steps_.back().repetition_completed != kNoRepetition; }
   // Some thread that has not escaped the origin rule is alive.
   bool HasInsideThreads() const { return steps_.back().num_inside > 0; }
+  // Classification mode: the origin's rule can end here only with a lookahead
+  // pending, which what follows the rule must meet: ending here is valid in
+  // some contexts at most (after the root, in none).
+  bool EndNeedsContext() const { return steps_.back().end_needs_context; }
   // The single thread of the current step, when there is exactly one and it has
   // no pending lookahead (its moves are then plain DFA transitions until it
   // reaches a state that calls or completes).
@@ -228,6 +232,7 @@ class PushdownMatcher {
     bool accepting;       // the root (origin in classification mode) can end here
     uint32_t num_inside;  // items without kEscapedBit
     int32_t repetition_completed = kNoRepetition;  // see RepetitionNeeded()
+    bool end_needs_context = false;  // see EndNeedsContext()
   };
   struct NodeKey {
     RuleId rule;
@@ -303,6 +308,7 @@ class PushdownMatcher {
   bool accepting_ = false;
   int32_t repetition_completed_ = kNoRepetition;
   bool escaped_end_ = false;  // classification: an escaped thread ended the grammar
+  bool unguarded_end_ = false;  // accepting_ was set with no lookahead pending
 
   std::vector<NodeId> wildcard_nodes_;  // per rule, classification mode only
   bool escape_ = true;

@@ -44,5 +44,7 @@ class Unsatisfiable(Exception):
         self.message = message
 
 
-#: The largest ``{m,n}`` repetition bound the EBNF parser takes.
+#: The largest count written as an ``{m,n}`` repetition bound (the regex parser's
+#: limit; the EBNF parser's is higher). A lower count past it (minLength, minItems,
+#: minContains) is a SchemaError; an upper one is dropped under ``lenient``.
 MAX_COUNT_BOUND = 1 << 20

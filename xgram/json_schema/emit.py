@@ -255,7 +255,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
                     continue
                 seen.add(k)
                 if conj_accepts(self.norm, others, v):
-                    kept.append(value_literal(v, self.layout, depth))
+                    kept.append(value_literal(v, self.layout, depth, self.add_rule))
             return "(" + " | ".join(kept) + ")" if kept else None
         excluded = {canonical(v): v for v in c.excluded} if c.excluded else {}
         parts = []
@@ -485,19 +485,7 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             if lo == 0 and hi is None:
                 self.uses_json_string = True
                 return "json_string"
-            if hi is not None and hi > MAX_COUNT_BOUND:
-                self.norm.relax(
-                    "maxLength",
-                    c.origin.get("maxLength", ""),
-                    f"maxLength above {MAX_COUNT_BOUND} is not supported",
-                )
-                hi = None
-            if lo > MAX_COUNT_BOUND:
-                raise SchemaError(
-                    f"minLength above {MAX_COUNT_BOUND} is not supported",
-                    "minLength",
-                    c.origin.get("minLength", ""),
-                )
+            lo, hi = self.checked_lengths(c, lo, hi)
             bound = f"{{{lo},{'' if hi is None else hi}}}"
             # The character expression is inlined in the repetition: a rule call per
             # character would make every multi-character token cross a rule end.
@@ -534,6 +522,27 @@ class Emitter(ObjectEmitter, ArrayEmitter):
             if max_len != -2:
                 body = f"({body}) - ({ebnf})"
         return f'("\\"" ({body}) "\\"")'
+
+    def checked_lengths(self, c: Conj, lo: int, hi: Optional[int]) -> Tuple[int, Optional[int]]:
+        """String length bounds within the largest repetition bound written.
+
+        A lower bound past it is an error; an upper bound past it is dropped when
+        ``lenient`` allows (any longer string is then accepted).
+        """
+        if hi is not None and hi > MAX_COUNT_BOUND:
+            self.norm.relax(
+                "maxLength",
+                c.origin.get("maxLength", ""),
+                f"maxLength above {MAX_COUNT_BOUND} is not supported",
+            )
+            hi = None
+        if lo > MAX_COUNT_BOUND:
+            raise SchemaError(
+                f"minLength above {MAX_COUNT_BOUND} is not supported",
+                "minLength",
+                c.origin.get("minLength", ""),
+            )
+        return lo, hi
 
     # --- arrays --------------------------------------------------------------------------
 

@@ -12,7 +12,9 @@ import json
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..errors import SchemaError
 from .check import conj_accepts
+from .common import MAX_COUNT_BOUND
 from .records import TRUE_SUB, Conj, Sub, conj_sub
 from .resolver import Location
 from .spelling import Layout, value_literal
@@ -51,6 +53,7 @@ class ArrayEmitter:
             hi = limit if hi is None else min(hi, limit)
         if hi is not None and lo > hi:
             return None
+        c, lo, hi = self.checked_counts(c, lo, hi)
         if c.contains:
             settled = self.settle_contains(c, lo, hi)
             if settled is None:
@@ -61,6 +64,43 @@ class ArrayEmitter:
         if c.unique_items and (hi is None or hi > 1):
             return self.array_unique(c, lay, lo, hi, depth)
         return self.array_body(lay, lo, hi, positions, item)
+
+    def checked_counts(
+        self, c: Conj, lo: int, hi: Optional[int]
+    ) -> Tuple[Conj, int, Optional[int]]:
+        """The item and ``contains`` counts, each within the largest repetition bound written.
+
+        A lower bound past it is an error; an upper bound past it is dropped when
+        ``lenient`` allows (any array then longer than the bound is accepted).
+        """
+        if hi is not None and hi > MAX_COUNT_BOUND:
+            self.norm.relax(
+                "maxItems",
+                c.origin.get("maxItems", ""),
+                f"maxItems above {MAX_COUNT_BOUND} is not supported",
+            )
+            hi = None
+        if lo > MAX_COUNT_BOUND:
+            raise SchemaError(
+                f"minItems above {MAX_COUNT_BOUND} is not supported",
+                "minItems",
+                c.origin.get("minItems", ""),
+            )
+        contains = []
+        for s, low, high, ptr in c.contains:
+            if low > MAX_COUNT_BOUND:
+                raise SchemaError(
+                    f"minContains above {MAX_COUNT_BOUND} is not supported", "minContains", ptr
+                )
+            if high is not None and high > MAX_COUNT_BOUND:
+                self.norm.relax(
+                    "maxContains", ptr, f"maxContains above {MAX_COUNT_BOUND} is not supported"
+                )
+                high = None
+            contains.append((s, low, high, ptr))
+        if contains != c.contains:
+            c = replace(c, contains=contains)
+        return c, lo, hi
 
     def array_body(
         self,
@@ -407,7 +447,7 @@ class ArrayEmitter:
             return self.array_body(lay, lo, hi, [], item)
         # One rule per set of values written so far (its size is the item count):
         # the rest of the array may add any value not in the set.
-        values = [value_literal(v, self.layout, depth + 1) for v in domain]
+        values = [value_literal(v, self.layout, depth + 1, self.add_rule) for v in domain]
         sep = lay.item_sep
         names: Dict[int, Optional[str]] = {}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Tuple
+from typing import Any, Dict, List, Protocol, Tuple
 
 from ..errors import SchemaError
 from .formats import KNOWN_UNSUPPORTED, format_grammar, format_regex
@@ -11,8 +11,16 @@ from .records import TRUE_RECORD, TRUE_SUB, Conj, bound_tighter, new_conj, numbe
 from .resolver import escape_pointer_token
 from .values import NON_NUMBER_TYPES, canonical
 
-if TYPE_CHECKING:  # the normaliser calls this module and passes itself in
-    from .normalize import Normalizer
+
+class Reporter(Protocol):
+    """What the keyword readers need of the normaliser (which passes itself in)."""
+
+    def relax(self, keyword: str, pointer: str, message: str) -> None:
+        """Refuse a constraint the grammar cannot enforce, or with ``lenient`` drop it."""
+
+    def note(self, message: str) -> None:
+        """Record something the caller may want to know."""
+
 
 ALL_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
@@ -105,7 +113,7 @@ def _sub(value: Any, base: str, pointer: str, *tokens: Any) -> Any:
     return _sub_at(value, base, _at(pointer, tokens), tokens[0] if tokens else "", pointer)
 
 
-def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
+def local_constraints(norm: Reporter, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
     """Collect ``schema``'s own keywords into one record.
 
     Records are never modified once built, so the two commonest kinds are
@@ -129,7 +137,7 @@ def local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, point
     return _local_constraints(norm, schema, base, pointer)
 
 
-def _local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
+def _local_constraints(norm: Reporter, schema: Dict[str, Any], base: str, pointer: str) -> Conj:
     c = new_conj()
     if not UNSUPPORTED.isdisjoint(schema):
         for keyword in schema:
@@ -188,11 +196,13 @@ def _local_constraints(norm: Normalizer, schema: Dict[str, Any], base: str, poin
     return c
 
 
-def _string_keywords(norm: Normalizer, schema: Dict[str, Any], pointer: str, c: Conj) -> None:
+def _string_keywords(norm: Reporter, schema: Dict[str, Any], pointer: str, c: Conj) -> None:
     if "minLength" in schema:
         c.min_length = _count(schema, "minLength", pointer)
+        c.origin["minLength"] = pointer
     if "maxLength" in schema:
         c.max_length = _count(schema, "maxLength", pointer)
+        c.origin["maxLength"] = pointer
     if "pattern" in schema:
         if not isinstance(schema["pattern"], str):
             raise SchemaError("must be a string", "pattern", pointer)
@@ -259,8 +269,10 @@ def _array_keywords(schema: Dict[str, Any], base: str, pointer: str, c: Conj) ->
             c.all_items_evaluated = True
     if "minItems" in schema:
         c.min_items = _count(schema, "minItems", pointer)
+        c.origin["minItems"] = pointer
     if "maxItems" in schema:
         c.max_items = _count(schema, "maxItems", pointer)
+        c.origin["maxItems"] = pointer
     if "contains" in schema:
         low = _count(schema, "minContains", pointer) if "minContains" in schema else 1
         high = _count(schema, "maxContains", pointer) if "maxContains" in schema else None
@@ -314,3 +326,59 @@ def _object_keywords(schema: Dict[str, Any], base: str, pointer: str, c: Conj) -
         c.origin["maxProperties"] = pointer
     c.evaluated_props = set(c.properties)
     c.evaluated_patterns = {p for p, _ in c.pattern_properties}
+
+
+DEPENDENCY_KEYWORDS = ("dependentRequired", "dependentSchemas", "dependencies")
+
+
+def combinator_branches(schema: Dict[str, Any], keyword: str, pointer: str) -> List[Any]:
+    """The branches of ``allOf``/``anyOf``/``oneOf`` in ``schema``, checked to be a list."""
+    branches = schema[keyword]
+    if not isinstance(branches, list) or not branches:
+        raise SchemaError("must be a non-empty array of schemas", keyword, pointer)
+    return branches
+
+
+def dependencies(schema: Dict[str, Any], keyword: str, pointer: str) -> Dict[str, Any]:
+    """A dependency keyword's map, checked: each entry a list of names or a schema."""
+    value = schema[keyword]
+    if not isinstance(value, dict):
+        raise SchemaError("must be an object", keyword, pointer)
+    for name, dep in value.items():
+        if isinstance(dep, list) and any(not isinstance(d, str) for d in dep):
+            raise SchemaError("must list property names", keyword, _at(pointer, (keyword, name)))
+    return value
+
+
+class _ErrorsOnly:
+    """A :class:`Reporter` for reading keywords only for their errors.
+
+    What cannot be enforced is not an error of the schema: where the schema is
+    rewritten rather than converted (a negation), the rewrite says what it
+    cannot express, and a relaxation recorded here would never apply.
+    """
+
+    def relax(self, keyword: str, pointer: str, message: str) -> None:
+        """Nothing: see the class."""
+
+    def note(self, message: str) -> None:
+        """Nothing: see the class."""
+
+
+_ERRORS_ONLY = _ErrorsOnly()
+
+
+def check_keywords(schema: Dict[str, Any], base: str, pointer: str) -> None:
+    """Raise the SchemaError that converting ``schema`` raises for a malformed keyword value.
+
+    The checks are those of the conversion itself (:func:`local_constraints`,
+    :func:`combinator_branches`, :func:`dependencies`), so a schema rewritten
+    rather than converted, as under ``not``, is held to the same rules.
+    """
+    local_constraints(_ERRORS_ONLY, schema, base, pointer)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        if keyword in schema:
+            combinator_branches(schema, keyword, pointer)
+    for keyword in DEPENDENCY_KEYWORDS:
+        if schema.get(keyword) is not None:
+            dependencies(schema, keyword, pointer)

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import SchemaError
 from .formats import KNOWN_UNSUPPORTED, format_grammar, format_regex
-from .keywords import CONSTRAINT_KEYWORDS
+from .keywords import (
+    CONSTRAINT_KEYWORDS,
+    DEPENDENCY_KEYWORDS,
+    check_keywords,
+    dependencies,
+)
 from .records import ANNOTATIONS, COMBINATOR_KEYWORDS, MAX_CASES, Conj, without_annotations
 from .resolver import escape_pointer_token
 from .values import canonical, is_number, to_decimal
@@ -95,17 +100,17 @@ class _Negator:
     def fail(self, keyword: str, why: str) -> None:
         raise SchemaError(f"cannot negate this: {why}", "not", self.pointer + f" ({keyword})")
 
-    def negate(self, schema: Any, base: str) -> List[Any]:
-        """Schemas whose union is exactly the complement of ``schema``."""
+    def negate(self, schema: Any, base: str, at: str) -> List[Any]:
+        """Schemas whose union is exactly the complement of ``schema`` (found at ``at``)."""
         self.depth += 1
         if self.depth > 50:
             self.fail("$ref", "negations nest too deeply")
         try:
-            return self._negate(schema, base)
+            return self._negate(schema, base, at)
         finally:
             self.depth -= 1
 
-    def _negate(self, schema: Any, base: str) -> List[Any]:
+    def _negate(self, schema: Any, base: str, at: str) -> List[Any]:
         if schema is True:
             return [False]
         if schema is False:
@@ -113,19 +118,24 @@ class _Negator:
         if not isinstance(schema, dict):
             self.fail("", "not a schema")
         if self.norm.index.ref_overrides_siblings and isinstance(schema.get("$ref"), str):
-            return self.negate_keyword(schema, "$ref", schema["$ref"], base)
+            return self.negate_keyword(schema, "$ref", schema["$ref"], base, at)
+        # The rewrite reads keyword values as the conversion does, so it needs the
+        # same checks first: a malformed value is the same SchemaError as outside
+        # a negation, never a TypeError here or a misread (a string as `required`).
+        check_keywords(schema, base, at)
         out: List[Any] = []
         for keyword, value in schema.items():
             if keyword in ANNOTATIONS or keyword.startswith("x-") or keyword in ("then", "else"):
                 continue
-            out.extend(self.negate_keyword(schema, keyword, value, base))
+            out.extend(self.negate_keyword(schema, keyword, value, base, at))
         if not out and not any(k not in ANNOTATIONS for k in schema):
             return [False]
         return out
 
     def negate_keyword(
-        self, schema: Dict[str, Any], keyword: str, value: Any, base: str
+        self, schema: Dict[str, Any], keyword: str, value: Any, base: str, at: str
     ) -> List[Any]:
+        """Schemas whose union is the values that break ``keyword`` of ``schema``."""
         if keyword == "type":
             names = [value] if isinstance(value, str) else list(value)
             if "integer" in names and "number" not in names:
@@ -139,9 +149,7 @@ class _Negator:
             return [{"type": rest}] if rest else [False]
         if keyword in ("const", "enum"):
             values = [value] if keyword == "const" else value
-            if not isinstance(values, list):
-                self.fail(keyword, "enum must be an array")
-            return self._negate_values(values, base)
+            return self._negate_values(values, base, at)
         if keyword in _OF_TYPE:
             t = _OF_TYPE[keyword]
             if isinstance(value, bool):
@@ -169,22 +177,26 @@ class _Negator:
         if keyword == "$ref":
             if not isinstance(value, str):  # as the normaliser checks outside a negation
                 raise SchemaError("must be a string", "$ref", self.pointer)
-            target, target_base, _ = self.norm.index.resolve(value, base, self.pointer)
-            return self.negate(target, target_base)
+            target, target_base, target_at = self.norm.index.resolve(value, base, self.pointer)
+            return self.negate(target, target_base, target_at)
         if keyword == "anyOf":
             split = self._negate_discriminated(value, base)
             if split is not None:
                 return split
             result: List[Any] = [True]
-            for branch in value:
-                result = self._intersect(result, self.negate(branch, base))
+            for i, branch in enumerate(value):
+                result = self._intersect(result, self.negate(branch, base, f"{at}/anyOf/{i}"))
             return result
         if keyword == "allOf":
-            return [s for branch in value for s in self.negate(branch, base)]
+            return [
+                s
+                for i, branch in enumerate(value)
+                for s in self.negate(branch, base, f"{at}/allOf/{i}")
+            ]
         if keyword == "not":
             return [value]
         if keyword == "oneOf":
-            return self._negate_one_of(value, base)
+            return self._negate_one_of(value, base, at)
         negated = self._negate_scalar_keyword(schema, keyword, value)
         if negated is not None:
             return negated
@@ -194,8 +206,8 @@ class _Negator:
             return self._negate_member_keyword(schema, keyword, value)
         if keyword == "contains":
             return self._negate_contains(schema, value)
-        if keyword in ("dependentRequired", "dependentSchemas", "dependencies"):
-            return self._negate_dependencies(keyword, value)
+        if keyword in DEPENDENCY_KEYWORDS:
+            return [] if value is None else self._negate_dependencies(keyword, value)
         if keyword not in _KNOWN_KEYWORDS:
             return []  # an unknown keyword asserts nothing, so nothing violates it
         self.fail(keyword, f"the negation of {keyword!r} is not expressible")
@@ -247,7 +259,7 @@ class _Negator:
         self.fail(keyword, f"the negation of {keyword!r} after 'prefixItems' is not expressible")
         return []
 
-    def _negate_values(self, values: List[Any], base: str) -> List[Any]:
+    def _negate_values(self, values: List[Any], base: str, at: str) -> List[Any]:
         # Scalars are excluded by value; an object or array is excluded through
         # the negation of the shape that equals it alone (its keys, or its
         # length, each with its constant), so that every other value remains.
@@ -270,7 +282,7 @@ class _Negator:
                 }
             else:
                 continue
-            result = self._intersect(result, self.negate(shape, base))
+            result = self._intersect(result, self.negate(shape, base, at))
         return result
 
     def _negate_member_keyword(self, schema: Dict[str, Any], keyword: str, value: Any) -> List[Any]:
@@ -282,8 +294,6 @@ class _Negator:
         if keyword == "propertyNames":
             return [{"type": "object", "x-xgram-some-member": [self.not_of(value), True]}]
         if keyword == "patternProperties":
-            if not isinstance(value, dict):
-                self.fail(keyword, "must be an object")
             return [
                 {
                     "type": "object",
@@ -294,8 +304,6 @@ class _Negator:
             ]
         declared = schema.get("properties", {})
         patterns = schema.get("patternProperties", {})
-        if not isinstance(declared, dict) or not isinstance(patterns, dict):
-            self.fail(keyword, "properties and patternProperties must be objects")
         key = {"type": "string", "x-xgram-not-in": list(declared)}
         if patterns:
             key["x-xgram-not-pattern"] = list(patterns)
@@ -304,15 +312,12 @@ class _Negator:
     def _negate_dependencies(self, keyword: str, value: Any) -> List[Any]:
         # Broken when a named property is present and a property it needs is
         # absent, or the schema it brings fails.
-        if not isinstance(value, dict):
-            self.fail(keyword, "must be an object")
         out: List[Any] = []
         for name, dep in value.items():
             if isinstance(dep, list):
                 out.extend(
                     {"type": "object", "required": [name], "properties": {needed: False}}
                     for needed in dep
-                    if isinstance(needed, str)
                 )
             elif dep is not True and dep != {}:
                 out.append({"type": "object", "required": [name], "allOf": [self.not_of(dep)]})
@@ -329,16 +334,14 @@ class _Negator:
             self.fail("contains", "the negation of minContains is not expressible")
         return [{"type": "array", "items": self.not_of(value)}]
 
-    def _negate_one_of(self, branches: Any, base: str) -> List[Any]:
+    def _negate_one_of(self, branches: List[Any], base: str, at: str) -> List[Any]:
         # Not exactly one: none of the branches, or two of them at once.
-        if not isinstance(branches, list) or not branches:
-            self.fail("oneOf", "must be a non-empty array of schemas")
         split = self._negate_discriminated(branches, base)
         if split is not None:
             return split  # the branches exclude one another: "exactly one" is "any"
         none: List[Any] = [True]
-        for branch in branches:
-            none = self._intersect(none, self.negate(branch, base))
+        for i, branch in enumerate(branches):
+            none = self._intersect(none, self.negate(branch, base, f"{at}/oneOf/{i}"))
         pairs = [
             {"allOf": [branches[i], branches[j]]}
             for i in range(len(branches))
@@ -438,7 +441,7 @@ def _union(norm: Normalizer, schemas: List[Any], base: str, pointer: str) -> Lis
 def negation_cases(norm: Normalizer, schema: Any, base: str, pointer: str) -> List[Conj]:
     """The records of ``not schema`` (a SchemaError when it is not expressible)."""
     negator = _Negator(norm, base, pointer)
-    return without_annotations(_union(norm, negator.negate(schema, base), base, pointer))
+    return without_annotations(_union(norm, negator.negate(schema, base, pointer), base, pointer))
 
 
 def conditional_cases(
@@ -453,7 +456,9 @@ def conditional_cases(
         negator = _Negator(norm, base, at("not"))
         yield (
             "not",
-            without_annotations(_union(norm, negator.negate(schema["not"], base), base, at("not"))),
+            without_annotations(
+                _union(norm, negator.negate(schema["not"], base, at("not")), base, at("not"))
+            ),
         )
     if "if" in schema and ("then" in schema or "else" in schema):
         negator = _Negator(norm, base, at("if"))
@@ -461,20 +466,17 @@ def conditional_cases(
         then = schema.get("then", True)
         other = schema.get("else", True)
         cases = norm.normalize(norm.synthetic({"allOf": [cond, then]}, base, at("then")))
-        failed_if = without_annotations(_union(norm, negator.negate(cond, base), base, at("if")))
+        failed_if = without_annotations(
+            _union(norm, negator.negate(cond, base, at("if")), base, at("if"))
+        )
         else_cases = norm.normalize(norm.synthetic(other, base, at("else")))
         cases = cases + norm.product(failed_if, else_cases, "else", at("else"))
         yield "if", cases
-    for keyword in ("dependentRequired", "dependentSchemas", "dependencies"):
-        value = schema.get(keyword)
-        if value is None:
+    for keyword in DEPENDENCY_KEYWORDS:
+        if schema.get(keyword) is None:
             continue
-        if not isinstance(value, dict):
-            raise SchemaError("must be an object", keyword, pointer)
-        for name, dep in value.items():
+        for name, dep in dependencies(schema, keyword, pointer).items():
             if isinstance(dep, list):
-                if any(not isinstance(d, str) for d in dep):
-                    raise SchemaError("must list property names", keyword, at(keyword, name))
                 dep_schema: Any = {"required": dep}
             else:
                 dep_schema = dep

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ..errors import SchemaError
 from .disjoint import check_one_of
-from .keywords import local_constraints
+from .keywords import combinator_branches, local_constraints
 from .negation import conditional_cases
 from .records import (
     COMBINATOR_KEYWORDS,
@@ -279,9 +279,7 @@ class Normalizer:
         for keyword in ("allOf", "anyOf", "oneOf"):
             if keyword not in schema:
                 continue
-            branches = schema[keyword]
-            if not isinstance(branches, list) or not branches:
-                raise SchemaError("must be a non-empty array of schemas", keyword, pointer)
+            branches = combinator_branches(schema, keyword, pointer)
             normalized = [self.normalize(child(b, keyword, i)) for i, b in enumerate(branches)]
             if keyword == "allOf":
                 for disjunction in normalized:

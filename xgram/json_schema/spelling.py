@@ -13,12 +13,15 @@ import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from .. import _core
 from .values import is_number, to_decimal
 
 MAX_PERMUTED_KEYS = 4
+# Longest member value a permuted constant object repeats in each key order; a
+# longer one (a nested object, a long string) becomes a rule the orders share.
+MAX_REPEATED_MEMBER = 40
 
 _SHORT = {
     '"': '\\"',
@@ -167,8 +170,29 @@ def make_layout(
     )
 
 
-def value_literal(value: Any, layout_at: Any, depth: int) -> str:
-    """EBNF for the spellings of a constant JSON value at nesting ``depth``."""
+def value_literal(
+    value: Any,
+    layout_at: Callable[[int], Layout],
+    depth: int,
+    share: Optional[Callable[[str, str], str]] = None,
+) -> str:
+    """EBNF for the spellings of a constant JSON value at nesting ``depth``.
+
+    Parameters
+    ----------
+    value : JSON value
+        The constant.
+    layout_at : callable
+        ``layout_at(depth)``: the separators and whitespace at a nesting depth.
+    depth : int
+        The nesting depth of ``value`` (0 = the top-level value).
+    share : callable, optional
+        ``share(hint, body) -> rule name``: a rule with that body. Given, the
+        members of a small object are written once, as rules, and each key order
+        names them; without it each order repeats its members' spellings, which
+        multiplies the text by the number of orders at every level of nesting.
+
+    """
     if value is None:
         return '"null"'
     if value is True:
@@ -183,17 +207,22 @@ def value_literal(value: Any, layout_at: Any, depth: int) -> str:
     if isinstance(value, list):
         if not value:
             return layout.empty_array
-        items = f" {layout.item_sep} ".join(value_literal(v, layout_at, depth + 1) for v in value)
+        items = f" {layout.item_sep} ".join(
+            value_literal(v, layout_at, depth + 1, share) for v in value
+        )
         return f"({layout.open_array} {items} {layout.close_array})"
     if isinstance(value, dict):
         if not value:
             return layout.empty_object
-        spelled = [
-            f"{string_literal(k)} {layout.key_sep} {value_literal(v, layout_at, depth + 1)}"
-            for k, v in value.items()
-        ]
+        permuted = 1 < len(value) <= MAX_PERMUTED_KEYS
+        spelled = []
+        for k, v in value.items():
+            member = value_literal(v, layout_at, depth + 1, share)
+            if permuted and share is not None and len(member) > MAX_REPEATED_MEMBER:
+                member = share("const_member", member)
+            spelled.append(f"{string_literal(k)} {layout.key_sep} {member}")
         # Key order is not part of an object's value: small objects take every order.
-        orders = itertools.permutations(spelled) if len(spelled) <= MAX_PERMUTED_KEYS else [spelled]
+        orders = itertools.permutations(spelled) if permuted else [spelled]
         forms = [
             f"{layout.open_object} {f' {layout.item_sep} '.join(order)} {layout.close_object}"
             for order in orders

@@ -455,6 +455,7 @@ class StyleEmitter:
         lo, hi = d.min_length, d.max_length
         if hi is not None and lo > hi:
             return None
+        lo, hi = self.json.checked_lengths(d, lo, hi)
         regexes = [regex_expr(search_regex(p), "pattern", ptr) for p, ptr in d.patterns]
         for name, ptr in d.formats:
             rx = format_regex(name)
@@ -743,6 +744,7 @@ class StyleEmitter:
             hi = limit if hi is None else min(hi, limit)
         if hi is not None and lo > hi:
             return None
+        _, lo, hi = self.json.checked_counts(c, lo, hi)
         return self.json.array_body(self.array_layout, lo, hi, positions, item)
 
     def item(self, sub: Sub, hint: str, where: str) -> Optional[str]:
