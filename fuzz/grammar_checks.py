@@ -119,9 +119,22 @@ def check_matcher_walk(
         token = int(allowed[choose(int(allowed.size))])
         if not matcher.accept_token(token):
             expect(
-                False,
-                f"mask allows token {token} ({vocab[token]!r}) after {text!r} but "
-                "accept_token refuses it",
+                is_known_lookahead_limitation(grammar, text + vocab[token]),
+                f"mask allows token {token} ({vocab[token]!r}) after {text!r} but accept_token "
+                "refuses it",
             )
             break
         text += vocab[token]
+
+
+def is_known_lookahead_limitation(grammar: Any, text: bytes) -> bool:
+    """Whether a mask-allowed but refused token is the documented lookahead limitation.
+
+    A lookahead that contradicts what follows its rule (README, "Lookahead"; the
+    xfails in tests/test_differential.py) is not detected, so a prefix can count as
+    live when no continuation meets the lookahead: `root ::= r3`, `r3 ::= r2 (= [^"])`,
+    where the input must end after r3. Such a refusal is set aside when the grammar
+    has a lookahead and the string-level check agrees that ``text`` is no valid prefix.
+    (Lookaheads on the root rule itself are refused at compile time.)
+    """
+    return "(=" in str(grammar) and not grammar.accepts_prefix(text)

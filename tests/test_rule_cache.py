@@ -43,7 +43,7 @@ GRAMMARS = [
     'root ::= "\\"" (chars - ("age" | other)) "\\""\nchars ::= [a-z]*\nother ::= "id" | "ids"',
     'root ::= "\\"" (chars - ("age" | other)) "\\""\nchars ::= [a-z]*\nother ::= "agename" | "ids"',
     # lookaheads, recursion, a rule that can never complete
-    'root ::= "a" tail (= "b")\ntail ::= "b" root | "b"',
+    'root ::= x "b"\nx ::= "a" tail (= "b")\ntail ::= "b" x | "b"',
     'root ::= "a" | "a" never\nnever ::= "b" never',
     'root ::= "q" opt opt\nopt ::= ("z" rest)? | "a" opt\nrest ::= "z" | "b" rest "b"',
     'root ::= "q" opt opt\nopt ::= ("z" rest)? | "a" opt\nrest ::= "b" rest "b"',

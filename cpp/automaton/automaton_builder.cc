@@ -697,6 +697,13 @@ void BuildLookaheads(BuildContext& ctx, Automaton* automaton) {
     nfa.Finish(&scratch.nfa, accept);
     RuleDfa d = Determinize(scratch.nfa, start, accept, &ctx.budget, &scratch);
     if (d.final[d.start]) continue;  // an assertion that holds on "" always holds
+    if (static_cast<RuleId>(r) == grammar.root) {
+      // Every parse ends with the outermost call of the root, after which the
+      // input ends: a lookahead there must match "", and this one cannot.
+      throw GrammarError("the grammar accepts no string: the root rule '" + grammar.rules[r].name +
+                         "' has a lookahead (= " + PrintExpr(grammar, grammar.rules[r].lookahead) +
+                         ") that nothing can meet, since the input ends after the root");
+    }
     auto any_call = [](int32_t) { return true; };
     std::vector<uint8_t> keep = CanReachFinal(d, any_call);
     if (!keep[d.start]) {
