@@ -157,7 +157,7 @@ def _depth(text: str) -> int:
 
 def synthetic_items(target_bytes: int, seed: int = 0) -> List[Any]:
     rng = random.Random(seed)
-    words = ["alpha", "beta", "gamma", "delta", "naïve", "日本語", "emoji 🎉", "q\"uote", "tab\t"]
+    words = ["alpha", "beta", "gamma", "delta", "naïve", "日本語", "emoji 🎉", 'q"uote', "tab\t"]
 
     def value(depth: int) -> Any:
         k = rng.randrange(8 if depth < 4 else 5)
@@ -199,10 +199,18 @@ def build_documents(max_bytes: Optional[int]) -> Tuple[List[Document], bool]:
     if real:
         schemas = [r["schema"] for stem in BIG_FILES for r in load_records(stem)]
         add(Document("schemas, compact", schemas, _compact))
-        add(Document("schemas, indent=2", schemas, lambda xs: json.dumps(xs, indent=2,
-                                                                          ensure_ascii=False)))
-        all_records = [r for p in sorted(SCHEMA_DIR.glob("*.jsonl.gz"))
-                       for r in load_records(p.name[: -len(".jsonl.gz")])]
+        add(
+            Document(
+                "schemas, indent=2",
+                schemas,
+                lambda xs: json.dumps(xs, indent=2, ensure_ascii=False),
+            )
+        )
+        all_records = [
+            r
+            for p in sorted(SCHEMA_DIR.glob("*.jsonl.gz"))
+            for r in load_records(p.name[: -len(".jsonl.gz")])
+        ]
         instances = [t["data"] for r in all_records for t in r.get("tests", [])]
         add(Document("test instances", instances, _compact))
         strings: List[str] = []
@@ -211,22 +219,37 @@ def build_documents(max_bytes: Optional[int]) -> Tuple[List[Document], bool]:
             for t in r.get("tests", []):
                 _strings(t["data"], strings)
         uni = sorted({s for s in strings if any(ord(c) > 127 for c in s)})
-        uni_items = (uni * (2_000_000 // max(1, sum(len(s.encode()) + 3 for s in uni)) + 1))
+        uni_items = uni * (2_000_000 // max(1, sum(len(s.encode()) + 3 for s in uni)) + 1)
         add(Document("unicode strings, raw UTF-8", uni_items, _compact))
-        add(Document("unicode strings, \\u-escaped", uni_items,
-                     lambda xs: _compact(xs, ensure_ascii=True)))
+        add(
+            Document(
+                "unicode strings, \\u-escaped",
+                uni_items,
+                lambda xs: _compact(xs, ensure_ascii=True),
+            )
+        )
         nested = load_records(NESTED_FILE)[:NESTING_DEPTH]
         add(Document("nested records", nested, _render_nested))
     else:
         items = synthetic_items(4_000_000, seed=1)
         add(Document("synthetic A, compact", items, _compact))
-        add(Document("synthetic A, indent=2", items, lambda xs: json.dumps(xs, indent=2,
-                                                                           ensure_ascii=False)))
+        add(
+            Document(
+                "synthetic A, indent=2",
+                items,
+                lambda xs: json.dumps(xs, indent=2, ensure_ascii=False),
+            )
+        )
         add(Document("synthetic A, \\u-escaped", items, lambda xs: _compact(xs, ensure_ascii=True)))
         nested_items = [{"id": f"n{i}", "schema": v} for i, v in enumerate(items[:NESTING_DEPTH])]
         add(Document("nested records", nested_items, _render_nested))
-    add(Document("json.dumps(generated)", synthetic_items(3_000_000, seed=7),
-                 lambda xs: json.dumps(xs, ensure_ascii=False)))
+    add(
+        Document(
+            "json.dumps(generated)",
+            synthetic_items(3_000_000, seed=7),
+            lambda xs: json.dumps(xs, ensure_ascii=False),
+        )
+    )
     return docs, real
 
 
@@ -286,24 +309,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 
     print("xgram JSON throughput benchmark")
-    print(f"python {platform.python_version()}, lark {lark.__version__}, "
-          f"{platform.machine()}, {platform.processor() or platform.system()}")
+    print(
+        f"python {platform.python_version()}, lark {lark.__version__}, "
+        f"{platform.machine()}, {platform.processor() or platform.system()}"
+    )
     print("NOTE: absolute numbers drift on this shared 2-core machine; compare the ratios.")
     print(f"load average at start: {load_average()}")
-    print("MB = 10^6 bytes of UTF-8.  xgram/json.loads: whole document, best of "
-          f"{repeats} (median in the second table).")
-    print(f"lark-LALR: first <= {fmt_size(lalr_cap)} of each document, best of {lark_repeats}; "
-          f"lark-Earley: first <= {fmt_size(earley_cap)} (it is slow), one run.")
-    print("Slices are valid JSON (a prefix of the document's items); xgram is re-timed on each "
-          "slice so the lark ratios compare the same bytes.")
+    print(
+        "MB = 10^6 bytes of UTF-8.  xgram/json.loads: whole document, best of "
+        f"{repeats} (median in the second table)."
+    )
+    print(
+        f"lark-LALR: first <= {fmt_size(lalr_cap)} of each document, best of {lark_repeats}; "
+        f"lark-Earley: first <= {fmt_size(earley_cap)} (it is slow), one run."
+    )
+    print(
+        "Slices are valid JSON (a prefix of the document's items); xgram is re-timed on each "
+        "slice so the lark ratios compare the same bytes."
+    )
     print()
 
     t0 = time.perf_counter()
     docs, real = build_documents(max_doc)
     if not real:
         print(f"WARNING: {SCHEMA_DIR} not found; using synthetic documents only.")
-    print(f"built {len(docs)} documents in {time.perf_counter() - t0:.1f}s from "
-          f"{'JSONSchemaBench records in ' + str(SCHEMA_DIR) if real else 'synthetic data'}")
+    print(
+        f"built {len(docs)} documents in {time.perf_counter() - t0:.1f}s from "
+        f"{'JSONSchemaBench records in ' + str(SCHEMA_DIR) if real else 'synthetic data'}"
+    )
     print()
 
     g = xgram.Grammar.builtin_json_grammar()
@@ -351,38 +384,51 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "runs": x_n,
         }
         rows.append(row)
-        print(f"  measured {doc.name:<30} {fmt_size(n):>9}  xgram {row['x']:7.2f} MB/s  "
-              f"({time.perf_counter() - t0:.0f}s elapsed)", flush=True)
+        print(
+            f"  measured {doc.name:<30} {fmt_size(n):>9}  xgram {row['x']:7.2f} MB/s  "
+            f"({time.perf_counter() - t0:.0f}s elapsed)",
+            flush=True,
+        )
 
     print()
-    hdr = (f"{'document':<30} {'size':>9} {'depth':>5} | {'xgram':>7} {'json':>7} "
-           f"{'LALR':>6} {'Earley':>7} | {'x/json':>6} {'x/LALR':>6} {'x/Earley':>8}")
+    hdr = (
+        f"{'document':<30} {'size':>9} {'depth':>5} | {'xgram':>7} {'json':>7} "
+        f"{'LALR':>6} {'Earley':>7} | {'x/json':>6} {'x/LALR':>6} {'x/Earley':>8}"
+    )
     print("Throughput in MB/s (best run); ratios = xgram MB/s / other MB/s on the same bytes")
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
-        print(f"{r['name']:<30} {fmt_size(r['size']):>9} {r['depth']:>5} | "
-              f"{r['x']:7.2f} {r['j']:7.1f} {r['lalr']:6.3f} {r['earley']:7.4f} | "
-              f"{r['x'] / r['j']:6.3f} {r['x_lalr'] / r['lalr']:6.1f} "
-              f"{r['x_earley'] / r['earley']:8.0f}")
+        print(
+            f"{r['name']:<30} {fmt_size(r['size']):>9} {r['depth']:>5} | "
+            f"{r['x']:7.2f} {r['j']:7.1f} {r['lalr']:6.3f} {r['earley']:7.4f} | "
+            f"{r['x'] / r['j']:6.3f} {r['x_lalr'] / r['lalr']:6.1f} "
+            f"{r['x_earley'] / r['earley']:8.0f}"
+        )
     print()
     print("Median runs and slice sizes")
-    hdr2 = (f"{'document':<30} {'xgram med':>9} {'json med':>8} {'runs':>4} | "
-            f"{'LALR slice':>10} {'xgram@slice':>11} | {'Earley slice':>12} {'xgram@slice':>11}")
+    hdr2 = (
+        f"{'document':<30} {'xgram med':>9} {'json med':>8} {'runs':>4} | "
+        f"{'LALR slice':>10} {'xgram@slice':>11} | {'Earley slice':>12} {'xgram@slice':>11}"
+    )
     print(hdr2)
     print("-" * len(hdr2))
     for r in rows:
-        print(f"{r['name']:<30} {r['x_med']:9.2f} {r['j_med']:8.1f} {r['runs']:>4} | "
-              f"{fmt_size(r['lalr_size']):>10} {r['x_lalr']:11.2f} | "
-              f"{fmt_size(r['earley_size']):>12} {r['x_earley']:11.2f}")
+        print(
+            f"{r['name']:<30} {r['x_med']:9.2f} {r['j_med']:8.1f} {r['runs']:>4} | "
+            f"{fmt_size(r['lalr_size']):>10} {r['x_lalr']:11.2f} | "
+            f"{fmt_size(r['earley_size']):>12} {r['x_earley']:11.2f}"
+        )
     print()
     if failures:
         print("VERDICT MISMATCH:")
         for f in failures:
             print("  " + f)
         return 1
-    print(f"xgram accepted all {len(docs)} documents (and classed each one minus its last byte "
-          "as a prefix).")
+    print(
+        f"xgram accepted all {len(docs)} documents (and classed each one minus its last byte "
+        "as a prefix)."
+    )
     print(f"total time {time.perf_counter() - t0:.0f}s; load average at end: {load_average()}")
     return 0
 

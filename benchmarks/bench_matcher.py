@@ -104,8 +104,14 @@ class Bench:
         t = best_time(build, self.repeats)
         return g, t, stats
 
-    def section(self, title: str, ebnf: Optional[str], root: str = "root",
-                grammar: Optional[xgram.Grammar] = None, note: str = "") -> xgram.Grammar:
+    def section(
+        self,
+        title: str,
+        ebnf: Optional[str],
+        root: str = "root",
+        grammar: Optional[xgram.Grammar] = None,
+        note: str = "",
+    ) -> xgram.Grammar:
         print()
         print(f"== {title}")
         if grammar is None:
@@ -113,9 +119,11 @@ class Bench:
             g, t, stats = self.compile(ebnf, root)
             shown = ebnf.strip().replace("\n", "  ")
             print(f"   grammar: {shown}")
-            print(f"   compile (from_ebnf + automaton_stats): {fmt_time(t).strip()}  "
-                  f"states={stats['states']} byte_edges={stats['byte_edges']} "
-                  f"call_edges={stats['call_edges']} rules={stats['rules']}")
+            print(
+                f"   compile (from_ebnf + automaton_stats): {fmt_time(t).strip()}  "
+                f"states={stats['states']} byte_edges={stats['byte_edges']} "
+                f"call_edges={stats['call_edges']} rules={stats['rules']}"
+            )
         else:
             g = grammar
         if note:
@@ -123,18 +131,20 @@ class Bench:
         print(f"   {'input':<40} {'bytes':>9} {'match':>10} {'rate':>13}  verdict")
         return g
 
-    def match(self, g: xgram.Grammar, label: str, data: bytes, expect: str,
-              repeats: Optional[int] = None) -> float:
+    def match(
+        self, g: xgram.Grammar, label: str, data: bytes, expect: str, repeats: Optional[int] = None
+    ) -> float:
         got = verdict(g, data)
         t = best_time(lambda: g.accepts(data), repeats or self.repeats)
         flag = "" if got == expect else f"   <-- expected {expect}"
         if got != expect:
             self.failures.append(f"{label}: got {got}, expected {expect}")
-        print(f"   {label:<40} {len(data):>9} {fmt_time(t):>10} {fmt_rate(len(data), t):>13}"
-              f"  {got}{flag}")
+        print(
+            f"   {label:<40} {len(data):>9} {fmt_time(t):>10} {fmt_rate(len(data), t):>13}"
+            f"  {got}{flag}"
+        )
         if len(data) / t < 1e6:
-            self.slow.append(f"{label}: {fmt_time(t).strip()}, "
-                             f"{fmt_rate(len(data), t).strip()}")
+            self.slow.append(f"{label}: {fmt_time(t).strip()}, {fmt_rate(len(data), t).strip()}")
         return t
 
 
@@ -182,8 +192,19 @@ def rss_child(path: str) -> None:
     ok = g.accepts(data)
     peak1 = _status_kb("VmHWM")
     rss1 = _status_kb("VmRSS")
-    print(json.dumps({"ok": ok, "bytes": size, "rss0": rss0, "rss1": rss1,
-                      "peak0": peak0, "peak1": peak1, "reset": reset}))
+    print(
+        json.dumps(
+            {
+                "ok": ok,
+                "bytes": size,
+                "rss0": rss0,
+                "rss1": rss1,
+                "peak0": peak0,
+                "peak1": peak1,
+                "reset": reset,
+            }
+        )
+    )
 
 
 def memory_section(quick: bool) -> List[str]:
@@ -203,8 +224,11 @@ def memory_section(quick: bool) -> List[str]:
         ("string literal", b'"' + b"abcdefghij" * (big // 10) + b'"', True),
         ("string literal (1/10 size)", b'"' + b"x" * (big // 10) + b'"', True),
         ("array of records", ("[" + ",".join([record] * n_rec) + "]").encode(), True),
-        ("array of numbers",
-         json.dumps([rng.randint(0, 10**6) for _ in range(big // 8)]).encode(), True),
+        (
+            "array of numbers",
+            json.dumps([rng.randint(0, 10**6) for _ in range(big // 8)]).encode(),
+            True,
+        ),
         ("whitespace", b"[" + b" \n" * (big // 2) + b"]", True),
         # Nesting needs a stack of depth N: growth is expected here, shown for contrast.
         ("nesting [ * 10^5 + ] * 10^5", b"[" * 100_000 + b"]" * 100_000, True),
@@ -212,31 +236,42 @@ def memory_section(quick: bool) -> List[str]:
     ]
     if quick:
         cases = cases[:5]
-    print(f"   {'input':<32} {'bytes':>10} {'RSS before':>11} {'peak growth':>12} "
-          f"{'beyond copy':>12} {'per byte':>9} {'RSS after':>10}  verdict")
+    print(
+        f"   {'input':<32} {'bytes':>10} {'RSS before':>11} {'peak growth':>12} "
+        f"{'beyond copy':>12} {'per byte':>9} {'RSS after':>10}  verdict"
+    )
     problems = []
     for label, data, expect in cases:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
             f.write(data)
             path = f.name
         try:
-            out = subprocess.run([sys.executable, __file__, "--rss-child", path],
-                                 capture_output=True, text=True, check=True, timeout=300)
+            out = subprocess.run(
+                [sys.executable, __file__, "--rss-child", path],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=300,
+            )
         finally:
             os.unlink(path)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         grow_kb = r["peak1"] - max(r["peak0"], r["rss0"])
         beyond = grow_kb * 1024 - r["bytes"]
-        print(f"   {label:<32} {r['bytes']:>10} {r['rss0'] / 1024:7.1f} MiB "
-              f"{grow_kb / 1024:8.2f} MiB {beyond / 2**20:8.2f} MiB "
-              f"{grow_kb * 1024 / r['bytes']:7.1f} B "
-              f"{r['rss1'] / 1024:6.1f} MiB  {'accepted' if r['ok'] else 'NOT accepted'}"
-              f"{'' if r['reset'] else '  (peak mark not reset)'}")
+        print(
+            f"   {label:<32} {r['bytes']:>10} {r['rss0'] / 1024:7.1f} MiB "
+            f"{grow_kb / 1024:8.2f} MiB {beyond / 2**20:8.2f} MiB "
+            f"{grow_kb * 1024 / r['bytes']:7.1f} B "
+            f"{r['rss1'] / 1024:6.1f} MiB  {'accepted' if r['ok'] else 'NOT accepted'}"
+            f"{'' if r['reset'] else '  (peak mark not reset)'}"
+        )
         if r["ok"] != expect:
             problems.append(f"memory case {label}: verdict {r['ok']}")
         if not label.startswith("nesting") and beyond > 0.05 * r["bytes"] + 2**20:
-            problems.append(f"memory case {label}: peak RSS grew {grow_kb / 1024:.1f} MB "
-                            f"for a {r['bytes'] / 1e6:.1f} MB input")
+            problems.append(
+                f"memory case {label}: peak RSS grew {grow_kb / 1024:.1f} MB "
+                f"for a {r['bytes'] / 1e6:.1f} MB input"
+            )
     return problems
 
 
@@ -282,8 +317,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     b.match(g, "a * 99999 + A", b"a" * 99_999 + b"A", REJECT)
 
     g = b.section("bounded repetition with a lower bound", 'root ::= "x"{1000,2000}')
-    for n, expect in ((999, PREFIX), (1000, ACCEPT), (1500, ACCEPT), (2000, ACCEPT),
-                      (2001, REJECT)):
+    for n, expect in (
+        (999, PREFIX),
+        (1000, ACCEPT),
+        (1500, ACCEPT),
+        (2000, ACCEPT),
+        (2001, REJECT),
+    ):
         b.match(g, f"x * {n}", b"x" * n, expect)
 
     # 4. Left and right recursion on long inputs.  Right recursion is much slower
@@ -291,8 +331,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     lr = 'root ::= e\ne ::= e "+" t | t\nt ::= [0-9]+'
     rr = 'root ::= e\ne ::= t "+" e | t\nt ::= [0-9]+'
     recursion_cases = (
-        ("left recursion", lr,
-         (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)),
+        ("left recursion", lr, (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)),
         ("right recursion", rr, (1_000, 2_000, 4_000) if quick else (1_000, 2_000, 4_000, 8_000)),
     )
     for title, ebnf, lengths in recursion_cases:
@@ -319,8 +358,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     jg2 = xgram.Grammar.builtin_json_grammar()
     jg2.automaton_stats()
     t_json = time.perf_counter() - t0
-    b.section("deep nesting, builtin JSON grammar", None, grammar=jg,
-              note=f"builtin_json_grammar() + automaton_stats(): {fmt_time(t_json).strip()}")
+    b.section(
+        "deep nesting, builtin JSON grammar",
+        None,
+        grammar=jg,
+        note=f"builtin_json_grammar() + automaton_stats(): {fmt_time(t_json).strip()}",
+    )
     ns = [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
     ts = [b.match(jg, f"[ * {n} + ] * {n}", b"[" * n + b"]" * n, ACCEPT) for n in ns]
     print(growth([2 * n for n in ns], ts))
@@ -335,13 +378,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     k = 1 if quick else 4
     token_cases = [
         ("one string literal", b'"' + b"abcdefghij" * (k * 100_000) + b'"'),
-        ("\\u and \\n escapes in strings",
-         json.dumps(["\\n\t\"\u1234"] * (k * 25_000), ensure_ascii=True).encode()),
-        ("non-ASCII UTF-8 strings",
-         json.dumps(["日本語 ünïcödé 🎉"] * (k * 25_000), ensure_ascii=False).encode()),
-        ("integers", json.dumps([rng.randint(-10**9, 10**9) for _ in range(k * 100_000)]).encode()),
-        ("floats", json.dumps([rng.random() * 10 ** rng.randint(-30, 30)
-                               for _ in range(k * 50_000)]).encode()),
+        (
+            "\\u and \\n escapes in strings",
+            json.dumps(['\\n\t"\u1234'] * (k * 25_000), ensure_ascii=True).encode(),
+        ),
+        (
+            "non-ASCII UTF-8 strings",
+            json.dumps(["日本語 ünïcödé 🎉"] * (k * 25_000), ensure_ascii=False).encode(),
+        ),
+        (
+            "integers",
+            json.dumps([rng.randint(-(10**9), 10**9) for _ in range(k * 100_000)]).encode(),
+        ),
+        (
+            "floats",
+            json.dumps(
+                [rng.random() * 10 ** rng.randint(-30, 30) for _ in range(k * 50_000)]
+            ).encode(),
+        ),
         ("true/false/null", json.dumps([True, False, None] * (k * 60_000)).encode()),
         ("whitespace", b"[" + b" " * (k * 1_000_000) + b"]"),
         ("empty arrays [],[],...", b"[" + b",".join([b"[]"] * (k * 300_000)) + b"]"),
@@ -363,8 +417,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for f in failures:
             print("   " + f)
     else:
-        print("All verdicts as expected; on flat inputs the peak RSS grows by no more than the\n"
-              "one copy of the input the binding makes.")
+        print(
+            "All verdicts as expected; on flat inputs the peak RSS grows by no more than the\n"
+            "one copy of the input the binding makes."
+        )
     print(f"total time {time.perf_counter() - t_start:.0f}s; load average at end: {load_average()}")
     return 1 if failures else 0
 
