@@ -219,31 +219,54 @@ def feed_matcher(
         matcher.fill_next_token_bitmask(bitmask)
     if token_ids is None:
         return matcher
-    accepted, slowest_fill, slowest_accept = 0, 0.0, 0.0
-    with reporter.stage("match"):
-        for position, token_id in enumerate(token_ids):
-            started = time.perf_counter()
-            if feed_all and position:
-                matcher.fill_next_token_bitmask(bitmask)
-            filled = time.perf_counter()
-            ok = matcher.accept_token(token_id)
-            done = time.perf_counter()
-            slowest_fill = max(slowest_fill, filled - started)
-            slowest_accept = max(slowest_accept, done - filled)
-            if feed_all:
-                reporter.emit(
-                    "progress", tokens=position + 1, fill_s=filled - started, accept_s=done - filled
-                )
-            if not ok:
-                break
-            accepted += 1
-    reporter.emit(
-        "info",
-        tokens=f"{accepted}/{len(token_ids)}",
-        slowest_fill_s=slowest_fill,
-        slowest_accept_s=slowest_accept,
-    )
+    stats = FeedStats()
+    try:
+        with reporter.stage("match"):
+            feed_tokens(matcher, bitmask, token_ids, feed_all, reporter, stats)
+    finally:  # also when a step raises (MatchBudgetError): what ran before it counts
+        reporter.emit(
+            "info",
+            tokens=f"{stats.accepted}/{len(token_ids)}",
+            slowest_fill_s=stats.slowest_fill,
+            slowest_accept_s=stats.slowest_accept,
+        )
     return matcher
+
+
+@dataclass
+class FeedStats:
+    """Tokens accepted so far and the slowest fill and accept, in seconds."""
+
+    accepted: int = 0
+    slowest_fill: float = 0.0
+    slowest_accept: float = 0.0
+
+
+def feed_tokens(
+    matcher: Any,
+    bitmask: Any,
+    token_ids: List[int],
+    feed_all: bool,
+    reporter: Reporter,
+    stats: FeedStats,
+) -> None:
+    """Accept ``token_ids`` (filling before each when ``feed_all``), keeping ``stats`` current."""
+    for position, token_id in enumerate(token_ids):
+        started = time.perf_counter()
+        if feed_all and position:
+            matcher.fill_next_token_bitmask(bitmask)
+        filled = time.perf_counter()
+        ok = matcher.accept_token(token_id)
+        done = time.perf_counter()
+        stats.slowest_fill = max(stats.slowest_fill, filled - started)
+        stats.slowest_accept = max(stats.slowest_accept, done - filled)
+        if feed_all:
+            reporter.emit(
+                "progress", tokens=position + 1, fill_s=filled - started, accept_s=done - filled
+            )
+        if not ok:
+            return
+        stats.accepted += 1
 
 
 def run_stages(

@@ -381,6 +381,14 @@ def _extra_cases() -> List[Case]:
             f"ambiguous EBNF `{AMBIGUOUS_SHOWN}`, a matcher fed 'ab' * 500 token by token",
             feed_all=True,
         ),
+        case(  # each step costlier than the last, until one passes max_step_work
+            "ebnf_ambiguous_cfg_fed_4000",
+            "ebnf",
+            AMBIGUOUS,
+            "ab" * 2000,
+            f"ambiguous EBNF `{AMBIGUOUS_SHOWN}`, a matcher fed 'ab' * 2000 token by token",
+            feed_all=True,
+        ),
     ]
 
 
