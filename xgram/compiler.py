@@ -96,12 +96,13 @@ class CompiledGrammar:
 
     @property
     def memory_size_bytes(self) -> int:
-        """Bytes this grammar holds: its automaton and every mask entry computed so far.
+        """Bytes this grammar holds: its IR, its automaton and every mask entry computed so far.
 
-        Counted: the automaton's arrays, the per-state entries, the entries
-        re-decided per caller context and the expanded crossing-token sets (both
-        grow as matchers meet new contexts), and the per-state memos. Not
-        counted: the tokenizer info and the grammar's IR, which are shared, and
+        Counted: the grammar's IR (rules and expressions, shared with the
+        :class:`Grammar` it was compiled from), the automaton's arrays, the
+        per-state entries, the entries re-decided per caller context and the
+        expanded crossing-token sets (both grow as matchers meet new contexts), and
+        the per-state memos. Not counted: the tokenizer info, which is shared, and
         the process-wide shared mask store (:func:`xgram.shared_mask_cache_info`).
         """
         return int(self._handle.memory_size_bytes)

@@ -120,4 +120,11 @@ std::vector<CodepointRange> ComplementRanges(const std::vector<CodepointRange>& 
   return out;
 }
 
+size_t Grammar::MemoryBytes() const {
+  size_t bytes = sizeof(*this) + rules.capacity() * sizeof(Rule) + exprs.capacity() * sizeof(Expr);
+  for (const Rule& r : rules) bytes += r.name.capacity();
+  for (const Expr& e : exprs) bytes += e.bytes.capacity() + e.ranges.HeapBytes() + e.children.HeapBytes();
+  return bytes;
+}
+
 }  // namespace xgram

@@ -80,6 +80,9 @@ class Grammar {
   std::vector<Expr> exprs;
   RuleId root = kNone;
 
+  // Bytes the IR holds: rules, expressions and what they own.
+  size_t MemoryBytes() const;
+
   ExprId AddEmpty();
   ExprId AddBytes(std::string bytes);
   ExprId AddCharClass(std::vector<CodepointRange> ranges);

@@ -39,9 +39,11 @@ void CompiledGrammar::CollectMarkedTokens() {
   marked_tokens_.erase(std::unique(marked_tokens_.begin(), marked_tokens_.end()), marked_tokens_.end());
 }
 
+// The grammar's IR is counted too: it is shared with the Grammar object it came
+// from, but a compiler's cache keeps it alive for as long as the entry.
 size_t CompiledGrammar::MemoryBytes() const {
-  return sizeof(*this) + automaton_->MemoryBytes() + marked_tokens_.capacity() * sizeof(int32_t) +
-         cache_->MemoryBytes();
+  return sizeof(*this) + grammar_->grammar().MemoryBytes() + automaton_->MemoryBytes() +
+         marked_tokens_.capacity() * sizeof(int32_t) + cache_->MemoryBytes();
 }
 
 }  // namespace xgram

@@ -52,6 +52,8 @@ class SmallVector {
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // Bytes held outside the object (none while the values fit inline).
+  size_t HeapBytes() const { return heap_ != nullptr ? size_t{capacity_} * sizeof(T) : 0; }
   T* data() { return heap_ != nullptr ? heap_ : inline_; }
   const T* data() const { return heap_ != nullptr ? heap_ : inline_; }
   T* begin() { return data(); }
