@@ -9,6 +9,7 @@ their ratio. Run::
 
     python benchmarks/bench_threads.py                    # 1, 2, 8 threads
     python benchmarks/bench_threads.py --threads 1,4 --seconds 5
+    python benchmarks/bench_threads.py --rounds 5         # interleaved, medians
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -64,6 +66,13 @@ def main() -> None:
     parser.add_argument("--matchers", type=int, default=8, help="matchers per thread")
     parser.add_argument("--schemas", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every (thread count, engine) run this many times, interleaved, and "
+        "report the median (the machine's load drifts between runs)",
+    )
     parser.add_argument(
         "--quick-fill-us",
         default="",
@@ -116,64 +125,90 @@ def main() -> None:
     for threshold in [int(v) for v in args.quick_fill_us.split(",") if v]:
         engines[f"xgram@{threshold}us"] = engines["xgram"]
     print(f"{len(grammars)} schemas; {args.matchers} matchers per thread; {os.cpu_count()} CPUs")
-    for count in [int(t) for t in args.threads.split(",")]:
-        rates = {}
-        for name, (new_matcher, fill, accept, make_bitmask) in engines.items():
-            threshold_us = int(name.split("@")[1][:-2]) if "@" in name else 50
-            xgram._core._set_quick_fill_nanoseconds(
-                threshold_us * 1000 if threshold_us >= 0 else -1
+    counts_to_run = [int(t) for t in args.threads.split(",")]
+    samples: Dict[Tuple[int, str], List[float]] = {}
+    for round_index in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {round_index + 1} of {args.rounds}")
+        for count in counts_to_run:
+            rates = run_count(count, engines, grammars, args)
+            for name, rate in rates.items():
+                samples.setdefault((count, name), []).append(rate)
+            print_rates(count, rates)
+    if args.rounds > 1:
+        print(f"median of {args.rounds} rounds")
+        for count in counts_to_run:
+            print_rates(
+                count, {n: statistics.median(samples[(c, n)]) for c, n in samples if c == count}
             )
-            plans_per_thread = [
-                [
-                    (k % len(grammars), grammars[k % len(grammars)][2][0])
-                    for k in range(t, t + args.matchers)
-                ]
-                for t in range(count)
+
+
+def print_rates(count: int, rates: Dict[str, float]) -> None:
+    """One line: xgram and XGrammar steps per second at ``count`` threads, and the ratio."""
+    print(
+        f"{count:>2} threads: xgram {rates['xgram']:>10,.0f} steps/s   "
+        f"XGrammar {rates['xgrammar']:>10,.0f} steps/s   "
+        f"ratio {rates['xgram'] / rates['xgrammar']:.2f}x"
+        + "".join(f"   {n} {r:,.0f}" for n, r in rates.items() if "@" in n)
+    )
+    sys.stdout.flush()
+
+
+def run_count(
+    count: int, engines: Dict[str, Any], grammars: List[Any], args: argparse.Namespace
+) -> Dict[str, float]:
+    """Steps per second of every engine with ``count`` threads (caches warmed first)."""
+    import xgram  # noqa: PLC0415
+
+    rates = {}
+    for name, (new_matcher, fill, accept, make_bitmask) in engines.items():
+        threshold_us = int(name.split("@")[1][:-2]) if "@" in name else 50
+        xgram._core._set_quick_fill_nanoseconds(threshold_us * 1000 if threshold_us >= 0 else -1)
+        plans_per_thread = [
+            [
+                (k % len(grammars), grammars[k % len(grammars)][2][0])
+                for k in range(t, t + args.matchers)
             ]
-            # warm the caches: every thread's plans, on this thread
-            for plans in plans_per_thread:
-                drive(
+            for t in range(count)
+        ]
+        # warm the caches: every thread's plans, on this thread
+        for plans in plans_per_thread:
+            drive(
+                new_matcher,
+                fill,
+                accept,
+                make_bitmask,
+                plans,
+                0.3,
+                [0],
+                0,
+                threading.Barrier(1),
+            )
+        counts = [0] * count
+        gate = threading.Barrier(count)
+        threads = [
+            threading.Thread(
+                target=drive,
+                args=(
                     new_matcher,
                     fill,
                     accept,
                     make_bitmask,
-                    plans,
-                    0.3,
-                    [0],
-                    0,
-                    threading.Barrier(1),
-                )
-            counts = [0] * count
-            gate = threading.Barrier(count)
-            threads = [
-                threading.Thread(
-                    target=drive,
-                    args=(
-                        new_matcher,
-                        fill,
-                        accept,
-                        make_bitmask,
-                        plans_per_thread[t],
-                        args.seconds,
-                        counts,
-                        t,
-                        gate,
-                    ),
-                )
-                for t in range(count)
-            ]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            rates[name] = sum(counts) / args.seconds
-        print(
-            f"{count:>2} threads: xgram {rates['xgram']:>10,.0f} steps/s   "
-            f"XGrammar {rates['xgrammar']:>10,.0f} steps/s   "
-            f"ratio {rates['xgram'] / rates['xgrammar']:.2f}x"
-            + "".join(f"   {n} {r:,.0f}" for n, r in rates.items() if "@" in n)
-        )
-        sys.stdout.flush()
+                    plans_per_thread[t],
+                    args.seconds,
+                    counts,
+                    t,
+                    gate,
+                ),
+            )
+            for t in range(count)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rates[name] = sum(counts) / args.seconds
+    return rates
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // Only the control path lives here; every call that does real work releases the
 // GIL. C++ exceptions are translated into the classes of xgram/errors.py, so
 // Python callers get GrammarError (a ValueError) with `line` and `column`.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -266,6 +267,31 @@ bool FillHoldingTheGilWhenQuick(GrammarMatcher& m, uint32_t* words, int64_t num_
   return result;
 }
 
+// Row `index` of `bitmask` when it is a writable, C-contiguous, native-endian
+// int32 numpy array of 1 or 2 dimensions (null otherwise: the Python layer then
+// takes other bitmasks, such as torch tensors, and explains what is wrong).
+// Reading the array here costs a few proxy loads where numpy's `ctypes.data`
+// from Python cost microseconds, most of a warm fill.
+uint32_t* NumpyBitmaskRow(py::handle bitmask, int64_t index, int64_t* num_words) {
+  if (!py::isinstance<py::array>(bitmask)) return nullptr;
+  auto array = py::reinterpret_borrow<py::array>(bitmask);
+  static const int int32_num = py::dtype::of<int32_t>().num();
+  py::dtype dtype = array.dtype();
+  const char order = dtype.byteorder();
+  const uint16_t probe = 1;
+  const bool little_endian = *reinterpret_cast<const uint8_t*>(&probe) == 1;
+  const bool native = order == '=' || order == '|' || (order == (little_endian ? '<' : '>'));
+  const int flags = array.flags();
+  if (dtype.num() != int32_num || !native || !(flags & py::array::c_style) ||
+      !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_) || (array.ndim() != 1 && array.ndim() != 2)) {
+    return nullptr;
+  }
+  const int64_t rows = array.ndim() == 2 ? array.shape(0) : 1;
+  *num_words = array.ndim() == 2 ? array.shape(1) : array.shape(0);
+  if (index < 0 || index >= rows) return nullptr;
+  return static_cast<uint32_t*>(array.mutable_data()) + index * *num_words;
+}
+
 void BindGrammarMatcher(py::module_& m) {
   py::class_<GrammarMatcher>(m, "GrammarMatcher")
       .def(py::init([](std::shared_ptr<CompiledGrammar> c, py::object override_stop_tokens,
@@ -296,6 +322,15 @@ void BindGrammarMatcher(py::module_& m) {
       .def("fill_next_token_bitmask_ptr",
            [](GrammarMatcher& m, uintptr_t data, int64_t num_words) {
              return FillHoldingTheGilWhenQuick(m, reinterpret_cast<uint32_t*>(data), num_words);
+           })
+      // None when the bitmask is not a plain int32 numpy array or the row is out
+      // of range: the caller then takes the general path.
+      .def("fill_next_token_bitmask_numpy",
+           [](GrammarMatcher& m, py::handle bitmask, int64_t index) -> py::object {
+             int64_t num_words = 0;
+             uint32_t* row = NumpyBitmaskRow(bitmask, index, &num_words);
+             if (row == nullptr) return py::none();
+             return py::bool_(FillHoldingTheGilWhenQuick(m, row, num_words));
            })
       .def("find_jump_forward_string", [](GrammarMatcher& m) {
              std::string s;

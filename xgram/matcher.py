@@ -111,6 +111,18 @@ def _bitmask_view(bitmask: Any) -> np.ndarray:
     return view if view.ndim == 2 else view.reshape(1, -1)
 
 
+_TORCH_INT32: Any = None
+
+
+def _torch_int32() -> Any:
+    """``torch.int32`` (torch is imported by whoever passes a tensor), or None."""
+    global _TORCH_INT32  # noqa: PLW0603 - resolved once, on the first tensor
+    if _TORCH_INT32 is None:
+        torch = sys.modules.get("torch")
+        _TORCH_INT32 = getattr(torch, "int32", None)
+    return _TORCH_INT32
+
+
 def _row_pointer(bitmask: Any, index: int) -> Tuple[int, int]:
     """(address of row ``index``, words in a row) of an int32 bitmask.
 
@@ -132,20 +144,21 @@ def _row_pointer(bitmask: Any, index: int) -> Tuple[int, int]:
             raise UsageError(f"index {index} out of range for a bitmask of {arr.shape[0]} rows")
         return arr.ctypes.data + index * arr.strides[0], arr.shape[1]
     try:  # a torch tensor, or the caller's mistake
-        if (
-            str(bitmask.dtype) != "torch.int32"
-            or not bitmask.is_contiguous()
-            or bitmask.device.type != "cpu"
-        ):
+        # The cheapest accessors a tensor has (``is_cpu``, not ``device.type``;
+        # one ``shape``; contiguous rows are ``shape[1]`` words apart): this is
+        # most of a warm fill's cost.
+        if bitmask.dtype is not _torch_int32() or not bitmask.is_cpu or not bitmask.is_contiguous():
             raise _bitmask_problem(bitmask)
-        dims = bitmask.dim()
-        if dims != 2:
-            if dims != 1:
-                raise _bitmask_problem(bitmask)
-            bitmask = bitmask.view(1, -1)
-        if not 0 <= index < bitmask.shape[0]:
-            raise UsageError(f"index {index} out of range for a bitmask of {bitmask.shape[0]} rows")
-        return bitmask.data_ptr() + index * bitmask.stride(0) * 4, bitmask.shape[1]
+        shape = bitmask.shape
+        if len(shape) == 2:
+            rows, words = shape
+        elif len(shape) == 1:
+            rows, words = 1, shape[0]
+        else:
+            raise _bitmask_problem(bitmask)
+        if not 0 <= index < rows:
+            raise UsageError(f"index {index} out of range for a bitmask of {rows} rows")
+        return bitmask.data_ptr() + index * words * 4, words
     except (AttributeError, TypeError, RuntimeError) as exc:
         if isinstance(exc, XgramError):  # RuntimeError includes CompileBudgetError
             raise
@@ -455,6 +468,12 @@ class GrammarMatcher:
         """
         if type(index) is not int:
             index = integer_argument(index, "index")
+        try:  # a plain int32 numpy array is read in C++, where it costs least
+            done = self._handle.fill_next_token_bitmask_numpy(bitmask, index)
+        except TypeError:  # an index past int64: the general path says what is wrong
+            done = None
+        if done is not None:
+            return done
         address, words = _row_pointer(bitmask, index)
         return self._handle.fill_next_token_bitmask_ptr(address, words)
 
