@@ -60,12 +60,37 @@ def drive(
     counts[slot] = steps
 
 
+class PythonControl:
+    """A matcher that does a few microseconds of pure Python per call and no native work.
+
+    With ``--control`` it runs as an engine of its own: how one, two and eight
+    threads share a GIL interpreter on this machine when nothing is released,
+    the ceiling for any engine called from Python threads.
+    """
+
+    def __init__(self) -> None:
+        self.table: Dict[int, int] = {}
+
+    def fill(self, bitmask: Any) -> None:
+        for i in range(24):
+            self.table[i] = i * 2
+
+    def accept(self, token: int) -> bool:
+        self.table[token & 63] = token
+        return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", default="1,2,8")
     parser.add_argument("--matchers", type=int, default=8, help="matchers per thread")
     parser.add_argument("--schemas", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="also run a pure-Python stand-in matcher (no native code): the GIL's own scaling",
+    )
     parser.add_argument(
         "--rounds",
         type=int,
@@ -124,6 +149,13 @@ def main() -> None:
     }
     for threshold in [int(v) for v in args.quick_fill_us.split(",") if v]:
         engines[f"xgram@{threshold}us"] = engines["xgram"]
+    if args.control:
+        engines["python-control"] = (
+            lambda g: PythonControl(),
+            lambda m, bm: m.fill(bm),
+            lambda m, t: m.accept(t),
+            lambda: None,
+        )
     print(f"{len(grammars)} schemas; {args.matchers} matchers per thread; {os.cpu_count()} CPUs")
     counts_to_run = [int(t) for t in args.threads.split(",")]
     samples: Dict[Tuple[int, str], List[float]] = {}
@@ -149,7 +181,7 @@ def print_rates(count: int, rates: Dict[str, float]) -> None:
         f"{count:>2} threads: xgram {rates['xgram']:>10,.0f} steps/s   "
         f"XGrammar {rates['xgrammar']:>10,.0f} steps/s   "
         f"ratio {rates['xgram'] / rates['xgrammar']:.2f}x"
-        + "".join(f"   {n} {r:,.0f}" for n, r in rates.items() if "@" in n)
+        + "".join(f"   {n} {r:,.0f}" for n, r in rates.items() if "@" in n or "control" in n)
     )
     sys.stdout.flush()
 
