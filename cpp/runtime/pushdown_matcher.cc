@@ -228,6 +228,8 @@ NodeId PushdownMatcher::NewNode(RuleId rule, GuardId guard) {
   n.rule = rule;
   n.guard = guard;
   n.step = step_counter_;
+  n.kind = NodeKind::kCall;  // callers that make a special node set its kind after
+  n.released = false;
   n.refs = 0;
   n.parents.clear();  // keeps capacity: recycled nodes do not allocate
   n.completions.clear();
@@ -244,6 +246,7 @@ void PushdownMatcher::Unref(NodeId node) {
     pending.pop_back();
     if (--nodes_[id].refs > 0) continue;
     for (const ParentEdge& e : nodes_[id].parents) pending.push_back(e.parent);
+    nodes_[id].released = true;
     free_nodes_.push_back(id);
   }
 }
@@ -309,10 +312,13 @@ bool PushdownMatcher::FinishStep() {
   return true;
 }
 
-// Nodes made in this closure that nothing kept are released.
+// Nodes made in this closure that nothing kept are released. One released
+// earlier in this loop (the last reference to it was a parent edge of a node
+// released before it) also has no references left, and must not be released
+// twice: its id would enter the free list twice and two nodes would share it.
 void PushdownMatcher::ReleaseUnkeptNodes() {
   for (NodeId id : created_nodes_) {
-    if (nodes_[id].refs == 0) {
+    if (nodes_[id].refs == 0 && !nodes_[id].released) {
       ++nodes_[id].refs;
       Unref(id);
     }

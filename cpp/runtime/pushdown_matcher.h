@@ -223,6 +223,7 @@ class PushdownMatcher {
     GuardId guard = 0;
     int64_t step = -1;  // the step whose closure created it
     uint32_t refs = 0;
+    bool released = false;  // on the free list
     std::vector<ParentEdge> parents;
     std::vector<GuardId> completions;  // guards it completed with during its own step
   };
