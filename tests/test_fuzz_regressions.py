@@ -340,3 +340,22 @@ def test_nullable_rules_with_empty_lookaheads_keep_the_parse() -> None:
     bitmask = np.zeros((1, 1), np.int32)
     matcher.fill_next_token_bitmask(bitmask)
     assert allowed(bitmask, 1) == matcher.accept_token(1)
+
+
+def test_a_bitset_entry_without_its_words_is_refused(compiler) -> None:
+    # fuzz_deserialize (smoke run): a damaged mask-cache blob whose entry says
+    # "bitset" but carries no words deserialised, and the next fill read past the
+    # empty bitset (SIGSEGV). Entry layout: state, storage, count, then five
+    # length-prefixed lists (tokens, bitset words, uncertain, counted, needed).
+    compiled = compiler.compile_grammar('root ::= ("a" | "b")+')
+    state = json.loads(compiled.serialize_json())
+    xgram.GrammarMatcher(compiled).fill_next_token_bitmask(bitmask_for(compiled))
+    entries = json.loads(compiled.serialize_json())["entries"]
+    blob = np.frombuffer(base64.b64decode(entries), np.int32).tolist()
+    num_tokens = blob[3]
+    num_words = blob[4 + num_tokens]
+    rest = blob[5 + num_tokens + num_words :]
+    damaged = [blob[0], 2, blob[2], 0, 0, *rest]  # a bitset entry with an empty bitset
+    state["entries"] = base64.b64encode(np.array(damaged, np.int32).tobytes()).decode("ascii")
+    with pytest.raises(xgram.UsageError, match="bitset"):
+        xgram.CompiledGrammar.deserialize_json(json.dumps(state), compiled.tokenizer_info)

@@ -59,8 +59,7 @@ void TokenMaskCache::ComputeAll(int num_threads) {
     if (automaton_->HasByteEdges(s) && !entries_[s].load(std::memory_order_acquire)) todo.push_back(s);
   }
   num_threads = std::max(1, std::min<int>(num_threads, static_cast<int>(todo.size())));
-  // Between entries, the compile's deadline and cancel flag (compile_control.h)
-  // are checked; the workers see the calling thread's control.
+  // Between entries the compile's control (compile_control.h) is polled, by every worker.
   const CompileControl* control = CurrentCompileControl();
   std::atomic<size_t> next{0};
   std::exception_ptr error;
@@ -778,7 +777,8 @@ void TokenMaskCache::ImportEntries(const std::vector<int32_t>& blob) {
     take_ids(&entry->tokens, vocab);
     std::vector<int32_t> words;
     take_ids(&words, -1);
-    if (!words.empty() && static_cast<int64_t>(words.size()) != (vocab + 31) / 32) {
+    const size_t bitset_words = entry->storage == TokenMaskEntry::Storage::kAcceptedBitset ? (vocab + 31) / 32 : 0;
+    if (words.size() != bitset_words || entry->num_accepted < 0) {  // a fill reads all the words
       throw UsageError("serialized mask cache has a bitset of the wrong size");
     }
     entry->bitset.assign(words.begin(), words.end());
