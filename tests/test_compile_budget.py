@@ -167,3 +167,16 @@ def test_every_compile_method_takes_the_budget_arguments(compiler) -> None:
     for call in calls:
         with pytest.raises(xgram.CompileCancelledError):
             call()
+
+
+def test_a_grammar_whose_automaton_build_ran_out_of_time_compiles_later(compiler) -> None:
+    # The deadline passes inside the automaton build (a DFA of 2^15 states): the
+    # grammar object builds its automaton once, under a call_once, and must not
+    # keep the failed attempt; the rule cache must not keep a partial rule.
+    grammar = xgram.Grammar.from_ebnf('root ::= ("a" | "b")* "a" ("a" | "b"){15}')
+    with pytest.raises(xgram.CompileBudgetError, match="time budget"):
+        compiler.compile_grammar(grammar, max_seconds=0.001)
+    matcher = xgram.GrammarMatcher(compiler.compile_grammar(grammar))
+    assert matcher.accept_string("b" + "a" * 16) and matcher.is_completed()
+    other = xgram.GrammarMatcher(compiler.compile_grammar(grammar))
+    assert other.accept_string("b" * 17) and not other.is_completed()  # no "a" 16 from the end
