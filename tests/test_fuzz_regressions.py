@@ -359,3 +359,19 @@ def test_a_bitset_entry_without_its_words_is_refused(compiler) -> None:
     state["entries"] = base64.b64encode(np.array(damaged, np.int32).tobytes()).decode("ascii")
     with pytest.raises(xgram.UsageError, match="bitset"):
         xgram.CompiledGrammar.deserialize_json(json.dumps(state), compiled.tokenizer_info)
+
+
+@pytest.mark.parametrize(
+    ("schema", "refs"),
+    [
+        ({"$id": "http://[-+]/a"}, None),
+        ({"$ref": "http://[-+]/x"}, None),
+        ({"$defs": {"a": {"$id": "http://[::1"}}, "$ref": "#/$defs/a"}, None),
+        ({"$ref": "http://x.test/s"}, {"http://[-+]/s": {}}),
+    ],
+)
+def test_a_uri_urllib_cannot_parse_is_a_schema_error(schema, refs) -> None:
+    # fuzz_json_schema (ASan campaign after the fixes): an `$id` with a bracketed
+    # host that is no IP address made urllib raise ValueError out of the converter.
+    with pytest.raises(xgram.SchemaError, match="not a valid URI"):
+        xgram.Grammar.from_json_schema(schema, refs=refs)

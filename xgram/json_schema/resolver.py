@@ -138,8 +138,16 @@ def resolve_uri(base: str, ref: str) -> str:
 
     :func:`urllib.parse.urljoin` only resolves schemes it knows to be hierarchical
     and returns ``ref`` unchanged against e.g. a URN, where a schema's
-    ``"$ref": "#/$defs/a"`` still means "in this document".
+    ``"$ref": "#/$defs/a"`` still means "in this document". A reference urllib
+    cannot parse (a bracketed host that is no IP address) is a SchemaError.
     """
+    try:
+        return _resolve_uri(base, ref)
+    except ValueError as exc:  # from urllib's parser
+        raise SchemaError(f"{ref!r} is not a valid URI reference ({exc})") from None
+
+
+def _resolve_uri(base: str, ref: str) -> str:
     scheme = urlsplit(base).scheme
     if scheme in uses_relative:
         return urljoin(base, ref)
@@ -308,8 +316,12 @@ def _registry_documents(refs: Optional[Mapping[str, Any]]) -> List[Tuple[str, An
     for uri, document in refs.items():
         if not isinstance(uri, str):
             raise SchemaError(f"refs keys must be URI strings, got {uri!r}")
-        doc_uri, fragment = urldefrag(uri)
-        if fragment or not urlsplit(doc_uri).scheme:
+        try:
+            doc_uri, fragment = urldefrag(uri)
+            absolute = bool(urlsplit(doc_uri).scheme)
+        except ValueError as exc:  # from urllib's parser
+            raise SchemaError(f"refs key {uri!r} is not a valid URI ({exc})") from None
+        if fragment or not absolute:
             raise SchemaError(f"refs key {uri!r} must be an absolute URI without a fragment")
         try:
             schema = load_schema(document)
