@@ -270,17 +270,19 @@ bool FillHoldingTheGilWhenQuick(GrammarMatcher& m, uint32_t* words, int64_t num_
 // Row `index` of `bitmask` when it is a writable, C-contiguous, native-endian
 // int32 numpy array of 1 or 2 dimensions (null otherwise: the Python layer then
 // takes other bitmasks, such as torch tensors, and explains what is wrong).
-// Reading the array here costs a few proxy loads where numpy's `ctypes.data`
-// from Python cost microseconds, most of a warm fill.
+// Reading the array here costs a few proxy loads; finding the address from
+// Python (numpy's `ctypes.data`) cost more than a warm fill itself.
 uint32_t* NumpyBitmaskRow(py::handle bitmask, int64_t index, int64_t* num_words) {
   if (!py::isinstance<py::array>(bitmask)) return nullptr;
   auto array = py::reinterpret_borrow<py::array>(bitmask);
   static const int int32_num = py::dtype::of<int32_t>().num();
+  static const char native_order = [] {
+    const uint16_t probe = 1;
+    return *reinterpret_cast<const uint8_t*>(&probe) == 1 ? '<' : '>';
+  }();
   py::dtype dtype = array.dtype();
   const char order = dtype.byteorder();
-  const uint16_t probe = 1;
-  const bool little_endian = *reinterpret_cast<const uint8_t*>(&probe) == 1;
-  const bool native = order == '=' || order == '|' || (order == (little_endian ? '<' : '>'));
+  const bool native = order == '=' || order == '|' || order == native_order;
   const int flags = array.flags();
   if (dtype.num() != int32_num || !native || !(flags & py::array::c_style) ||
       !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_) || (array.ndim() != 1 && array.ndim() != 2)) {

@@ -5,33 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <exception>
 
 #include "errors.h"
 #include "token_marker.h"
 
 namespace xgram {
 namespace {
-
-// A probe advances the byte matcher and rolls back what it read. A step over
-// the work budget (pushdown_matcher.h) throws out of the middle of a probe:
-// this guard then rolls back the `*steps` steps the probe holds, so the matcher
-// is left as the probe found it.
-class RollbackStepsOnThrow {
- public:
-  RollbackStepsOnThrow(PushdownMatcher* matcher, const size_t* steps)
-      : matcher_(matcher), steps_(steps), exceptions_(std::uncaught_exceptions()) {}
-  ~RollbackStepsOnThrow() {
-    if (std::uncaught_exceptions() > exceptions_ && *steps_ > 0) matcher_->Rollback(static_cast<int64_t>(*steps_));
-  }
-  RollbackStepsOnThrow(const RollbackStepsOnThrow&) = delete;
-  RollbackStepsOnThrow& operator=(const RollbackStepsOnThrow&) = delete;
-
- private:
-  PushdownMatcher* matcher_;
-  const size_t* steps_;
-  int exceptions_;
-};
 
 // A fill probes many candidates: their steps share one work budget
 // (pushdown_matcher.h), for the duration of the scope.
@@ -177,11 +156,12 @@ int32_t GrammarMatcher::ValidateTokens(const std::vector<int32_t>& ids) {
     GrammarMatcher copy(*this);
     copy.max_rollback_tokens_ = -1;
     int32_t accepted = 0;
-    return copy.AcceptPrefix(ids, &accepted);
+    copy.AcceptPrefix(ids, &accepted);
+    return accepted;
   }
   int32_t accepted = 0;
   try {
-    accepted = AcceptPrefix(ids, &accepted);
+    AcceptPrefix(ids, &accepted);
   } catch (const MatchBudgetError&) {
     Rollback(accepted);  // the tokens before the one over budget
     throw;
@@ -266,12 +246,11 @@ bool GrammarMatcher::WalkDraftTree(const DraftTree& tree, std::vector<uint8_t>* 
   return true;
 }
 
-int32_t GrammarMatcher::AcceptPrefix(const std::vector<int32_t>& ids, int32_t* accepted) {
+void GrammarMatcher::AcceptPrefix(const std::vector<int32_t>& ids, int32_t* accepted) {
   for (int32_t id : ids) {
-    if ((*accepted > 0 && terminated_) || !AcceptToken(id)) break;
+    if ((*accepted > 0 && terminated_) || !AcceptToken(id)) return;
     ++*accepted;
   }
-  return *accepted;
 }
 
 void GrammarMatcher::Reset() {
@@ -501,7 +480,7 @@ void GrammarMatcher::CheckCandidates(uint32_t* words) {
   const std::string* path = nullptr;  // bytes currently advanced: a prefix of *path
   size_t depth = 0;
   size_t failed_at = std::string::npos;  // depth whose byte failed on the current path
-  RollbackStepsOnThrow undo(&matcher_, &depth);
+  PushdownMatcher::RollbackOnThrow undo(&matcher_, &depth);
   for (int32_t id : candidates_) {
     const std::string& bytes = vocab[id];
     size_t common = 0;
@@ -537,7 +516,7 @@ void GrammarMatcher::DecideMarkedTokens(uint32_t* words) {
     ClearTokenBit(words, id);
     std::string marker = TokenMarker(id);
     size_t read = 0;
-    RollbackStepsOnThrow undo(&matcher_, &read);
+    PushdownMatcher::RollbackOnThrow undo(&matcher_, &read);
     while (read < marker.size() && matcher_.AdvanceByte(static_cast<uint8_t>(marker[read]))) ++read;
     if (read > 0) matcher_.Rollback(static_cast<int64_t>(read));
     if (read == marker.size()) SetTokenBit(words, id);
@@ -581,7 +560,7 @@ std::string GrammarMatcher::FindJumpForwardString() {
   size_t advanced = 0;
   {
     CallWorkBudget budget(&matcher_, "find_jump_forward_string");
-    RollbackStepsOnThrow undo(&matcher_, &advanced);
+    PushdownMatcher::RollbackOnThrow undo(&matcher_, &advanced);
     while (out.size() < kMaxJumpForwardBytes && !matcher_.CanEnd()) {
       int forced = ForcedNextByte();
       // A token marker is no text: jump-forward stops before it.

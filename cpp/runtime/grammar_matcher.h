@@ -126,10 +126,10 @@ class GrammarMatcher {
 
   void CheckUsable(const char* what) const;
   void RecordToken(int64_t num_bytes);
-  // Accepts `ids` in order up to the first refused one (or past a stop token); returns how many.
-  // Accepts tokens of `ids` while they are valid; counts them in `*accepted` as
-  // it goes (so a caller can roll them back when a step throws) and returns it.
-  int32_t AcceptPrefix(const std::vector<int32_t>& ids, int32_t* accepted);
+  // Accepts `ids` in order up to the first refused one (or past a stop token),
+  // counting them in `*accepted` as it goes, so that a caller can roll them back
+  // when a step throws.
+  void AcceptPrefix(const std::vector<int32_t>& ids, int32_t* accepted);
   bool AdvanceMarker(int32_t token_id);
   int64_t CheckBitmaskWords(int64_t num_words) const;
 

@@ -10,8 +10,7 @@
 namespace xgram {
 
 namespace {
-// Far above what JSON-schema grammars need in a step (tens to a few thousand
-// visits) and a fraction of a second of work.
+// Far above what JSON-schema grammars need (benchmarks/README.md measures the margin).
 std::atomic<int64_t> default_step_work_limit{1'000'000};
 std::atomic<int64_t> default_fill_work_limit{10'000'000};
 
@@ -273,7 +272,7 @@ void PushdownMatcher::AddItem(StateId state, NodeId node, GuardId guard) {
 bool PushdownMatcher::FinishStep() {
   const Automaton& a = *a_;
   // One comparison per item covers both limits (-1, no limit, is the largest as unsigned).
-  step_work_limit_ = work_limited_ ? default_step_work_limit.load(std::memory_order_relaxed) : -1;
+  step_work_limit_ = work_limited_ ? DefaultStepWorkLimit() : -1;
   const uint64_t work_limit = std::min(static_cast<uint64_t>(step_work_limit_), static_cast<uint64_t>(call_work_left_));
   for (size_t i = 0; i < work_.size(); ++i) {
     if (static_cast<uint64_t>(++step_work_) > work_limit) AbandonStepOverBudget();
@@ -335,7 +334,6 @@ void PushdownMatcher::AbandonStepOverBudget() {
                            " items and parent edges" + why +
                            "Raise the limit with xgram.set_match_limits(max_step_work=...)");
   }
-  call_work_left_ = 0;
   throw MatchBudgetError(std::string(call_name_) + " visited more items and parent edges than its budget" + why +
                          "Raise the limit with xgram.set_match_limits(max_fill_work=...)");
 }
@@ -529,16 +527,12 @@ bool PushdownMatcher::PushThread(const Item& item) {
 
 bool PushdownMatcher::AdvanceBytes(const uint8_t* data, size_t size) {
   size_t i = 0;
-  try {
-    for (; i < size; ++i) {
-      if (!AdvanceByte(data[i])) {
-        Rollback(static_cast<int64_t>(i));
-        return false;
-      }
+  RollbackOnThrow undo(this, &i);  // all or none, over budget as for a refused byte
+  for (; i < size; ++i) {
+    if (!AdvanceByte(data[i])) {
+      Rollback(static_cast<int64_t>(i));
+      return false;
     }
-  } catch (const MatchBudgetError&) {
-    Rollback(static_cast<int64_t>(i));  // all or none, as for a refused byte
-    throw;
   }
   return true;
 }

@@ -66,6 +66,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -114,6 +115,26 @@ void SetDefaultFillWorkLimit(int64_t limit);
 
 class PushdownMatcher {
  public:
+  // A caller that advances byte by byte (a probe, a multi-byte advance) and can
+  // be interrupted by MatchBudgetError keeps the steps it holds in `*steps`;
+  // leaving the scope by an exception rolls them back, so the matcher is as the
+  // caller found it.
+  class RollbackOnThrow {
+   public:
+    RollbackOnThrow(PushdownMatcher* matcher, const size_t* steps)
+        : matcher_(matcher), steps_(steps), exceptions_(std::uncaught_exceptions()) {}
+    ~RollbackOnThrow() {
+      if (std::uncaught_exceptions() > exceptions_ && *steps_ > 0) matcher_->Rollback(static_cast<int64_t>(*steps_));
+    }
+    RollbackOnThrow(const RollbackOnThrow&) = delete;
+    RollbackOnThrow& operator=(const RollbackOnThrow&) = delete;
+
+   private:
+    PushdownMatcher* matcher_;
+    const size_t* steps_;
+    int exceptions_;
+  };
+
   // `max_rollback_steps`: how many byte steps can be undone (-1: all).
   explicit PushdownMatcher(AutomatonPtr automaton, int64_t max_rollback_steps = -1);
   PushdownMatcher(const PushdownMatcher&) = default;

@@ -38,21 +38,26 @@ double CompileControl::RemainingSeconds() const {
   return std::chrono::duration<double>(deadline_ - Clock::now()).count();
 }
 
-void CompileControl::Check() const {
+bool CompileControl::Cancelled() const {
   for (const CompileControl* c = this; c != nullptr; c = c->outer_) {
-    if (c->cancelled()) throw CompileCancelledError("the compile was cancelled");
+    if (c->cancel_ && c->cancel_->cancelled()) return true;
   }
+  return false;
+}
+
+void CompileControl::Check() const {
+  if (Cancelled()) throw CompileCancelledError("the compile was cancelled");
+  const Clock::time_point now = Clock::now();
   for (const CompileControl* c = this; c != nullptr; c = c->outer_) {
-    if (c->has_deadline_ && Clock::now() > c->deadline_) {
+    if (c->has_deadline_ && now > c->deadline_) {
       throw CompileBudgetError("grammar compilation exceeded the time budget (" + SecondsText(c->max_seconds_) +
                                " s, counted from the start of the compile call)");
     }
   }
 }
 
-ScopedCompileControl::ScopedCompileControl(const CompileControl* control) : previous_(current_control) {
-  current_control = control;
-}
+ScopedCompileControl::ScopedCompileControl(const CompileControl* control)
+    : previous_(ExchangeCompileControl(control)) {}
 
 ScopedCompileControl::~ScopedCompileControl() { current_control = previous_; }
 
@@ -74,10 +79,8 @@ void PollCompileControl() {
   if (++polls_since_clock >= kPollClockPeriod) {
     polls_since_clock = 0;
     control->Check();
-    return;
-  }
-  for (const CompileControl* c = control; c != nullptr; c = c->outer()) {
-    if (c->cancelled()) throw CompileCancelledError("the compile was cancelled");
+  } else if (control->Cancelled()) {
+    throw CompileCancelledError("the compile was cancelled");
   }
 }
 

@@ -51,8 +51,8 @@ class CompileControl {
   // Throws CompileCancelledError or CompileBudgetError when this control or an
   // outer one (the scope it was installed in) says stop.
   void Check() const;
-  // This control's own flag is set (outer ones not consulted).
-  bool cancelled() const { return cancel_ && cancel_->cancelled(); }
+  // This control's flag or an outer one's is set.
+  bool Cancelled() const;
   bool HasDeadline() const { return has_deadline_; }
   double max_seconds() const { return max_seconds_; }
   // Seconds left before the deadline (may be negative); infinity without one.

@@ -35,8 +35,9 @@ class CompileCancelledError : public CompileBudgetError {
   using CompileBudgetError::CompileBudgetError;
 };
 
-// One step of a matcher would do more work than the process-wide step limit
-// allows (pushdown_matcher.h); the matcher is left as it was before the call.
+// A matcher step, or a fill's steps together, would do more work than the
+// process-wide limits allow (pushdown_matcher.h); the matcher is left as it was
+// before the call.
 class MatchBudgetError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
