@@ -429,7 +429,7 @@ class GrammarCompiler:
     def _lookup_or_build(
         self, key: Optional[Tuple[str, str]], make: Callable[[], Grammar]
     ) -> CompiledGrammar:
-        if key is not None and self.cache_enabled:
+        if key is not None:
             with self._lock:
                 hit = self._cache.get(key)
                 if hit is not None:
@@ -440,7 +440,7 @@ class GrammarCompiler:
                     self._evict()
                     return hit
         compiled = self._build(make())
-        if key is not None and self.cache_enabled:
+        if key is not None:  # None when the cache is off
             with self._lock:
                 self._cache[key] = compiled
                 self._evict()

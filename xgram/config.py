@@ -54,14 +54,14 @@ def set_match_limits(
 
     A matcher reads each token byte by byte; the closure of one byte step visits
     the live parse items and, where a rule ends, the rule's callers. For JSON-schema
-    grammars that is tens to a few thousand visits, but an ambiguous grammar
+    grammars that stays small, but an ambiguous grammar
     (``s ::= "a" s "b" | s s | ""``) or a deep nest of counted repetitions makes
     it grow with the input. A step over ``max_step_work`` raises
     :class:`xgram.MatchBudgetError`; so does a mask fill (or
     ``find_jump_forward_string``) whose steps together pass ``max_fill_work``.
     The matcher is left as it was. Process-wide, for every matcher from its
-    next call. Defaults: 1,000,000 and 10,000,000 visits
-    (tens of milliseconds and a fraction of a second).
+    next call. Defaults: 1,000,000 and 10,000,000 visits (the margin they leave
+    on real schemas is measured in benchmarks/README.md).
 
     Parameters
     ----------

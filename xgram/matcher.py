@@ -111,43 +111,31 @@ def _bitmask_view(bitmask: Any) -> np.ndarray:
     return view if view.ndim == 2 else view.reshape(1, -1)
 
 
-_TORCH_INT32: Any = None
-
-
-def _torch_int32() -> Any:
-    """``torch.int32`` (torch is imported by whoever passes a tensor), or None."""
-    global _TORCH_INT32  # noqa: PLW0603 - resolved once, on the first tensor
-    if _TORCH_INT32 is None:
-        torch = sys.modules.get("torch")
-        _TORCH_INT32 = getattr(torch, "int32", None)
-    return _TORCH_INT32
-
-
 def _row_pointer(bitmask: Any, index: int) -> Tuple[int, int]:
-    """(address of row ``index``, words in a row) of an int32 bitmask.
+    """(address of row ``index``, words in a row) of an int32 torch tensor.
 
-    The same checks as :func:`_bitmask_view`, without building a view: this runs
-    once per mask, where a view of a tensor would cost more than the checks.
-    Anything unusual is sorted out by :func:`_bitmask_problem`, off this path.
+    A usable numpy array never comes here: ``fill_next_token_bitmask_numpy``
+    reads it in C++. One that does is unusable or its row out of range, and is
+    explained. For tensors these are the cheapest accessors (``is_cpu``, not
+    ``device.type``; one ``shape``; contiguous rows are ``shape[1]`` words apart):
+    this runs once per mask. Anything unusual is sorted out by
+    :func:`_bitmask_problem`, off this path.
     """
     if isinstance(bitmask, np.ndarray):
         flags = bitmask.flags
-        ndim = bitmask.ndim
-        if (
-            bitmask.dtype != np.int32
-            or not (flags.c_contiguous and flags.writeable)
-            or ndim not in (1, 2)
-        ):
-            raise _bitmask_problem(bitmask)
-        arr = bitmask if ndim == 2 else bitmask.reshape(1, -1)
-        if not 0 <= index < arr.shape[0]:
-            raise UsageError(f"index {index} out of range for a bitmask of {arr.shape[0]} rows")
-        return arr.ctypes.data + index * arr.strides[0], arr.shape[1]
+        usable = bitmask.dtype == np.int32 and flags.c_contiguous and flags.writeable
+        if usable and bitmask.ndim in (1, 2):
+            rows = bitmask.shape[0] if bitmask.ndim == 2 else 1
+            raise UsageError(f"index {index} out of range for a bitmask of {rows} rows")
+        raise _bitmask_problem(bitmask)
     try:  # a torch tensor, or the caller's mistake
-        # The cheapest accessors a tensor has (``is_cpu``, not ``device.type``;
-        # one ``shape``; contiguous rows are ``shape[1]`` words apart): this is
-        # most of a warm fill's cost.
-        if bitmask.dtype is not _torch_int32() or not bitmask.is_cpu or not bitmask.is_contiguous():
+        torch = sys.modules.get("torch")
+        if (
+            torch is None
+            or bitmask.dtype is not torch.int32
+            or not bitmask.is_cpu
+            or not bitmask.is_contiguous()
+        ):
             raise _bitmask_problem(bitmask)
         shape = bitmask.shape
         if len(shape) == 2:

@@ -26,7 +26,7 @@ from .. import _core
 from .._compile_scope import POLL_PERIOD_MASK, check_compile
 from ..errors import GrammarError, SchemaError
 from .check import conj_accepts
-from .common import MAX_COUNT_BOUND, Inexpressible, Unsatisfiable
+from .common import Inexpressible, Unsatisfiable
 from .emit_arrays import ArrayEmitter
 from .emit_objects import ObjectEmitter, not_in_set_regex
 from .normalize import Normalizer
@@ -524,25 +524,9 @@ class Emitter(ObjectEmitter, ArrayEmitter):
         return f'("\\"" ({body}) "\\"")'
 
     def checked_lengths(self, c: Conj, lo: int, hi: Optional[int]) -> Tuple[int, Optional[int]]:
-        """String length bounds within the largest repetition bound written.
-
-        A lower bound past it is an error; an upper bound past it is dropped when
-        ``lenient`` allows (any longer string is then accepted).
-        """
-        if hi is not None and hi > MAX_COUNT_BOUND:
-            self.norm.relax(
-                "maxLength",
-                c.origin.get("maxLength", ""),
-                f"maxLength above {MAX_COUNT_BOUND} is not supported",
-            )
-            hi = None
-        if lo > MAX_COUNT_BOUND:
-            raise SchemaError(
-                f"minLength above {MAX_COUNT_BOUND} is not supported",
-                "minLength",
-                c.origin.get("minLength", ""),
-            )
-        return lo, hi
+        """String length bounds within the largest repetition bound written."""
+        pointers = (c.origin.get("minLength", ""), c.origin.get("maxLength", ""))
+        return self.norm.within_count_bound(lo, hi, ("minLength", "maxLength"), pointers)
 
     # --- arrays --------------------------------------------------------------------------
 

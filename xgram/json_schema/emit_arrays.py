@@ -12,9 +12,7 @@ import json
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..errors import SchemaError
 from .check import conj_accepts
-from .common import MAX_COUNT_BOUND
 from .records import TRUE_SUB, Conj, Sub, conj_sub
 from .resolver import Location
 from .spelling import Layout, value_literal
@@ -73,30 +71,13 @@ class ArrayEmitter:
         A lower bound past it is an error; an upper bound past it is dropped when
         ``lenient`` allows (any array then longer than the bound is accepted).
         """
-        if hi is not None and hi > MAX_COUNT_BOUND:
-            self.norm.relax(
-                "maxItems",
-                c.origin.get("maxItems", ""),
-                f"maxItems above {MAX_COUNT_BOUND} is not supported",
-            )
-            hi = None
-        if lo > MAX_COUNT_BOUND:
-            raise SchemaError(
-                f"minItems above {MAX_COUNT_BOUND} is not supported",
-                "minItems",
-                c.origin.get("minItems", ""),
-            )
+        pointers = (c.origin.get("minItems", ""), c.origin.get("maxItems", ""))
+        lo, hi = self.norm.within_count_bound(lo, hi, ("minItems", "maxItems"), pointers)
         contains = []
         for s, low, high, ptr in c.contains:
-            if low > MAX_COUNT_BOUND:
-                raise SchemaError(
-                    f"minContains above {MAX_COUNT_BOUND} is not supported", "minContains", ptr
-                )
-            if high is not None and high > MAX_COUNT_BOUND:
-                self.norm.relax(
-                    "maxContains", ptr, f"maxContains above {MAX_COUNT_BOUND} is not supported"
-                )
-                high = None
+            low, high = self.norm.within_count_bound(
+                low, high, ("minContains", "maxContains"), (ptr, ptr)
+            )
             contains.append((s, low, high, ptr))
         if contains != c.contains:
             c = replace(c, contains=contains)

@@ -36,6 +36,7 @@ from ..errors import CompileBudgetError, GrammarError, SchemaError
 from ..grammar_text import parse_ebnf
 from ..schema_options import JsonSchemaOptions
 from .convert import convert_json_schema
+from .document import SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS, SCHEMA_VALUE_KEYWORDS
 from .formats import KNOWN_UNSUPPORTED, format_regex
 from .keywords import CONSTRAINT_KEYWORDS
 from .records import ANNOTATIONS, COMBINATOR_KEYWORDS, UNEVALUATED_KEYWORDS
@@ -64,25 +65,11 @@ _DEFINITION_KEYWORDS = frozenset(("$defs", "definitions"))
 
 # The applicators, by the shape of their value: a map of schemas, a list of
 # schemas, or one schema ("items" may also be a list, draft-07's tuple form).
-_SCHEMA_MAPS = frozenset(
-    ("properties", "patternProperties", "dependentSchemas", "dependencies", "$defs", "definitions")
-)
-_SCHEMA_LISTS = frozenset(("allOf", "anyOf", "oneOf", "prefixItems"))
-_SCHEMA_VALUES = frozenset(
-    (
-        "items",
-        "additionalItems",
-        "contains",
-        "additionalProperties",
-        "propertyNames",
-        "not",
-        "if",
-        "then",
-        "else",
-        "unevaluatedProperties",
-        "unevaluatedItems",
-    )
-)
+# The converter's lists, and draft-07's "dependencies" (whose values may also
+# be lists of names, which the walk passes over).
+_SCHEMA_MAPS = frozenset(SCHEMA_MAP_KEYWORDS + ("dependencies",))
+_SCHEMA_LISTS = frozenset(SCHEMA_LIST_KEYWORDS)
+_SCHEMA_VALUES = frozenset(SCHEMA_VALUE_KEYWORDS)
 
 _ANNOTATION_REASON = "annotation: no effect on which values are valid"
 _UNKNOWN_REASON = "not a keyword xgram knows: ignored, as validators ignore unknown keywords"

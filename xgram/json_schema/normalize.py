@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ..errors import SchemaError
+from .common import MAX_COUNT_BOUND
 from .disjoint import check_one_of
 from .keywords import combinator_branches, local_constraints
 from .negation import conditional_cases
@@ -71,6 +72,24 @@ class Normalizer:
             raise SchemaError(message + " (lenient=True would ignore it)", keyword, pointer)
         self.relaxed.append(f"{keyword} at {pointer or '#'}: {message}")
         self.relaxations.append((keyword, pointer, message))
+
+    def within_count_bound(
+        self, lo: int, hi: Optional[int], keywords: Tuple[str, str], pointers: Tuple[str, str]
+    ) -> Tuple[int, Optional[int]]:
+        """``(lo, hi)`` within :data:`MAX_COUNT_BOUND`, the largest repetition bound written.
+
+        ``keywords`` and ``pointers`` name the bounds (``("minItems", "maxItems")``).
+        A lower bound past it is an error; an upper bound past it is relaxed (with
+        ``lenient``, dropped: any longer value is then accepted).
+        """
+        if hi is not None and hi > MAX_COUNT_BOUND:
+            message = f"{keywords[1]} above {MAX_COUNT_BOUND} is not supported"
+            self.relax(keywords[1], pointers[1], message)
+            hi = None
+        if lo > MAX_COUNT_BOUND:
+            message = f"{keywords[0]} above {MAX_COUNT_BOUND} is not supported"
+            raise SchemaError(message, keywords[0], pointers[0])
+        return lo, hi
 
     def note(self, message: str) -> None:
         """Record something the caller may want to know (not a relaxation)."""
