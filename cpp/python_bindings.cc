@@ -569,7 +569,14 @@ void BindLogitsKernel(py::module_& m) {
 
 }  // namespace
 
-PYBIND11_MODULE(_core, m) {
+// The module declares that it does not need the GIL: on a free-threaded
+// interpreter (3.13t, 3.14t) importing it then leaves the GIL off, and Python
+// threads run their matchers in parallel. That is safe because nothing here
+// leans on the GIL for exclusion: a matcher refuses a second caller at once
+// (GrammarMatcher::ExclusiveUse), shared compiled grammars and caches lock
+// inside, and the process-wide settings are atomics or locked. With the GIL
+// on, the flag is ignored.
+PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   m.doc() = "xgram C++ core";
   RegisterErrorTranslator();
   BindJsonStringEncoding(m);

@@ -669,7 +669,8 @@ def test_schema_not_json_and_not_satisfiable(tmp_path):
     path = grammar_file(tmp_path, '{"type": "object",\n "required": ["a",]}', "s.json")
     proc = run("schema", path)
     assert proc.returncode == 2
-    assert err(proc).startswith(f"{path}:2:19: error: not valid JSON: ")
+    # json's own position: the "]" on Python 3.11/3.12, the trailing comma from 3.13 on
+    assert re.match(rf"{re.escape(str(path))}:2:(19|18): error: not valid JSON: ", err(proc))
     proc = run("schema", "-", stdin=b'{"type": "integer", "minimum": 5, "maximum": 3}')
     assert proc.returncode == 2
     assert err(proc).startswith("<stdin>: error: no JSON value satisfies this schema")
