@@ -10,14 +10,23 @@ their ratio. Run::
     python benchmarks/bench_threads.py                    # 1, 2, 8 threads
     python benchmarks/bench_threads.py --threads 1,4 --seconds 5
     python benchmarks/bench_threads.py --rounds 5         # interleaved, medians
+    bash scripts/free_threaded.sh --bench --rounds 3      # + xgram on CPython 3.14t (no GIL)
+
+``--free-threaded PYTHON`` runs xgram a second time under that interpreter, in
+a subprocess (``--only-xgram``: no XGrammar there) on the same schemas and
+instances: the columns ``xgram-ft`` and, with ``--control``,
+``python-control-ft``. With the GIL, threads cannot beat one thread (the control
+shows plain Python code does no better); without it they run in parallel.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -80,7 +89,8 @@ class PythonControl:
         return True
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", default="1,2,8")
     parser.add_argument("--matchers", type=int, default=8, help="matchers per thread")
@@ -104,49 +114,102 @@ def main() -> None:
         help="also run xgram with these thresholds (comma-separated microseconds; -1: always "
         "release the GIL): a fill keeps the GIL when the matcher's last fill took at most this",
     )
-    args = parser.parse_args()
-    if not CORPUS.is_dir() or not LLAMA3.is_dir():
-        print(f"skipped: {CORPUS} or {LLAMA3} is missing (the shared data)")
-        return
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.path.insert(0, str(ROOT))
-    import transformers
-    import xgrammar
-
-    import xgram
-
-    hf = transformers.AutoTokenizer.from_pretrained(str(LLAMA3))
-    vocab_size = len(hf)
-    xg_comp = xgram.GrammarCompiler(xgram.TokenizerInfo.from_huggingface(hf, vocab_size=vocab_size))
-    xr_comp = xgrammar.GrammarCompiler(
-        xgrammar.TokenizerInfo.from_huggingface(hf, vocab_size=vocab_size)
+    parser.add_argument(
+        "--free-threaded",
+        metavar="PYTHON",
+        default="",
+        help="also run xgram (and --control) under this free-threaded interpreter (3.13t/3.14t, "
+        "xgram built for it), same schemas and instances, in a subprocess per round: column "
+        "xgram-ft",
     )
+    parser.add_argument(
+        "--only-xgram",
+        action="store_true",
+        help="run xgram alone (what --free-threaded runs in its subprocess)",
+    )
+    parser.add_argument("--cases", default="", help="comma-separated load_cases indices to use")
+    parser.add_argument("--json", action="store_true", help="end with one line: RATES <json>")
+    return parser.parse_args()
+
+
+def load_tokenizer() -> Tuple[Any, Callable[[str], List[int]], int]:
+    """(tokenizer, encode, vocab size): transformers if installed, else ``tokenizers``.
+
+    A free-threaded interpreter may lack transformers; ``tokenizers`` has wheels
+    for it, and xgram's ``TokenizerInfo.from_huggingface`` takes either.
+    """
+    try:
+        import transformers  # noqa: PLC0415
+
+        hf = transformers.AutoTokenizer.from_pretrained(str(LLAMA3))
+        return hf, lambda text: hf.encode(text, add_special_tokens=False), len(hf)
+    except ImportError:
+        import tokenizers  # noqa: PLC0415
+
+        tok = tokenizers.Tokenizer.from_file(str(LLAMA3 / "tokenizer.json"))
+        return (
+            tok,
+            lambda text: tok.encode(text, add_special_tokens=False).ids,
+            tok.get_vocab_size(with_added_tokens=True),
+        )
+
+
+def compile_grammars(args: argparse.Namespace, tokenizer: Any, vocab_size: int, encode: Any):
+    """[(xgram grammar, XGrammar grammar or None, instance tokens)] and the case indices used.
+
+    With XGrammar present only schemas both engines compile are kept; ``--cases``
+    fixes the set (how a free-threaded subprocess gets its parent's schemas).
+    """
+    import xgram  # noqa: PLC0415
+
+    xgrammar = None if args.only_xgram else __import__("xgrammar")
+    xg_comp = xgram.GrammarCompiler(
+        xgram.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size)
+    )
+    xr_comp = None
+    if xgrammar is not None:
+        xr_info = xgrammar.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size)
+        xr_comp = xgrammar.GrammarCompiler(xr_info)
+    wanted = {int(i) for i in args.cases.split(",") if i}
     grammars: List[Tuple[Any, Any, List[List[int]]]] = []
-    for schema, valid in load_cases(args.schemas, 1):
-        if len(grammars) == args.schemas:
-            break
+    used: List[int] = []
+    for index, (schema, valid) in enumerate(load_cases(args.schemas, 1)):
+        if len(grammars) == args.schemas or (wanted and index not in wanted):
+            continue
         text = json.dumps(schema)
         try:
             ours = xg_comp.compile_json_schema(text, any_whitespace=True, strict_mode=False)
-            theirs = xr_comp.compile_json_schema(text, any_whitespace=True, strict_mode=False)
+            theirs = None
+            if xr_comp is not None:
+                theirs = xr_comp.compile_json_schema(text, any_whitespace=True, strict_mode=False)
         except Exception:  # noqa: BLE001 - a schema one engine refuses is left out
             continue
-        tokens = [hf.encode(compact(v), add_special_tokens=False) for v in valid]
-        grammars.append((ours, theirs, tokens))
-    engines = {
+        grammars.append((ours, theirs, [encode(compact(v)) for v in valid]))
+        used.append(index)
+    return grammars, used
+
+
+def make_engines(args: argparse.Namespace, grammars: List[Any], vocab_size: int) -> Dict[str, Any]:
+    """Engine name -> (new matcher, fill, accept, make bitmask)."""
+    import xgram  # noqa: PLC0415
+
+    engines: Dict[str, Any] = {
         "xgram": (
             lambda g: xgram.GrammarMatcher(grammars[g][0]),
             lambda m, bm: m.fill_next_token_bitmask(bm),
             lambda m, t: m.accept_token(t),
             lambda: xgram.allocate_token_bitmask(1, vocab_size),
-        ),
-        "xgrammar": (
+        )
+    }
+    if not args.only_xgram:
+        import xgrammar  # noqa: PLC0415
+
+        engines["xgrammar"] = (
             lambda g: xgrammar.GrammarMatcher(grammars[g][1]),
             lambda m, bm: m.fill_next_token_bitmask(bm),
             lambda m, t: m.accept_token(t),
             lambda: xgrammar.allocate_token_bitmask(1, vocab_size),
-        ),
-    }
+        )
     for threshold in [int(v) for v in args.quick_fill_us.split(",") if v]:
         engines[f"xgram@{threshold}us"] = engines["xgram"]
     if args.control:
@@ -156,33 +219,85 @@ def main() -> None:
             lambda m, t: m.accept(t),
             lambda: None,
         )
-    print(f"{len(grammars)} schemas; {args.matchers} matchers per thread; {os.cpu_count()} CPUs")
+    return engines
+
+
+def free_threaded_rates(args: argparse.Namespace, cases: List[int]) -> Dict[int, Dict[str, float]]:
+    """Steps/s per thread count and engine under ``--free-threaded``, one subprocess.
+
+    The engines are xgram and, with ``--control``, the pure-Python control; their
+    names get the suffix ``-ft``.
+    """
+    command = [
+        args.free_threaded,
+        str(Path(__file__).resolve()),
+        "--only-xgram",
+        "--json",
+        f"--threads={args.threads}",
+        f"--matchers={args.matchers}",
+        f"--schemas={args.schemas}",
+        f"--seconds={args.seconds}",
+        f"--cases={','.join(map(str, cases))}",
+    ] + (["--control"] if args.control else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RATES ")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"the free-threaded run failed:\n{done.stdout}\n{done.stderr}")
+    report = json.loads(lines[-1][len("RATES ") :])
+    if report["gil_enabled"]:
+        raise SystemExit(f"{args.free_threaded} ran with the GIL on: {done.stderr}")
+    return {
+        int(count): {f"{name}-ft": rate for name, rate in rates.items()}
+        for count, rates in report["rates"].items()
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    if not CORPUS.is_dir() or not LLAMA3.is_dir():
+        print(f"skipped: {CORPUS} or {LLAMA3} is missing (the shared data)")
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if importlib.util.find_spec("xgram") is None:  # not installed: the checkout's (built) copy
+        sys.path.insert(0, str(ROOT))
+    tokenizer, encode, vocab_size = load_tokenizer()
+    grammars, cases = compile_grammars(args, tokenizer, vocab_size, encode)
+    engines = make_engines(args, grammars, vocab_size)
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    print(
+        f"{len(grammars)} schemas; {args.matchers} matchers per thread; {os.cpu_count()} CPUs; "
+        f"Python {sys.version.split()[0]}, GIL {'on' if gil else 'off'}"
+    )
     counts_to_run = [int(t) for t in args.threads.split(",")]
     samples: Dict[Tuple[int, str], List[float]] = {}
     for round_index in range(args.rounds):
         if args.rounds > 1:
             print(f"round {round_index + 1} of {args.rounds}")
+        free = free_threaded_rates(args, cases) if args.free_threaded else {}
         for count in counts_to_run:
             rates = run_count(count, engines, grammars, args)
+            rates.update(free.get(count, {}))
             for name, rate in rates.items():
                 samples.setdefault((count, name), []).append(rate)
             print_rates(count, rates)
+    medians = {
+        count: {n: statistics.median(samples[(c, n)]) for c, n in samples if c == count}
+        for count in counts_to_run
+    }
     if args.rounds > 1:
         print(f"median of {args.rounds} rounds")
         for count in counts_to_run:
-            print_rates(
-                count, {n: statistics.median(samples[(c, n)]) for c, n in samples if c == count}
-            )
+            print_rates(count, medians[count])
+    if args.json:
+        print("RATES " + json.dumps({"gil_enabled": gil, "rates": medians}))
 
 
 def print_rates(count: int, rates: Dict[str, float]) -> None:
-    """One line: xgram and XGrammar steps per second at ``count`` threads, and the ratio."""
-    print(
-        f"{count:>2} threads: xgram {rates['xgram']:>10,.0f} steps/s   "
-        f"XGrammar {rates['xgrammar']:>10,.0f} steps/s   "
-        f"ratio {rates['xgram'] / rates['xgrammar']:.2f}x"
-        + "".join(f"   {n} {r:,.0f}" for n, r in rates.items() if "@" in n or "control" in n)
-    )
+    """One line: every engine's steps/s at ``count`` threads, and xgram / XGrammar."""
+    line = f"{count:>2} threads:" + "".join(f"   {n} {r:>10,.0f}" for n, r in rates.items())
+    if "xgrammar" in rates:
+        line += f"   xgram/XGrammar {rates['xgram'] / rates['xgrammar']:.2f}x"
+    print(line)
     sys.stdout.flush()
 
 
