@@ -18,6 +18,9 @@ split; those positions are counted apart). Run::
 
     python benchmarks/bench_draft_tree.py                 # 1,000 trees over 20 schemas
     python benchmarks/bench_draft_tree.py --trees 200 --schemas 10
+
+Linear drafts (``--chains``, default 1,000): the chain form
+``GrammarMatcher.traverse_draft_chain`` against a fill / accept / rollback loop.
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=1000)
     parser.add_argument("--schemas", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--chains", type=int, default=1000, help="linear drafts (chain form)")
     args = parser.parse_args()
     faulthandler.dump_traceback_later(600, exit=False)  # where a slow run spends its time
     if not CORPUS.is_dir() or not LLAMA3.is_dir():
@@ -212,7 +216,103 @@ def main() -> None:
         f"matcher changed after the walk: {unchanged_failures}"
     )
     print(f"trees whose rows equal XGrammar's: {same_rows} of {len(cases)}")
+    draft_chains(schemas, args.chains, random.Random(args.seed), words)
     jump_forward(schemas)
+
+
+def chain_loop(m: Any, draft: List[int], rows: Any) -> int:
+    """A linear draft's rows by accept, fill, roll back: what a serving engine writes itself."""
+    accepted = 0
+    m.fill_next_token_bitmask(rows, 0)
+    for position, token in enumerate(draft, 1):
+        if m.is_terminated() or not m.accept_token(token):
+            break
+        accepted += 1
+        if not m.is_terminated():
+            m.fill_next_token_bitmask(rows, position)
+    m.rollback(accepted)
+    return accepted
+
+
+def draft_chains(schemas: List[Any], count: int, rng: random.Random, words: int) -> None:
+    """Linear drafts (the chain form): rows checked against the token-by-token loop, and timed.
+
+    A draft is 1 to 8 tokens of an instance from a random position, one of them
+    replaced by a random token half the time. Timed per draft position (k tokens
+    make k + 1 rows): xgram's ``traverse_draft_chain``, the same rows by a Python
+    loop of fill / accept / rollback with each engine, and XGrammar's
+    ``traverse_draft_tree`` given the chain as a tree.
+    """
+    import torch
+    import xgrammar
+
+    import xgram
+
+    drafts = []
+    for i in range(count):
+        g = i % len(schemas)
+        path = rng.choice(schemas[g][2])
+        start = rng.randrange(len(path))
+        draft = path[start : start + rng.randint(1, 8)]
+        if rng.random() < 0.5:
+            draft[rng.randrange(len(draft))] = rng.randrange(
+                schemas[g][0].tokenizer_info.vocab_size
+            )
+        drafts.append((g, path[:start], draft))
+    positions = sum(len(d) + 1 for _, _, d in drafts)
+
+    def run(engine: str, way: str) -> Tuple[float, List[np.ndarray]]:
+        seconds, all_rows = 0.0, []
+        for g, prefix, draft in drafts:
+            ours, theirs, _ = schemas[g]
+            m = xgram.GrammarMatcher(ours) if engine == "xgram" else xgrammar.GrammarMatcher(theirs)
+            for t in prefix:
+                m.accept_token(t)
+            rows: Any = np.zeros((len(draft) + 1, words), np.int32)
+            if engine == "xgrammar":
+                rows = torch.zeros((len(draft) + 1, words), dtype=torch.int32)
+                n = len(draft) + 1
+                chain = [list(range(1, n)) + [-1], [-1] * n, [0, *draft]]
+                arrays = [torch.tensor(a, dtype=torch.int64) for a in chain]
+            began = time.perf_counter()
+            if way == "chain":
+                m.traverse_draft_chain(draft, rows)
+            elif way == "tree":
+                m.traverse_draft_tree(*arrays, rows)
+            else:
+                chain_loop(m, draft, rows)
+            seconds += time.perf_counter() - began
+            all_rows.append(np.asarray(rows))
+        return seconds, all_rows
+
+    results = {}
+    for engine, way in (
+        ("xgram", "chain"),
+        ("xgram", "loop"),
+        ("xgrammar", "tree"),
+        ("xgrammar", "loop"),
+    ):
+        run(engine, way)  # warm
+        results[(engine, way)] = run(engine, way)
+    truth = results[("xgram", "loop")][1]
+    mismatches = sum(
+        not np.array_equal(a, b) for a, b in zip(results[("xgram", "chain")][1], truth)
+    )
+    same = sum(
+        np.array_equal(a, b)
+        for a, b in zip(results[("xgram", "chain")][1], results[("xgrammar", "tree")][1])
+    )
+    print(
+        f"{count} linear drafts, {positions} rows; traverse_draft_chain vs the loop: "
+        f"{mismatches} mismatching drafts; rows equal to XGrammar's: {same} of {count}"
+    )
+    for (engine, way), (seconds, _) in results.items():
+        label = {
+            "chain": "traverse_draft_chain",
+            "tree": "traverse_draft_tree",
+            "loop": "fill/accept/rollback loop",
+        }[way]
+        print(f"{engine:>9} {label:<26}: {seconds * 1e6 / positions:8.1f} us per row")
 
 
 def jump_forward(schemas: List[Tuple[Any, Any, List[List[int]]]]) -> None:

@@ -349,6 +349,32 @@ void BindGrammarMatcher(py::module_& m) {
              return m.ValidateTokens(ids);
            },
            py::arg("token_ids"))
+      // A linear draft (GrammarMatcher::TraverseDraftChain) into a plain int32
+      // numpy bitmask of one row per position; None when the bitmask is anything
+      // else (the caller then checks it and passes its address).
+      .def("traverse_draft_chain_numpy",
+           [](GrammarMatcher& m, const std::vector<int32_t>& draft, py::handle bitmask) -> py::object {
+             int64_t num_words = 0;
+             uint32_t* rows = NumpyBitmaskRow(bitmask, 0, &num_words);
+             if (rows == nullptr || py::reinterpret_borrow<py::array>(bitmask).ndim() != 2 ||
+                 py::reinterpret_borrow<py::array>(bitmask).shape(0) != static_cast<int64_t>(draft.size()) + 1) {
+               return py::none();
+             }
+             int32_t allowed;
+             {
+               GrammarMatcher::ExclusiveUse use(m, "traverse_draft_chain");
+               py::gil_scoped_release release;
+               allowed = m.TraverseDraftChain(draft, rows, num_words, num_words);
+             }
+             return py::int_(allowed);
+           })
+      .def("traverse_draft_chain_ptr",
+           [](GrammarMatcher& m, const std::vector<int32_t>& draft, uintptr_t rows, int64_t row_stride,
+              int64_t num_words) {
+             GrammarMatcher::ExclusiveUse use(m, "traverse_draft_chain");
+             py::gil_scoped_release release;
+             return m.TraverseDraftChain(draft, reinterpret_cast<uint32_t*>(rows), row_stride, num_words);
+           })
       .def("traverse_draft_tree_ptr",
            [](GrammarMatcher& m, const py::bytes& first_child_bytes, const py::bytes& next_sibling_bytes,
               const py::bytes& token_bytes, uintptr_t rows, int64_t row_stride, int64_t num_words,

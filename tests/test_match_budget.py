@@ -111,6 +111,8 @@ def test_token_sequences_over_budget_roll_back_what_they_accepted(compiled, rest
     bitmask = np.zeros((size, 1), np.int32)
     with pytest.raises(xgram.MatchBudgetError):
         matcher.traverse_draft_tree(first_child.tolist(), [-1] * size, [2] * size, bitmask)
+    with pytest.raises(xgram.MatchBudgetError):
+        matcher.traverse_draft_chain([2] * 500, np.zeros((501, 1), np.int32))
     assert matcher._handle.num_rollbackable_tokens == 40
     xgram.set_match_limits(max_step_work=10**9)
     assert np.array_equal(mask_of(matcher), mask_of(reference))

@@ -230,6 +230,64 @@ def test_draft_tree_row_conventions():
     assert np.array_equal(fill(m), [bd]) and m.accept_token(3)
 
 
+def reference_chain(m: xgram.GrammarMatcher, draft: List[int], words: int):
+    """Ground truth for traverse_draft_chain: accept token by token on a fork, fill each row."""
+    state, rows = m.fork(), np.zeros((len(draft) + 1, words), np.int32)
+    for position, token in enumerate([None, *draft]):
+        if token is not None and not state.accept_token(token):
+            return position - 1, rows
+        if state.is_terminated():
+            return position, rows
+        rows[position] = fill(state)
+    return len(draft), rows
+
+
+def test_draft_chain_rows_and_count():
+    m = small(["a", "b", "c", "d", "x", "</s>"], 'root ::= "a" [bc]* "d"')
+    assert m.accept_token(0)
+    bd, stop = 0b1110, 0b100000  # b c d | the stop token
+    cases = [
+        ([1, 2, 3, 5], 4, [bd, bd, bd, stop, 0]),  # the stop token is allowed; nothing after it
+        ([1, 4, 3], 1, [bd, bd, 0, 0]),  # x refused: the rows past it are zeroed
+        ([4, 1], 0, [bd, 0, 0]),
+        ([], 0, [bd]),
+    ]
+    for draft, allowed, expected in cases:
+        rows = np.full((len(draft) + 1, 1), UNTOUCHED, np.int32)
+        assert m.traverse_draft_chain(draft, rows) == allowed == m.validate_tokens(draft)
+        assert rows[:, 0].tolist() == expected
+        assert reference_chain(m, draft, 1)[0] == allowed
+        assert np.array_equal(rows, reference_chain(m, draft, 1)[1])
+        assert np.array_equal(fill(m), [bd])  # the matcher is unchanged
+    # a numpy draft; a bitmask that is not C-contiguous is refused before any write
+    rows = np.zeros((4, 1), np.int32)
+    assert m.traverse_draft_chain(np.array([1, 4, 3]), rows) == 1
+    assert rows[:, 0].tolist() == [bd, bd, 0, 0]
+    wide = np.full((4, 2), UNTOUCHED, np.int32)
+    with pytest.raises(xgram.UsageError, match="C-contiguous"):
+        m.traverse_draft_chain([1, 4, 3], wide[:, :1])
+    assert (wide == UNTOUCHED).all()
+    # a bounded rollback window: the walk runs on a copy
+    w = small(["a", "b", "c", "d", "x", "</s>"], 'root ::= "a" [bc]* "d"', max_rollback_tokens=1)
+    assert w.accept_token(0)
+    rows = np.zeros((5, 1), np.int32)
+    assert w.traverse_draft_chain([1, 2, 3, 5], rows) == 4
+    assert rows[:, 0].tolist() == [bd, bd, bd, stop, 0] and np.array_equal(fill(w), [bd])
+    with pytest.raises(xgram.UsageError, match="3 rows for a draft of 3 tokens; it needs 4"):
+        m.traverse_draft_chain([1, 2, 3], np.zeros((3, 1), np.int32))
+    with pytest.raises(xgram.UsageError, match=r"draft_tokens\[1\] = 99 is out of range \[0, 6\)"):
+        m.traverse_draft_chain([1, 99], np.zeros((3, 1), np.int32))
+
+
+def test_draft_chain_into_torch_bitmask():
+    torch = pytest.importorskip("torch")
+    m = small(["a", "b", "c", "d", "x", "</s>"], 'root ::= "a" [bc]* "d"')
+    assert m.accept_token(0)
+    rows = torch.full((4, 1), UNTOUCHED, dtype=torch.int32)
+    assert m.traverse_draft_chain(torch.tensor([1, 3, 5]), rows) == 3
+    assert rows[:, 0].tolist() == [0b1110, 0b1110, 0b100000, 0]
+
+
 def test_draft_tree_inputs_and_errors():
     torch = pytest.importorskip("torch")
     m = small(V, 'root ::= "ab" [x-z]*')
@@ -421,6 +479,15 @@ def test_serving_calls_match_ground_truth(llama3, name):
                 and np.array_equal(rows, expected_rows)
                 and np.array_equal(temps, expected_temps)
             )
+        # linear drafts: the instance's next tokens, one of them replaced at random
+        for _ in range(2):
+            draft = case.ids[step : step + rng.randrange(0, 9)] + [STOPS[0]]
+            if rng.random() < 0.5:
+                draft[rng.randrange(len(draft))] = rng.randrange(llama3.info.vocab_size)
+            rows = np.full((len(draft) + 1, llama3.words), UNTOUCHED, np.int32)
+            allowed, expected_rows = reference_chain(m, draft, llama3.words)
+            assert m.traverse_draft_chain(draft, rows) == allowed == m.validate_tokens(draft)
+            assert np.array_equal(rows, expected_rows)
         assert np.array_equal(fill(m), before)
 
 

@@ -143,15 +143,19 @@ void GrammarMatcher::Rollback(int32_t num_tokens) {
   matcher_.Rollback(bytes);
 }
 
-int32_t GrammarMatcher::ValidateTokens(const std::vector<int32_t>& ids) {
-  CheckUsable("validate_tokens");
+void GrammarMatcher::CheckTokenIds(const std::vector<int32_t>& ids, const char* name) const {
   int32_t vocab = tokenizer_->vocab_size();
   for (size_t k = 0; k < ids.size(); ++k) {
     if (ids[k] < 0 || ids[k] >= vocab) {
-      throw UsageError("token_ids[" + std::to_string(k) + "] = " + std::to_string(ids[k]) +
+      throw UsageError(std::string(name) + "[" + std::to_string(k) + "] = " + std::to_string(ids[k]) +
                        " is out of range [0, " + std::to_string(vocab) + ")");
     }
   }
+}
+
+int32_t GrammarMatcher::ValidateTokens(const std::vector<int32_t>& ids) {
+  CheckUsable("validate_tokens");
+  CheckTokenIds(ids, "token_ids");
   if (max_rollback_tokens_ >= 0) {  // the window might forget what must be rolled back
     GrammarMatcher copy(*this);
     copy.max_rollback_tokens_ = -1;
@@ -198,6 +202,52 @@ bool GrammarMatcher::TraverseDraftTree(const std::vector<int32_t>& first_child,
   }
   if (accepted > 0) Rollback(accepted);  // the time ran out inside the tree
   return complete;
+}
+
+int32_t GrammarMatcher::TraverseDraftChain(const std::vector<int32_t>& draft, uint32_t* rows,
+                                           int64_t row_stride, int64_t num_words) {
+  CheckUsable("traverse_draft_chain");
+  CheckTokenIds(draft, "draft_tokens");
+  if (max_rollback_tokens_ >= 0) {  // a long draft could outrun the window
+    GrammarMatcher copy(*this);
+    copy.max_rollback_tokens_ = -1;
+    return copy.TraverseDraftChain(draft, rows, row_stride, num_words);
+  }
+  int32_t accepted = 0;
+  int32_t allowed;
+  try {
+    allowed = WalkDraftChain(draft, rows, row_stride, num_words, &accepted);
+  } catch (const MatchBudgetError&) {
+    Rollback(accepted);
+    throw;
+  }
+  Rollback(accepted);
+  return allowed;
+}
+
+// Row by row: fill row i, then accept draft[i] if row i allows it. `*accepted`
+// counts the tokens to roll back.
+int32_t GrammarMatcher::WalkDraftChain(const std::vector<int32_t>& draft, uint32_t* rows, int64_t row_stride,
+                                       int64_t num_words, int32_t* accepted) {
+  const int64_t num_rows = static_cast<int64_t>(draft.size()) + 1;
+  int64_t row = 0;
+  for (; row < num_rows; ++row) {
+    uint32_t* words = rows + row * row_stride;
+    if (IsTerminated()) break;  // after a stop token: nothing more, this row is zero
+    FillNextTokenBitmask(words, num_words);
+    if (row == num_rows - 1) {
+      ++row;
+      break;
+    }
+    int32_t token = draft[row];
+    if (!HasTokenBit(words, token) || !AcceptToken(token)) {
+      ++row;
+      break;
+    }
+    ++*accepted;
+  }
+  for (; row < num_rows; ++row) std::memset(rows + row * row_stride, 0, sizeof(uint32_t) * num_words);
+  return *accepted;
 }
 
 // Depth first over the tree; `*accepted` counts the tokens of the current path.

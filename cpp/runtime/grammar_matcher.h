@@ -89,6 +89,13 @@ class GrammarMatcher {
   bool TraverseDraftTree(const std::vector<int32_t>& first_child, const std::vector<int32_t>& next_sibling,
                          const std::vector<int32_t>& tokens, uint32_t* rows, int64_t row_stride,
                          int64_t num_words, double deadline_seconds, std::vector<uint8_t>* filled);
+  // The chain form, for a linear draft: `draft.size() + 1` rows, row i the mask
+  // after draft[0..i). The draft is accepted while each token is allowed by the
+  // row before it; the rows past that are zeroed, as is the row after a stop
+  // token. Returns how many draft tokens were allowed (ValidateTokens's answer);
+  // the matcher is unchanged afterwards. Ids are checked here.
+  int32_t TraverseDraftChain(const std::vector<int32_t>& draft, uint32_t* rows, int64_t row_stride,
+                             int64_t num_words);
   void Rollback(int32_t num_tokens);
   void Reset();
   bool IsTerminated() const;
@@ -157,6 +164,9 @@ class GrammarMatcher {
     std::chrono::steady_clock::time_point deadline;
   };
   bool WalkDraftTree(const DraftTree& tree, std::vector<uint8_t>* filled, int32_t* accepted);
+  int32_t WalkDraftChain(const std::vector<int32_t>& draft, uint32_t* rows, int64_t row_stride,
+                         int64_t num_words, int32_t* accepted);
+  void CheckTokenIds(const std::vector<int32_t>& ids, const char* name) const;
   void DecideMarkedTokens(uint32_t* words);
   bool AllowsWholeVocabulary(const uint32_t* words) const;
   void RememberMask(const uint32_t* words, int64_t needed, bool need_apply);
