@@ -54,6 +54,7 @@ main() {
     fi
     echo "==> building the core from $source with XGRAM_SANITIZE=$mode in $build"
     cmake -S "$source" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAM_SANITIZE="$mode" \
+        -DPython_EXECUTABLE="$(command -v "$python")" \
         -Dpybind11_DIR="$("$python" -m pybind11 --cmakedir)" > /dev/null
     ninja -C "$build" > /dev/null
     local core
