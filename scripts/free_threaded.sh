@@ -61,7 +61,8 @@ install_xgram() {
     local python="$1" build="build/free-threaded"
     echo "==> numpy, tokenizers and the test dependencies into $("$python" -c 'import sys; print(sys.prefix)')"
     "$python" -m pip install -q --disable-pip-version-check numpy tokenizers "pytest>=7" \
-        "hypothesis>=6" "lark>=1.1" "regex>=2023.0" "jsonschema>=4.0" "pybind11>=2.13"
+        "hypothesis>=6" "lark>=1.1" "regex>=2023.0" "jsonschema>=4.0" "pybind11>=2.13" ||
+        give_up "could not install the test dependencies into $python (no network, no ssl module?)"
     echo "==> building the core for it in $build"
     cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$python" \
         -Dpybind11_DIR="$("$python" -m pybind11 --cmakedir)" > /dev/null
