@@ -154,29 +154,58 @@ void BindGrammar(py::module_& m) {
       });
 }
 
-// The byte-level matcher, for tests and tools that work below tokens.
+// The byte-level matcher, for tests and tools that work below tokens, with the
+// token matcher's guard: a call while another thread is inside the same matcher
+// raises UsageError instead of racing (`advance` releases the GIL, and a
+// free-threaded interpreter has none).
+struct GuardedPushdownMatcher {
+  explicit GuardedPushdownMatcher(PushdownMatcher m) : matcher(std::move(m)) {}
+  PushdownMatcher matcher;
+  std::atomic<bool> in_use{false};
+};
+
+// `method` of the matcher, called under its guard.
+template <typename Method>
+auto Guarded(const char* what, Method method) {
+  return [what, method](GuardedPushdownMatcher& g) {
+    GrammarMatcher::ExclusiveUse use(g.in_use, what);
+    return (g.matcher.*method)();
+  };
+}
+
 void BindPushdownMatcher(py::module_& m) {
-  py::class_<PushdownMatcher>(m, "PushdownMatcher")
+  py::class_<GuardedPushdownMatcher>(m, "PushdownMatcher")
       .def(py::init([](const GrammarHandle& h, int64_t max_rollback_steps) {
              py::gil_scoped_release release;
-             return new PushdownMatcher(h.automaton(), max_rollback_steps);
+             return new GuardedPushdownMatcher(PushdownMatcher(h.automaton(), max_rollback_steps));
            }),
            py::arg("grammar"), py::arg("max_rollback_steps") = -1)
       .def("advance",
-           [](PushdownMatcher& m, const py::object& text) {
+           [](GuardedPushdownMatcher& g, const py::object& text) {
              std::string bytes = AsBytes(text);
+             GrammarMatcher::ExclusiveUse use(g.in_use, "advance");
              py::gil_scoped_release release;
-             return m.AdvanceBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+             return g.matcher.AdvanceBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
            })
-      .def("can_end", &PushdownMatcher::CanEnd)
-      .def("is_alive", &PushdownMatcher::IsAlive)
-      .def("rollback", &PushdownMatcher::Rollback, py::arg("steps"))
-      .def("reset", &PushdownMatcher::Reset)
-      .def("fork", [](const PushdownMatcher& m) { return PushdownMatcher(m); })
-      .def_property_readonly("num_steps", &PushdownMatcher::NumSteps)
-      .def_property_readonly("num_rollbackable_steps", &PushdownMatcher::NumRollbackableSteps)
-      .def_property_readonly("num_live_nodes", &PushdownMatcher::NumLiveNodes)
-      .def_property_readonly("num_items", &PushdownMatcher::NumCurrentItems);
+      .def("can_end", Guarded("can_end", &PushdownMatcher::CanEnd))
+      .def("is_alive", Guarded("is_alive", &PushdownMatcher::IsAlive))
+      .def("rollback",
+           [](GuardedPushdownMatcher& g, int64_t steps) {
+             GrammarMatcher::ExclusiveUse use(g.in_use, "rollback");
+             g.matcher.Rollback(steps);
+           },
+           py::arg("steps"))
+      .def("reset", Guarded("reset", &PushdownMatcher::Reset))
+      .def("fork",
+           [](GuardedPushdownMatcher& g) {
+             GrammarMatcher::ExclusiveUse use(g.in_use, "fork");
+             return new GuardedPushdownMatcher(g.matcher);
+           })
+      .def_property_readonly("num_steps", Guarded("num_steps", &PushdownMatcher::NumSteps))
+      .def_property_readonly("num_rollbackable_steps",
+                             Guarded("num_rollbackable_steps", &PushdownMatcher::NumRollbackableSteps))
+      .def_property_readonly("num_live_nodes", Guarded("num_live_nodes", &PushdownMatcher::NumLiveNodes))
+      .def_property_readonly("num_items", Guarded("num_items", &PushdownMatcher::NumCurrentItems));
 }
 
 void BindTokenizerInfo(py::module_& m) {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
+import time
 from typing import Iterable, List, Sequence
 
 import pytest
@@ -825,6 +827,49 @@ def feed(g: xgram.Grammar, data: bytes) -> _core.PushdownMatcher:
     m = matcher(g)
     assert m.advance(data)
     return m
+
+
+def test_byte_matcher_used_by_two_threads_at_once_is_refused() -> None:
+    # advance releases the GIL (and a free-threaded interpreter has none): a second
+    # thread calling the same matcher meanwhile gets UsageError, never a race.
+    m = matcher(JSON)
+    text = b"[" + b'"abc", ' * 20_000 + b"1]"
+    collisions: List[Exception] = []
+    others: List[Exception] = []
+    done = threading.Event()
+
+    def advancer() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(collisions) < 5:
+            try:
+                m.reset()
+                m.advance(text)
+            except xgram.UsageError as e:
+                collisions.append(e)
+            except Exception as e:  # noqa: BLE001 - any other error fails the test
+                others.append(e)
+        done.set()
+
+    def reader() -> None:
+        while not done.is_set():
+            try:
+                assert m.num_items >= 0
+                m.rollback(0)
+            except xgram.UsageError as e:
+                collisions.append(e)
+            except Exception as e:  # noqa: BLE001
+                others.append(e)
+
+    threads = [threading.Thread(target=advancer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not others, others[:3]
+    assert collisions, "no call overlapped in 5 s"
+    assert all("in use by another thread" in str(e) for e in collisions)
+    m.reset()
+    assert m.advance(text) and m.can_end()
 
 
 def signature(m: _core.PushdownMatcher, continuations: Sequence[bytes]) -> tuple:

@@ -50,7 +50,9 @@ class GrammarMatcher {
   // throws UsageError instead of racing. One atomic exchange per call.
   class ExclusiveUse {
    public:
-    ExclusiveUse(const GrammarMatcher& matcher, const char* what) : flag_(matcher.in_use_.held) {
+    ExclusiveUse(const GrammarMatcher& matcher, const char* what) : ExclusiveUse(matcher.in_use_.held, what) {}
+    // The same guard over another object's flag (the byte-level matcher's binding).
+    ExclusiveUse(std::atomic<bool>& flag, const char* what) : flag_(flag) {
       if (flag_.exchange(true, std::memory_order_acquire)) RefuseConcurrentUse(what);
     }
     ~ExclusiveUse() { flag_.store(false, std::memory_order_release); }
