@@ -96,6 +96,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--matchers", type=int, default=8, help="matchers per thread")
     parser.add_argument("--schemas", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=1, help="which MaskBench sample")
     parser.add_argument(
         "--control",
         action="store_true",
@@ -162,7 +163,9 @@ def compile_grammars(args: argparse.Namespace, tokenizer: Any, vocab_size: int, 
     """
     import xgram  # noqa: PLC0415
 
-    xgrammar = None if args.only_xgram else __import__("xgrammar")
+    xgrammar = None
+    if not args.only_xgram:
+        import xgrammar  # noqa: PLC0415
     xg_comp = xgram.GrammarCompiler(
         xgram.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size)
     )
@@ -173,7 +176,7 @@ def compile_grammars(args: argparse.Namespace, tokenizer: Any, vocab_size: int, 
     wanted = {int(i) for i in args.cases.split(",") if i}
     grammars: List[Tuple[Any, Any, List[List[int]]]] = []
     used: List[int] = []
-    for index, (schema, valid) in enumerate(load_cases(args.schemas, 1)):
+    for index, (schema, valid) in enumerate(load_cases(args.schemas, args.seed)):
         if len(grammars) == args.schemas or (wanted and index not in wanted):
             continue
         text = json.dumps(schema)
@@ -237,6 +240,7 @@ def free_threaded_rates(args: argparse.Namespace, cases: List[int]) -> Dict[int,
         f"--matchers={args.matchers}",
         f"--schemas={args.schemas}",
         f"--seconds={args.seconds}",
+        f"--seed={args.seed}",
         f"--cases={','.join(map(str, cases))}",
     ] + (["--control"] if args.control else [])
     done = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -385,10 +385,9 @@ void BindGrammarMatcher(py::module_& m) {
            [](GrammarMatcher& m, const std::vector<int32_t>& draft, py::handle bitmask) -> py::object {
              int64_t num_words = 0;
              uint32_t* rows = NumpyBitmaskRow(bitmask, 0, &num_words);
-             if (rows == nullptr || py::reinterpret_borrow<py::array>(bitmask).ndim() != 2 ||
-                 py::reinterpret_borrow<py::array>(bitmask).shape(0) != static_cast<int64_t>(draft.size()) + 1) {
-               return py::none();
-             }
+             if (rows == nullptr) return py::none();
+             auto array = py::reinterpret_borrow<py::array>(bitmask);
+             if (array.ndim() != 2 || array.shape(0) != static_cast<int64_t>(draft.size()) + 1) return py::none();
              int32_t allowed;
              {
                GrammarMatcher::ExclusiveUse use(m, "traverse_draft_chain");

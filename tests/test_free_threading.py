@@ -3,8 +3,8 @@
 The extension declares that it does not need the GIL (``py::mod_gil_not_used``);
 were it not to, importing it on 3.13t/3.14t would turn the GIL back on with a
 RuntimeWarning, and every thread would queue on it again. These tests run only
-on such an interpreter: ``bash scripts/free_threaded.sh`` builds one, installs
-xgram there and runs them with the thread stress and batch tests. On a GIL
+on such an interpreter: ``bash scripts/free_threaded.sh`` builds one and the
+core for it, and runs them with the thread stress and batch tests. On a GIL
 build they skip; the concurrency tests elsewhere (test_thread_stress.py,
 test_batch_fill.py) run on both.
 """

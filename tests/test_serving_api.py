@@ -256,8 +256,8 @@ def test_draft_chain_rows_and_count():
         rows = np.full((len(draft) + 1, 1), UNTOUCHED, np.int32)
         assert m.traverse_draft_chain(draft, rows) == allowed == m.validate_tokens(draft)
         assert rows[:, 0].tolist() == expected
-        assert reference_chain(m, draft, 1)[0] == allowed
-        assert np.array_equal(rows, reference_chain(m, draft, 1)[1])
+        reference_allowed, reference_rows = reference_chain(m, draft, 1)
+        assert reference_allowed == allowed and np.array_equal(rows, reference_rows)
         assert np.array_equal(fill(m), [bd])  # the matcher is unchanged
     # a numpy draft; a bitmask that is not C-contiguous is refused before any write
     rows = np.zeros((4, 1), np.int32)
@@ -277,6 +277,12 @@ def test_draft_chain_rows_and_count():
         m.traverse_draft_chain([1, 2, 3], np.zeros((3, 1), np.int32))
     with pytest.raises(xgram.UsageError, match=r"draft_tokens\[1\] = 99 is out of range \[0, 6\)"):
         m.traverse_draft_chain([1, 99], np.zeros((3, 1), np.int32))
+    with pytest.raises(
+        xgram.UsageError, match=r"draft_tokens\[0\] = 1099511627776 is out of range"
+    ):
+        m.traverse_draft_chain([2**40], np.zeros((2, 1), np.int32))
+    with pytest.raises(xgram.UsageError, match=r"draft_tokens\[1\] = -1 is out of range"):
+        m.traverse_draft_chain(np.array([1, -1]), np.zeros((3, 1), np.int32))
 
 
 def test_draft_chain_into_torch_bitmask():

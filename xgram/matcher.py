@@ -618,18 +618,14 @@ class GrammarMatcher:
             a writable C-contiguous int32 CPU array with one row per position.
 
         """
-        draft = draft_tokens if type(draft_tokens) is list else None
-        try:  # a list of ints and a plain int32 numpy bitmask go straight to C++
-            if draft is not None:
-                allowed = self._handle.traverse_draft_chain_numpy(draft, token_bitmask)
-                if allowed is not None:
-                    return allowed
-        except TypeError:  # not all ints, or past int32: the checks below say which
-            pass
+        if type(draft_tokens) is list:  # with a plain int32 numpy bitmask: straight to C++
+            try:
+                allowed = self._handle.traverse_draft_chain_numpy(draft_tokens, token_bitmask)
+            except TypeError:  # not all ints, or past int32: the general path says which
+                allowed = None
+            if allowed is not None:
+                return allowed
         draft = _int_vector(draft_tokens, "draft_tokens")
-        problem = _out_of_range(draft, "draft_tokens", self._compiled.tokenizer_info.vocab_size)
-        if problem:
-            raise UsageError(problem)
         rows = _BitmaskRows(token_bitmask)
         if rows.view.shape[0] != len(draft) + 1:
             raise UsageError(
@@ -637,9 +633,13 @@ class GrammarMatcher:
                 f"tokens; it needs {len(draft) + 1}"
             )
         view = rows.view  # C-contiguous (checked by _BitmaskRows)
-        return self._handle.traverse_draft_chain_ptr(
-            draft, rows.address(0), view.strides[0] // view.itemsize, rows.words
-        )
+        try:  # the core checks the ids' range
+            return self._handle.traverse_draft_chain_ptr(
+                draft, rows.address(0), view.strides[0] // view.itemsize, rows.words
+            )
+        except TypeError:  # an id beyond int32
+            vocab_size = self._compiled.tokenizer_info.vocab_size
+            raise UsageError(_out_of_range(draft, "draft_tokens", vocab_size) or "") from None
 
     def _traverse_draft_tree(
         self,
@@ -655,32 +655,6 @@ class GrammarMatcher:
         XGrammar (and so the drop-in) treats a draft token outside the vocabulary
         as a node that is not allowed; xgram's own API raises UsageError for it.
         """
-        temps = None
-        if temperatures is not None:  # checked before anything is written
-            num_nodes = len(_int_vector(arrays[0], "retrieve_next_token"))
-            temps = _float32_vector(temperatures, "temperatures", num_nodes)
-            if temps.shape[0] != num_nodes:
-                raise UsageError(f"temperatures must have one entry per node ({num_nodes})")
-        complete, filled, _ = self._walk_draft_tree(
-            arrays, token_bitmask, time_threshold, check_token_ids=check_token_ids
-        )
-        if temps is not None:
-            temps.fill(-1.0)
-            if self._default_temperature is not None:
-                for node, done in enumerate(filled):
-                    if done:
-                        temps[node] = self._default_temperature
-        return bool(complete)
-
-    def _walk_draft_tree(
-        self,
-        arrays: Tuple[Any, Any, Any],
-        token_bitmask: Any,
-        time_threshold: Any,
-        *,
-        check_token_ids: bool,
-    ) -> Tuple[bool, List[int], _BitmaskRows]:
-        """Check the tree and walk it in C++: (complete, filled flag per node, the rows)."""
         children, siblings, tokens = _draft_tree(*arrays)
         vocab_size = self._compiled.tokenizer_info.vocab_size
         problem = _out_of_range(tokens, "draft_tokens", vocab_size, start=1)
@@ -695,6 +669,12 @@ class GrammarMatcher:
                 f"token_bitmask has {rows.view.shape[0]} rows for a draft tree of "
                 f"{len(children)} nodes"
             )
+        temps = None
+        if temperatures is not None:
+            temps = _float32_vector(temperatures, "temperatures", len(children))
+            if temps.shape[0] != len(children):
+                raise UsageError(f"temperatures must have one entry per node ({len(children)})")
+            temps.fill(-1.0)
         view = rows.view  # C-contiguous (checked by _BitmaskRows)
         complete, filled = self._handle.traverse_draft_tree_ptr(
             np.asarray(children, np.int32).tobytes(),
@@ -705,7 +685,11 @@ class GrammarMatcher:
             rows.words,
             deadline,
         )
-        return bool(complete), list(filled), rows
+        if temps is not None and self._default_temperature is not None:
+            for node, done in enumerate(filled):
+                if done:
+                    temps[node] = self._default_temperature
+        return bool(complete)
 
     # State ------------------------------------------------------------------
     def is_terminated(self) -> bool:

@@ -153,25 +153,35 @@ void GrammarMatcher::CheckTokenIds(const std::vector<int32_t>& ids, const char* 
   }
 }
 
+// Runs `walk(matcher, &accepted)` and leaves this matcher as it was. Under a
+// bounded rollback window a long walk could outrun it, so a copy with an
+// unbounded window walks; otherwise this matcher walks and then rolls back the
+// `accepted` tokens it still holds, also when a step throws MatchBudgetError.
+template <typename Walk>
+auto GrammarMatcher::WalkAndRestore(Walk walk) {
+  int32_t accepted = 0;
+  if (max_rollback_tokens_ >= 0) {
+    GrammarMatcher copy(*this);
+    copy.max_rollback_tokens_ = -1;
+    return walk(copy, &accepted);
+  }
+  try {
+    auto result = walk(*this, &accepted);
+    Rollback(accepted);
+    return result;
+  } catch (const MatchBudgetError&) {
+    Rollback(accepted);  // the tokens before the step over budget
+    throw;
+  }
+}
+
 int32_t GrammarMatcher::ValidateTokens(const std::vector<int32_t>& ids) {
   CheckUsable("validate_tokens");
   CheckTokenIds(ids, "token_ids");
-  if (max_rollback_tokens_ >= 0) {  // the window might forget what must be rolled back
-    GrammarMatcher copy(*this);
-    copy.max_rollback_tokens_ = -1;
-    int32_t accepted = 0;
-    copy.AcceptPrefix(ids, &accepted);
-    return accepted;
-  }
-  int32_t accepted = 0;
-  try {
-    AcceptPrefix(ids, &accepted);
-  } catch (const MatchBudgetError&) {
-    Rollback(accepted);  // the tokens before the one over budget
-    throw;
-  }
-  Rollback(accepted);
-  return accepted;
+  return WalkAndRestore([&ids](GrammarMatcher& m, int32_t* accepted) {
+    m.AcceptPrefix(ids, accepted);
+    return *accepted;
+  });
 }
 
 bool GrammarMatcher::TraverseDraftTree(const std::vector<int32_t>& first_child,
@@ -179,12 +189,6 @@ bool GrammarMatcher::TraverseDraftTree(const std::vector<int32_t>& first_child,
                                        const std::vector<int32_t>& tokens, uint32_t* rows,
                                        int64_t row_stride, int64_t num_words, double deadline_seconds,
                                        std::vector<uint8_t>* filled) {
-  if (max_rollback_tokens_ >= 0) {  // a deep tree could outrun the window
-    GrammarMatcher copy(*this);
-    copy.max_rollback_tokens_ = -1;
-    return copy.TraverseDraftTree(first_child, next_sibling, tokens, rows, row_stride, num_words,
-                                  deadline_seconds, filled);
-  }
   using Clock = std::chrono::steady_clock;
   DraftTree tree{first_child, next_sibling, tokens, rows, row_stride, num_words, deadline_seconds > 0, {}};
   if (tree.timed) {
@@ -192,62 +196,38 @@ bool GrammarMatcher::TraverseDraftTree(const std::vector<int32_t>& first_child,
         Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadline_seconds));
   }
   filled->assign(first_child.size(), 0);
-  int32_t accepted = 0;  // tokens of the current path, to roll back on the way out
-  bool complete;
-  try {
-    complete = WalkDraftTree(tree, filled, &accepted);
-  } catch (const MatchBudgetError&) {
-    if (accepted > 0) Rollback(accepted);  // the path down to the node over budget
-    throw;
-  }
-  if (accepted > 0) Rollback(accepted);  // the time ran out inside the tree
-  return complete;
+  // `accepted`: the tokens of the current path, left to roll back only when the
+  // time runs out inside the tree or a step is over budget.
+  return WalkAndRestore(
+      [&](GrammarMatcher& m, int32_t* accepted) { return m.WalkDraftTree(tree, filled, accepted); });
 }
 
 int32_t GrammarMatcher::TraverseDraftChain(const std::vector<int32_t>& draft, uint32_t* rows,
                                            int64_t row_stride, int64_t num_words) {
   CheckUsable("traverse_draft_chain");
   CheckTokenIds(draft, "draft_tokens");
-  if (max_rollback_tokens_ >= 0) {  // a long draft could outrun the window
-    GrammarMatcher copy(*this);
-    copy.max_rollback_tokens_ = -1;
-    return copy.TraverseDraftChain(draft, rows, row_stride, num_words);
-  }
-  int32_t accepted = 0;
-  int32_t allowed;
-  try {
-    allowed = WalkDraftChain(draft, rows, row_stride, num_words, &accepted);
-  } catch (const MatchBudgetError&) {
-    Rollback(accepted);
-    throw;
-  }
-  Rollback(accepted);
-  return allowed;
+  return WalkAndRestore([&](GrammarMatcher& m, int32_t* accepted) {
+    m.WalkDraftChain(draft, rows, row_stride, num_words, accepted);
+    return *accepted;
+  });
 }
 
-// Row by row: fill row i, then accept draft[i] if row i allows it. `*accepted`
-// counts the tokens to roll back.
-int32_t GrammarMatcher::WalkDraftChain(const std::vector<int32_t>& draft, uint32_t* rows, int64_t row_stride,
-                                       int64_t num_words, int32_t* accepted) {
+// Row by row: fill row i, then accept draft[i] if row i allows it; `*accepted`
+// counts the tokens accepted. The rows not reached are zeroed.
+void GrammarMatcher::WalkDraftChain(const std::vector<int32_t>& draft, uint32_t* rows, int64_t row_stride,
+                                    int64_t num_words, int32_t* accepted) {
   const int64_t num_rows = static_cast<int64_t>(draft.size()) + 1;
-  int64_t row = 0;
-  for (; row < num_rows; ++row) {
-    uint32_t* words = rows + row * row_stride;
-    if (IsTerminated()) break;  // after a stop token: nothing more, this row is zero
-    FillNextTokenBitmask(words, num_words);
-    if (row == num_rows - 1) {
-      ++row;
-      break;
-    }
-    int32_t token = draft[row];
-    if (!HasTokenBit(words, token) || !AcceptToken(token)) {
-      ++row;
-      break;
-    }
+  auto row = [&](int64_t r) { return rows + r * row_stride; };
+  int64_t written = 0;
+  while (written < num_rows && !IsTerminated()) {  // after a stop token nothing follows
+    FillNextTokenBitmask(row(written), num_words);
+    ++written;
+    if (written == num_rows) break;
+    int32_t token = draft[written - 1];
+    if (!HasTokenBit(row(written - 1), token) || !AcceptToken(token)) break;
     ++*accepted;
   }
-  for (; row < num_rows; ++row) std::memset(rows + row * row_stride, 0, sizeof(uint32_t) * num_words);
-  return *accepted;
+  for (int64_t r = written; r < num_rows; ++r) std::memset(row(r), 0, sizeof(uint32_t) * num_words);
 }
 
 // Depth first over the tree; `*accepted` counts the tokens of the current path.

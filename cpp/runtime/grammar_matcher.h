@@ -166,8 +166,10 @@ class GrammarMatcher {
     std::chrono::steady_clock::time_point deadline;
   };
   bool WalkDraftTree(const DraftTree& tree, std::vector<uint8_t>* filled, int32_t* accepted);
-  int32_t WalkDraftChain(const std::vector<int32_t>& draft, uint32_t* rows, int64_t row_stride,
-                         int64_t num_words, int32_t* accepted);
+  void WalkDraftChain(const std::vector<int32_t>& draft, uint32_t* rows, int64_t row_stride, int64_t num_words,
+                      int32_t* accepted);
+  template <typename Walk>
+  auto WalkAndRestore(Walk walk);
   void CheckTokenIds(const std::vector<int32_t>& ids, const char* name) const;
   void DecideMarkedTokens(uint32_t* words);
   bool AllowsWholeVocabulary(const uint32_t* words) const;
