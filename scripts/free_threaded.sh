@@ -12,7 +12,7 @@
 # This script checks that claim:
 #
 # 1. The interpreter: $FT_PYTHON if set; else build/py314t/bin/python3, built the
-#    first time (about 6 minutes on 2 cores) from CPython's source with
+#    first time (minutes) from CPython's source with
 #    --disable-gil: $CPYTHON_TARBALL if set, else downloaded from $CPYTHON_URL and
 #    checked against $CPYTHON_SHA256 (defaults: 3.14.4, from Ubuntu's archive,
 #    which answers where python.org may not).
